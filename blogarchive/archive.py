@@ -1,0 +1,334 @@
+"""Writes what the crawl saw into ``archive.db``: the one place that writes archive rows.
+
+Ids are derived from what identifies a row (a post's canonical URL, a comment's id on its site),
+so crawling the same site twice updates rows instead of adding them. Nothing is deleted: a row
+keeps ``first_seen``, and a changed post gets a new ``post_revisions`` row. Each ``save_*``
+method runs in one transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import zlib
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+from sqlite_utils.db import NotFoundError
+
+from blogarchive.items import BlogItem, FormsItem, PageItem, PostItem
+from blogarchive.schema import ensure_schema, stable_id
+from extract import Comment, Form
+from extract.urls import home_url
+
+
+class ArchiveError(Exception):
+    """The archive cannot be opened or written (a clear, one-line reason)."""
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def blog_id_for(url: str) -> str:
+    return stable_id(home_url(url))
+
+
+def post_id_for(url: str) -> str:
+    return stable_id(url)
+
+
+def open_database(path: str | Path) -> Database:
+    """Open (or create) the archive at ``path`` with its schema, or raise :class:`ArchiveError`."""
+    path = Path(path)
+    if path.is_dir():
+        raise ArchiveError(f"{path} is a directory, not a database file")
+    if not path.parent.exists():
+        raise ArchiveError(f"cannot create {path}: folder {path.parent} does not exist")
+    try:
+        db = Database(path)
+        ensure_schema(db)
+    except sqlite3.DatabaseError as error:
+        raise ArchiveError(f"cannot use {path} as an archive: {error}") from None
+    return db
+
+
+class Archive:
+    """The archive's writer. ``changes`` counts rows added, changed and marked deleted."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        ensure_schema(db)
+        self.changes: Counter[str] = Counter()
+
+    # -- crawl runs ---------------------------------------------------------------------------
+
+    def start_run(self, start_urls: Iterable[str]) -> int:
+        with self.db.atomic():
+            table = self.db.table("crawl_runs")
+            table.insert(
+                {
+                    "started_at": now(),
+                    "status": "running",
+                    "start_urls": json.dumps(list(start_urls)),
+                }
+            )
+            return int(table.last_pk)  # type: ignore[arg-type]
+
+    def finish_run(self, run_id: int, status: str, stats: dict[str, Any]) -> dict[str, Any]:
+        counts = self.db.execute(
+            "SELECT count(*), sum(status = 304), sum(error IS NOT NULL) FROM pages"
+            " WHERE crawl_run_id = ?",
+            [run_id],
+        ).fetchone()
+        row = {
+            "finished_at": now(),
+            "status": status,
+            "pages_fetched": counts[0] or 0,
+            "pages_not_modified": counts[1] or 0,
+            "pages_failed": counts[2] or 0,
+            "stats": json.dumps({**stats, "rows": dict(self.changes)}, default=str, sort_keys=True),
+        }
+        with self.db.atomic():
+            self.db.table("crawl_runs").update(run_id, row)
+        return row
+
+    # -- blogs --------------------------------------------------------------------------------
+
+    def save_blog(self, item: BlogItem) -> str:
+        blog_id = blog_id_for(item.url)
+        moment = now()
+        with self.db.atomic():
+            row: dict[str, Any] = {
+                "url": home_url(item.url),
+                "status": item.status,
+                "error": item.error,
+                "last_crawled": moment,
+            }
+            if item.title:
+                row["title"] = item.title
+            if item.platform:
+                row["platform"] = item.platform
+            self._insert_or_update("blogs", blog_id, row, {"first_seen": moment}, "blogs")
+            for link in item.links:
+                target_home = home_url(link.target_url)
+                target_id = blog_id_for(target_home)
+                link_row = {
+                    "source_blog_id": blog_id,
+                    "target_url": link.target_url,
+                    "title": link.title,
+                    "position": link.position,
+                    "widget": link.widget,
+                    "target_home": target_home,
+                    "target_blog_id": target_id if self._exists("blogs", target_id) else None,
+                }
+                self._upsert_counted("blog_links", link_row, ("source_blog_id", "target_url"))
+            self.db.execute(
+                "UPDATE blog_links SET target_blog_id = ? WHERE target_home = ?"
+                " AND target_blog_id IS NULL",
+                [blog_id, home_url(item.url)],
+            )
+        return blog_id
+
+    def ensure_blog(self, url: str) -> str:
+        """The id of the blog ``url`` belongs to, adding a row for it if the archive has none."""
+        blog_id = blog_id_for(url)
+        if not self._exists("blogs", blog_id):
+            self.save_blog(BlogItem(url=home_url(url), title=None, platform=None, status="ok"))
+        return blog_id
+
+    # -- pages --------------------------------------------------------------------------------
+
+    def save_page(self, item: PageItem, run_id: int | None) -> None:
+        blog_id = self.ensure_blog(item.blog_url)
+        row: dict[str, Any] = {
+            "url": item.url,
+            "blog_id": blog_id,
+            "kind": item.kind,
+            "status": item.status,
+            "error": item.error,
+            "fetched_at": item.fetched_at,
+            "etag": item.etag,
+            "last_modified": item.last_modified,
+            "content_type": item.content_type,
+            "crawl_run_id": run_id,
+        }
+        if item.body is not None:
+            row["content_sha256"] = hashlib.sha256(item.body).hexdigest()
+            row["body"] = zlib.compress(item.body, 6)
+        with self.db.atomic():
+            self.db.table("pages").upsert(row, pk="url")
+
+    # -- posts --------------------------------------------------------------------------------
+
+    def save_post(self, item: PostItem) -> str:
+        blog_id = self.ensure_blog(item.blog_url)
+        post = item.post
+        post_id = post_id_for(post.url)
+        moment = now()
+        digest = content_digest(post.title, post.content_text)
+        row = {
+            "blog_id": blog_id,
+            "url": post.url,
+            "title": post.title,
+            "author": post.author,
+            "published": post.published,
+            "updated": post.updated,
+            "labels": json.dumps(list(post.labels), ensure_ascii=False),
+            "content_html": post.content_html,
+            "content_text": post.content_text,
+            "comment_count": post.comment_count,
+            "platform_id": post.platform_id,
+            "content_sha256": digest,
+            "last_seen": moment,
+            "deleted_at": None,
+        }
+        with self.db.atomic():
+            previous = self._get("posts", post_id)
+            self._insert_or_update("posts", post_id, row, {"first_seen": moment}, "posts")
+            if previous is None or previous["content_sha256"] != digest:
+                self.db.table("post_revisions").insert(
+                    {
+                        "post_id": post_id,
+                        "captured_at": moment,
+                        "title": post.title,
+                        "content_text": post.content_text,
+                        "content_sha256": digest,
+                    }
+                )
+                self.changes["post_revisions.added"] += 1
+            self._save_comments(post_id, item.comments, moment)
+            self._save_observations(post_id, item)
+            self._save_forms(item.forms, item.page_url, blog_id, post_id, moment)
+        return post_id
+
+    def _save_comments(self, post_id: str, comments: tuple[Comment, ...], moment: str) -> None:
+        ids: dict[str, str] = {}
+        for comment in comments:
+            key = comment.platform_id or (comment.author, comment.published, comment.content_text)
+            comment_id = stable_id(post_id, key)
+            if comment.platform_id:
+                ids[comment.platform_id] = comment_id
+            parent = ids.get(comment.parent_platform_id or "")
+            row = {
+                "post_id": post_id,
+                "parent_id": parent,
+                "author": comment.author,
+                "author_url": comment.author_url,
+                "published": comment.published,
+                "content_html": comment.content_html,
+                "content_text": comment.content_text,
+                "url": comment.url,
+                "platform_id": comment.platform_id,
+                "position": comment.position,
+                "last_seen": moment,
+                "deleted_at": None,
+            }
+            self._insert_or_update("comments", comment_id, row, {"first_seen": moment}, "comments")
+
+    def _save_observations(self, post_id: str, item: PostItem) -> None:
+        keep: list[str] = []
+        for index, observation in enumerate(item.key_observations, start=1):
+            row = {"id": stable_id(post_id, "observation", index), "post_id": post_id}
+            row.update(asdict(observation))
+            keep.append(row["id"])
+            self._upsert_counted("key_observations", row, "id")
+        placeholders = ", ".join("?" for _ in keep) or "''"
+        self.db.execute(
+            f"DELETE FROM key_observations WHERE post_id = ? AND id NOT IN ({placeholders})",
+            [post_id, *keep],
+        )
+
+    # -- forms --------------------------------------------------------------------------------
+
+    def save_forms(self, item: FormsItem) -> None:
+        blog_id = self.ensure_blog(item.blog_url)
+        with self.db.atomic():
+            self._save_forms(item.forms, item.page_url, blog_id, None, now())
+
+    def _save_forms(
+        self, forms: tuple[Form, ...], page_url: str, blog_id: str, post_id: str | None, moment: str
+    ) -> None:
+        for form in forms:
+            form_row = {
+                "id": form.id,
+                "purpose": form.purpose,
+                "action": form.action,
+                "method": form.method,
+                "title": form.title,
+                "field_count": form.field_count,
+                "json_schema": form.json_schema,
+            }
+            self._upsert_counted("forms", form_row, "id")
+            for field in form.fields:
+                field_row = {
+                    "form_id": form.id,
+                    "position": field.position,
+                    "name": field.name,
+                    "label": field.label,
+                    "type": field.type,
+                    "semantic_type": field.semantic_type,
+                    "required": int(field.required),
+                    "options": json.dumps(
+                        [asdict(option) for option in field.options], ensure_ascii=False
+                    ),
+                    "placeholder": field.placeholder,
+                }
+                self._upsert_counted("form_fields", field_row, ("form_id", "position"))
+            occurrence = {"blog_id": blog_id, "post_id": post_id, "last_seen": moment}
+            self._insert_or_update(
+                "form_occurrences",
+                (form.id, page_url),
+                occurrence,
+                {"form_id": form.id, "url": page_url, "first_seen": moment},
+                "form_occurrences",
+            )
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _get(self, table: str, pk: Any) -> dict[str, Any] | None:
+        try:
+            return self.db.table(table).get(pk)  # type: ignore[union-attr]
+        except NotFoundError:
+            return None
+
+    def _exists(self, table: str, pk: Any) -> bool:
+        return self._get(table, pk) is not None
+
+    def _insert_or_update(
+        self, table: str, pk: Any, row: dict[str, Any], on_insert: dict[str, Any], label: str
+    ) -> None:
+        """Insert ``row`` plus ``on_insert`` (first-seen values), or update an existing row."""
+        existing = self._get(table, pk)
+        if existing is None:
+            pk_columns = self.db.table(table).pks  # type: ignore[union-attr]
+            keys = dict(zip(pk_columns, pk if isinstance(pk, tuple) else (pk,), strict=True))
+            self.db.table(table).insert({**keys, **on_insert, **row})
+            self.changes[f"{label}.added"] += 1
+            return
+        changed = {k: v for k, v in row.items() if existing.get(k) != v}
+        if changed:
+            self.db.table(table).update(pk, changed)
+            if set(changed) - {"last_seen", "last_crawled"}:
+                self.changes[f"{label}.changed"] += 1
+
+    def _upsert_counted(self, table: str, row: dict[str, Any], pk: str | tuple[str, ...]) -> None:
+        keys = (pk,) if isinstance(pk, str) else pk
+        key = tuple(row[k] for k in keys)
+        existing = self._get(table, key if len(key) > 1 else key[0])
+        if existing is None:
+            self.db.table(table).insert(row)
+            self.changes[f"{table}.added"] += 1
+        elif any(existing.get(k) != v for k, v in row.items()):
+            self.db.table(table).update(key if len(key) > 1 else key[0], row)
+            self.changes[f"{table}.changed"] += 1
+
+
+def content_digest(title: str | None, text: str) -> str:
+    return hashlib.sha256(f"{title or ''}\n{text}".encode()).hexdigest()

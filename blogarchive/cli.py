@@ -1,0 +1,353 @@
+"""The ``blogarchive`` command line (see ``blogarchive --help``)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import click
+from w3lib.encoding import html_to_unicode
+
+from blogarchive import __version__
+from blogarchive.archive import ArchiveError, open_database
+
+DEFAULT_DB = "archive.db"
+METADATA = Path(__file__).parent / "datasette" / "metadata.yml"
+TEMPLATES = Path(__file__).parent / "datasette" / "templates"
+SUMMARY_TABLES = (
+    "blogs",
+    "posts",
+    "comments",
+    "key_observations",
+    "forms",
+    "form_occurrences",
+    "blog_links",
+)
+
+
+def fail(message: str) -> None:
+    """Print a one-line error and exit with status 2 (a bad argument or an unusable database)."""
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(2)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="blogarchive")
+def cli() -> None:
+    """Archive blogs for research: crawl them into SQLite, publish them with Datasette."""
+
+
+db_option = click.option(
+    "--db",
+    default=DEFAULT_DB,
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="The SQLite archive.",
+)
+
+
+# -- crawl ------------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("urls", nargs=-1, required=True, metavar="URL...")
+@db_option
+@click.option(
+    "--depth",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Blog-list hops to follow from the start blogs (0: only the start blogs).",
+)
+@click.option(
+    "--allow-private",
+    is_flag=True,
+    help="Follow links and redirects to private, loopback and link-local addresses.",
+)
+@click.option("--max-pages", type=click.IntRange(min=1), help="Most pages to fetch from one blog.")
+@click.option(
+    "-s",
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Set a Scrapy setting for this run (repeatable).",
+)
+@click.option("-q", "--quiet", is_flag=True, help="No progress lines, only the summary.")
+@click.option("-v", "--verbose", is_flag=True, help="Scrapy's full log on standard error.")
+def crawl(
+    urls: tuple[str, ...],
+    db: str,
+    depth: int,
+    allow_private: bool,
+    max_pages: int | None,
+    overrides: tuple[str, ...],
+    quiet: bool,
+    verbose: bool,
+) -> None:
+    """Crawl the blogs at URL... and the blogs they list into the archive."""
+    run_and_report(
+        urls,
+        db,
+        depth=depth,
+        allow_private=allow_private,
+        max_pages=max_pages,
+        overrides=overrides,
+        quiet=quiet,
+        verbose=verbose,
+    )
+
+
+def run_and_report(urls: tuple[str, ...] | list[str], db: str, **options: Any) -> None:
+    """Validate, crawl, print the summary. Exits 2 on bad arguments, 0 once the crawl ends."""
+    from blogarchive.crawl import CrawlOptions, SettingError, parse_overrides, run_crawl
+
+    for url in urls:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            fail(f"not an http(s) URL: {url}")
+    try:
+        parse_overrides(options.get("overrides", ()))
+    except SettingError as error:
+        fail(str(error))
+    check_database(db)
+    quiet = options.pop("quiet", False)
+    verbose = options.pop("verbose", False)
+    click.echo(f"Crawling {', '.join(urls)} into {db} (depth {options.get('depth', 1)})", err=True)
+    result = run_crawl(
+        CrawlOptions(
+            urls=list(urls),
+            db=db,
+            progress_interval=0 if quiet else 5.0,
+            log_level="DEBUG" if verbose else "WARNING",
+            **options,
+        )
+    )
+    if "archive/error" in result.stats:
+        fail(str(result.stats["archive/error"]))
+    print_summary(db, result.summary, result.seconds)
+
+
+def check_database(db: str) -> None:
+    try:
+        open_database(db).close()
+    except ArchiveError as error:
+        fail(str(error))
+
+
+def print_summary(db: str, run: dict[str, Any], seconds: float) -> None:
+    database = open_database(db)
+    rows = json.loads(run.get("stats") or "{}").get("rows", {}) if run else {}
+    click.echo(f"\nCrawl {run.get('status', 'ended')} in {seconds:.1f}s: {db}")
+    for table in SUMMARY_TABLES:
+        total = database[table].count
+        added = rows.get(f"{table}.added", 0)
+        changed = rows.get(f"{table}.changed", 0)
+        click.echo(f"  {table:<17} {total:>6}  (+{added} new, {changed} changed)")
+    click.echo(
+        f"  {'pages':<17} {run.get('pages_fetched', 0):>6}  fetched this run, "
+        f"{run.get('pages_failed', 0)} failed, {run.get('pages_not_modified', 0)} not modified"
+    )
+    problems = database.execute(
+        "SELECT url, status, error FROM blogs WHERE status != 'ok' ORDER BY url"
+    ).fetchall()
+    for url, status, error in problems:
+        click.echo(f"  ! {url} {status}: {error}")
+    database.close()
+
+
+# -- extract ----------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, readable=True))
+@click.option("--url", required=True, help="The URL the page was published at.")
+def extract(file: str, url: str) -> None:
+    """Print what the extractors find in one saved page, as JSON."""
+    from extract import extract_page
+
+    if urlsplit(url).scheme not in ("http", "https"):
+        fail(f"not an http(s) URL: {url}")
+    data = Path(file).read_bytes()
+    _, text = html_to_unicode(None, data)
+    page = extract_page(text, url)
+    output = {
+        "url": url,
+        "platform": page.blog.platform,
+        "blog": asdict(page.blog),
+        "post": asdict(page.post) if page.post else None,
+        "comments": [asdict(comment) for comment in page.comments],
+        "key_observations": [asdict(item) for item in page.key_observations],
+        "forms": [
+            {**asdict(form), "json_schema": json.loads(form.json_schema)} for form in page.forms
+        ],
+        "blog_links": [asdict(link) for link in page.blog_links],
+    }
+    click.echo(json.dumps(output, indent=2, ensure_ascii=False))
+
+
+# -- forms ------------------------------------------------------------------------------------
+
+
+@cli.group()
+def forms() -> None:
+    """Work with the forms found in the archive."""
+
+
+@forms.command("export")
+@db_option
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder to write to.")
+def forms_export(db: str, out: str) -> None:
+    """Write one JSON Schema file per form: OUT/<form id>.schema.json."""
+    if not Path(db).exists():
+        fail(f"no archive at {db}")
+    database = open_database(db)
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    count = 0
+    for row in database.query("SELECT id, title, purpose, json_schema FROM forms ORDER BY id"):
+        schema = json.loads(row["json_schema"])
+        (folder / f"{row['id']}.schema.json").write_text(
+            json.dumps(schema, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+        click.echo(f"{row['id']}.schema.json  {row['purpose']:<13} {row['title'] or ''}")
+        count += 1
+    click.echo(f"{count} schemas written to {folder}", err=True)
+
+
+# -- serve and demo ---------------------------------------------------------------------------
+
+
+def metadata_for(db: str) -> dict[str, Any]:
+    """The shipped metadata, its table descriptions attached to the database being served."""
+    import yaml
+
+    metadata: dict[str, Any] = yaml.safe_load(METADATA.read_text(encoding="utf-8"))
+    databases = metadata.get("databases", {})
+    if "*" in databases:
+        databases[Path(db).stem] = databases.pop("*")
+    return metadata
+
+
+def datasette_command(db: str, port: int, metadata: Path, host: str = "127.0.0.1") -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "datasette",
+        "serve",
+        db,
+        "--metadata",
+        str(metadata),
+        "--template-dir",
+        str(TEMPLATES),
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--setting",
+        "sql_time_limit_ms",
+        "2000",
+        "--setting",
+        "default_page_size",
+        "50",
+    ]
+
+
+def checkpoint(db: str) -> None:
+    """Fold the write-ahead log into the database file so every reader sees every row."""
+    database = open_database(db)
+    database.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    database.close()
+
+
+@cli.command()
+@db_option
+@click.option("--port", default=8001, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--host", default="127.0.0.1", show_default=True)
+def serve(db: str, port: int, host: str) -> None:
+    """Publish the archive with Datasette (the project's metadata and templates)."""
+    if not Path(db).exists():
+        fail(f"no archive at {db}: run `blogarchive crawl` first")
+    checkpoint(db)
+    run_datasette(db, port, host)
+
+
+def run_datasette(db: str, port: int, host: str = "127.0.0.1") -> None:
+    click.echo(f"Serving {db} at http://{host}:{port}/ (Ctrl-C to stop)", err=True)
+    with tempfile.TemporaryDirectory(prefix="blogarchive-") as folder:
+        metadata = Path(folder) / "metadata.json"
+        metadata.write_text(json.dumps(metadata_for(db)), encoding="utf-8")
+        with contextlib.suppress(KeyboardInterrupt):
+            subprocess.run(datasette_command(db, port, metadata, host), check=False)
+
+
+@cli.command()
+@click.option(
+    "--db",
+    default="demo.db",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="Where to write the demo archive.",
+)
+@click.option(
+    "--port",
+    default=8001,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Datasette's port.",
+)
+@click.option(
+    "--demo-port",
+    default=8780,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="The demo blogs' port on 127.0.0.2-4 (fixed, so that crawls of it add up).",
+)
+@click.option(
+    "--serve/--no-serve",
+    default=True,
+    show_default=True,
+    help="Serve the archive with Datasette once crawled.",
+)
+def demo(db: str, port: int, demo_port: int, serve: bool) -> None:
+    """Start the bundled demo blog network on loopback, crawl it, then serve the archive."""
+    from blogarchive.demo.server import DemoNetwork
+
+    try:
+        network = DemoNetwork(demo_port).start()
+    except OSError as error:
+        fail(f"cannot start the demo blogs on port {demo_port}: {error.strerror or error}")
+    for key, home in network.homes.items():
+        click.echo(f"demo blog {key:<10} {home}", err=True)
+    try:
+        run_and_report(
+            [network.start_url],
+            db,
+            depth=2,
+            allow_private=True,
+            quiet=True,
+            overrides=["DOWNLOAD_DELAY=0", "AUTOTHROTTLE_ENABLED=False"],
+        )
+        if serve:
+            checkpoint(db)
+            click.echo(f"\nOpen http://127.0.0.1:{port}/ to browse the archive.", err=True)
+            run_datasette(db, port)
+    finally:
+        network.stop()
+
+
+def main() -> None:
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "blogarchive.settings")
+    cli(prog_name="blogarchive")
+
+
+if __name__ == "__main__":
+    main()

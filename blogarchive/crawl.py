@@ -1,0 +1,112 @@
+"""Run the blog spider in this process, with the project's settings and the command's options."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings
+
+from spiders.blog import BlogSpider
+
+LOG_FORMAT = "%(levelname)s: %(message)s"
+
+
+class SettingError(ValueError):
+    """A ``-s NAME=VALUE`` argument that is not of that form."""
+
+
+@dataclass
+class CrawlOptions:
+    urls: Sequence[str]
+    db: str
+    depth: int = 1
+    allow_private: bool = False
+    max_pages: int | None = None
+    overrides: Sequence[str] = ()
+    progress_interval: float = 5.0
+    log_level: str = "WARNING"
+
+
+@dataclass
+class CrawlResult:
+    stats: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        return dict(self.stats.get("archive/summary") or {})
+
+
+def parse_overrides(pairs: Iterable[str]) -> dict[str, str]:
+    """``["NAME=VALUE", ...]`` as a dict, as ``scrapy crawl -s`` reads them."""
+    parsed: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise SettingError(f"-s expects NAME=VALUE, got {pair!r}")
+        parsed[name.strip()] = value
+    return parsed
+
+
+def crawl_settings(options: CrawlOptions) -> Settings:
+    settings = Settings()
+    settings.setmodule("blogarchive.settings", priority="project")
+    settings.set("ARCHIVE_DB", options.db, priority="cmdline")
+    settings.set("BLOGARCHIVE_DEPTH", options.depth, priority="cmdline")
+    settings.set("BLOGARCHIVE_ALLOW_PRIVATE", options.allow_private, priority="cmdline")
+    if options.max_pages:
+        settings.set("BLOGARCHIVE_MAX_PAGES_PER_BLOG", options.max_pages, priority="cmdline")
+    settings.set("BLOGARCHIVE_PROGRESS_INTERVAL", options.progress_interval, priority="cmdline")
+    settings.set("LOG_LEVEL", options.log_level, priority="cmdline")
+    settings.set("LOG_FORMAT", LOG_FORMAT, priority="cmdline")
+    settings.set("LOG_INSTALL_ROOT_HANDLER", True, priority="cmdline")
+    for name, value in parse_overrides(options.overrides).items():
+        settings.set(name, value, priority="cmdline")
+    return settings
+
+
+#: Loggers whose failures the archive records itself (``pages``, ``crawl_runs``): kept off the
+#: terminal, where they would repeat each failure two or three times with a traceback.
+RECORDED_ELSEWHERE = (
+    "scrapy.downloadermiddlewares.robotstxt",
+    "scrapy.downloadermiddlewares.retry",
+    "scrapy.core.scraper",
+)
+
+
+class _NoTraceback(logging.Filter):
+    """Log records keep their one-line message; the traceback goes (``-v`` shows them all)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.exc_info = None
+        record.exc_text = None
+        return True
+
+
+def quiet_logs() -> None:
+    for name in RECORDED_ELSEWHERE:
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_NoTraceback())
+
+
+def run_crawl(options: CrawlOptions) -> CrawlResult:
+    """Crawl ``options.urls`` into ``options.db``; blocks until the crawl ends.
+
+    Twisted's reactor cannot be restarted, so this runs once per process.
+    """
+    settings = crawl_settings(options)
+    process = CrawlerProcess(settings)
+    if options.log_level != "DEBUG":
+        quiet_logs()
+    crawler = process.create_crawler(BlogSpider)
+    started = time.monotonic()
+    process.crawl(crawler, urls=" ".join(options.urls))
+    process.start()
+    stats = crawler.stats.get_stats() if crawler.stats else {}
+    return CrawlResult(stats=stats, seconds=time.monotonic() - started)

@@ -1,0 +1,422 @@
+"""The demo blog network, served on loopback by real HTTP servers: one origin per blog.
+
+Each blog listens on its own loopback address (127.0.0.2, 127.0.0.3, 127.0.0.4) on one shared
+port, so the blogs are distinct origins as they are on the web. Every request is logged (host,
+path, User-Agent), which tests read to check robots.txt and identification.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, quote, unquote, urlsplit
+
+import jinja2
+
+from blogarchive.demo.content import BLOGS, DemoBlog, DemoPost
+
+HOSTS = {"classic": "127.0.0.2", "contempo": "127.0.0.3", "wordpress": "127.0.0.4"}
+#: A loopback address where nothing listens: the blog list's dead link.
+DEAD_HOST = "127.0.0.5"
+BLOGGER_FEED_CAP = 150
+
+BLOGGER_ROBOTS = """User-agent: Mediapartners-Google
+Disallow:
+
+User-agent: *
+Disallow: /search
+Allow: /
+
+Sitemap: {home}sitemap.xml
+"""
+WORDPRESS_ROBOTS = """User-agent: *
+Disallow: /wp-admin/
+Allow: /wp-admin/admin-ajax.php
+
+Sitemap: {home}wp-sitemap.xml
+"""
+
+_env = jinja2.Environment(
+    loader=jinja2.PackageLoader("blogarchive.demo", "templates"),
+    autoescape=jinja2.select_autoescape(["html", "xml"]),
+    trim_blocks=False,
+)
+
+
+@dataclass(frozen=True)
+class LoggedRequest:
+    host: str
+    path: str
+    user_agent: str
+    status: int
+    bytes_sent: int
+
+
+@dataclass
+class Response:
+    status: int
+    content_type: str
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class Site:
+    """One demo blog: routes a path to a rendered page, feed, sitemap or robots.txt."""
+
+    def __init__(self, blog: DemoBlog, home: str, homes: dict[str, str]) -> None:
+        self.blog = blog
+        self.home = home
+        self.blog_id = _stable_blog_id(blog.key)
+        self.posts = sorted(blog.posts, key=lambda p: p.published, reverse=True)
+        self.views = [self._view(p) for p in self.posts]
+        self.by_path = {view["path"]: view for view in self.views}
+        self.labels = sorted({label for p in self.posts for label in p.labels})
+        self.blog_list = [self._listed(key, homes) for key in blog.blog_list]
+
+    # -- view models --------------------------------------------------------------------------
+
+    def _path(self, post: DemoPost) -> str:
+        if self.blog.platform == "wordpress":
+            return (
+                f"/{post.published[:4]}/{post.published[5:7]}/{post.published[8:10]}/{post.slug}/"
+            )
+        return post.path
+
+    def _view(self, post: DemoPost) -> dict[str, Any]:
+        published = datetime.fromisoformat(post.published)
+        comments = [
+            {
+                "id": c.id,
+                "author": c.author,
+                "author_url": c.author_url,
+                "published": c.published,
+                "html": c.html,
+                "parent": c.parent,
+                "epoch_ms": int(datetime.fromisoformat(c.published).timestamp() * 1000),
+                "when": _when(datetime.fromisoformat(c.published)),
+            }
+            for c in post.comments
+        ]
+        replies = {c.id: [r for r in post.comments if r.parent == c.id] for c in post.comments}
+        return {
+            "id": post.id,
+            "title": post.title,
+            "author": post.author,
+            "published": post.published,
+            "updated": post.updated,
+            "labels": post.labels,
+            "html": post.html,
+            "path": self._path(post),
+            "comments": comments,
+            "replies": replies,
+            "date_header": published.strftime("%A, %B %-d, %Y"),
+            "date_short": published.strftime("%B %-d, %Y"),
+            "time_text": published.strftime("%-I:%M %p"),
+            "published_feed": published.isoformat(timespec="milliseconds"),
+            "updated_feed": datetime.fromisoformat(post.updated or post.published).isoformat(
+                timespec="milliseconds"
+            ),
+            "published_rfc": format_datetime(published),
+            "summary": post.html[:120],
+        }
+
+    def _listed(self, key: str, homes: dict[str, str]) -> dict[str, str]:
+        if key == "dead":
+            port = urlsplit(self.home).port
+            return {"url": f"http://{DEAD_HOST}:{port}/", "title": "Gone Quiet", "latest": ""}
+        other = BLOGS[key]
+        latest = max(other.posts, key=lambda p: p.published)
+        return {"url": homes[key], "title": other.title, "latest": latest.title}
+
+    def _context(self, **extra: Any) -> dict[str, Any]:
+        return {
+            "blog": self.blog,
+            "home": self.home,
+            "blog_id": self.blog_id,
+            "blog_list": self.blog_list,
+            "all_labels": self.labels,
+            "archive_months": [],
+            "post": None,
+            "page": None,
+            "newer": None,
+            "older": None,
+            "body_class": "home blog",
+            **extra,
+        }
+
+    def _html(self, template: str, **context: Any) -> Response:
+        body = _env.get_template(template).render(self._context(**context))
+        return Response(200, "text/html; charset=UTF-8", body.encode("utf-8"))
+
+    # -- routes -------------------------------------------------------------------------------
+
+    def route(self, path: str, query: dict[str, list[str]]) -> Response:
+        if path == "/robots.txt":
+            robots = WORDPRESS_ROBOTS if self.blog.platform == "wordpress" else BLOGGER_ROBOTS
+            return Response(200, "text/plain", robots.format(home=self.home).encode())
+        if path == "/":
+            return self._index()
+        if path in self.by_path:
+            return self._post(self.by_path[path])
+        if self.blog.platform == "wordpress":
+            return self._wordpress_route(path, query)
+        return self._blogger_route(path, query)
+
+    def _index(self) -> Response:
+        views = self.views[: self.blog.index_size]
+        older = None
+        if len(self.views) > len(views):
+            last = views[-1]["published_feed"]
+            older = f"{self.home}search?updated-max={quote(last)}&max-results={len(views)}"
+        if self.blog.platform == "wordpress" and len(self.views) > len(views):
+            older = f"{self.home}page/2/"
+        return self._html(self.blog.template, posts=views, older=older, canonical=self.home)
+
+    def _post(self, view: dict[str, Any]) -> Response:
+        index = self.views.index(view)
+        newer = self.home + self.views[index - 1]["path"][1:] if index > 0 else None
+        older = (
+            self.home + self.views[index + 1]["path"][1:] if index + 1 < len(self.views) else None
+        )
+        return self._html(
+            self.blog.template,
+            posts=[view],
+            post=view,
+            newer=newer,
+            older=older,
+            canonical=self.home + view["path"][1:],
+            body_class=f"post-template-default single single-post postid-{view['id']}",
+        )
+
+    def _blogger_route(self, path: str, query: dict[str, list[str]]) -> Response:
+        if path == "/feeds/posts/default":
+            return self._blogger_feed(query)
+        if path == "/sitemap.xml":
+            entries = [(self.home + v["path"][1:], v["updated_feed"]) for v in self.views]
+            return self._xml("sitemap.xml", entries=entries)
+        if path.startswith("/search"):
+            label = (
+                unquote(path[len("/search/label/") :])
+                if path.startswith("/search/label/")
+                else None
+            )
+            views = [v for v in self.views if label is None or label in v["labels"]]
+            return self._html(self.blog.template, posts=views, canonical=self.home + path[1:])
+        return _not_found()
+
+    def _blogger_feed(self, query: dict[str, list[str]]) -> Response:
+        start = max(1, int(query.get("start-index", ["1"])[0]))
+        per_page = min(BLOGGER_FEED_CAP, max(1, int(query.get("max-results", ["25"])[0])))
+        views = self.views[start - 1 : start - 1 + per_page]
+        next_url = None
+        if start - 1 + per_page < len(self.views):
+            next_url = (
+                f"{self.home}feeds/posts/default?start-index={start + per_page}"
+                f"&max-results={per_page}"
+            )
+        return self._xml(
+            "blogger_feed.xml",
+            content_type="application/atom+xml; charset=UTF-8",
+            posts=views,
+            total=len(self.views),
+            start=start,
+            per_page=per_page,
+            next_url=next_url,
+            self_url=f"{self.home}feeds/posts/default?start-index={start}&max-results={per_page}",
+            updated=self.views[0]["updated_feed"] if self.views else "",
+        )
+
+    def _wordpress_route(self, path: str, query: dict[str, list[str]]) -> Response:
+        for page in self.blog.pages:
+            if path == f"/{page.slug}/":
+                return self._html(
+                    self.blog.template,
+                    posts=[],
+                    page=page,
+                    canonical=self.home + path[1:],
+                    body_class="page-template-default page page-id-5",
+                )
+        if path == "/feed/":
+            paged = int(query.get("paged", ["1"])[0])
+            views = self.views[(paged - 1) * 10 : paged * 10]
+            if not views:
+                return _not_found()
+            return self._xml(
+                "wordpress_feed.xml",
+                content_type="application/rss+xml; charset=UTF-8",
+                posts=views,
+                self_url=f"{self.home}feed/",
+                updated_rfc=self.views[0]["published_rfc"],
+            )
+        if path == "/wp-sitemap.xml":
+            return self._xml(
+                "sitemapindex.xml",
+                entries=[
+                    f"{self.home}wp-sitemap-posts-post-1.xml",
+                    f"{self.home}wp-sitemap-posts-page-1.xml",
+                ],
+            )
+        if path == "/wp-sitemap-posts-post-1.xml":
+            entries = [(self.home + v["path"][1:], v["updated_feed"]) for v in self.views]
+            return self._xml("sitemap.xml", entries=entries)
+        if path == "/wp-sitemap-posts-page-1.xml":
+            entries = [(f"{self.home}{p.slug}/", "2021-07-01") for p in self.blog.pages]
+            return self._xml("sitemap.xml", entries=entries)
+        return _not_found()
+
+    def _xml(
+        self, template: str, content_type: str = "application/xml", **context: Any
+    ) -> Response:
+        body = _env.get_template(template).render(self._context(**context))
+        return Response(200, content_type, body.encode("utf-8"))
+
+
+def _when(moment: datetime) -> str:
+    return moment.strftime("%B %-d, %Y at %-I:%M %p")
+
+
+def _stable_blog_id(key: str) -> str:
+    return str(sum(ord(ch) * 7919**i for i, ch in enumerate(key)) % 10**19)
+
+
+def _not_found() -> Response:
+    return Response(
+        404, "text/html; charset=UTF-8", b"<html><body><h1>Not Found</h1></body></html>"
+    )
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _SiteServer
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        parts = urlsplit(self.path)
+        try:
+            response = self.server.site.route(parts.path, parse_qs(parts.query))
+        except Exception:  # a bug in the demo must not hang the crawler
+            response = Response(500, "text/plain", b"internal error")
+        self.send_response(response.status)
+        self.send_header("Content-Type", response.content_type)
+        self.send_header("Content-Length", str(len(response.body)))
+        for name, value in response.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(response.body)
+        self.server.network.log.append(
+            LoggedRequest(
+                host=self.headers.get("Host", ""),
+                path=self.path,
+                user_agent=self.headers.get("User-Agent", ""),
+                status=response.status,
+                bytes_sent=len(response.body),
+            )
+        )
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+class _SiteServer(ThreadingHTTPServer):
+    daemon_threads = True
+    site: Site
+    network: DemoNetwork
+
+
+class DemoNetwork:
+    """The three demo blogs, started on loopback. Use as a context manager or call start/stop."""
+
+    def __init__(self, port: int = 0) -> None:
+        self.requested_port = port
+        self.port = 0
+        self.log: list[LoggedRequest] = []
+        self.servers: list[_SiteServer] = []
+        self.threads: list[threading.Thread] = []
+
+    @property
+    def homes(self) -> dict[str, str]:
+        return {key: f"http://{host}:{self.port}/" for key, host in HOSTS.items()}
+
+    @property
+    def start_url(self) -> str:
+        """Where a crawl of the network starts: the classic Blogger blog, which lists the others."""
+        return self.homes["classic"]
+
+    def start(self) -> DemoNetwork:
+        for attempt in range(20):
+            self.port = self.requested_port or _free_port(HOSTS["classic"])
+            try:
+                self._bind_all()
+                break
+            except OSError:
+                self._close_all()
+                if self.requested_port or attempt == 19:
+                    raise
+        for server in self.servers:
+            thread = threading.Thread(target=server.serve_forever, daemon=True)
+            thread.start()
+            self.threads.append(thread)
+        return self
+
+    def _bind_all(self) -> None:
+        homes = self.homes
+        for key, host in HOSTS.items():
+            server = _SiteServer((host, self.port), _Handler)
+            server.site = Site(BLOGS[key], homes[key], homes)
+            server.network = self
+            self.servers.append(server)
+
+    def _close_all(self) -> None:
+        for server in self.servers:
+            server.server_close()
+        self.servers.clear()
+
+    def stop(self) -> None:
+        for server in self.servers:
+            server.shutdown()
+        self._close_all()
+
+    def __enter__(self) -> DemoNetwork:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _free_port(host: str) -> int:
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def running_network(port: int = 0) -> Iterator[DemoNetwork]:
+    network = DemoNetwork(port)
+    network.start()
+    try:
+        yield network
+    finally:
+        network.stop()
+
+
+def serve_forever(port: int = 0) -> None:
+    """Run the demo network until interrupted (``python -m blogarchive.demo.server``)."""
+    with running_network(port) as network:
+        for key, home in network.homes.items():
+            print(f"{key:10} {home}")
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+
+
+if __name__ == "__main__":
+    serve_forever()

@@ -1,0 +1,52 @@
+"""Progress output during a crawl: one line every few seconds, on standard error."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from twisted.internet import task
+
+
+class CrawlProgress:
+    """Prints blogs, posts, comments and pages so far (``BLOGARCHIVE_PROGRESS_INTERVAL`` s)."""
+
+    def __init__(self, crawler: Crawler, interval: float) -> None:
+        self.crawler = crawler
+        self.interval = interval
+        self.loop: task.LoopingCall | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CrawlProgress:
+        interval = crawler.settings.getfloat("BLOGARCHIVE_PROGRESS_INTERVAL", 0)
+        if interval <= 0:
+            raise NotConfigured
+        extension = cls(crawler, interval)
+        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        return extension
+
+    def spider_opened(self, spider: Any) -> None:
+        self.loop = task.LoopingCall(self.report)
+        self.loop.start(self.interval, now=False)
+
+    def spider_closed(self, spider: Any, reason: str) -> None:
+        if self.loop is not None and self.loop.running:
+            self.loop.stop()
+
+    def report(self) -> None:
+        stats = self.crawler.stats
+        assert stats is not None
+        get = stats.get_value
+        blogs = sum(v for k, v in stats.get_stats().items() if k.startswith("archive/blogs/"))
+        print(
+            f"  … {blogs} blogs, {get('archive/posts', 0)} posts, "
+            f"{get('archive/comments', 0)} comments, "
+            f"{get('response_received_count', 0)} pages fetched, "
+            f"{get('blogarchive/failed', 0)} failed",
+            file=sys.stderr,
+            flush=True,
+        )

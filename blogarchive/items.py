@@ -1,0 +1,60 @@
+"""Items the spider yields and the pipeline writes. Each carries the extractors' results as-is.
+
+The spider never computes ids or writes SQL: it says what it saw, and where (``blog_url`` is the
+home URL of the blog a page belongs to).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from extract import BlogLink, Comment, Form, KeyObservation, Post
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BlogItem:
+    """A blog, as its home page shows it, or a blog that could not be read (``status`` says why)."""
+
+    url: str
+    title: str | None
+    platform: str | None
+    status: str  # ok, unreachable, blocked, error
+    error: str | None = None
+    links: tuple[BlogLink, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PageItem:
+    """One fetched (or failed) URL, with the raw response for re-extraction without the network."""
+
+    url: str
+    blog_url: str
+    kind: str  # home, post, page, feed, sitemap
+    status: int | None
+    fetched_at: str
+    error: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    content_type: str | None = None
+    body: bytes | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PostItem:
+    """A post page: the post with its comments, key observations and the forms inside the page."""
+
+    blog_url: str
+    post: Post
+    comments: tuple[Comment, ...]
+    key_observations: tuple[KeyObservation, ...]
+    forms: tuple[Form, ...]
+    page_url: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FormsItem:
+    """The forms of a page that is not a post (home, static and index pages)."""
+
+    blog_url: str
+    page_url: str
+    forms: tuple[Form, ...]

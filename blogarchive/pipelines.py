@@ -1,0 +1,68 @@
+"""The item pipeline: hands each item to :class:`blogarchive.archive.Archive` (archive.db)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+
+from blogarchive.archive import Archive, ArchiveError, open_database
+from blogarchive.items import BlogItem, FormsItem, PageItem, PostItem
+
+
+class ArchivePipeline:
+    """Writes items into the SQLite archive named by the ``ARCHIVE_DB`` setting."""
+
+    def __init__(self, crawler: Crawler, path: str) -> None:
+        self.crawler = crawler
+        self.path = path
+        self.archive: Archive | None = None
+        self.run_id: int | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
+        path = crawler.settings.get("ARCHIVE_DB")
+        if not path:
+            raise NotConfigured("ARCHIVE_DB is not set")
+        pipeline = cls(crawler, path)
+        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        return pipeline
+
+    def open_spider(self, spider: Spider | None = None) -> None:
+        try:
+            self.archive = Archive(open_database(self.path))
+        except ArchiveError as error:
+            self.crawler.stats.set_value("archive/error", str(error))  # type: ignore[union-attr]
+            raise
+        start_urls = getattr(self.crawler.spider, "start_urls", [])
+        self.run_id = self.archive.start_run(start_urls)
+        self.crawler.stats.set_value("archive/run_id", self.run_id)  # type: ignore[union-attr]
+
+    def process_item(self, item: Any, spider: Spider | None = None) -> Any:
+        archive = self.archive
+        assert archive is not None, "open_spider runs first"
+        stats = self.crawler.stats
+        if isinstance(item, BlogItem):
+            archive.save_blog(item)
+            stats.inc_value(f"archive/blogs/{item.status}")  # type: ignore[union-attr]
+        elif isinstance(item, PageItem):
+            archive.save_page(item, self.run_id)
+        elif isinstance(item, PostItem):
+            archive.save_post(item)
+            stats.inc_value("archive/posts")  # type: ignore[union-attr]
+            stats.inc_value("archive/comments", len(item.comments))  # type: ignore[union-attr]
+        elif isinstance(item, FormsItem):
+            archive.save_forms(item)
+        return item
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        if self.archive is None or self.run_id is None:
+            return
+        stats = self.crawler.stats.get_stats() if self.crawler.stats else {}  # type: ignore[union-attr]
+        status = "finished" if reason == "finished" else reason
+        row = self.archive.finish_run(self.run_id, status, stats)
+        self.crawler.stats.set_value("archive/summary", row)  # type: ignore[union-attr]
+        self.archive.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self.archive.db.close()

@@ -1,0 +1,237 @@
+"""The archive's schema (the public contract in DESIGN.md), created in this one place.
+
+Every table, key, foreign key, index and full-text index of ``archive.db`` is declared here.
+:func:`ensure_schema` is idempotent: it creates what is missing and adds new columns to tables
+an older version created, and never drops or rewrites anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from sqlite_utils import Database
+
+SCHEMA_VERSION = 1
+
+#: table -> (columns with types, primary key, foreign keys)
+TABLES: dict[str, tuple[dict[str, Any], str | tuple[str, ...], list[tuple[str, str, str]]]] = {
+    "blogs": (
+        {
+            "id": str,
+            "url": str,
+            "title": str,
+            "platform": str,
+            "status": str,
+            "error": str,
+            "first_seen": str,
+            "last_crawled": str,
+        },
+        "id",
+        [],
+    ),
+    "blog_links": (
+        {
+            "source_blog_id": str,
+            "target_url": str,
+            "title": str,
+            "target_blog_id": str,
+            "position": int,
+            "widget": str,
+            "target_home": str,
+        },
+        ("source_blog_id", "target_url"),
+        [("source_blog_id", "blogs", "id"), ("target_blog_id", "blogs", "id")],
+    ),
+    "posts": (
+        {
+            "id": str,
+            "blog_id": str,
+            "url": str,
+            "title": str,
+            "author": str,
+            "published": str,
+            "updated": str,
+            "labels": str,
+            "content_html": str,
+            "content_text": str,
+            "comment_count": int,
+            "platform_id": str,
+            "content_sha256": str,
+            "first_seen": str,
+            "last_seen": str,
+            "deleted_at": str,
+        },
+        "id",
+        [("blog_id", "blogs", "id")],
+    ),
+    "post_revisions": (
+        {
+            "id": int,
+            "post_id": str,
+            "captured_at": str,
+            "title": str,
+            "content_text": str,
+            "content_sha256": str,
+        },
+        "id",
+        [("post_id", "posts", "id")],
+    ),
+    "comments": (
+        {
+            "id": str,
+            "post_id": str,
+            "parent_id": str,
+            "author": str,
+            "author_url": str,
+            "published": str,
+            "content_html": str,
+            "content_text": str,
+            "url": str,
+            "platform_id": str,
+            "position": int,
+            "first_seen": str,
+            "last_seen": str,
+            "deleted_at": str,
+        },
+        "id",
+        [("post_id", "posts", "id"), ("parent_id", "comments", "id")],
+    ),
+    "key_observations": (
+        {"id": str, "post_id": str, "heading": str, "position": int, "text": str},
+        "id",
+        [("post_id", "posts", "id")],
+    ),
+    "forms": (
+        {
+            "id": str,
+            "purpose": str,
+            "action": str,
+            "method": str,
+            "title": str,
+            "field_count": int,
+            "json_schema": str,
+        },
+        "id",
+        [],
+    ),
+    "form_fields": (
+        {
+            "form_id": str,
+            "position": int,
+            "name": str,
+            "label": str,
+            "type": str,
+            "semantic_type": str,
+            "required": int,
+            "options": str,
+            "placeholder": str,
+        },
+        ("form_id", "position"),
+        [("form_id", "forms", "id")],
+    ),
+    "form_occurrences": (
+        {
+            "form_id": str,
+            "url": str,
+            "blog_id": str,
+            "post_id": str,
+            "first_seen": str,
+            "last_seen": str,
+        },
+        ("form_id", "url"),
+        [("form_id", "forms", "id"), ("blog_id", "blogs", "id"), ("post_id", "posts", "id")],
+    ),
+    "pages": (
+        {
+            "url": str,
+            "blog_id": str,
+            "kind": str,
+            "status": int,
+            "error": str,
+            "fetched_at": str,
+            "etag": str,
+            "last_modified": str,
+            "content_type": str,
+            "content_sha256": str,
+            "body": bytes,
+            "crawl_run_id": int,
+        },
+        "url",
+        [("blog_id", "blogs", "id"), ("crawl_run_id", "crawl_runs", "id")],
+    ),
+    "crawl_runs": (
+        {
+            "id": int,
+            "started_at": str,
+            "finished_at": str,
+            "status": str,
+            "start_urls": str,
+            "pages_fetched": int,
+            "pages_not_modified": int,
+            "pages_failed": int,
+            "stats": str,
+        },
+        "id",
+        [],
+    ),
+}
+
+#: Full-text search: table -> columns; kept in step by triggers.
+FTS = {
+    "posts": ["title", "content_text"],
+    "comments": ["author", "content_text"],
+    "key_observations": ["heading", "text"],
+}
+INDEXES = [
+    ("posts", ["blog_id"]),
+    ("posts", ["published"]),
+    ("comments", ["post_id"]),
+    ("key_observations", ["post_id"]),
+    ("form_occurrences", ["blog_id"]),
+    ("form_occurrences", ["post_id"]),
+    ("pages", ["blog_id"]),
+    ("post_revisions", ["post_id"]),
+]
+#: Tables in the order their rows may be written (parents first).
+CREATION_ORDER = (
+    "blogs",
+    "crawl_runs",
+    "blog_links",
+    "posts",
+    "post_revisions",
+    "comments",
+    "key_observations",
+    "forms",
+    "form_fields",
+    "form_occurrences",
+    "pages",
+)
+
+
+def ensure_schema(db: Database) -> None:
+    """Create every table, index and search index that ``db`` lacks; add missing columns."""
+    db.execute("PRAGMA foreign_keys = ON")
+    if db.journal_mode != "wal":
+        db.enable_wal()
+    for name in CREATION_ORDER:
+        columns, pk, foreign_keys = TABLES[name]
+        table = db.table(name)
+        if not table.exists():
+            db.create_table(name, columns, pk=pk, foreign_keys=foreign_keys)  # type: ignore[arg-type]
+        else:
+            missing = {c: t for c, t in columns.items() if c not in table.columns_dict}
+            for column, column_type in missing.items():
+                table.add_column(column, column_type)
+    for name, indexed in INDEXES:
+        db.table(name).create_index(indexed, if_not_exists=True)
+    for name, searched in FTS.items():
+        if not db.table(name).detect_fts():
+            db.table(name).enable_fts(searched, create_triggers=True, tokenize="porter")
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+def stable_id(*parts: object) -> str:
+    """A short id derived from what identifies a row, so it is the same in every crawl."""
+    text = "\x1f".join("" if part is None else str(part) for part in parts)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]

@@ -1,0 +1,54 @@
+"""Scrapy settings for blogarchive (``scrapy.cfg`` points here; the CLI starts from them too)."""
+
+from blogarchive import __version__
+
+BOT_NAME = "blogarchive"
+SPIDER_MODULES = ["spiders"]
+NEWSPIDER_MODULE = "spiders"
+
+#: Where the pipeline writes. ``blogarchive crawl --db`` and ``-s ARCHIVE_DB=...`` override it.
+ARCHIVE_DB = "archive.db"
+#: Blog-list hops to follow from the start blogs (``--depth``).
+BLOGARCHIVE_DEPTH = 1
+#: Follow links and redirects to private, loopback and link-local addresses (``--allow-private``).
+BLOGARCHIVE_ALLOW_PRIVATE = False
+#: Most pages fetched from one blog (``--max-pages``); 0 means no limit.
+BLOGARCHIVE_MAX_PAGES_PER_BLOG = 0
+#: Posts asked for per page of a Blogger feed (Blogger serves at most 150 per page).
+BLOGARCHIVE_FEED_PAGE_SIZE = 150
+
+USER_AGENT = (
+    f"blogarchive/{__version__} (+https://github.com/blogarchive/blogarchive; research archiver)"
+)
+ROBOTSTXT_OBEY = True
+
+ITEM_PIPELINES = {"blogarchive.pipelines.ArchivePipeline": 300}
+DOWNLOADER_MIDDLEWARES = {
+    # before the robots.txt middleware (100): a private address is refused before anything else
+    "blogarchive.middlewares.PrivateAddressMiddleware": 50,
+}
+EXTENSIONS = {
+    # RemoteControl and the telnet console run code sent to them: never in an archiver
+    "scrapy.extensions.remote_control.RemoteControl": None,
+    "scrapy.extensions.telnet.TelnetConsole": None,
+    "blogarchive.extensions.CrawlProgress": 500,
+}
+REMOTE_CONTROL_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+DOWNLOAD_DELAY = 0.25
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 0.25
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
+RETRY_TIMES = 2
+REDIRECT_MAX_TIMES = 5
+DEPTH_LIMIT = 0
+COOKIES_ENABLED = False
+
+LOG_LEVEL = "INFO"
+FEED_EXPORT_ENCODING = "utf-8"

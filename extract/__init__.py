@@ -1,0 +1,63 @@
+"""Pure extractors: ``(html: str, url: str)`` in, frozen dataclasses out.
+
+No network, no Scrapy, no SQLite. :func:`extract_page` runs them all over one page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from extract.bloglist import BlogLink, extract_blog_links
+from extract.comments import Comment, extract_comments
+from extract.forms import Form, FormField, Option, extract_forms
+from extract.observations import KeyObservation, extract_observations
+from extract.platform import Blog, detect_platform, extract_blog
+from extract.post import Post, extract_post, post_links
+
+__all__ = [
+    "Blog",
+    "BlogLink",
+    "Comment",
+    "Form",
+    "FormField",
+    "KeyObservation",
+    "Option",
+    "Page",
+    "Post",
+    "detect_platform",
+    "extract_blog",
+    "extract_blog_links",
+    "extract_comments",
+    "extract_forms",
+    "extract_observations",
+    "extract_page",
+    "extract_post",
+    "post_links",
+]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Page:
+    """Everything the extractors find on one page."""
+
+    url: str
+    blog: Blog
+    post: Post | None
+    comments: tuple[Comment, ...]
+    key_observations: tuple[KeyObservation, ...]
+    forms: tuple[Form, ...]
+    blog_links: tuple[BlogLink, ...]
+
+
+def extract_page(html: str, url: str) -> Page:
+    """Run every extractor over one page (the page is parsed once and shared between them)."""
+    post = extract_post(html, url)
+    return Page(
+        url=url,
+        blog=extract_blog(html, url),
+        post=post,
+        comments=extract_comments(html, url) if post else (),
+        key_observations=extract_observations(html, url) if post else (),
+        forms=extract_forms(html, url),
+        blog_links=extract_blog_links(html, url),
+    )

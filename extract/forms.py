@@ -1,0 +1,666 @@
+"""The forms of a page, described as a person filling them in would see them, and as JSON Schema.
+
+For each ``<form>``: its visible, fillable controls in page order (hidden inputs and buttons are
+not fields; a radio or checkbox group is one field with its options), each with the label a
+person reads, the control type, its options by their text, whether it is required, and a
+semantic type; the form's purpose and title; a JSON Schema (draft 2020-12); and an id that is a
+fingerprint of the form's structure, so the same form on many pages is one form.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+from lxml.html import HtmlElement
+
+from extract._dom import INVISIBLE_TAGS, normalize_space, parse, select, text_of
+
+JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+#: Control types kept as they are; any other ``<input type>`` reads as ``text``.
+INPUT_TYPES = frozenset(
+    "text email tel url number date datetime-local time password search checkbox radio file range "
+    "color".split()
+)
+NOT_FIELDS = frozenset({"hidden", "submit", "button", "reset", "image"})
+#: Where a form's title is looked for inside the form, in the order tried (a legend counts only
+#: when its fieldset holds the whole form, not when it names one group of fields).
+TITLE_INSIDE = ("h1, h2, h3, h4, h5, h6", "caption")
+CONTROLS = "input:not([type=hidden]):not([type=submit]), select, textarea"
+HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+PLACEHOLDER_OPTION = re.compile(
+    r"^\W*(please\s+)?(select|choose|pick)\b.*|^\W*-+\W*$|^$|^\W*(bitte\s+)?wählen.*"
+    r"|^\W*(veuillez\s+)?(choisir|sélectionner).*|^\W*(seleccione|elija|selecciona).*"
+    r"|^\W*выберите.*",
+    re.IGNORECASE,
+)
+LABEL_TRIM = " \t\r\n:*："
+
+#: ``autocomplete`` tokens taken as the semantic type as they are.
+AUTOCOMPLETE_TOKENS = frozenset(
+    "name given-name family-name additional-name honorific-prefix honorific-suffix nickname email "
+    "username new-password current-password one-time-code organization organization-title "
+    "street-address address-line1 address-line2 address-line3 address-level1 address-level2 "
+    "address-level3 address-level4 country country-name postal-code cc-name cc-number cc-exp "
+    "cc-csc cc-type transaction-amount language bday bday-day bday-month bday-year sex url photo "
+    "tel tel-national tel-country-code".split()
+)
+TYPE_SEMANTICS = {
+    "email": "email",
+    "tel": "tel",
+    "url": "url",
+    "search": "search",
+    "date": "date",
+    "time": "time",
+    "datetime-local": "datetime",
+    "number": "number",
+    "range": "number",
+}
+#: Words in a label, name or id that give a semantic type, in the order tried.
+SEMANTIC_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (semantic, re.compile(pattern, re.IGNORECASE))
+    for semantic, pattern in (
+        ("captcha", r"captcha|security code|verification code|спам|antispam"),
+        (
+            "new-password",
+            r"(confirm|repeat|retype|re-enter|again|new|wiederholen|confirmer|"
+            r"repetir|повтор).{0,20}(pass|pwd|kennwort|mot de passe|contrase|пароль)"
+            r"|pass(word)?.?(2|confirm|again|repeat)",
+        ),
+        (
+            "current-password",
+            r"pass(word|wd)?\b|pwd|kennwort|passwort|mot de passe|contrase|пароль",
+        ),
+        ("email", r"e-?mail|courriel|correo|почт|mail\b"),
+        ("tel", r"phone|\btel\b|telef|téléph|mobile|\bcell|handy|телефон|fax"),
+        ("timezone", r"time\s*-?zone|\btz\b|zeitzone|fuseau"),
+        ("given-name", r"first.?name|\bfname|given.?name|vorname|prénom|prenom|\bимя\b"),
+        (
+            "family-name",
+            r"last.?name|\blname|surname|family.?name|nachname|\bnom de famille"
+            r"|apellido|фамилия",
+        ),
+        (
+            "username",
+            r"user.?name|\buser\b|\blogin\b|benutzer|usuario|identifiant|логин"
+            r"|screen.?name|nick",
+        ),
+        (
+            "organization",
+            r"company|organi[sz]ation|firma|unternehmen|entreprise|empresa"
+            r"|société|организац",
+        ),
+        ("postal-code", r"\bzip|postal|post.?code|\bplz\b|code postal|c[oó]digo postal|индекс"),
+        ("address-level2", r"\bcity\b|\btown\b|\bstadt\b|\bort\b|\bville\b|ciudad|город"),
+        ("address-level1", r"\bstate\b|province|region|bundesland|провинц|област"),
+        ("country", r"country|\bland\b|\bpays\b|\bpa[ií]s\b|страна"),
+        ("street-address", r"address|street|stra(ss|ß)e|adresse|direcci[oó]n|адрес"),
+        ("bday", r"birth|geburt|naissance|nacimiento|рожден"),
+        ("sex", r"gender|\bsex\b|geschlecht|\bsexe\b|g[ée]nero|\bпол\b"),
+        ("url", r"website|homepage|\burl\b|web ?site|site web|sitio web|сайт"),
+        ("subject", r"subject|betreff|\bobjet\b|asunto|\bтема\b|\btopic\b"),
+        (
+            "message",
+            r"message|comment|nachricht|kommentar|commentaire|mensaje|comentario"
+            r"|сообщен|коммент|describe|question|inquiry|enquiry|anfrage|details",
+        ),
+        ("datetime", r"(date|day).{0,6}(time)|(time).{0,6}(date|day)"),
+        ("date", r"\bdate\b|datum|fecha|\bдата"),
+        ("time", r"\btime\b|uhrzeit|\bheure\b|\bhora\b"),
+        ("search", r"search|suche|recherche|buscar|поиск|\bquery\b|^q$|^s$"),
+        ("consent", r"agree|consent|terms|privacy|accept|gdpr|datenschutz|akzept"),
+        ("name", r"\bname\b|full.?name|your.?name|\bnom\b|nombre|\bимя|\bфио\b"),
+        ("number", r"quantity|\bqty\b|amount|anzahl|cantidad|количество"),
+    )
+)
+#: The only meanings a radio or checkbox group takes from its words (else it is ``other``).
+GROUP_SEMANTICS = frozenset({"country", "address-level1", "sex", "bday", "consent"})
+#: Words of a form's action, id, class, buttons and title that tell its purpose.
+PURPOSE_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (purpose, re.compile(pattern, re.IGNORECASE))
+    for purpose, pattern in (
+        (
+            "password-recovery",
+            r"forgot|lost.?pass|reset.?pass|recover|passwor[dt].?(reset|vergessen)"
+            r"|mot de passe oubli|olvid|восстанов",
+        ),
+        (
+            "comment",
+            r"wp-comments-post|commentform|comment-form|post.?comment|leave a (reply|comment)",
+        ),
+        (
+            "mailing-list",
+            r"subscri|newsletter|mailing|mailchimp|list-manage|signup.?form|abonn"
+            r"|suscrib|рассылк",
+        ),
+        (
+            "order",
+            r"cart|checkout|basket|\border\b|add.?to|buy|warenkorb|panier|carrito|корзин"
+            r"|paypal",
+        ),
+        ("registration", r"regist|sign.?up|create.?account|join|anmeld|inscri|регистрац"),
+        ("login", r"log.?in|sign.?in|anmelden|connexion|iniciar|вход|войти"),
+        ("search", r"search|suche|recherche|buscar|поиск|\bfind\b"),
+        ("contact", r"contact|kontakt|enquir|inquir|get in touch|связ"),
+    )
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Option:
+    value: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FormField:
+    position: int
+    name: str | None
+    label: str | None
+    type: str
+    semantic_type: str
+    required: bool
+    options: tuple[Option, ...]
+    placeholder: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Form:
+    id: str
+    purpose: str
+    action: str | None
+    method: str
+    title: str | None
+    field_count: int
+    json_schema: str
+    fields: tuple[FormField, ...]
+
+
+def extract_forms(html: str, url: str) -> tuple[Form, ...]:
+    """Every ``<form>`` of the page, in page order."""
+    root = parse(html, url)
+    return tuple(describe_form(form, url) for form in root.iter("form"))
+
+
+def describe_form(form: HtmlElement, url: str) -> Form:
+    fields = tuple(_fields(form))
+    action = _action(form, url)
+    method = (form.get("method") or "get").strip().lower() or "get"
+    title = _title(form)
+    purpose = _purpose(form, fields, action)
+    return Form(
+        id=fingerprint(action, method, fields),
+        purpose=purpose,
+        action=action,
+        method=method,
+        title=title,
+        field_count=len(fields),
+        json_schema=json.dumps(json_schema(title, fields), ensure_ascii=False),
+        fields=fields,
+    )
+
+
+# --- controls and their labels -------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Control:
+    element: HtmlElement
+    kind: str
+    text_before: str  # the last line of text between the previous control and this one
+    text_after: str  # text between this control and the next control or line break
+
+
+def _controls(form: HtmlElement) -> list[_Control]:
+    """Visible controls of ``form`` with the text around them, from one walk of the form."""
+    controls: list[_Control] = []
+    lines: list[str] = [""]
+    after_target: list[_Control] = []
+
+    def add_text(text: str | None) -> None:
+        if text:
+            lines[-1] += text
+            for control in after_target:
+                control.text_after += text
+
+    def new_line() -> None:
+        if lines[-1].strip():
+            lines.append("")
+        after_target.clear()
+
+    def walk(node: HtmlElement) -> None:
+        tag = node.tag if isinstance(node.tag, str) else ""
+        if tag in INVISIBLE_TAGS or _hidden(node):
+            return
+        if tag in ("input", "select", "textarea"):
+            kind = _kind(node)
+            if kind is not None:
+                before = next((ln for ln in reversed(lines) if ln.strip()), "")
+                control = _Control(node, kind, normalize_space(before), "")
+                controls.append(control)
+                after_target.clear()
+                after_target.append(control)
+            lines.clear()
+            lines.append("")
+            return
+        if tag in ("button", "option"):
+            return
+        block = tag in _LINE_BREAKERS
+        if block:
+            new_line()
+        add_text(node.text)
+        for child in node:
+            walk(child)
+            add_text(child.tail)
+        if block:
+            new_line()
+
+    walk(form)
+    return controls
+
+
+_LINE_BREAKERS = frozenset(
+    "br p div li ul ol tr td th table dt dd dl h1 h2 h3 h4 h5 h6 fieldset legend section label "
+    "hr".split()
+)
+
+
+def _hidden(node: HtmlElement) -> bool:
+    if node.get("hidden") is not None or node.get("aria-hidden") == "true":
+        return True
+    return bool(HIDDEN_STYLE.search(node.get("style") or ""))
+
+
+def _kind(node: HtmlElement) -> str | None:
+    if node.tag == "select":
+        return "select"
+    if node.tag == "textarea":
+        return "textarea"
+    declared = (node.get("type") or "text").strip().lower()
+    if declared in NOT_FIELDS:
+        return None
+    return declared if declared in INPUT_TYPES else "text"
+
+
+def _fields(form: HtmlElement) -> Iterator[FormField]:
+    controls = _controls(form)
+    root = form.getroottree().getroot()
+    groups: dict[tuple[str, str], list[_Control]] = {}
+    order: list[list[_Control]] = []
+    for control in controls:
+        name = control.element.get("name")
+        if control.kind in ("radio", "checkbox") and name:
+            key = (control.kind, name)
+            if key not in groups:
+                groups[key] = []
+                order.append(groups[key])
+            groups[key].append(control)
+        else:
+            order.append([control])
+    for position, group in enumerate(order, start=1):
+        yield _field(position, group, root)
+
+
+def _field(position: int, group: list[_Control], root: HtmlElement) -> FormField:
+    first = group[0]
+    element = first.element
+    kind = first.kind
+    grouped = kind in ("radio", "checkbox") and (len(group) > 1 or kind == "radio")
+    if grouped:
+        label = _group_label(first, root)
+        options = tuple(
+            Option(value=c.element.get("value") or "on", label=_option_label(c, root))
+            for c in group
+        )
+    else:
+        label = _label(first, root)
+        options = _select_options(element) if kind == "select" else ()
+    placeholder = (element.get("placeholder") or "").strip() or None
+    required = any(_required(c.element) for c in group) or _marked_required(first, root)
+    return FormField(
+        position=position,
+        name=element.get("name"),
+        label=label,
+        type=kind,
+        semantic_type=semantic_type(element, kind, label, placeholder, grouped=grouped),
+        required=required,
+        options=options,
+        placeholder=placeholder,
+    )
+
+
+def _label(control: _Control, root: HtmlElement) -> str | None:
+    """The label a person reads for a control, found the way browsers' autofill looks for it."""
+    element = control.element
+    for text in (
+        _label_for(element, root),
+        _wrapping_label(element),
+        _labelled_by(element, root),
+        element.get("aria-label"),
+        control.text_before,
+        _cell_context(element),
+        element.get("placeholder"),
+        element.get("title"),
+    ):
+        cleaned = _clean_label(text)
+        if cleaned:
+            return cleaned
+    return None
+
+
+def _group_label(first: _Control, root: HtmlElement) -> str | None:
+    fieldset = next(first.element.iterancestors("fieldset"), None)
+    if fieldset is not None:
+        legend = fieldset.find("legend")
+        if legend is not None and _clean_label(text_of(legend)):
+            return _clean_label(text_of(legend))
+    for text in (
+        _labelled_by(first.element, root),
+        first.element.get("aria-label"),
+        first.text_before,
+        _cell_context(first.element),
+    ):
+        cleaned = _clean_label(text)
+        if cleaned:
+            return cleaned
+    return None
+
+
+def _option_label(control: _Control, root: HtmlElement) -> str:
+    element = control.element
+    for text in (_label_for(element, root), _wrapping_label(element), control.text_after):
+        cleaned = _clean_label(text)
+        if cleaned:
+            return cleaned
+    return element.get("value") or "on"
+
+
+def _label_for(element: HtmlElement, root: HtmlElement) -> str | None:
+    control_id = element.get("id")
+    if not control_id:
+        return None
+    for label in root.iter("label"):
+        if label.get("for") == control_id:
+            return _text_without_controls(label)
+    return None
+
+
+def _wrapping_label(element: HtmlElement) -> str | None:
+    label = next(element.iterancestors("label"), None)
+    return _text_without_controls(label) if label is not None else None
+
+
+def _labelled_by(element: HtmlElement, root: HtmlElement) -> str | None:
+    ids = (element.get("aria-labelledby") or "").split()
+    if not ids:
+        return None
+    by_id = {node.get("id"): node for node in root.iter() if node.get("id") in ids}
+    return " ".join(text_of(by_id[i]) for i in ids if i in by_id) or None
+
+
+def _cell_context(element: HtmlElement) -> str | None:
+    """The text of the table cell, ``dt`` or ``li`` that introduces the control's own cell."""
+    for ancestor in element.iterancestors():
+        if ancestor.tag in ("td", "dd"):
+            previous = ancestor.getprevious()
+            if previous is not None and previous.tag in ("td", "th", "dt"):
+                return text_of(previous)
+            return None
+        if ancestor.tag == "li":
+            return _text_without_controls(ancestor)
+        if ancestor.tag == "form":
+            return None
+    return None
+
+
+def _text_without_controls(element: HtmlElement) -> str:
+    parts: list[str] = []
+
+    def walk(node: HtmlElement) -> None:
+        tag = node.tag if isinstance(node.tag, str) else ""
+        if tag not in INVISIBLE_TAGS and tag not in ("select", "textarea", "option", "button"):
+            parts.append(node.text or "")
+            for child in node:
+                walk(child)
+                parts.append(child.tail or "")
+
+    walk(element)
+    return normalize_space(" ".join(parts))
+
+
+def _clean_label(text: str | None) -> str | None:
+    if not text:
+        return None
+    cleaned = normalize_space(text).strip(LABEL_TRIM).strip()
+    return cleaned or None
+
+
+def _required(element: HtmlElement) -> bool:
+    return element.get("required") is not None or element.get("aria-required") == "true"
+
+
+def _marked_required(control: _Control, root: HtmlElement) -> bool:
+    """A label ending in ``*`` marks a required field, by a common convention."""
+    raw = (
+        _label_for(control.element, root) or _wrapping_label(control.element) or control.text_before
+    )
+    return bool(raw) and raw.rstrip().rstrip(":").rstrip().endswith("*")
+
+
+def _select_options(select_element: HtmlElement) -> tuple[Option, ...]:
+    options: list[Option] = []
+    for option in select_element.iter("option"):
+        label = normalize_space(option.text_content())
+        value = option.get("value")
+        value = label if value is None else value
+        if not value.strip() and PLACEHOLDER_OPTION.match(label):
+            continue
+        if PLACEHOLDER_OPTION.match(label) and (option.get("disabled") is not None or not value):
+            continue
+        options.append(Option(value=value, label=label or value))
+    return tuple(options)
+
+
+# --- semantic types, purpose, title --------------------------------------------------------
+
+
+def semantic_type(
+    element: HtmlElement,
+    kind: str,
+    label: str | None,
+    placeholder: str | None,
+    *,
+    grouped: bool = False,
+) -> str:
+    """The field's meaning: an autocomplete token where one fits, else one of our extra words."""
+    for token in reversed((element.get("autocomplete") or "").lower().split()):
+        if token in AUTOCOMPLETE_TOKENS:
+            return "tel" if token.startswith("tel") else token
+    if kind in TYPE_SEMANTICS:
+        return TYPE_SEMANTICS[kind]
+    if kind == "checkbox" and not grouped:
+        return "captcha" if SEMANTIC_WORDS[0][1].search(label or "") else "consent"
+    allowed = GROUP_SEMANTICS if grouped else None
+    if kind == "password":
+        words = " ".join(filter(None, (label, element.get("name"), element.get("id"))))
+        new = SEMANTIC_WORDS[1][1].search(words)
+        return "new-password" if new else "current-password"
+    for text in (label, element.get("name"), element.get("id"), placeholder):
+        if not text:
+            continue
+        for semantic, pattern in SEMANTIC_WORDS:
+            if pattern.search(text) and (allowed is None or semantic in allowed):
+                return semantic
+    if kind == "textarea":
+        return "message"
+    return "other"
+
+
+def _purpose(form: HtmlElement, fields: tuple[FormField, ...], action: str | None) -> str:
+    semantics = [f.semantic_type for f in fields]
+    kinds = [f.type for f in fields]
+    passwords = semantics.count("current-password") + semantics.count("new-password")
+    words = " ".join(
+        filter(
+            None,
+            (
+                action,
+                form.get("id"),
+                form.get("class"),
+                form.get("name"),
+                form.get("role"),
+                _buttons_text(form),
+            ),
+        )
+    )
+    by_words = next((purpose for purpose, pattern in PURPOSE_WORDS if pattern.search(words)), None)
+    if by_words == "password-recovery" and passwords == 0:
+        return by_words
+    if passwords:
+        if passwords >= 2 or "new-password" in semantics or len(fields) > 4:
+            return "registration"
+        return "login"
+    if by_words in ("comment", "mailing-list", "order", "registration", "search"):
+        return by_words
+    if "search" in semantics and len(fields) <= 3:
+        return "search"
+    if "textarea" in kinds and (set(semantics) & {"email", "tel", "name", "given-name"}):
+        return "comment" if "comment" in words.lower() else "contact"
+    if by_words == "contact":
+        return "contact"
+    if "email" in semantics and len(fields) <= 3 and "textarea" not in kinds:
+        return "mailing-list"
+    return "other"
+
+
+def _buttons_text(form: HtmlElement) -> str:
+    parts = [text_of(b) for b in form.iter("button")]
+    parts += [
+        i.get("value") or ""
+        for i in form.iter("input")
+        if (i.get("type") or "").lower() in ("submit", "image", "button")
+    ]
+    return " ".join(parts)
+
+
+def _title(form: HtmlElement) -> str | None:
+    for selector in TITLE_INSIDE:
+        for node in select(form, selector):
+            text = text_of(node)
+            if text:
+                return text
+    legend = _whole_form_legend(form)
+    if legend:
+        return legend
+    for attribute in ("aria-label", "title"):
+        if form.get(attribute):
+            return normalize_space(form.get(attribute))
+    previous = form.getprevious()
+    for _ in range(2):
+        if previous is None:
+            break
+        if previous.tag in HEADING_TAGS and text_of(previous):
+            return text_of(previous)
+        previous = previous.getprevious()
+    return None
+
+
+def _whole_form_legend(form: HtmlElement) -> str | None:
+    controls = len(select(form, CONTROLS))
+    for fieldset in form.iter("fieldset"):
+        legend = fieldset.find("legend")
+        if legend is not None and len(select(fieldset, CONTROLS)) == controls:
+            return text_of(legend) or None
+    return None
+
+
+def _action(form: HtmlElement, url: str) -> str | None:
+    """The absolute URL the form submits to (the page itself when it names none)."""
+    action = (form.get("action") or "").strip()
+    if action.lower().startswith("javascript:"):
+        return None
+    return urljoin(url, action) if action else url
+
+
+# --- schema and fingerprint ----------------------------------------------------------------
+
+
+def json_schema(title: str | None, fields: tuple[FormField, ...]) -> dict[str, object]:
+    """A JSON Schema (draft 2020-12) describing what the form accepts."""
+    properties: dict[str, object] = {}
+    required: list[str] = []
+    for field in fields:
+        key = _property_name(field, properties)
+        properties[key] = _field_schema(field)
+        if field.required:
+            required.append(key)
+    schema: dict[str, object] = {"$schema": JSON_SCHEMA_DIALECT, "type": "object"}
+    if title:
+        schema["title"] = title
+    schema["properties"] = properties
+    if required:
+        schema["required"] = required
+    return schema
+
+
+def _property_name(field: FormField, taken: dict[str, object]) -> str:
+    base = field.name or (field.label or f"field_{field.position}")
+    key = base
+    suffix = 2
+    while key in taken:
+        key = f"{base}_{suffix}"
+        suffix += 1
+    return key
+
+
+def _field_schema(field: FormField) -> dict[str, object]:
+    schema: dict[str, object] = {}
+    if field.label:
+        schema["title"] = field.label
+    values = [option.value for option in field.options]
+    if field.type == "checkbox" and values:
+        schema.update(type="array", items={"enum": values}, uniqueItems=True)
+    elif field.type == "checkbox":
+        schema["type"] = "boolean"
+    elif field.type in ("number", "range"):
+        schema["type"] = "number"
+    else:
+        schema["type"] = "string"
+        if values:
+            schema["enum"] = values
+        fmt = _FORMATS.get(field.type) or _FORMATS.get(field.semantic_type)
+        if fmt:
+            schema["format"] = fmt
+    if field.placeholder:
+        schema["examples"] = [field.placeholder]
+    return schema
+
+
+_FORMATS = {
+    "email": "email",
+    "url": "uri",
+    "date": "date",
+    "time": "time",
+    "datetime-local": "date-time",
+}
+
+
+def fingerprint(action: str | None, method: str, fields: tuple[FormField, ...]) -> str:
+    """A stable id from the form's structure (where it posts, its fields), not from its page."""
+    target = ""
+    if action:
+        parts = urlsplit(action)
+        target = urlunsplit((parts.scheme, parts.netloc.lower(), parts.path, "", ""))
+    structure = [
+        target,
+        method,
+        [(f.type, f.name, f.label, [o.value for o in f.options]) for f in fields],
+    ]
+    digest = hashlib.sha256(json.dumps(structure, sort_keys=True).encode("utf-8")).hexdigest()
+    return digest[:16]

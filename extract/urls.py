@@ -1,0 +1,57 @@
+"""URL rules shared by extractors and spiders: canonical permalinks, and which URLs are posts."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+from w3lib.url import safe_url_string
+
+#: Query parameters that never change which post a URL names.
+TRACKING_PARAMS = frozenset({"m", "showcomment", "replytocom", "fbclid", "gclid", "amp"})
+TRACKING_PREFIXES = ("utm_",)
+
+#: Path patterns of pages that are never posts (labels, search, archives, calendars, feeds).
+NOT_POST_PATHS = (
+    re.compile(r"^/search(/|$)"),
+    re.compile(r"^/(tag|category|author|page|feed|comments|wp-json|wp-admin|wp-content)(/|$)"),
+    re.compile(r"^/p/"),  # Blogger static pages
+    re.compile(r"^/\d{4}(/\d{2}(/\d{2})?)?/?$"),  # date archives
+    re.compile(r"^/feeds/"),
+    re.compile(r"^/$"),
+)
+
+
+def canonical_url(url: str, *, base: str | None = None) -> str:
+    """``url`` made absolute, without fragment or tracking parameters, host in lower case.
+
+    >>> canonical_url("HTTPS://Example.blogspot.com/2010/03/post.html?m=1&utm_source=x#c12")
+    'https://example.blogspot.com/2010/03/post.html'
+    """
+    if base:
+        url = urljoin(base, url)
+    parts = urlsplit(safe_url_string(url.strip()))
+    query = [
+        (key, value)
+        for key, value in parse_qsl(parts.query, keep_blank_values=True)
+        if key.lower() not in TRACKING_PARAMS and not key.lower().startswith(TRACKING_PREFIXES)
+    ]
+    path = parts.path or "/"
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, urlencode(query), ""))
+
+
+def origin(url: str) -> str:
+    """``scheme://host[:port]`` of ``url``."""
+    parts = urlsplit(url)
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
+
+
+def home_url(url: str) -> str:
+    """The home page of the blog that ``url`` belongs to (its origin, with a trailing slash)."""
+    return origin(url) + "/"
+
+
+def may_be_post(url: str) -> bool:
+    """False for label, search, archive, feed and static pages: they are never posts."""
+    path = urlsplit(url).path or "/"
+    return not any(pattern.search(path) for pattern in NOT_POST_PATHS)

@@ -1,0 +1,139 @@
+"""The archive writer on an in-memory database: stable ids, no duplicates, history, search."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+from sqlite_utils import Database
+
+from blogarchive.archive import Archive, ArchiveError, blog_id_for, open_database, post_id_for
+from blogarchive.items import BlogItem, FormsItem, PageItem, PostItem
+from blogarchive.schema import TABLES
+from extract import extract_page
+
+SEED = Path(__file__).parent / "fixtures" / "post" / "blogger-classic-seed"
+SEED_URL = json.loads((SEED / "meta.json").read_text())["url"]
+BLOG = "http://127.0.0.2:8780/"
+
+
+@pytest.fixture
+def archive() -> Archive:
+    return Archive(Database(memory=True))
+
+
+def seed_item() -> PostItem:
+    page = extract_page((SEED / "input.html").read_text(encoding="utf-8"), SEED_URL)
+    assert page.post is not None
+    return PostItem(
+        blog_url=BLOG,
+        post=page.post,
+        comments=page.comments,
+        key_observations=page.key_observations,
+        forms=page.forms,
+        page_url=SEED_URL,
+    )
+
+
+def rows(archive: Archive) -> dict[str, int]:
+    return {name: archive.db[name].count for name in TABLES}
+
+
+def test_schema_has_every_contract_table_and_search(archive: Archive) -> None:
+    assert set(TABLES) <= set(archive.db.table_names())
+    for table in ("posts", "comments", "key_observations"):
+        assert archive.db[table].detect_fts() == f"{table}_fts"
+    assert archive.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+
+
+def test_saving_twice_adds_no_rows_and_keeps_first_seen(archive: Archive) -> None:
+    archive.save_blog(BlogItem(url=BLOG, title="Blog", platform="blogger", status="ok"))
+    archive.save_post(seed_item())
+    first = rows(archive)
+    first_seen = archive.db["posts"].get(post_id_for(SEED_URL))["first_seen"]
+    archive.save_post(seed_item())
+    assert rows(archive) == first
+    assert archive.db["posts"].get(post_id_for(SEED_URL))["first_seen"] == first_seen
+    assert first["post_revisions"] == 1
+    assert first["key_observations"] == 3
+
+
+def test_a_changed_post_gets_a_revision(archive: Archive) -> None:
+    item = seed_item()
+    archive.save_post(item)
+    edited = dataclasses.replace(item.post, content_text=item.post.content_text + "\nP.S. edited")
+    archive.save_post(dataclasses.replace(item, post=edited))
+    post_id = post_id_for(SEED_URL)
+    revisions = list(archive.db["post_revisions"].rows_where("post_id = ?", [post_id]))
+    assert len(revisions) == 2
+    assert archive.db["posts"].get(post_id)["content_text"].endswith("P.S. edited")
+    assert archive.changes["posts.changed"] == 1
+
+
+def test_same_form_on_many_pages_is_one_form_with_occurrences(archive: Archive) -> None:
+    item = seed_item()
+    archive.save_post(item)
+    archive.save_forms(FormsItem(blog_url=BLOG, page_url=BLOG, forms=item.forms))
+    coaching = next(f for f in item.forms if f.purpose == "contact")
+    occurrences = list(archive.db["form_occurrences"].rows_where("form_id = ?", [coaching.id]))
+    assert {o["url"] for o in occurrences} == {SEED_URL, BLOG}
+    assert {o["post_id"] for o in occurrences} == {post_id_for(SEED_URL), None}
+    assert archive.db["forms"].count == len(item.forms)
+    assert archive.db["form_fields"].count == sum(f.field_count for f in item.forms)
+
+
+def test_full_text_search_finds_the_post(archive: Archive) -> None:
+    archive.save_post(seed_item())
+    hits = list(archive.db["posts"].search("Miller Heiman"))
+    assert [hit["id"] for hit in hits] == [post_id_for(SEED_URL)]
+    found = list(archive.db["key_observations"].search("credibility"))
+    assert len(found) == 1 and found[0]["position"] == 1
+
+
+def test_blog_links_get_their_target_once_it_is_crawled(archive: Archive) -> None:
+    page = extract_page(
+        (SEED.parent.parent / "bloglist" / "blogger-bloglist" / "input.html").read_text(),
+        BLOG,
+    )
+    archive.save_blog(
+        BlogItem(url=BLOG, title="A", platform="blogger", status="ok", links=page.blog_links)
+    )
+    links = list(archive.db["blog_links"].rows)
+    assert [link["target_blog_id"] for link in links] == [None, None]
+    target = page.blog_links[0].target_url
+    archive.save_blog(BlogItem(url=target, title="B", platform="blogger", status="ok"))
+    linked = archive.db["blog_links"].get((blog_id_for(BLOG), target))
+    assert linked["target_blog_id"] == blog_id_for(target)
+
+
+def test_pages_keep_the_raw_body_compressed(archive: Archive) -> None:
+    import zlib
+
+    body = (SEED / "input.html").read_bytes()
+    archive.save_page(
+        PageItem(
+            url=SEED_URL,
+            blog_url=BLOG,
+            kind="post",
+            status=200,
+            fetched_at="2026-01-01T00:00:00+00:00",
+            body=body,
+        ),
+        None,
+    )
+    row = archive.db["pages"].get(SEED_URL)
+    assert zlib.decompress(row["body"]) == body
+    assert len(row["body"]) < len(body)
+
+
+def test_unusable_database_paths_are_clear_errors(tmp_path: Path) -> None:
+    with pytest.raises(ArchiveError, match="does not exist"):
+        open_database(tmp_path / "missing" / "archive.db")
+    not_sqlite = tmp_path / "notes.db"
+    not_sqlite.write_text("this is not a database" * 100)
+    with pytest.raises(ArchiveError, match="cannot use"):
+        open_database(not_sqlite)
+    with pytest.raises(ArchiveError, match="directory"):
+        open_database(tmp_path)

@@ -1,0 +1,148 @@
+"""The command line as a user meets it: clear one-line errors, exit codes, extract, forms export."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from tests.conftest import FAST, FIXTURES, CrawledArchive, free_port, run_cli
+
+
+@contextmanager
+def serving(content_type: str, body: bytes) -> Iterator[str]:
+    """A loopback server answering every GET with ``body`` as ``content_type``."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            payload = b"User-agent: *\nAllow: /\n" if self.path == "/robots.txt" else body
+            self.send_response(200)
+            self.send_header(
+                "Content-Type", "text/plain" if self.path == "/robots.txt" else content_type
+            )
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def assert_one_line_error(result, fragment: str) -> None:  # type: ignore[no-untyped-def]
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("Error:") and fragment in lines[0]
+
+
+@pytest.mark.parametrize("url", ["ftp://example.org/", "example.org", "javascript:alert(1)"])
+def test_crawl_rejects_urls_that_are_not_http(url: str, tmp_path: Path) -> None:
+    result = run_cli("crawl", url, "--db", str(tmp_path / "a.db"))
+    assert_one_line_error(result, "not an http(s) URL")
+    assert not (tmp_path / "a.db").exists()
+
+
+def test_crawl_rejects_a_database_in_a_missing_folder(tmp_path: Path) -> None:
+    result = run_cli("crawl", "http://127.0.0.1:9/", "--db", str(tmp_path / "no" / "such" / "a.db"))
+    assert_one_line_error(result, "does not exist")
+
+
+def test_crawl_rejects_a_file_that_is_not_a_database(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.db"
+    notes.write_text("not sqlite at all " * 200)
+    result = run_cli("crawl", "http://127.0.0.1:9/", "--db", str(notes))
+    assert_one_line_error(result, "cannot use")
+    assert notes.read_text().startswith("not sqlite")  # left as it was
+
+
+def test_crawl_rejects_a_malformed_setting(tmp_path: Path) -> None:
+    result = run_cli(
+        "crawl", "http://127.0.0.1:9/", "--db", str(tmp_path / "a.db"), "-s", "NOEQUALS"
+    )
+    assert_one_line_error(result, "NAME=VALUE")
+
+
+def test_unreachable_blog_is_recorded_and_the_crawl_succeeds(tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    url = f"http://127.0.0.1:{free_port()}/"  # nothing listens there
+    result = run_cli("crawl", url, "--db", str(db), *FAST, "-s", "RETRY_TIMES=0")
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT url, status FROM blogs").fetchall() == [(url, "unreachable")]
+        [(error,)] = conn.execute("SELECT error FROM pages WHERE url = ?", [url]).fetchall()
+    assert "refused" in error.lower()
+    assert "unreachable" in result.stdout
+
+
+def test_a_response_that_is_not_html_is_a_recorded_failure(tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    with serving("application/pdf", b"%PDF-1.4 not a blog") as url:
+        result = run_cli("crawl", url, "--db", str(db), *FAST)
+    assert result.returncode == 0, result.stderr
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT status, error FROM blogs").fetchall() == [
+            ("error", "not HTML: application/pdf")
+        ]
+        [(kind, status, error)] = conn.execute("SELECT kind, status, error FROM pages").fetchall()
+    assert (kind, status, error) == ("home", 200, "not HTML: application/pdf")
+    assert "Traceback" not in result.stderr
+
+
+def test_extract_prints_the_page_as_json() -> None:
+    case = FIXTURES / "post" / "blogger-classic-seed"
+    url = json.loads((case / "meta.json").read_text())["url"]
+    result = run_cli("extract", str(case / "input.html"), "--url", url)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["platform"] == "blogger"
+    assert data["post"]["title"] == "Miller Heiman: Round Table Discussions Part 2"
+    assert [o["position"] for o in data["key_observations"]] == [1, 2, 3]
+    coaching = next(f for f in data["forms"] if f["purpose"] == "contact")
+    assert coaching["field_count"] == 13
+    assert coaching["json_schema"]["title"] == "Do You Need One Of Our Coaches?"
+    assert [link["title"] for link in data["blog_links"]] == [
+        "Field Notes on Coaching",
+        "Open Sales Notebook",
+    ]
+    assert data["comments"] == []
+
+
+def test_extract_rejects_a_missing_file(tmp_path: Path) -> None:
+    result = run_cli("extract", str(tmp_path / "nope.html"), "--url", "https://example.org/")
+    assert result.returncode == 2
+    assert "does not exist" in result.stderr
+
+
+def test_forms_export_writes_valid_schemas(crawled: CrawledArchive, tmp_path: Path) -> None:
+    out = tmp_path / "schemas"
+    result = run_cli("forms", "export", "--db", str(crawled.path), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    files = sorted(out.glob("*.schema.json"))
+    with sqlite3.connect(crawled.path) as conn:
+        ids = sorted(row[0] for row in conn.execute("SELECT id FROM forms"))
+    assert [f.name.split(".")[0] for f in files] == ids
+    for file in files:
+        jsonschema.Draft202012Validator.check_schema(json.loads(file.read_text()))
+    assert "Do You Need One Of Our Coaches?" in result.stdout
+
+
+def test_serve_refuses_a_missing_archive(tmp_path: Path) -> None:
+    result = run_cli("serve", "--db", str(tmp_path / "none.db"))
+    assert_one_line_error(result, "no archive")

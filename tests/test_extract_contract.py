@@ -1,0 +1,60 @@
+"""The rules every extractor keeps (DESIGN.md, "How we write code here", 1)."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import subprocess
+import sys
+from pathlib import Path
+
+import lxml.html
+import pytest
+
+import extract
+from extract import _dom
+
+RESULT_TYPES = [
+    extract.Blog,
+    extract.BlogLink,
+    extract.Comment,
+    extract.Form,
+    extract.FormField,
+    extract.KeyObservation,
+    extract.Option,
+    extract.Page,
+    extract.Post,
+]
+SEED_PAGE = Path(__file__).parent / "fixtures" / "post" / "blogger-classic-seed"
+
+
+def test_extract_imports_neither_scrapy_nor_sqlite_utils() -> None:
+    code = (
+        "import sys, extract, extract.feeds; "
+        "roots = {m.split('.')[0] for m in sys.modules}; "
+        "bad = sorted(roots & {'scrapy', 'sqlite_utils', 'twisted'}); "
+        "print(','.join(bad))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == ""
+
+
+@pytest.mark.parametrize("cls", RESULT_TYPES, ids=lambda c: c.__name__)
+def test_results_are_frozen_slotted_keyword_dataclasses(cls: type) -> None:
+    params = cls.__dataclass_params__  # type: ignore[attr-defined]
+    assert params.frozen
+    assert "__slots__" in cls.__dict__
+    assert all(field.kw_only for field in dataclasses.fields(cls))
+
+
+def test_extractors_do_not_change_the_shared_tree() -> None:
+    html = (SEED_PAGE / "input.html").read_text(encoding="utf-8")
+    url = "http://127.0.0.2:8780/2010/03/miller-heiman-round-table-discussions_08.html"
+    tree = _dom.parse(html, url)
+    before = lxml.html.tostring(copy.deepcopy(tree))
+    page = extract.extract_page(html, url)
+    assert page.post is not None and page.forms
+    assert _dom.parse(html, url) is tree  # parsed once, shared
+    assert lxml.html.tostring(tree) == before

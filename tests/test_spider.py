@@ -1,0 +1,134 @@
+"""The spider's callbacks on saved responses: which requests and items each page leads to."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from scrapy.http import HtmlResponse, Request, TextResponse
+from scrapy.utils.test import get_crawler
+
+from blogarchive.items import BlogItem, FormsItem, PageItem, PostItem
+from spiders.blog import BlogSpider
+
+FIXTURES = Path(__file__).parent / "fixtures"
+CLASSIC_HOME = "http://127.0.0.2:8780/"
+
+
+def make_spider(**settings: Any) -> BlogSpider:
+    crawler = get_crawler(BlogSpider, {"BLOGARCHIVE_DEPTH": 1, **settings})
+    spider = BlogSpider.from_crawler(crawler, url=CLASSIC_HOME)
+    crawler.spider = spider
+    return spider
+
+
+def response_for(case: str, url: str, *, kind: str) -> HtmlResponse:
+    body = (FIXTURES / case / "input.html").read_bytes()
+    request = Request(url, meta={"blog": CLASSIC_HOME, "kind": kind})
+    return HtmlResponse(
+        url,
+        body=body,
+        encoding="utf-8",
+        request=request,
+        headers={"Content-Type": "text/html; charset=UTF-8"},
+    )
+
+
+def split(results: Any) -> tuple[list[Request], list[Any]]:
+    results = list(results)
+    return [r for r in results if isinstance(r, Request)], [
+        r for r in results if not isinstance(r, Request)
+    ]
+
+
+def test_blogger_home_leads_to_feed_sitemap_posts_and_listed_blogs() -> None:
+    spider = make_spider()
+    spider.depth_of[CLASSIC_HOME] = 0
+    requests, items = split(
+        spider.parse_home(response_for("bloglist/blogger-bloglist", CLASSIC_HOME, kind="home"))
+    )
+    urls = [r.url for r in requests]
+    assert f"{CLASSIC_HOME}feeds/posts/default?start-index=1&max-results=150" in urls
+    assert f"{CLASSIC_HOME}sitemap.xml" in urls
+    assert f"{CLASSIC_HOME}2010/03/miller-heiman-round-table-discussions_08.html" in urls
+    assert "http://127.0.0.3:8780/" in urls and "http://127.0.0.4:8780/" in urls
+    assert not [u for u in urls if "/search" in u]  # the "Older Posts" link is robots-disallowed
+    assert not [u for u in urls if u[-9:] == "/2010/03/"]  # archive pages are not posts
+    [blog] = [i for i in items if isinstance(i, BlogItem)]
+    assert blog.status == "ok" and blog.platform == "blogger" and len(blog.links) == 2
+    assert any(isinstance(i, PageItem) and i.kind == "home" for i in items)
+    assert any(isinstance(i, FormsItem) for i in items)
+
+
+def test_blog_list_is_not_followed_beyond_the_depth() -> None:
+    spider = make_spider(BLOGARCHIVE_DEPTH=0)
+    spider.depth_of[CLASSIC_HOME] = 0
+    requests, _ = split(
+        spider.parse_home(response_for("bloglist/blogger-bloglist", CLASSIC_HOME, kind="home"))
+    )
+    assert not [r for r in requests if r.url.startswith("http://127.0.0.3")]
+
+
+def test_each_blog_is_requested_once() -> None:
+    spider = make_spider()
+    assert spider.blog_request("http://127.0.0.3:8780/2019/05/x.html", depth=1) is not None
+    assert spider.blog_request("http://127.0.0.3:8780/", depth=1) is None
+
+
+def test_post_page_gives_a_post_item_with_everything_on_it() -> None:
+    spider = make_spider()
+    url = f"{CLASSIC_HOME}2010/03/miller-heiman-round-table-discussions_08.html"
+    _, items = split(spider.parse_page(response_for("post/blogger-classic-seed", url, kind="post")))
+    [post] = [i for i in items if isinstance(i, PostItem)]
+    assert post.post.title == "Miller Heiman: Round Table Discussions Part 2"
+    assert len(post.key_observations) == 3
+    assert any(f.field_count == 13 for f in post.forms)
+    [page] = [i for i in items if isinstance(i, PageItem)]
+    assert page.kind == "post" and page.body and page.url == url
+
+
+def test_static_page_gives_forms_but_no_post() -> None:
+    spider = make_spider()
+    url = "http://127.0.0.4:8780/contact/"
+    _, items = split(spider.parse_page(response_for("forms/contact-form-7", url, kind="post")))
+    assert not [i for i in items if isinstance(i, PostItem)]
+    [forms] = [i for i in items if isinstance(i, FormsItem)]
+    assert {f.purpose for f in forms.forms} == {"contact", "search"}
+    assert [i.kind for i in items if isinstance(i, PageItem)] == ["page"]
+
+
+def test_feed_entries_become_post_requests_and_next_page_is_followed() -> None:
+    spider = make_spider()
+    home = CLASSIC_HOME
+    feed = f"""<?xml version='1.0' encoding='UTF-8'?>
+<feed xmlns='http://www.w3.org/2005/Atom' xmlns:openSearch='http://a9.com/-/spec/opensearchrss/1.0/'>
+<openSearch:totalResults>3</openSearch:totalResults>
+<link rel='next' href='{home}feeds/posts/default?start-index=3&amp;max-results=2'/>
+<entry><id>a</id><link rel='alternate' type='text/html' href='{home}2010/01/a.html?m=1'/></entry>
+<entry><id>b</id><link rel='alternate' type='text/html' href='{home}2010/01/b.html'/></entry>
+</feed>""".encode()
+    url = f"{CLASSIC_HOME}feeds/posts/default?start-index=1&max-results=2"
+    response = TextResponse(
+        url,
+        body=feed,
+        encoding="utf-8",
+        request=Request(url, meta={"blog": CLASSIC_HOME, "kind": "feed"}),
+    )
+    requests, items = split(spider.parse_feed(response))
+    assert [r.url for r in requests] == [
+        f"{CLASSIC_HOME}2010/01/a.html",  # ?m=1 (the mobile view) is the same post
+        f"{CLASSIC_HOME}2010/01/b.html",
+        f"{CLASSIC_HOME}feeds/posts/default?start-index=3&max-results=2",
+    ]
+    assert spider.crawler.stats.get_value(f"blogarchive/stated_posts/{CLASSIC_HOME}") == 3
+    assert [i.kind for i in items] == ["feed"]
+
+
+def test_per_blog_page_cap() -> None:
+    spider = make_spider(BLOGARCHIVE_MAX_PAGES_PER_BLOG=2)
+    made = [
+        spider.page_request(f"{CLASSIC_HOME}p{n}", CLASSIC_HOME, "post", spider.parse_page)
+        for n in range(4)
+    ]
+    assert [m is not None for m in made] == [True, True, False, False]
+    assert spider.crawler.stats.get_value("blogarchive/capped") == 2
