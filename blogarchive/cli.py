@@ -238,26 +238,14 @@ def metadata_for(db: str) -> dict[str, Any]:
 
 
 def datasette_command(db: str, port: int, metadata: Path, host: str = "127.0.0.1") -> list[str]:
+    """``datasette serve`` with the archive's metadata, a time limit and any shipped templates."""
+    templates = ["--template-dir", str(TEMPLATES)] if any(TEMPLATES.glob("*.html")) else []
+    settings = ["--setting", "sql_time_limit_ms", "2000", "--setting", "default_page_size", "50"]
     return [
-        sys.executable,
-        "-m",
-        "datasette",
-        "serve",
-        db,
-        "--metadata",
-        str(metadata),
-        "--template-dir",
-        str(TEMPLATES),
-        "--host",
-        host,
-        "--port",
-        str(port),
-        "--setting",
-        "sql_time_limit_ms",
-        "2000",
-        "--setting",
-        "default_page_size",
-        "50",
+        *(sys.executable, "-m", "datasette", "serve", db),
+        *("--metadata", str(metadata), "--host", host, "--port", str(port)),
+        *templates,
+        *settings,
     ]
 
 
