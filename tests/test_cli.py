@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,6 +15,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from blogarchive.demo.server import DemoNetwork
 from tests.conftest import FAST, FIXTURES, CrawledArchive, free_port, run_cli
 
 
@@ -146,3 +149,31 @@ def test_forms_export_writes_valid_schemas(crawled: CrawledArchive, tmp_path: Pa
 def test_serve_refuses_a_missing_archive(tmp_path: Path) -> None:
     result = run_cli("serve", "--db", str(tmp_path / "none.db"))
     assert_one_line_error(result, "no archive")
+
+
+def test_crawl_prints_progress_while_it_runs(demo_network: DemoNetwork, tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    result = run_cli(
+        "crawl", demo_network.start_url, "--db", str(db), "--depth", "0",
+        "-s", "BLOGARCHIVE_PROGRESS_INTERVAL=0.05", "-s", "DOWNLOAD_DELAY=0.05",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    progress = [line for line in result.stderr.splitlines() if line.startswith("  … ")]
+    assert progress, result.stderr
+    assert "blogs" in progress[-1] and "pages fetched" in progress[-1]
+
+
+def test_scrapy_crawl_from_the_repository_does_the_same(
+    demo_network: DemoNetwork, tmp_path: Path
+) -> None:
+    db = tmp_path / "scrapy.db"
+    repository = Path(__file__).parent.parent
+    result = subprocess.run(
+        [sys.executable, "-m", "scrapy", "crawl", "blog", "-a", f"url={demo_network.start_url}",
+         "-s", f"ARCHIVE_DB={db}", "-s", "BLOGARCHIVE_DEPTH=0", *FAST, "-s", "LOG_LEVEL=WARNING"],
+        cwd=repository, capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM posts").fetchone()[0] == 7
+        assert conn.execute("SELECT status FROM crawl_runs").fetchall() == [("finished",)]
