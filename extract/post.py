@@ -1,21 +1,31 @@
 """A blog post page: title, author, dates, labels, the body as sanitized HTML and as text.
 
-Index, label, search and archive pages list several posts: :func:`extract_post` returns ``None``
-for them, and :func:`post_links` gives the permalinks they list.
+The body is found by the containers that blog templates use (Blogger's ``div.post-body``,
+WordPress themes' ``div.entry-content`` and their many cousins), tried in order; where several
+elements match, the one holding the most paragraph text wins. A page where none holds a real
+text falls back to trafilatura, a general main-text extractor. Metadata comes from the template's
+markup first, then from the page's JSON-LD and meta tags, then (dates) from htmldate.
+
+:func:`extract_article` reads the main content of any single page; :func:`extract_post` only of
+blog posts: index, label, search and archive pages (several posts) and static pages are not
+posts. :func:`post_links` gives the permalinks an index page lists.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from lxml.html import HtmlElement
 
 from extract._dom import (
     absolute,
+    clean_html,
     first_attr,
-    first_text,
+    normalize_space,
     parse,
     pruned_copy,
     sanitize,
@@ -25,23 +35,48 @@ from extract._dom import (
 )
 from extract.urls import canonical_url, may_be_post
 
-#: The post body, in the order tried: Blogger (all layouts), WordPress themes, generic markup.
+#: The post body, in the order tried: Blogger (all layouts), then WordPress themes from the most
+#: specific container to the most general, then generic markup.
 BODY = (
     "div.post-body",
     "div.entry-content",
     "div.post-content",
+    "div.entry-inner",
     "div.post-entry",
+    "div.entrytext",
+    "div.storycontent",
+    "div.postentry",
+    "div.post-text",
+    "div.post__content",
+    "div.single-blog-content",
+    "div.gp-entry-content",
+    "div.td-post-content",
+    "div.article-content",
+    "div.article_desc",
+    "div.entry-text",
+    "div.body-copy",
+    "div.detail__content",
+    "div.newstext",
+    "div.page-content",
+    "div.entry",
     "[itemprop=articleBody]",
     "article .content",
     "article",
     "main",
 )
+#: A body candidate must hold at least this much paragraph text, or the next selector is tried.
+MIN_BODY_CHARS = 120
+#: Elements whose text counts as the body's own (not navigation, not widgets).
+TEXT_BLOCKS = "p, li, h2, h3, h4, blockquote, pre, td"
+
 TITLE = (
     "h3.post-title",
     "h1.post-title",
     "h2.post-title",
     "h1.entry-title",
     "h2.entry-title",
+    ".entry-title",
+    "h1.title",
     "article h1",
     "main h1",
 )
@@ -52,10 +87,19 @@ AUTHOR = (
     ".author.vcard .fn",
     ".author.vcard a",
     ".entry-author-name",
+    ".entry-author a",
+    ".post-author-name",
+    ".author-name",
     "a[rel=author]",
     "[itemprop=author] [itemprop=name]",
+    ".byline a",
+    ".posted-by a",
 )
-AUTHOR_META = (("meta[name=author]", "content"), ("meta[property='article:author']", "content"))
+AUTHOR_META = (
+    ("meta[name=author]", "content"),
+    ("meta[name='twitter:data1']", "content"),
+    ("meta[property='article:author']", "content"),
+)
 PUBLISHED = (
     ("abbr.published", "title"),
     ("time.published", "datetime"),
@@ -80,6 +124,7 @@ COMMENT_COUNT = (
     "h2.comments-title",
     "h3.comments-title",
     ".comments-title",
+    "#comments-title",
 )
 POST_ID = (
     ("meta[itemprop=postId]", "content"),
@@ -103,23 +148,70 @@ NOT_BODY = (
     "style",
     "noscript",
     "form",
+    "iframe",
     ".post-share-buttons",
     ".sharedaddy",
     ".sd-sharing-enabled",
+    ".sharing",
+    ".share-buttons",
+    ".shariff",
+    ".social-share",
     ".jp-relatedposts",
     ".related-posts",
     ".yarpp-related",
+    ".crp_related",
     ".addtoany_share_save_container",
     ".post-footer",
+    ".entry-meta",
+    ".entry-footer",
+    ".post-meta",
+    ".postmetadata",
+    ".author-box",
+    ".about-author",
     "#comments",
     ".comments",
+    ".comments-area",
     "nav",
     ".navigation",
+    ".post-navigation",
     ".blog-pager",
+    ".wp-block-comments",
+    ".screen-reader-text",
 )
-
-#: Markup of pages that have a body but are not posts (WordPress static pages).
+#: Pages that are not single posts: several posts (index, archive, label, search) or static pages.
+INDEX_MARKERS = (
+    "body.home.blog",
+    "body.blog:not(.single)",
+    "body.archive",
+    "body.search",
+    "body.feed-view",
+    "body.index-view",
+)
 NOT_A_POST = ("body.page", "article.type-page", "body.static_page")
+#: Class and id words of blocks that are never a post's own text.
+BOILERPLATE_WORDS = frozenset(
+    "share shares sharing sharedaddy shariff social socials related relatedposts yarpp crp "
+    "newsletter subscribe subscription widget sidebar advert advertisement ads ad banner promo "
+    "popular trending recommended recommendations breadcrumb breadcrumbs byline comments comment "
+    "respond pagination toc caption credit credits sponsor sponsored donate donation cookie popup "
+    "modal author meta tags categories footer nav navigation sr screen reader hidden "
+    "print".split()
+)
+BOILERPLATE_SPLIT = re.compile(r"[_-]+")
+TAXONOMY_PREFIXES = (
+    "tag-",
+    "category-",
+    "post-",
+    "type-",
+    "status-",
+    "format-",
+    "postid-",
+    "author-",
+)
+ARTICLE_TYPES = frozenset(
+    {"Article", "BlogPosting", "NewsArticle", "Report", "TechArticle", "SocialMediaPosting"}
+)
+BYLINE_PREFIX = re.compile(r"^(by|von|par|por|di|door|av|autor|author)[:\s]+", re.IGNORECASE)
 
 COUNT_WORDS = {"no": 0, "one": 1, "zero": 0}
 FIRST_NUMBER = re.compile(r"\d[\d,.]*")
@@ -140,38 +232,215 @@ class Post:
     platform_id: str | None
 
 
-def post_body(root: HtmlElement) -> HtmlElement | None:
-    """The one post body of a single-post page, or ``None`` when the page has none or several."""
-    for selector in BODY:
-        found = select(root, selector)
-        if len(found) == 1:
-            return found[0]
-        if len(found) > 1:
-            return None
-    return None
-
-
 def extract_post(html: str, url: str) -> Post | None:
-    """The post of a single-post page; ``None`` for pages that hold no post or a list of posts."""
+    """The post of a single-post page; ``None`` for pages that are not one blog post."""
     root = parse(html, url)
     if not may_be_post(url) or any(select(root, selector) for selector in NOT_A_POST):
         return None
-    body = post_body(root)
-    if body is None:
+    return extract_article(html, url)
+
+
+def extract_article(html: str, url: str) -> Post | None:
+    """The main content of a single page (a post or a static page); ``None`` for index pages."""
+    root = parse(html, url)
+    if is_index_page(root):
         return None
-    cleaned = pruned_copy(body, NOT_BODY)
+    body = post_body(root)
+    if body is not None:
+        cleaned = without_boilerplate(pruned_copy(body, NOT_BODY))
+        content_html, content_text = sanitize(cleaned, url), text_with_breaks(cleaned)
+    else:
+        fallback = _main_text_fallback(html, url)
+        if fallback is None:
+            return None
+        content_html, content_text = fallback
+    ld = _json_ld_article(root)
     return Post(
         url=canonical_url(first_attr(root, [("link[rel=canonical]", "href")]) or url, base=url),
-        title=first_text(root, TITLE) or first_attr(root, TITLE_META),
-        author=first_text(root, AUTHOR) or first_attr(root, AUTHOR_META),
-        published=first_attr(root, PUBLISHED),
-        updated=first_attr(root, UPDATED),
+        title=_title(root, ld),
+        author=_author(root, ld),
+        published=first_attr(root, PUBLISHED)
+        or _ld_text(ld, "datePublished")
+        or _find_date(html, url),
+        updated=first_attr(root, UPDATED) or _ld_text(ld, "dateModified"),
         labels=_labels(root),
-        content_html=sanitize(cleaned, url),
-        content_text=text_with_breaks(cleaned),
+        content_html=content_html,
+        content_text=content_text,
         comment_count=_comment_count(root),
         platform_id=_platform_id(root),
     )
+
+
+def is_index_page(root: HtmlElement) -> bool:
+    """True for pages that list several posts (Blogger index views, WordPress archives)."""
+    if len(select(root, "div.post-body")) > 1:
+        return True
+    return any(select(root, selector) for selector in INDEX_MARKERS)
+
+
+def post_body(root: HtmlElement) -> HtmlElement | None:
+    """The element holding the post's text: the first selector whose best match has real text."""
+    for selector in BODY:
+        candidates = select(root, selector)
+        if not candidates:
+            continue
+        sizes = [_paragraph_chars(candidate) for candidate in candidates]
+        if max(sizes) < MIN_BODY_CHARS:
+            continue
+        # the first of the large ones: later matches are related or infinite-scroll posts
+        return next(c for c, size in zip(candidates, sizes, strict=True) if 2 * size >= max(sizes))
+    return None
+
+
+def without_boilerplate(body: HtmlElement) -> HtmlElement:
+    """``body`` (a copy) without the blocks themes put inside posts: sharing, related posts,
+    author boxes, tables of contents, captions, and lists that are mostly links."""
+    total = max(1, _paragraph_chars(body))
+    for node in list(body.iterdescendants()):
+        if not isinstance(node.tag, str) or node.getparent() is None:
+            continue
+        if node.tag == "figcaption" or _mostly_links(node):
+            node.drop_tree()
+        elif _boilerplate_words(node) and _paragraph_chars(node) < total / 2:
+            node.drop_tree()  # a block that holds most of the text is the post, whatever its name
+    return body
+
+
+def _boilerplate_words(node: HtmlElement) -> set[str]:
+    names = f"{node.get('class') or ''} {node.get('id') or ''}".lower().split()
+    # WordPress marks posts with their taxonomy (tag-social-media, category-ads): not a role
+    names = [name for name in names if not name.startswith(TAXONOMY_PREFIXES)]
+    words = {word for name in names for word in BOILERPLATE_SPLIT.split(name)}
+    return words & BOILERPLATE_WORDS
+
+
+def _mostly_links(node: HtmlElement) -> bool:
+    if node.tag not in ("ul", "ol", "div", "section", "aside", "nav", "table"):
+        return False
+    links = list(node.iter("a"))
+    if len(links) < 3:
+        return False
+    text = len(text_of(node))
+    return text < 1500 and sum(len(text_of(a)) for a in links) > 0.6 * text
+
+
+def _paragraph_chars(element: HtmlElement) -> int:
+    blocks = select(element, TEXT_BLOCKS)
+    if not blocks:
+        return len(text_of(element)) // 2  # text without paragraphs counts for less
+    outer = [b for b in blocks if not any(a in blocks for a in b.iterancestors(*_BLOCK_NAMES))]
+    return sum(len(text_of(b)) for b in outer)
+
+
+_BLOCK_NAMES = ("p", "li", "h2", "h3", "h4", "blockquote", "pre", "td")
+
+
+def _main_text_fallback(html: str, url: str) -> tuple[str, str] | None:
+    """trafilatura's main text of a page whose template we do not know: (html, text)."""
+    import trafilatura  # imported here: most pages never need it
+
+    extracted = trafilatura.extract(
+        html, url=url, output_format="html", include_comments=False, include_tables=True,
+        include_links=True, include_images=False, favor_recall=True,
+    )  # fmt: skip
+    if not extracted:
+        return None
+    tree = parse(extracted, url)
+    body = tree.find("body")
+    if body is None:
+        return None
+    return clean_html("".join(_outer_html(child) for child in body)), text_with_breaks(body)
+
+
+def _outer_html(element: HtmlElement) -> str:
+    import lxml.html
+
+    return lxml.html.tostring(element, encoding="unicode")
+
+
+# -- metadata -------------------------------------------------------------------------------------
+
+
+def _title(root: HtmlElement, ld: dict[str, Any]) -> str | None:
+    for selector in TITLE:
+        for heading in select(root, selector):
+            text = text_of(heading)
+            if text:
+                return text
+    return (
+        first_attr(root, TITLE_META)
+        or _ld_text(ld, "headline")
+        or _single_h1(root)
+        or (normalize_space(root.findtext(".//title") or "") or None)
+    )
+
+
+def _single_h1(root: HtmlElement) -> str | None:
+    headings = [text_of(h) for h in root.iter("h1")]
+    headings = [h for h in headings if h]
+    return headings[0] if len(headings) == 1 else None
+
+
+def _author(root: HtmlElement, ld: dict[str, Any]) -> str | None:
+    name = None
+    for selector in AUTHOR:
+        for node in select(root, selector):
+            name = text_of(node)
+            if name:
+                break
+        if name:
+            break
+    name = name or _ld_author(ld) or first_attr(root, AUTHOR_META)
+    if not name or name.startswith("http"):
+        return None
+    return BYLINE_PREFIX.sub("", name).strip() or None
+
+
+def _json_ld_article(root: HtmlElement) -> dict[str, Any]:
+    """The first Article / BlogPosting object of the page's JSON-LD, or ``{}``."""
+    for script in select(root, "script[type='application/ld+json']"):
+        try:
+            data = json.loads(script.text or "")
+        except ValueError:
+            continue
+        for item in _ld_items(data):
+            types = item.get("@type")
+            types = types if isinstance(types, list) else [types]
+            if ARTICLE_TYPES & {t for t in types if isinstance(t, str)}:
+                return item
+    return {}
+
+
+def _ld_items(data: Any) -> list[dict[str, Any]]:
+    if isinstance(data, list):
+        return [item for entry in data for item in _ld_items(entry)]
+    if isinstance(data, dict):
+        return [data, *_ld_items(data.get("@graph", []))]
+    return []
+
+
+def _ld_text(ld: dict[str, Any], key: str) -> str | None:
+    value = ld.get(key)
+    return normalize_space(value) or None if isinstance(value, str) else None
+
+
+def _ld_author(ld: dict[str, Any]) -> str | None:
+    author = ld.get("author")
+    if isinstance(author, list):
+        author = author[0] if author else None
+    if isinstance(author, dict):
+        author = author.get("name")
+    return normalize_space(author) or None if isinstance(author, str) else None
+
+
+def _find_date(html: str, url: str) -> str | None:
+    """The publication date htmldate finds (URL, text, markup), as YYYY-MM-DD."""
+    from htmldate import find_date  # imported here: only pages without dated markup need it
+
+    try:
+        return find_date(html, url=url, original_date=True, extensive_search=False)
+    except Exception:  # htmldate raises on some malformed pages; no date is the answer
+        return None
 
 
 def _labels(root: HtmlElement) -> tuple[str, ...]:

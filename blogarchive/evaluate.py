@@ -1,0 +1,311 @@
+"""Measure the extractors on real pages with others' ground truth (``../shared/corpus``).
+
+Blog pages (``corpus/blogs/cases.json``): the share of ``body_with`` snippets found in the post
+text, of ``body_without`` snippets absent from it, of ``comments_with`` snippets found in the
+comments' text, and title / author / date exact where the case gives them. The same figures are
+computed for trafilatura on the same pages when it is installed.
+
+Forms (``corpus/forms``, Formasaurus' annotated data): purpose accuracy, semantic-type accuracy
+on the annotated fields whose Formasaurus type maps to our vocabulary, and the share of forms
+with every mapped field right. Beside ours, Formasaurus trained on one half of the sites and
+tested on the other, when it is installed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from w3lib.encoding import html_to_unicode
+
+from extract import extract_comments, extract_forms
+from extract.post import extract_article
+
+SPACE = re.compile(r"\s+")
+
+
+def normalize(text: str | None) -> str:
+    return SPACE.sub(" ", text or "").strip()
+
+
+def read_page(path: Path) -> str:
+    """A saved page as text, decoded as a browser would (BOM, HTTP-equiv, meta charset, sniff)."""
+    _, text = html_to_unicode(None, path.read_bytes())
+    return text
+
+
+# -- blog pages --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Extraction:
+    """What a tool found on one blog page, reduced to what the cases check."""
+
+    text: str
+    comments: str
+    title: str | None = None
+    author: str | None = None
+    date: str | None = None
+
+
+@dataclass
+class Tally:
+    hits: int = 0
+    total: int = 0
+    misses: list[str] = field(default_factory=list)
+
+    def add(self, ok: bool, what: str) -> None:
+        self.total += 1
+        self.hits += ok
+        if not ok:
+            self.misses.append(what)
+
+    @property
+    def share(self) -> float | None:
+        return self.hits / self.total if self.total else None
+
+
+@dataclass
+class BlogScore:
+    body_with: Tally = field(default_factory=Tally)
+    body_without: Tally = field(default_factory=Tally)
+    comments_with: Tally = field(default_factory=Tally)
+    title: Tally = field(default_factory=Tally)
+    author: Tally = field(default_factory=Tally)
+    date: Tally = field(default_factory=Tally)
+    seconds: float = 0.0
+    errors: list[str] = field(default_factory=list)
+
+    def figures(self) -> dict[str, float | None]:
+        return {
+            name: getattr(self, name).share
+            for name in ("body_with", "body_without", "comments_with", "title", "author", "date")
+        }
+
+
+def blog_cases(corpus: Path) -> list[dict[str, Any]]:
+    data = json.loads((corpus / "blogs" / "cases.json").read_text(encoding="utf-8"))
+    return list(data["cases"])
+
+
+def ours(html: str, url: str) -> Extraction:
+    # extract_article, not extract_post: the cases include static pages, which are not posts
+    # but whose main text is measured all the same
+    post = extract_article(html, url)
+    comments = extract_comments(html, url)
+    return Extraction(
+        text=post.content_text if post else "",
+        comments="\n".join(comment.content_text for comment in comments),
+        title=post.title if post else None,
+        author=post.author if post else None,
+        date=(post.published or "")[:10] or None if post else None,
+    )
+
+
+def trafilatura_extraction(html: str, url: str) -> Extraction:
+    import trafilatura
+
+    document = trafilatura.bare_extraction(
+        html, url=url, include_comments=True, with_metadata=True, favor_precision=False
+    )
+    if document is None:
+        return Extraction(text="", comments="")
+    data = document if isinstance(document, dict) else document.as_dict()
+    return Extraction(
+        text=data.get("text") or "",
+        comments=data.get("comments") or "",
+        title=data.get("title"),
+        author=data.get("author"),
+        date=(data.get("date") or "")[:10] or None,
+    )
+
+
+def score_blogs(
+    corpus: Path,
+    extractor: Callable[[str, str], Extraction],
+    cases: list[dict[str, Any]] | None = None,
+) -> BlogScore:
+    score = BlogScore()
+    for case in cases if cases is not None else blog_cases(corpus):
+        html = read_page(corpus / "blogs" / case["file"])
+        started = time.perf_counter()
+        try:
+            found = extractor(html, case["url"])
+        except Exception as error:  # a page that raises scores zero on it, and is listed
+            score.errors.append(f"{case['file']}: {type(error).__name__}: {error}")
+            found = Extraction(text="", comments="")
+        score.seconds += time.perf_counter() - started
+        text, comments = normalize(found.text), normalize(found.comments)
+        for snippet in case.get("body_with", []):
+            score.body_with.add(normalize(snippet) in text, f"{case['file']}: {snippet}")
+        for snippet in case.get("body_without", []):
+            score.body_without.add(normalize(snippet) not in text, f"{case['file']}: {snippet}")
+        for snippet in case.get("comments_with", []):
+            score.comments_with.add(normalize(snippet) in comments, f"{case['file']}: {snippet}")
+        for name in ("title", "author", "date"):
+            if case.get(name):
+                got = normalize(getattr(found, name))
+                score_name: Tally = getattr(score, name)
+                score_name.add(
+                    got == normalize(case[name]), f"{case['file']}: {got!r} != {case[name]!r}"
+                )
+    return score
+
+
+# -- forms -------------------------------------------------------------------------------------
+
+#: Formasaurus form types -> our purposes. Its "c" is contact *or* comment: either answer counts.
+FORM_PURPOSES: dict[str, tuple[str, ...]] = {
+    "s": ("search",),
+    "l": ("login",),
+    "r": ("registration",),
+    "p": ("password-recovery",),
+    "c": ("contact", "comment"),
+    "m": ("mailing-list",),
+    "b": ("order",),
+    "o": ("other",),
+    "P": ("other",),  # poll
+    "V": ("other",),  # display options
+    "N": ("other",),  # navigation
+    "C": ("other",),  # captcha-only form
+}
+
+#: Formasaurus field types -> our semantic types, where the two vocabularies meet. A code not
+#: here (buttons, "other text", honeypots, style selects...) is not scored. Each choice:
+FIELD_SEMANTICS: dict[str, tuple[str, ...]] = {
+    "us": ("username",),  # username
+    "p1": ("current-password", "new-password"),  # a password; which one depends on the form
+    "p2": ("new-password",),  # password confirmation is always a new password
+    "e1": ("email",),
+    "e2": ("email",),  # email confirmation asks for an email
+    "ue": ("username", "email"),  # "username or email": either reading is right
+    "ca": ("captcha",),
+    "tC": ("consent",),  # accept terms
+    "eC": ("consent",),  # "send me emails" opt-in
+    "rC": ("consent",),  # "remember me": a yes/no consent checkbox in our vocabulary
+    "n1": ("given-name",),
+    "n3": ("family-name",),
+    "nf": ("name",),  # full name
+    "no": ("organization",),
+    "ge": ("sex",),  # gender: the autocomplete token is "sex"
+    "bd": ("bday", "date"),  # day of birth (one part of a birth date)
+    "bm": ("bday", "date"),
+    "by": ("bday", "date"),
+    "bD": ("bday", "date"),
+    "tz": ("timezone",),
+    "Co": ("country",),
+    "Ci": ("address-level2",),  # city
+    "St": ("address-level1",),  # state / region
+    "Ad": ("street-address",),
+    "Sa": ("street-address",),
+    "A1": ("street-address",),
+    "A2": ("street-address",),
+    "Zi": ("postal-code",),
+    "ph": ("tel",),
+    "fa": ("tel",),  # fax is a telephone number
+    "ws": ("url",),
+    "am": ("message",),  # "about me" free text
+    "CC": ("message",),  # comment text
+    "CT": ("subject",),  # comment title / subject
+    "qq": ("search",),  # search query
+    "qt": ("number",),  # product quantity
+    "OD": ("date",),
+    "ON": ("number",),
+}
+
+
+@dataclass
+class FormScore:
+    purpose: Tally = field(default_factory=Tally)
+    fields: Tally = field(default_factory=Tally)
+    forms_all_right: Tally = field(default_factory=Tally)
+    seconds: float = 0.0
+    errors: list[str] = field(default_factory=list)
+
+    def figures(self) -> dict[str, float | None]:
+        return {
+            "purpose": self.purpose.share,
+            "semantic_type": self.fields.share,
+            "forms_all_right": self.forms_all_right.share,
+        }
+
+
+def form_pages(corpus: Path) -> dict[str, dict[str, Any]]:
+    return dict(json.loads((corpus / "forms" / "index.json").read_text(encoding="utf-8")))
+
+
+def site_of(url: str) -> str:
+    """The registered site of a URL (last two labels of the host): the unit of the split."""
+    from urllib.parse import urlsplit
+
+    host = (urlsplit(url).hostname or "").removeprefix("www.")
+    return ".".join(host.split(".")[-2:])
+
+
+def split_by_site(pages: dict[str, dict[str, Any]]) -> tuple[list[str], list[str]]:
+    """Two halves of the pages, no site in both, chosen by a stable hash of the site."""
+    import hashlib
+
+    first: list[str] = []
+    second: list[str] = []
+    for key, page in sorted(pages.items()):
+        digest = hashlib.sha256(site_of(page["url"]).encode()).digest()[0]
+        (first if digest % 2 == 0 else second).append(key)
+    return first, second
+
+
+#: One form as a tool sees it: purpose and semantic type per field name.
+FormGuess = tuple[str, dict[str, str]]
+
+
+def our_forms(html: str, url: str) -> list[FormGuess]:
+    return [
+        (form.purpose, {f.name: f.semantic_type for f in form.fields if f.name})
+        for form in extract_forms(html, url)
+    ]
+
+
+def score_forms(
+    corpus: Path,
+    keys: Iterable[str],
+    classify: Callable[[str, str], list[FormGuess]],
+) -> FormScore:
+    pages = form_pages(corpus)
+    score = FormScore()
+    for key in keys:
+        page = pages[key]
+        html = read_page(corpus / "forms" / key)
+        started = time.perf_counter()
+        try:
+            guesses = classify(html, page["url"])
+        except Exception as error:
+            score.errors.append(f"{key}: {type(error).__name__}: {error}")
+            guesses = []
+        score.seconds += time.perf_counter() - started
+        for index, (form_type, fields) in enumerate(
+            zip(page["forms"], page["visible_html_fields"], strict=False)
+        ):
+            guess = guesses[index] if index < len(guesses) else ("", {})
+            if form_type in FORM_PURPOSES:
+                score.purpose.add(
+                    guess[0] in FORM_PURPOSES[form_type],
+                    f"{key}#{index}: {form_type} -> {guess[0]}",
+                )
+            right = True
+            mapped = 0
+            for name, code in fields.items():
+                if code not in FIELD_SEMANTICS:
+                    continue
+                mapped += 1
+                got = guess[1].get(name, "")
+                ok = got in FIELD_SEMANTICS[code]
+                right &= ok
+                score.fields.add(ok, f"{key}#{index} {name}: {code} -> {got}")
+            if mapped and form_type in FORM_PURPOSES:
+                score.forms_all_right.add(right, f"{key}#{index}")
+    return score
