@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 import time
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +31,8 @@ SPACE = re.compile(r"\s+")
 
 
 def normalize(text: str | None) -> str:
-    return SPACE.sub(" ", text or "").strip()
+    """Whitespace collapsed and Unicode in NFC, so that equal text compares equal."""
+    return SPACE.sub(" ", unicodedata.normalize("NFC", text or "")).strip()
 
 
 def read_page(path: Path) -> str:
@@ -100,7 +102,8 @@ def ours(html: str, url: str) -> Extraction:
     comments = extract_comments(html, url)
     return Extraction(
         text=post.content_text if post else "",
-        comments="\n".join(comment.content_text for comment in comments),
+        # the author with the text, as trafilatura gives them (some cases check the name)
+        comments="\n".join(f"{c.author or ''}: {c.content_text}" for c in comments),
         title=post.title if post else None,
         author=post.author if post else None,
         date=(post.published or "")[:10] or None if post else None,

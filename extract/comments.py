@@ -1,29 +1,43 @@
 """The comments of a post page, with their threading.
 
-Three layouts are read: Blogger's threaded comments (classic templates with threading and the
-2017+ themes), Blogger's classic flat ``<dl id="comments-block">``, and WordPress core markup
-(``ol.comment-list`` with nested ``ol.children``).
+Three families of markup are read:
+
+- threaded lists, where each comment is an element and a reply sits inside its parent: Blogger's
+  threaded comments (classic templates with threading, 2017+ themes) and WordPress' core markup
+  (``li.comment`` in ``ol.comment-list``, replies in ``ol.children``) with the many variants
+  themes make of it (``div.comment``, ``li#li-comment-N``, ``article.comment``);
+- Blogger's classic flat ``<dl id="comments-block">`` (``dt`` author, ``dd`` body and footer).
 """
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
-from lxml.html import HtmlElement
+from lxml.html import Element, HtmlElement
 
-from extract._dom import absolute, first_attr, parse, sanitize, select, text_of, text_with_breaks
+from extract._dom import (
+    absolute,
+    first_attr,
+    parse,
+    pruned_copy,
+    sanitize,
+    select,
+    text_of,
+    text_with_breaks,
+)
 
-#: Threaded layouts: every comment is an ``li``; a reply sits inside its parent's ``li``.
-THREADED_ITEMS = (
+#: Comment elements, in the order tried; the first selector that matches anything is used.
+ITEMS = (
     "div.comment-thread li.comment",
-    "ol.comment-list li.comment",
-    "ol.commentlist li.comment",
-    "ol.comment-list li.pingback",
-    "ol.commentlist li",
+    "li.comment, li.pingback, li.trackback",
+    "li[id^=comment-], li[id^=li-comment-]",
+    "div.comment[id^=comment-], article.comment[id^=comment-]",
+    "div.comment, article.comment",
 )
 #: Blogger's classic flat layout: ``dt`` (author) and ``dd`` (body, footer) pairs.
 CLASSIC_AUTHORS = "dl#comments-block > dt.comment-author"
@@ -32,20 +46,50 @@ AUTHOR = (
     "cite.user",
     ".comment-author .fn",
     ".comment-author cite",
+    "cite.fn",
+    ".fn",
+    ".comment-author-name",
     ".comment-author",
+    ".author",
 )
-AUTHOR_LINK = ("cite.user a", ".comment-author .fn a", ".comment-author a.url", "a.url")
-BODY = ("p.comment-content", "div.comment-content", ".comment-body > p", ".comment-text")
-TIME = (
-    ("time[datetime]", "datetime"),
-    ("abbr[title]", "title"),
+AUTHOR_LINK = ("cite.user a", ".comment-author .fn a", ".comment-author a.url", "a.url", ".fn a")
+#: The comment's text, in the order tried; without any, its own paragraphs are its text.
+BODY = (
+    "p.comment-content",
+    ".comment-content",
+    ".comment-text",
+    ".commenttext",
+    ".contenttext",
+    ".comment-entry",
+    ".w-comments-item-text",
+    ".social-comment-body",
+    ".comment-body > p",
 )
-PERMALINK = ("span.datetime a", ".comment-metadata a", ".comment-meta a", "a.comment-permalink")
-#: Classes of the child of a comment's ``li`` that holds the comment without its replies.
-OWN_PART = frozenset({"comment-block", "comment-body"})
+#: Parts of a comment that are not its text (author, date, reply links).
+NOT_TEXT = (
+    ".comment-meta",
+    ".comment-metadata",
+    ".comment-author",
+    ".reply",
+    ".comment-reply-link",
+    ".comment-actions",
+    "footer",
+    ".avatar",
+    "cite",
+)
+TIME = (("time[datetime]", "datetime"), ("abbr[title]", "title"))
+PERMALINK = (
+    "span.datetime a",
+    ".comment-metadata a",
+    ".comment-meta a",
+    "a.comment-permalink",
+    "a[href*='#comment-']",
+)
+#: Classes of containers that hold replies, inside their parent comment.
+REPLY_CONTAINERS = frozenset({"comment-replies", "children"})
 
-SAID = re.compile(r"\s+(said|wrote|dijo|a dit|sagte|schrieb)\W*$", re.IGNORECASE)
-COMMENT_ID = re.compile(r"(?:^|[^a-z])c?(?:omment-)?(\d+)$")
+SAID = re.compile(r"\s+(said|says|wrote|dijo|a dit|sagte|schrieb|sagt|meint)\W*$", re.IGNORECASE)
+COMMENT_ID = re.compile(r"(\d+)\D*$")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -64,31 +108,90 @@ class Comment:
 def extract_comments(html: str, url: str) -> tuple[Comment, ...]:
     """Every comment on the page, in page order; replies name their parent's ``platform_id``."""
     root = parse(html, url)
-    for selector in THREADED_ITEMS:
-        items = select(root, selector)
+    for selector in ITEMS:
+        items = [item for item in select(root, selector) if not _is_form(item)]
         if items:
-            return tuple(_threaded(items, url))
+            return tuple(_threaded(_outermost(items), url))
     return tuple(_classic(root, url))
+
+
+def _is_form(item: HtmlElement) -> bool:
+    return item.find(".//textarea") is not None and not select(item, "p, .comment-content")
+
+
+def _outermost(items: list[HtmlElement]) -> list[HtmlElement]:
+    """One element per comment: an item wrapped by another item of the same id is dropped."""
+    members = set(items)
+    kept = []
+    for item in items:
+        parent = next((a for a in item.iterancestors() if a in members), None)
+        if parent is not None and _comment_id(parent.get("id")) == _comment_id(item.get("id")):
+            continue
+        kept.append(item)
+    return kept
 
 
 def _threaded(items: list[HtmlElement], url: str) -> Iterator[Comment]:
     members = set(items)
     for position, item in enumerate(items, start=1):
-        own = _own_part(item)
         parent = next((a for a in item.iterancestors() if a in members), None)
-        body = _first(own, BODY)
-        link = _first_attr_in(own, PERMALINK, "href")
+        own = _own_copy(item, members)
+        body = _body(own)
+        link = first_attr(own, [(selector, "href") for selector in PERMALINK])
         yield Comment(
             platform_id=_comment_id(item.get("id")),
             parent_platform_id=_comment_id(parent.get("id")) if parent is not None else None,
             position=position,
             author=_author(own),
-            author_url=_author_url(own, url),
+            author_url=absolute(url, first_attr(own, [(s, "href") for s in AUTHOR_LINK])),
             published=_published(own, link),
             content_html=sanitize(body, url) if body is not None else "",
             content_text=text_with_breaks(body) if body is not None else "",
             url=absolute(url, link),
         )
+
+
+def _own_copy(item: HtmlElement, members: set[HtmlElement]) -> HtmlElement:
+    """A copy of ``item`` without its replies (nested comments and their containers)."""
+    clone = copy.deepcopy(item)
+    # a deep copy has the same shape: walking both in step pairs each node with its copy
+    replies = [
+        copied
+        for node, copied in zip(item.iterdescendants(), clone.iterdescendants(), strict=True)
+        if node in members or REPLY_CONTAINERS & set((node.get("class") or "").split())
+    ]
+    for node in replies:
+        node.drop_tree()
+    return clone
+
+
+def _body(own: HtmlElement) -> HtmlElement | None:
+    for selector in BODY:
+        found = select(own, selector)
+        if not found:
+            continue
+        if selector.endswith("> p"):
+            return _wrap(found)
+        return found[0]
+    paragraphs = [p for p in own.iter("p") if not _inside(p, own, NOT_TEXT)] or list(own.iter("p"))
+    if paragraphs:
+        return _wrap(paragraphs)
+    return pruned_copy(own, NOT_TEXT) if text_of(own) else None
+
+
+def _wrap(nodes: list[HtmlElement]) -> HtmlElement:
+    """The given paragraphs under one new ``div`` (copies), as one comment body."""
+    holder = Element("div")
+    for node in nodes:
+        clone = copy.deepcopy(node)
+        clone.tail = None
+        holder.append(clone)
+    return holder
+
+
+def _inside(node: HtmlElement, root: HtmlElement, selectors: tuple[str, ...]) -> bool:
+    excluded = {element for selector in selectors for element in select(root, selector)}
+    return any(ancestor in excluded for ancestor in node.iterancestors())
 
 
 def _classic(root: HtmlElement, url: str) -> Iterator[Comment]:
@@ -97,7 +200,7 @@ def _classic(root: HtmlElement, url: str) -> Iterator[Comment]:
         while body is not None and "comment-body" not in (body.get("class") or ""):
             body = body.getnext()
         footer = body.getnext() if body is not None else None
-        link = _first_attr_in(footer, ("span.comment-timestamp a", "a"), "href")
+        link = _footer_link(footer)
         anchor = first_attr(dt, [("a[name]", "name")]) or dt.get("id")
         author_link = next((a for a in select(dt, "a[href]") if not a.get("name")), None)
         yield Comment(
@@ -113,60 +216,24 @@ def _classic(root: HtmlElement, url: str) -> Iterator[Comment]:
         )
 
 
-def _own_part(item: HtmlElement) -> HtmlElement:
-    """The child of ``item`` that holds the comment itself (not its replies), else ``item``."""
-    for child in item:
-        classes = (child.get("class") or "").split()
-        if OWN_PART & set(classes):
-            return child
-    return item
-
-
-def _first(root: HtmlElement, selectors: tuple[str, ...]) -> HtmlElement | None:
-    for selector in selectors:
-        for node in select(root, selector):
-            if not _inside_replies(node, root):
-                return node
-    return None
-
-
-def _first_attr_in(root: HtmlElement | None, selectors: tuple[str, ...], attr: str) -> str | None:
-    if root is None:
+def _footer_link(footer: HtmlElement | None) -> str | None:
+    if footer is None:
         return None
-    for selector in selectors:
-        for node in select(root, selector):
-            if node.get(attr) and not _inside_replies(node, root):
-                return node.get(attr)
-    return None
-
-
-def _inside_replies(node: HtmlElement, root: HtmlElement) -> bool:
-    for ancestor in node.iterancestors():
-        if ancestor is root:
-            return False
-        classes = (ancestor.get("class") or "").split()
-        if "comment-replies" in classes or "children" in classes:
-            return True
-    return False
+    return first_attr(footer, [("span.comment-timestamp a", "href"), ("a", "href")])
 
 
 def _author(own: HtmlElement) -> str | None:
-    node = _first(own, AUTHOR)
-    if node is None:
-        return None
-    return SAID.sub("", text_of(node)) or None
-
-
-def _author_url(own: HtmlElement, url: str) -> str | None:
-    return absolute(url, _first_attr_in(own, AUTHOR_LINK, "href"))
+    for selector in AUTHOR:
+        for node in select(own, selector):
+            name = SAID.sub("", text_of(node)).strip()
+            if name:
+                return name
+    return None
 
 
 def _published(own: HtmlElement, link: str | None) -> str | None:
-    for selector, attr in TIME:
-        value = _first_attr_in(own, (selector,), attr)
-        if value:
-            return value.strip()
-    return showcomment_time(link)
+    value = first_attr(own, TIME)
+    return value.strip() if value else showcomment_time(link)
 
 
 def showcomment_time(link: str | None) -> str | None:

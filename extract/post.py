@@ -13,6 +13,7 @@ posts. :func:`post_links` gives the permalinks an index page lists.
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from dataclasses import dataclass
@@ -59,13 +60,24 @@ BODY = (
     "div.newstext",
     "div.page-content",
     "div.entry",
+    "div.the-content",
     "[itemprop=articleBody]",
+    "div[class*=article-body]",
+    "div[class*=article-content]",
+    "div[class*=article-copy]",
+    "div[class*=post-content]",
+    "div[class*=entry-content]",
+    "div[class*=story-body]",
     "article .content",
     "article",
     "main",
 )
-#: A body candidate must hold at least this much paragraph text, or the next selector is tried.
+#: Candidates inside these are comments or widgets, never the post.
+NOT_BODY_ANCESTORS = ("comment", "comments", "commentlist", "comment-list", "sidebar", "widget")
+#: A body candidate must hold at least this much paragraph text, and this share of the page's,
+#: or the next selector is tried.
 MIN_BODY_CHARS = 120
+MIN_BODY_SHARE = 0.2
 #: Elements whose text counts as the body's own (not navigation, not widgets).
 TEXT_BLOCKS = "p, li, h2, h3, h4, blockquote, pre, td"
 
@@ -197,7 +209,24 @@ BOILERPLATE_WORDS = frozenset(
     "modal author meta tags categories footer nav navigation sr screen reader hidden "
     "print".split()
 )
+#: Of those, the ones removed even when the block is large (a long list of related posts).
+ALWAYS_BOILERPLATE = frozenset(
+    "share sharing sharedaddy shariff social related relatedposts yarpp crp newsletter subscribe "
+    "advert advertisement ads sponsor sponsored cookie popup modal paywall toc "
+    "breadcrumb breadcrumbs".split()
+)
+#: Class-name parts that mark boilerplate inside longer names (BorlabsCookie, wp_rp_related).
+BOILERPLATE_PARTS = ("cookie", "paywall", "newsletter", "related", "sharing", "shariff")
+READ_ALSO = re.compile(
+    r"^(lesen sie (auch|hier|mehr)|read (also|more)|related( posts| articles)?:|see also|siehe auch"
+    r"|mehr zum thema|auch interessant|das könnte (dich|sie) auch interessieren|you (may|might) "
+    r"also like|weiterlesen|lire aussi|à lire aussi|leer más|lee también|about the author"
+    r"|über den autor|zum autor)\b",
+    re.IGNORECASE,
+)
 BOILERPLATE_SPLIT = re.compile(r"[_-]+")
+#: Class words of a lead paragraph that themes place outside the body.
+LEAD_WORDS = frozenset("lead intro excerpt standfirst subtitle subheadline teaser deck".split())
 TAXONOMY_PREFIXES = (
     "tag-",
     "category-",
@@ -248,6 +277,9 @@ def extract_article(html: str, url: str) -> Post | None:
     body = post_body(root)
     if body is not None:
         cleaned = without_boilerplate(pruned_copy(body, NOT_BODY))
+        lead = _lead(root, body)
+        if lead is not None:
+            cleaned.insert(0, lead)
         content_html, content_text = sanitize(cleaned, url), text_with_breaks(cleaned)
     else:
         fallback = _main_text_fallback(html, url)
@@ -279,16 +311,26 @@ def is_index_page(root: HtmlElement) -> bool:
 
 
 def post_body(root: HtmlElement) -> HtmlElement | None:
-    """The element holding the post's text: the first selector whose best match has real text."""
+    """The element holding the post's text: the first selector whose best match has real text.
+
+    A match must hold a fair share of the page's paragraph text: a theme's "post-content" that
+    holds only an excerpt while a page builder holds the article is not the body.
+    """
+    page = root.find("body")
+    page_chars = _paragraph_chars(page) if page is not None else 0
     for selector in BODY:
-        candidates = select(root, selector)
+        candidates = [c for c in select(root, selector) if not _in_comments(c)]
         if not candidates:
             continue
         sizes = [_paragraph_chars(candidate) for candidate in candidates]
-        if max(sizes) < MIN_BODY_CHARS:
+        if max(sizes) < max(MIN_BODY_CHARS, page_chars * MIN_BODY_SHARE):
             continue
-        # the first of the large ones: later matches are related or infinite-scroll posts
-        return next(c for c, size in zip(candidates, sizes, strict=True) if 2 * size >= max(sizes))
+        # the first real one: later matches are related or infinite-scroll posts
+        return next(
+            c
+            for c, size in zip(candidates, sizes, strict=True)
+            if size >= MIN_BODY_CHARS and size * 10 >= max(sizes)
+        )
     return None
 
 
@@ -299,9 +341,10 @@ def without_boilerplate(body: HtmlElement) -> HtmlElement:
     for node in list(body.iterdescendants()):
         if not isinstance(node.tag, str) or node.getparent() is None:
             continue
-        if node.tag == "figcaption" or _mostly_links(node):
+        words = _boilerplate_words(node)
+        if node.tag == "figcaption" or words & ALWAYS_BOILERPLATE or _read_also(node):
             node.drop_tree()
-        elif _boilerplate_words(node) and _paragraph_chars(node) < total / 2:
+        elif (words or _mostly_links(node)) and _paragraph_chars(node) < total / 2:
             node.drop_tree()  # a block that holds most of the text is the post, whatever its name
     return body
 
@@ -311,7 +354,58 @@ def _boilerplate_words(node: HtmlElement) -> set[str]:
     # WordPress marks posts with their taxonomy (tag-social-media, category-ads): not a role
     names = [name for name in names if not name.startswith(TAXONOMY_PREFIXES)]
     words = {word for name in names for word in BOILERPLATE_SPLIT.split(name)}
-    return words & BOILERPLATE_WORDS
+    found = words & BOILERPLATE_WORDS
+    found.update(part for part in BOILERPLATE_PARTS for name in names if part in name)
+    return found
+
+
+def _read_also(node: HtmlElement) -> bool:
+    """A short "Read also: …" / "Lesen Sie auch …" line pointing to other posts."""
+    if node.tag not in ("p", "h2", "h3", "h4", "h5", "h6", "div"):
+        return False
+    text = text_of(node)
+    return len(text) < 200 and READ_ALSO.match(text) is not None
+
+
+def _lead(root: HtmlElement, body: HtmlElement) -> HtmlElement | None:
+    """A copy of the post's lead (intro, excerpt, standfirst) where the theme puts it before and
+    outside the body, in the same article or page header; ``None`` when there is none."""
+    scope = next(body.iterancestors("article"), None)
+    if scope is None:
+        scope = root.find("body")
+    if scope is None:
+        return None
+    position = {node: index for index, node in enumerate(root.iter())}
+    start = position[body]
+    leads = [
+        node
+        for node in scope.iter()
+        if isinstance(node.tag, str)
+        and position.get(node, start) < start
+        and body not in node.iterdescendants()
+        and LEAD_WORDS & _class_words(node)
+        and 30 <= len(text_of(node)) <= 1500
+        and not _in_comments(node)
+        and not any(a.tag in ("nav", "aside", "footer") for a in node.iterancestors())
+    ]
+    if not leads:
+        return None
+    lead = copy.deepcopy(leads[-1])
+    lead.tail = None
+    return lead
+
+
+def _class_words(node: HtmlElement) -> set[str]:
+    names = (node.get("class") or "").lower().split()
+    return {word for name in names for word in BOILERPLATE_SPLIT.split(name)}
+
+
+def _in_comments(node: HtmlElement) -> bool:
+    for element in (node, *node.iterancestors()):
+        names = f"{element.get('class') or ''} {element.get('id') or ''}".lower().split()
+        if any(name in NOT_BODY_ANCESTORS for name in names):
+            return True
+    return False
 
 
 def _mostly_links(node: HtmlElement) -> bool:
