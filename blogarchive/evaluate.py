@@ -35,9 +35,13 @@ def normalize(text: str | None) -> str:
     return SPACE.sub(" ", unicodedata.normalize("NFC", text or "")).strip()
 
 
-def read_page(path: Path) -> str:
-    """A saved page as text, decoded as a browser would (BOM, HTTP-equiv, meta charset, sniff)."""
-    _, text = html_to_unicode(None, path.read_bytes())
+def read_page(path: Path, encoding: str | None = None) -> str:
+    """A saved page as text: in ``encoding`` when it is known (the forms corpus was re-saved as
+    UTF-8 whatever its pages declare), else decoded as a browser would (BOM, meta charset...)."""
+    data = path.read_bytes()
+    if encoding:
+        return data.decode(encoding, errors="replace")
+    _, text = html_to_unicode(None, data)
     return text
 
 
@@ -282,7 +286,7 @@ def score_forms(
     score = FormScore()
     for key in keys:
         page = pages[key]
-        html = read_page(corpus / "forms" / key)
+        html = read_page(corpus / "forms" / key, encoding="utf-8")
         started = time.perf_counter()
         try:
             guesses = classify(html, page["url"])

@@ -66,7 +66,11 @@ TYPE_SEMANTICS = {
 SEMANTIC_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (semantic, re.compile(pattern, re.IGNORECASE))
     for semantic, pattern in (
-        ("captcha", r"captcha|security code|verification code|спам|antispam"),
+        (
+            "captcha",
+            r"captcha|security code|verif|спам|spam|human|robot|magic.?word|tarkist"
+            r"|sicherheits(code|abfrage|überprüfung)|código|\bchallenge\b|\d+\s*[-+x×*]\s*\d+\s*[=?]",
+        ),
         (
             "new-password",
             r"(confirm|repeat|retype|re-enter|again|new|wiederholen|confirmer|"
@@ -80,7 +84,7 @@ SEMANTIC_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("email", r"e-?mail|courriel|correo|почт|mail\b"),
         ("tel", r"phone|\btel\b|telef|téléph|mobile|\bcell|handy|телефон|fax"),
         ("timezone", r"time\s*-?zone|\btz\b|zeitzone|fuseau"),
-        ("given-name", r"first.?name|\bfname|given.?name|vorname|prénom|prenom|\bимя\b"),
+        ("given-name", r"first.?name|\bfname|given.?name|vorname|prénom|prenom"),
         (
             "family-name",
             r"last.?name|\blname|surname|family.?name|nachname|\bnom de famille"
@@ -89,7 +93,8 @@ SEMANTIC_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         (
             "username",
             r"user.?name|\buser\b|\blogin\b|benutzer|usuario|identifiant|логин"
-            r"|screen.?name|nick",
+            r"|screen.?name|nick|brugernavn|användarnamn|gebruikersnaam|nome utente"
+            r"|display.?name|user.?id|\blog\b|utilisateur|użytkownik|felhasználó",
         ),
         (
             "organization",
@@ -101,10 +106,13 @@ SEMANTIC_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("address-level1", r"\bstate\b|province|region|bundesland|провинц|област"),
         ("country", r"country|\bland\b|\bpays\b|\bpa[ií]s\b|страна"),
         ("street-address", r"address|street|stra(ss|ß)e|adresse|direcci[oó]n|адрес"),
-        ("bday", r"birth|geburt|naissance|nacimiento|рожден"),
+        ("bday", r"birth|geburt|naissance|nacimiento|рожден|\bdob\b|bday"),
         ("sex", r"gender|\bsex\b|geschlecht|\bsexe\b|g[ée]nero|\bпол\b"),
-        ("url", r"website|homepage|\burl\b|web ?site|site web|sitio web|сайт"),
-        ("subject", r"subject|betreff|\bobjet\b|asunto|\bтема\b|\btopic\b"),
+        (
+            "url",
+            r"website|homepage|\burl\b|\buri\b|web ?site|site web|sitio web|сайт|^web$|\bwww\b",
+        ),
+        ("subject", r"subject|betreff|\bobjet\b|asunto|\bтема\b|\btopic\b|oggetto|題名|件名"),
         (
             "message",
             r"message|comment|nachricht|kommentar|commentaire|mensaje|comentario"
@@ -113,14 +121,36 @@ SEMANTIC_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("datetime", r"(date|day).{0,6}(time)|(time).{0,6}(date|day)"),
         ("date", r"\bdate\b|datum|fecha|\bдата"),
         ("time", r"\btime\b|uhrzeit|\bheure\b|\bhora\b"),
-        ("search", r"search|suche|recherche|buscar|поиск|\bquery\b|^q$|^s$"),
+        ("search", r"search|suche|recherche|buscar|поиск|търс|query|keyword|^q$|^s$|^qs$"),
         ("consent", r"agree|consent|terms|privacy|accept|gdpr|datenschutz|akzept"),
-        ("name", r"\bname\b|full.?name|your.?name|\bnom\b|nombre|\bимя|\bфио\b"),
-        ("number", r"quantity|\bqty\b|amount|anzahl|cantidad|количество"),
+        ("name", r"\bname\b|full.?name|your.?name|\bnom\b|nombre|\bимя|\bфио\b|\bnév\b|\bnaam\b"),
+        (
+            "number",
+            r"quantity|\bqty\b|amount|anzahl|cantidad|количество|\bno\.|\bnumber\b|weight|gewicht"
+            r"|poids|\bage\b|\balter\b|salary|gehalt|price|preis|prix|precio|distance|menge|count",
+        ),
     )
 )
+PASSWORDS = frozenset({"current-password", "new-password"})
+CAMEL_CASE = re.compile(r"([a-z])([A-Z])")
+NAME_SEPARATORS = re.compile(r"[\W_]+")
+#: Meanings that hold whatever the form is for (a search form's phone field is still a phone).
+STRONG = frozenset({"email", "tel", "url", "date", "datetime", "time", "number", "captcha"})
+#: A day, month or year part of a date (in a registration form: of a birth date).
+DATE_PART = re.compile(
+    r"^\W*(day|month|year|dd|mm|yy|yyyy|tag|monat|jahr|d[ií]a|mes|a[ñn]o|jour|mois|ann[ée]e)\W*$"
+    r"|\bdob\b|\[(day|month|year)\]",
+    re.IGNORECASE,
+)
+#: A form about a password, without a password field, is for getting a new one.
+PASSWORD_WORDS = re.compile(
+    r"passwor[dt]|passwd|mot de passe|contrase[ñn]a|senha|heslo|hesla|jelsz|пароль|парол|パスワード"
+    r"|wachtwoord|lösenord|hasło|has[lł]a|sendpassword|reissue",
+    re.IGNORECASE,
+)
 #: The only meanings a radio or checkbox group takes from its words (else it is ``other``).
-GROUP_SEMANTICS = frozenset({"country", "address-level1", "sex", "bday", "consent"})
+GROUP_SEMANTICS = frozenset({"country", "address-level1", "sex", "bday", "consent", "subject"})
+SEMANTIC_WORDS_BY_NAME = dict(SEMANTIC_WORDS)
 #: Words of a form's action, id, class, buttons and title that tell its purpose.
 PURPOSE_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (purpose, re.compile(pattern, re.IGNORECASE))
@@ -144,9 +174,9 @@ PURPOSE_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             r"cart|checkout|basket|\border\b|add.?to|buy|warenkorb|panier|carrito|корзин"
             r"|paypal",
         ),
-        ("registration", r"regist|sign.?up|create.?account|join|anmeld|inscri|регистрац"),
-        ("login", r"log.?in|sign.?in|anmelden|connexion|iniciar|вход|войти"),
-        ("search", r"search|suche|recherche|buscar|поиск|\bfind\b"),
+        ("registration", r"regist|sign.?up|create.?account|join|inscri|регистрац"),
+        ("login", r"log.?in|log.?on|sign.?in|anmeld|connexion|iniciar|вход|войти|authentif"),
+        ("search", r"search|suche|recherche|buscar|поиск|търс|\bfind\b|query|keyword"),
         ("contact", r"contact|kontakt|enquir|inquir|get in touch|связ"),
     )
 )
@@ -193,7 +223,8 @@ def describe_form(form: HtmlElement, url: str) -> Form:
     action = _action(form, url)
     method = (form.get("method") or "get").strip().lower() or "get"
     title = _title(form)
-    purpose = _purpose(form, fields, action)
+    purpose = _purpose(form, fields, action, title)
+    fields = in_context(fields, purpose)
     return Form(
         id=fingerprint(action, method, fields),
         purpose=purpose,
@@ -217,8 +248,13 @@ class _Control:
     text_after: str  # text between this control and the next control or line break
 
 
-def _controls(form: HtmlElement) -> list[_Control]:
-    """Visible controls of ``form`` with the text around them, from one walk of the form."""
+def _controls(form: HtmlElement, *, css_hidden: bool = True) -> list[_Control]:
+    """Visible controls of ``form`` with the text around them, from one walk of the form.
+
+    With ``css_hidden``, controls hidden by ``display: none`` or ``hidden`` are left out
+    (honeypots); a form whose every control is hidden that way is a popup shown by a script,
+    and is read with them.
+    """
     controls: list[_Control] = []
     lines: list[str] = [""]
     after_target: list[_Control] = []
@@ -236,7 +272,10 @@ def _controls(form: HtmlElement) -> list[_Control]:
 
     def walk(node: HtmlElement) -> None:
         tag = node.tag if isinstance(node.tag, str) else ""
-        if tag in INVISIBLE_TAGS or _hidden(node):
+        if tag == "noscript":  # reCAPTCHA's no-script answer box is its field
+            controls.extend(_Control(c, "textarea", "", "") for c in node.iter() if _captcha(c))
+            return
+        if tag in INVISIBLE_TAGS or (css_hidden and _hidden(node) and not _captcha(node)):
             return
         if tag in ("input", "select", "textarea"):
             kind = _kind(node)
@@ -271,6 +310,11 @@ _LINE_BREAKERS = frozenset(
 )
 
 
+def _captcha(node: HtmlElement) -> bool:
+    """reCAPTCHA's answer field: hidden by its script, but it stands for a visible puzzle."""
+    return node.tag in ("input", "textarea") and "captcha" in (node.get("name") or "").lower()
+
+
 def _hidden(node: HtmlElement) -> bool:
     if node.get("hidden") is not None or node.get("aria-hidden") == "true":
         return True
@@ -289,7 +333,7 @@ def _kind(node: HtmlElement) -> str | None:
 
 
 def _fields(form: HtmlElement) -> Iterator[FormField]:
-    controls = _controls(form)
+    controls = _controls(form) or _controls(form, css_hidden=False)
     root = form.getroottree().getroot()
     groups: dict[tuple[str, str], list[_Control]] = {}
     order: list[list[_Control]] = []
@@ -482,19 +526,27 @@ def semantic_type(
     for token in reversed((element.get("autocomplete") or "").lower().split()):
         if token in AUTOCOMPLETE_TOKENS:
             return "tel" if token.startswith("tel") else token
+    if kind == "number" and any(
+        SEMANTIC_WORDS_BY_NAME["tel"].search(t or "") for t in (label, element.get("name"))
+    ):
+        return "tel"  # a phone number in a number box
     if kind in TYPE_SEMANTICS:
         return TYPE_SEMANTICS[kind]
     if kind == "checkbox" and not grouped:
         return "captcha" if SEMANTIC_WORDS[0][1].search(label or "") else "consent"
     allowed = GROUP_SEMANTICS if grouped else None
+    if grouped and kind == "checkbox":
+        allowed = GROUP_SEMANTICS - {"subject"}  # several topics ticked are not a subject line
     if kind == "password":
         words = " ".join(filter(None, (label, element.get("name"), element.get("id"))))
         new = SEMANTIC_WORDS[1][1].search(words)
         return "new-password" if new else "current-password"
-    for text in (label, element.get("name"), element.get("id"), placeholder):
+    for text in (label, _as_words(element.get("name")), _as_words(element.get("id")), placeholder):
         if not text:
             continue
         for semantic, pattern in SEMANTIC_WORDS:
+            if semantic in PASSWORDS:
+                continue  # only a password input asks for a password, whatever its label says
             if pattern.search(text) and (allowed is None or semantic in allowed):
                 return semantic
     if kind == "textarea":
@@ -502,10 +554,46 @@ def semantic_type(
     return "other"
 
 
-def _purpose(form: HtmlElement, fields: tuple[FormField, ...], action: str | None) -> str:
+def in_context(fields: tuple[FormField, ...], purpose: str) -> tuple[FormField, ...]:
+    """Semantic types the form's purpose decides: what a field means depends on its form."""
+    adjusted = []
+    seen_password = False
+    for field in fields:
+        semantic = field.semantic_type
+        if purpose == "search" and field.type in ("text", "search") and semantic not in STRONG:
+            semantic = "search"  # every free-text box of a search form is part of the query
+        elif purpose == "login" and field.type == "text" and not seen_password:
+            if semantic in ("name", "given-name", "other", "username"):
+                semantic = "username"
+        elif purpose == "registration" and field.type == "password":
+            semantic = "new-password"
+        elif purpose == "registration" and DATE_PART.match(field.name or field.label or ""):
+            semantic = "bday"
+        seen_password |= field.type == "password"
+        adjusted.append(field if semantic == field.semantic_type else _with(field, semantic))
+    return tuple(adjusted)
+
+
+def _with(field: FormField, semantic: str) -> FormField:
+    from dataclasses import replace
+
+    return replace(field, semantic_type=semantic)
+
+
+def _as_words(name: str | None) -> str | None:
+    """A control's name or id as words: ``billing_zipCode[0]`` -> ``billing zip Code 0``."""
+    if not name:
+        return None
+    return NAME_SEPARATORS.sub(" ", CAMEL_CASE.sub(r"\1 \2", name)).strip()
+
+
+def _purpose(
+    form: HtmlElement, fields: tuple[FormField, ...], action: str | None, title: str | None
+) -> str:
+    """What the form is for, from its fields first, then the words around it."""
     semantics = [f.semantic_type for f in fields]
     kinds = [f.type for f in fields]
-    passwords = semantics.count("current-password") + semantics.count("new-password")
+    passwords = kinds.count("password")
     words = " ".join(
         filter(
             None,
@@ -515,15 +603,20 @@ def _purpose(form: HtmlElement, fields: tuple[FormField, ...], action: str | Non
                 form.get("class"),
                 form.get("name"),
                 form.get("role"),
+                title,
                 _buttons_text(form),
             ),
         )
     )
-    by_words = next((purpose for purpose, pattern in PURPOSE_WORDS if pattern.search(words)), None)
-    if by_words == "password-recovery" and passwords == 0:
-        return by_words
+    said = [purpose for purpose, pattern in PURPOSE_WORDS if pattern.search(words)]
+    by_words = said[0] if said else None
+    about_password = by_words == "password-recovery" or PASSWORD_WORDS.search(words)
+    if passwords == 0 and about_password and len(fields) <= 3:
+        return "password-recovery"
     if passwords:
-        if passwords >= 2 or "new-password" in semantics or len(fields) > 4:
+        # one password: a login form, even on a page that also offers to register
+        registering = "registration" in said and "login" not in said
+        if passwords >= 2 or registering or len(fields) > 5:
             return "registration"
         return "login"
     if by_words in ("comment", "mailing-list", "order", "registration", "search"):
@@ -532,8 +625,10 @@ def _purpose(form: HtmlElement, fields: tuple[FormField, ...], action: str | Non
         return "search"
     if "textarea" in kinds and (set(semantics) & {"email", "tel", "name", "given-name"}):
         return "comment" if "comment" in words.lower() else "contact"
-    if by_words == "contact":
-        return "contact"
+    if by_words in ("contact", "login"):
+        return by_words
+    if "number" in semantics and len(fields) <= 3:
+        return "order"  # a quantity box next to "buy"
     if "email" in semantics and len(fields) <= 3 and "textarea" not in kinds:
         return "mailing-list"
     return "other"
