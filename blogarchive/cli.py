@@ -194,6 +194,36 @@ def extract(file: str, url: str) -> None:
     click.echo(json.dumps(output, indent=2, ensure_ascii=False))
 
 
+# -- eval -------------------------------------------------------------------------------------
+
+
+@cli.command("eval")
+@click.option(
+    "--corpus",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="The corpus folder (default: ../shared/corpus beside the repository).",
+)
+@click.option(
+    "--baselines/--no-baselines",
+    default=True,
+    show_default=True,
+    help="Also score trafilatura and Formasaurus (trained on the training half).",
+)
+def eval_command(corpus: str | None, baselines: bool) -> None:
+    """Measure the extractors on real pages with others' ground truth, beside other tools."""
+    from blogarchive import evaluate
+
+    folder = Path(corpus) if corpus else evaluate.default_corpus()
+    if (
+        not (folder / "blogs" / "cases.json").exists()
+        or not (folder / "forms" / "index.json").exists()
+    ):
+        fail(f"no corpus at {folder} (expected blogs/cases.json and forms/index.json)")
+    click.echo(f"Scoring the extractors on {folder} …", err=True)
+    click.echo(evaluate.render(evaluate.run(folder, baselines=baselines)))
+
+
 # -- forms ------------------------------------------------------------------------------------
 
 

@@ -316,3 +316,168 @@ def score_forms(
             if mapped and form_type in FORM_PURPOSES:
                 score.forms_all_right.add(right, f"{key}#{index}")
     return score
+
+
+def formasaurus_classifier(
+    corpus: Path, train_keys: Iterable[str]
+) -> Callable[[str, str], list[FormGuess]]:
+    """Formasaurus trained on ``train_keys`` only (not its bundled model, which saw every page),
+    its answers put in our vocabulary through the same maps the scoring uses."""
+    import contextlib
+    import io
+    import os
+    import tempfile
+
+    import formasaurus
+
+    pages = form_pages(corpus)
+    config = json.loads((corpus / "forms" / "config.json").read_text(encoding="utf-8"))
+    short = {t["full"]: t["short"] for t in config["form_types"]["types"]}
+    short_field = {t["full"]: t["short"] for t in config["field_types"]["types"]}
+    with tempfile.TemporaryDirectory(prefix="formasaurus-") as folder:
+        root = Path(folder)
+        (root / "html").mkdir()
+        (root / "config.json").write_text(json.dumps(config), encoding="utf-8")
+        keys = list(train_keys)
+        (root / "index.json").write_text(json.dumps({k: pages[k] for k in keys}), encoding="utf-8")
+        for key in keys:
+            os.symlink((corpus / "forms" / key).resolve(), root / key)
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            model = formasaurus.FormFieldClassifier.trained_on(str(root))
+
+    def classify(html: str, url: str) -> list[FormGuess]:
+        guesses: list[FormGuess] = []
+        for _, info in model.extract_forms(html):
+            code = short.get(str(info["form"]), "o")
+            purpose = FORM_PURPOSES.get(code, ("other",))[0]
+            fields = {
+                name: FIELD_SEMANTICS.get(short_field.get(str(kind), ""), ("other",))[0]
+                for name, kind in info["fields"].items()
+            }
+            guesses.append((purpose, fields))
+        return guesses
+
+    return classify
+
+
+# -- the report ----------------------------------------------------------------------------------
+
+
+def default_corpus() -> Path:
+    """``../shared/corpus`` beside the repository (or the working directory)."""
+    beside_repository = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+    return beside_repository if beside_repository.exists() else Path("../shared/corpus")
+
+
+@dataclass
+class Report:
+    corpus: Path
+    blog_pages: int
+    ours: BlogScore
+    trafilatura: BlogScore | None
+    form_pages: int
+    train_pages: int
+    forms_all: FormScore
+    forms_test: FormScore
+    formasaurus: FormScore | None
+    notes: list[str] = field(default_factory=list)
+
+
+def run(corpus: Path, *, baselines: bool = True) -> Report:
+    """Score our extractors (and, with ``baselines``, trafilatura and Formasaurus) on ``corpus``."""
+    cases = blog_cases(corpus)
+    notes: list[str] = []
+    trafilatura_score = None
+    if baselines:
+        try:
+            trafilatura_score = score_blogs(corpus, trafilatura_extraction, cases)
+        except ImportError:
+            notes.append("trafilatura is not installed: pip install -e '.[test]'")
+    pages = form_pages(corpus)
+    train, test = split_by_site(pages)
+    formasaurus_score = None
+    if baselines:
+        try:
+            formasaurus_score = score_forms(corpus, test, formasaurus_classifier(corpus, train))
+        except ImportError:
+            notes.append("Formasaurus is not installed: pip install -e '.[test]'")
+    return Report(
+        corpus=corpus,
+        blog_pages=len(cases),
+        ours=score_blogs(corpus, ours, cases),
+        trafilatura=trafilatura_score,
+        form_pages=len(pages),
+        train_pages=len(train),
+        forms_all=score_forms(corpus, list(pages), our_forms),
+        forms_test=score_forms(corpus, test, our_forms),
+        formasaurus=formasaurus_score,
+        notes=notes,
+    )
+
+
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{100 * value:.1f}%"
+
+
+def render(report: Report) -> str:
+    """The report as one plain-text table (what ``blogarchive eval`` prints)."""
+    import importlib.metadata
+
+    def version(package: str) -> str:
+        try:
+            return importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            return "?"
+
+    traf = report.trafilatura
+    lines = [
+        f"Blog pages: {report.blog_pages} pages in {report.corpus / 'blogs'}",
+        f"  {'':34} {'blogarchive':>12} {'trafilatura ' + version('trafilatura'):>18}",
+    ]
+    labels = {
+        "body_with": "body_with found in post text",
+        "body_without": "body_without absent from it",
+        "comments_with": "comments_with found in comments",
+        "title": "title exact",
+        "author": "author exact",
+        "date": "date exact",
+    }
+    ours_figures = report.ours.figures()
+    traf_figures = traf.figures() if traf else {}
+    for key, label in labels.items():
+        lines.append(
+            f"  {label:34} {_percent(ours_figures[key]):>12} {_percent(traf_figures.get(key)):>18}"
+        )
+    lines.append(
+        f"  {'seconds for all pages':34} {report.ours.seconds:>12.1f} "
+        f"{(f'{traf.seconds:.1f}' if traf else '—'):>18}"
+    )
+    test_pages = report.form_pages - report.train_pages
+    lines += [
+        "",
+        f"Forms: {report.form_pages} pages in {report.corpus / 'forms'}; split by site into "
+        f"{report.train_pages} training and {test_pages} test pages",
+        f"  {'':34} {'blogarchive':>12} {'blogarchive':>12} "
+        f"{'Formasaurus ' + version('formasaurus'):>18}",
+        f"  {'':34} {'all pages':>12} {'test pages':>12} {'test pages':>18}",
+    ]
+    fs = report.formasaurus.figures() if report.formasaurus else {}
+    all_figures, test_figures = report.forms_all.figures(), report.forms_test.figures()
+    for key, label in (
+        ("purpose", "purpose"),
+        ("semantic_type", "semantic_type (mapped fields)"),
+        ("forms_all_right", "forms with every field right"),
+    ):
+        lines.append(
+            f"  {label:34} {_percent(all_figures[key]):>12} {_percent(test_figures[key]):>12} "
+            f"{_percent(fs.get(key)):>18}"
+        )
+    lines.append(
+        f"  {'forms / mapped fields scored':34} "
+        f"{f'{report.forms_all.purpose.total}/{report.forms_all.fields.total}':>12} "
+        f"{f'{report.forms_test.purpose.total}/{report.forms_test.fields.total}':>12}"
+    )
+    errors = report.ours.errors + report.forms_all.errors
+    lines += ["", f"Pages that raised: {len(errors)}", *(f"  {error}" for error in errors)]
+    lines += [f"Note: {note}" for note in report.notes]
+    return "\n".join(lines)

@@ -24,6 +24,7 @@ __all__ = [
     "Option",
     "Page",
     "Post",
+    "clear_caches",
     "detect_platform",
     "extract_blog",
     "extract_blog_links",
@@ -47,6 +48,14 @@ class Page:
     key_observations: tuple[KeyObservation, ...]
     forms: tuple[Form, ...]
     blog_links: tuple[BlogLink, ...]
+
+
+def clear_caches() -> None:
+    """Forget the parsed pages kept for reuse (benchmarks time extraction from scratch)."""
+    from extract import _dom, post
+
+    _dom.parse.cache_clear()
+    post.cleaned_body.cache_clear()
 
 
 def extract_page(html: str, url: str) -> Page:

@@ -56,6 +56,9 @@ def parse(html: str, url: str) -> HtmlElement:
         root = lxml.html.document_fromstring(data, parser=parser, base_url=url)
     except (ParserError, ValueError):
         root = lxml.html.document_fromstring(b"<html><body></body></html>", base_url=url)
+    if len(_INDEXES) >= 2 * (parse.cache_info().maxsize or 8):
+        _INDEXES.clear()  # the pages parse() has dropped; the ones it keeps index again
+    _INDEXES[id(root)] = (root, _Index(root))
     return root
 
 
@@ -66,7 +69,75 @@ def css(selector: str) -> CSSSelector:
 
 
 def select(root: _Element, selector: str) -> list[HtmlElement]:
+    """Elements matching ``selector`` under ``root``, in document order.
+
+    On a page from :func:`parse`, simple selectors (``tag``, ``.class``, ``tag.class.class``,
+    comma-separated) are answered from an index of the page built once; others by XPath.
+    """
+    index = _index_of(root)
+    if index is not None:
+        found = index.select(selector)
+        if found is not None:
+            return found
     return css(selector)(root)  # type: ignore[no-any-return]
+
+
+SIMPLE_SELECTOR = re.compile(r"^(?P<tag>[a-z][a-z0-9]*)?(?P<classes>(?:\.[\w-]+)*)$")
+
+
+class _Index:
+    """Every element of one page by tag and by class, with its position in the document."""
+
+    def __init__(self, root: _Element) -> None:
+        self.by_tag: dict[str, list[HtmlElement]] = {}
+        self.by_class: dict[str, list[HtmlElement]] = {}
+        self.position: dict[HtmlElement, int] = {}
+        for position, element in enumerate(root.iter()):
+            tag = element.tag
+            if not isinstance(tag, str):
+                continue
+            self.position[element] = position  # type: ignore[index]
+            self.by_tag.setdefault(tag, []).append(element)  # type: ignore[arg-type]
+            for name in set((element.get("class") or "").split()):
+                self.by_class.setdefault(name, []).append(element)  # type: ignore[arg-type]
+        self.cache: dict[str, list[HtmlElement] | None] = {}
+
+    def select(self, selector: str) -> list[HtmlElement] | None:
+        if selector not in self.cache:
+            self.cache[selector] = self._select(selector)
+        found = self.cache[selector]
+        return None if found is None else list(found)
+
+    def _select(self, selector: str) -> list[HtmlElement] | None:
+        results: dict[HtmlElement, None] = {}
+        for part in selector.split(","):
+            match = SIMPLE_SELECTOR.match(part.strip())
+            if match is None or not (match["tag"] or match["classes"]):
+                return None
+            classes = [c for c in match["classes"].split(".") if c]
+            if classes:
+                pool = min((self.by_class.get(c, []) for c in classes), key=len)
+                matches = [
+                    e
+                    for e in pool
+                    if (not match["tag"] or e.tag == match["tag"])
+                    and set(classes) <= set((e.get("class") or "").split())
+                ]
+            else:
+                matches = self.by_tag.get(match["tag"], [])
+            results.update(dict.fromkeys(matches))
+        return sorted(results, key=self.position.__getitem__)
+
+
+#: Indexes of the pages :func:`parse` keeps, by the id of their root (checked on lookup).
+_INDEXES: dict[int, tuple[_Element, _Index]] = {}
+
+
+def _index_of(root: _Element) -> _Index | None:
+    entry = _INDEXES.get(id(root))
+    if entry is None or entry[0] is not root:
+        return None
+    return entry[1]
 
 
 def select_first(root: _Element, selectors: Sequence[str]) -> HtmlElement | None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from lxml.html import HtmlElement
 
 from extract._dom import Line, lines_of, parse, pruned_copy
-from extract.post import NOT_BODY, post_body
+from extract.post import NOT_BODY, cleaned_body
 
 #: Heading words, as a person writes them; matched case-insensitively on a whole short line.
 HEADINGS = (
@@ -53,9 +53,9 @@ class KeyObservation:
 
 def extract_observations(html: str, url: str) -> tuple[KeyObservation, ...]:
     """The key-observation items of the page's post body (or of the page, when it has none)."""
-    root = parse(html, url)
-    scope = post_body(root)
-    scope = pruned_copy(scope if scope is not None else root, NOT_BODY)
+    scope = cleaned_body(html, url)
+    if scope is None:
+        scope = pruned_copy(parse(html, url), NOT_BODY)
     return observations_in(scope)
 
 

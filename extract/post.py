@@ -17,6 +17,7 @@ import copy
 import json
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -242,6 +243,7 @@ ARTICLE_TYPES = frozenset(
 )
 BYLINE_PREFIX = re.compile(r"^(by|von|par|por|di|door|av|autor|author)[:\s]+", re.IGNORECASE)
 
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 COUNT_WORDS = {"no": 0, "one": 1, "zero": 0}
 FIRST_NUMBER = re.compile(r"\d[\d,.]*")
 COMMENT_WORD = re.compile(r"comment|thought|response|repl|kommentar|commentaire|comentario", re.I)
@@ -274,12 +276,8 @@ def extract_article(html: str, url: str) -> Post | None:
     root = parse(html, url)
     if is_index_page(root):
         return None
-    body = post_body(root)
-    if body is not None:
-        cleaned = without_boilerplate(pruned_copy(body, NOT_BODY))
-        lead = _lead(root, body)
-        if lead is not None:
-            cleaned.insert(0, lead)
+    cleaned = cleaned_body(html, url)
+    if cleaned is not None:
         content_html, content_text = sanitize(cleaned, url), text_with_breaks(cleaned)
     else:
         fallback = _main_text_fallback(html, url)
@@ -291,16 +289,30 @@ def extract_article(html: str, url: str) -> Post | None:
         url=canonical_url(first_attr(root, [("link[rel=canonical]", "href")]) or url, base=url),
         title=_title(root, ld),
         author=_author(root, ld),
-        published=first_attr(root, PUBLISHED)
-        or _ld_text(ld, "datePublished")
+        published=_first_time(root, PUBLISHED)
+        or _iso(_ld_text(ld, "datePublished"))
         or _find_date(html, url),
-        updated=first_attr(root, UPDATED) or _ld_text(ld, "dateModified"),
+        updated=_first_time(root, UPDATED) or _iso(_ld_text(ld, "dateModified")),
         labels=_labels(root),
         content_html=content_html,
         content_text=content_text,
         comment_count=_comment_count(root),
         platform_id=_platform_id(root),
     )
+
+
+@lru_cache(maxsize=8)
+def cleaned_body(html: str, url: str) -> HtmlElement | None:
+    """A copy of the post body without boilerplate, its lead put back (shared: do not change)."""
+    root = parse(html, url)
+    body = post_body(root)
+    if body is None:
+        return None
+    cleaned = without_boilerplate(pruned_copy(body, NOT_BODY))
+    lead = _lead(root, body)
+    if lead is not None:
+        cleaned.insert(0, lead)
+    return cleaned
 
 
 def is_index_page(root: HtmlElement) -> bool:
@@ -325,13 +337,29 @@ def post_body(root: HtmlElement) -> HtmlElement | None:
         sizes = [_paragraph_chars(candidate) for candidate in candidates]
         if max(sizes) < max(MIN_BODY_CHARS, page_chars * MIN_BODY_SHARE):
             continue
-        # the first real one: later matches are related or infinite-scroll posts
-        return next(
+        real = [
             c
             for c, size in zip(candidates, sizes, strict=True)
             if size >= MIN_BODY_CHARS and size * 10 >= max(sizes)
-        )
+        ]
+        # matches in other articles are related or infinite-scroll posts: the page's own is the
+        # first; matches in the same article are sections of one post: their common container
+        article = _article_of(real[0])
+        sections = [c for c in real if _article_of(c) is article]
+        return real[0] if len(sections) == 1 else _common_ancestor(sections)
     return None
+
+
+def _article_of(node: HtmlElement) -> HtmlElement | None:
+    return next(node.iterancestors("article"), None)
+
+
+def _common_ancestor(nodes: list[HtmlElement]) -> HtmlElement:
+    shared = [node for node in (nodes[0], *nodes[0].iterancestors())]
+    for other in nodes[1:]:
+        lineage = {id(node) for node in (other, *other.iterancestors())}
+        shared = [node for node in shared if id(node) in lineage]
+    return shared[0]
 
 
 def without_boilerplate(body: HtmlElement) -> HtmlElement:
@@ -419,11 +447,13 @@ def _mostly_links(node: HtmlElement) -> bool:
 
 
 def _paragraph_chars(element: HtmlElement) -> int:
+    """How much text ``element`` holds in paragraphs, list items, headings and quotes."""
     blocks = select(element, TEXT_BLOCKS)
     if not blocks:
-        return len(text_of(element)) // 2  # text without paragraphs counts for less
-    outer = [b for b in blocks if not any(a in blocks for a in b.iterancestors(*_BLOCK_NAMES))]
-    return sum(len(text_of(b)) for b in outer)
+        return len(element.text_content().strip()) // 2  # text outside paragraphs counts less
+    inside = set(blocks)
+    outer = (b for b in blocks if not any(a in inside for a in b.iterancestors(*_BLOCK_NAMES)))
+    return sum(len(b.text_content().strip()) for b in outer)
 
 
 _BLOCK_NAMES = ("p", "li", "h2", "h3", "h4", "blockquote", "pre", "td")
@@ -525,6 +555,21 @@ def _ld_author(ld: dict[str, Any]) -> str | None:
     if isinstance(author, dict):
         author = author.get("name")
     return normalize_space(author) or None if isinstance(author, str) else None
+
+
+def _first_time(root: HtmlElement, selectors: tuple[tuple[str, str], ...]) -> str | None:
+    """The first value of ``selectors`` that is an ISO 8601 date or time (as the page gives it)."""
+    for selector, attribute in selectors:
+        for element in select(root, selector):
+            value = _iso(element.get(attribute))
+            if value:
+                return value
+    return None
+
+
+def _iso(value: str | None) -> str | None:
+    value = (value or "").strip()
+    return value if ISO_DATE.match(value) else None
 
 
 def _find_date(html: str, url: str) -> str | None:

@@ -1,0 +1,59 @@
+"""Extraction speed: blogarchive's full extraction of a page against trafilatura's ``extract``.
+
+For every blog page of the corpus, the best of ``--repeat`` runs of each, from the same decoded
+text: ours is ``extract.extract_page`` (blog, post, comments, key observations, forms, blog
+list), with the parse cache cleared before each run; trafilatura's is ``trafilatura.extract``
+(main text). Prints the median of the per-page speed-ups and the totals.
+
+    python bench/extract_speed.py [--corpus ../shared/corpus] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import time
+from pathlib import Path
+
+import trafilatura
+
+import extract
+from blogarchive import evaluate
+
+
+def best_time(function, repeat: int) -> float:  # type: ignore[no-untyped-def]
+    best = float("inf")
+    for _ in range(repeat):
+        extract.clear_caches()
+        started = time.perf_counter()
+        function()
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, default=evaluate.default_corpus())
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    ratios, ours_total, theirs_total = [], 0.0, 0.0
+    cases = evaluate.blog_cases(args.corpus)
+    for case in cases:
+        html = evaluate.read_page(args.corpus / "blogs" / case["file"])
+        url = case["url"]
+        ours = best_time(lambda: extract.extract_page(html, url), args.repeat)  # noqa: B023
+        theirs = best_time(lambda: trafilatura.extract(html, url=url), args.repeat)  # noqa: B023
+        ratios.append(theirs / ours)
+        ours_total += ours
+        theirs_total += theirs
+    print(f"pages: {len(cases)} ({args.corpus / 'blogs'}), best of {args.repeat} runs each")
+    print(f"python {platform.python_version()}, trafilatura {trafilatura.__version__}, "
+          f"{platform.machine()}")  # fmt: skip
+    print(f"median speed-up per page (trafilatura time / ours): {statistics.median(ratios):.2f}x")
+    print(f"pages where ours is slower: {sum(r < 1 for r in ratios)}")
+    print(f"total: ours {ours_total:.2f}s, trafilatura {theirs_total:.2f}s")
+
+
+if __name__ == "__main__":
+    main()
