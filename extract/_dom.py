@@ -71,8 +71,9 @@ def css(selector: str) -> CSSSelector:
 def select(root: _Element, selector: str) -> list[HtmlElement]:
     """Elements matching ``selector`` under ``root``, in document order.
 
-    On a page from :func:`parse`, simple selectors (``tag``, ``.class``, ``tag.class.class``,
-    comma-separated) are answered from an index of the page built once; others by XPath.
+    On a page from :func:`parse`, selectors made of tags, ids, classes, attribute tests and the
+    descendant and child combinators are answered from an index of the page, built once;
+    others (pseudo-classes) by lxml's XPath translation.
     """
     index = _index_of(root)
     if index is not None:
@@ -82,51 +83,166 @@ def select(root: _Element, selector: str) -> list[HtmlElement]:
     return css(selector)(root)  # type: ignore[no-any-return]
 
 
-SIMPLE_SELECTOR = re.compile(r"^(?P<tag>[a-z][a-z0-9]*)?(?P<classes>(?:\.[\w-]+)*)$")
+#: One compound selector: tag, #id, .classes and [attribute] tests, no pseudo-classes.
+COMPOUND = re.compile(
+    r"(?P<tag>[a-z][a-z0-9]*|\*)?(?P<rest>(?:\#[\w-]+|\.[\w-]+"
+    r"|\[[\w-]+(?:[~^$*|]?=(?:'[^']*'|\"[^\"]*\"|[^\]]*))?\])*)"
+)
+PART = re.compile(r"\#([\w-]+)|\.([\w-]+)|\[([\w-]+)(?:([~^$*|]?=)('[^']*'|\"[^\"]*\"|[^\]]*))?\]")
+
+
+@dataclass(frozen=True, slots=True)
+class _Compound:
+    tag: str | None
+    id: str | None
+    classes: frozenset[str]
+    attributes: tuple[tuple[str, str | None, str], ...]  # (name, operator, value)
+
+    def matches(self, element: _Element) -> bool:
+        if self.tag is not None and element.tag != self.tag:
+            return False
+        if self.id is not None and element.get("id") != self.id:
+            return False
+        if self.classes and not self.classes <= set((element.get("class") or "").split()):
+            return False
+        return all(_attribute_matches(element.get(n), op, v) for n, op, v in self.attributes)
+
+
+def _attribute_matches(actual: str | None, operator: str | None, expected: str) -> bool:
+    if actual is None:
+        return False
+    if operator is None:
+        return True
+    if operator == "=":
+        return actual == expected
+    if operator == "~=":
+        return expected in actual.split()
+    if operator == "^=":
+        return bool(expected) and actual.startswith(expected)
+    if operator == "$=":
+        return bool(expected) and actual.endswith(expected)
+    if operator == "*=":
+        return bool(expected) and expected in actual
+    return actual == expected or actual.startswith(expected + "-")  # |=
+
+
+@lru_cache(maxsize=1024)
+def _compile(selector: str) -> tuple[tuple[tuple[_Compound, ...], tuple[str, ...]], ...] | None:
+    """``selector`` as (compounds, combinators) per comma part; ``None`` if it needs XPath."""
+    compiled = []
+    for part in selector.split(","):
+        tokens = re.split(r"\s*(>)\s*|\s+", part.strip())
+        compounds: list[_Compound] = []
+        combinators: list[str] = []
+        pending = " "
+        for token in tokens:
+            if token is None or token == "":
+                continue
+            if token == ">":
+                pending = ">"
+                continue
+            compound = _parse_compound(token)
+            if compound is None:
+                return None
+            if compounds:
+                combinators.append(pending)
+            compounds.append(compound)
+            pending = " "
+        if not compounds:
+            return None
+        compiled.append((tuple(compounds), tuple(combinators)))
+    return tuple(compiled)
+
+
+def _parse_compound(token: str) -> _Compound | None:
+    match = COMPOUND.fullmatch(token)
+    if match is None or not token:
+        return None
+    tag = match["tag"] if match["tag"] not in (None, "*") else None
+    element_id = None
+    classes = set()
+    attributes = []
+    for id_, class_, name, operator, value in PART.findall(match["rest"] or ""):
+        if id_:
+            element_id = id_
+        elif class_:
+            classes.add(class_)
+        else:
+            attributes.append((name, operator or None, value.strip("'\"")))
+    return _Compound(tag, element_id, frozenset(classes), tuple(attributes))
 
 
 class _Index:
-    """Every element of one page by tag and by class, with its position in the document."""
+    """One page's elements by class and id (built once), by tag and attribute (on demand)."""
 
     def __init__(self, root: _Element) -> None:
-        self.by_tag: dict[str, list[HtmlElement]] = {}
+        self.root = root
         self.by_class: dict[str, list[HtmlElement]] = {}
-        self.position: dict[HtmlElement, int] = {}
-        for position, element in enumerate(root.iter()):
-            tag = element.tag
-            if not isinstance(tag, str):
-                continue
-            self.position[element] = position  # type: ignore[index]
-            self.by_tag.setdefault(tag, []).append(element)  # type: ignore[arg-type]
+        self.by_id: dict[str, list[HtmlElement]] = {}
+        for element in root.xpath("//*[@class or @id]"):
             for name in set((element.get("class") or "").split()):
-                self.by_class.setdefault(name, []).append(element)  # type: ignore[arg-type]
+                self.by_class.setdefault(name, []).append(element)
+            if element.get("id"):
+                self.by_id.setdefault(element.get("id"), []).append(element)
+        self.by_tag: dict[str, list[HtmlElement]] = {}
+        self.by_attribute: dict[str, list[HtmlElement]] = {}
+        self._position: dict[HtmlElement, int] | None = None
         self.cache: dict[str, list[HtmlElement] | None] = {}
+
+    @property
+    def position(self) -> dict[HtmlElement, int]:
+        if self._position is None:
+            self._position = {element: n for n, element in enumerate(self.root.iter())}  # type: ignore[misc]
+        return self._position
+
+    def tag(self, name: str) -> list[HtmlElement]:
+        if name not in self.by_tag:
+            self.by_tag[name] = list(self.root.iter(name))  # type: ignore[arg-type]
+        return self.by_tag[name]
 
     def select(self, selector: str) -> list[HtmlElement] | None:
         if selector not in self.cache:
-            self.cache[selector] = self._select(selector)
+            compiled = _compile(selector)
+            self.cache[selector] = None if compiled is None else self._select(compiled)
         found = self.cache[selector]
         return None if found is None else list(found)
 
-    def _select(self, selector: str) -> list[HtmlElement] | None:
-        results: dict[HtmlElement, None] = {}
-        for part in selector.split(","):
-            match = SIMPLE_SELECTOR.match(part.strip())
-            if match is None or not (match["tag"] or match["classes"]):
-                return None
-            classes = [c for c in match["classes"].split(".") if c]
-            if classes:
-                pool = min((self.by_class.get(c, []) for c in classes), key=len)
-                matches = [
-                    e
-                    for e in pool
-                    if (not match["tag"] or e.tag == match["tag"])
-                    and set(classes) <= set((e.get("class") or "").split())
-                ]
-            else:
-                matches = self.by_tag.get(match["tag"], [])
-            results.update(dict.fromkeys(matches))
-        return sorted(results, key=self.position.__getitem__)
+    def _pool(self, compound: _Compound) -> list[HtmlElement]:
+        """The fewest elements that can match ``compound``, found without testing each one."""
+        if compound.id is not None:
+            return self.by_id.get(compound.id, [])
+        if compound.classes:
+            return min((self.by_class.get(c, []) for c in compound.classes), key=len)
+        if compound.attributes:
+            name = compound.attributes[0][0]
+            if name not in self.by_attribute:
+                self.by_attribute[name] = self.root.xpath(f"//*[@{name}]")
+            return self.by_attribute[name]
+        if compound.tag is not None:
+            return self.tag(compound.tag)
+        return self.tag("*")
+
+    def _select(
+        self, compiled: tuple[tuple[tuple[_Compound, ...], tuple[str, ...]], ...]
+    ) -> list[HtmlElement]:
+        found: dict[HtmlElement, None] = {}
+        for compounds, combinators in compiled:
+            # left to right: the first compound is the most selective in the selectors we use
+            current = [e for e in self._pool(compounds[0]) if compounds[0].matches(e)]
+            for combinator, compound in zip(combinators, compounds[1:], strict=True):
+                step: dict[HtmlElement, None] = {}
+                for element in current:
+                    if combinator == ">":
+                        candidates = element.iterchildren()
+                    else:
+                        candidates = element.iterdescendants()
+                    step.update((c, None) for c in candidates if compound.matches(c))
+                current = list(step)
+            found.update(dict.fromkeys(current))
+        results = list(found)
+        if len(compiled) > 1 or any(compounds[1:] for compounds, _ in compiled):
+            results.sort(key=self.position.__getitem__)  # unions and steps may be out of order
+        return results
 
 
 #: Indexes of the pages :func:`parse` keeps, by the id of their root (checked on lookup).

@@ -21,6 +21,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
+from lxml import etree
 from lxml.html import HtmlElement
 
 from extract._dom import (
@@ -308,7 +309,7 @@ def cleaned_body(html: str, url: str) -> HtmlElement | None:
     body = post_body(root)
     if body is None:
         return None
-    cleaned = without_boilerplate(pruned_copy(body, NOT_BODY))
+    cleaned = without_boilerplate(pruned_copy(body, [", ".join(NOT_BODY)]))
     lead = _lead(root, body)
     if lead is not None:
         cleaned.insert(0, lead)
@@ -391,8 +392,8 @@ def _read_also(node: HtmlElement) -> bool:
     """A short "Read also: …" / "Lesen Sie auch …" line pointing to other posts."""
     if node.tag not in ("p", "h2", "h3", "h4", "h5", "h6", "div"):
         return False
-    text = text_of(node)
-    return len(text) < 200 and READ_ALSO.match(text) is not None
+    text = node.text_content()
+    return len(text) < 300 and READ_ALSO.match(text.strip()) is not None
 
 
 def _lead(root: HtmlElement, body: HtmlElement) -> HtmlElement | None:
@@ -442,21 +443,27 @@ def _mostly_links(node: HtmlElement) -> bool:
     links = list(node.iter("a"))
     if len(links) < 3:
         return False
-    text = len(text_of(node))
-    return text < 1500 and sum(len(text_of(a)) for a in links) > 0.6 * text
+    text = len(WHITESPACE.sub(" ", node.text_content()).strip())
+    linked = sum(len(WHITESPACE.sub(" ", a.text_content()).strip()) for a in links)
+    return text < 1500 and linked > 0.6 * text
 
 
 def _paragraph_chars(element: HtmlElement) -> int:
     """How much text ``element`` holds in paragraphs, list items, headings and quotes."""
-    blocks = select(element, TEXT_BLOCKS)
-    if not blocks:
+    text = "".join(BLOCK_TEXT(element))
+    if not text.strip():
         return len(element.text_content().strip()) // 2  # text outside paragraphs counts less
-    inside = set(blocks)
-    outer = (b for b in blocks if not any(a in inside for a in b.iterancestors(*_BLOCK_NAMES)))
-    return sum(len(b.text_content().strip()) for b in outer)
+    return len(WHITESPACE.sub(" ", text).strip())
 
 
-_BLOCK_NAMES = ("p", "li", "h2", "h3", "h4", "blockquote", "pre", "td")
+#: The text nodes inside any text block, each once (an XPath union has no duplicates).
+BLOCK_TEXT = etree.XPath(
+    "|".join(
+        f".//{tag}//text()" for tag in ("p", "li", "h2", "h3", "h4", "blockquote", "pre", "td")
+    ),
+    smart_strings=False,
+)
+WHITESPACE = re.compile(r"\s+")
 
 
 def _main_text_fallback(html: str, url: str) -> tuple[str, str] | None:
