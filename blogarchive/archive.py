@@ -28,6 +28,10 @@ from extract import Comment, Form
 from extract.urls import home_url
 
 
+#: A line is boilerplate when at least this many posts of its blog (and half of them) repeat it.
+BOILERPLATE_MIN_POSTS = 3
+
+
 class ArchiveError(Exception):
     """The archive cannot be opened or written (a clear, one-line reason)."""
 
@@ -244,6 +248,49 @@ class Archive:
             f"DELETE FROM key_observations WHERE post_id = ? AND id NOT IN ({placeholders})",
             [post_id, *keep],
         )
+
+    # -- boilerplate --------------------------------------------------------------------------
+
+    def mark_boilerplate(
+        self, blog_id: str, *, min_posts: int = BOILERPLATE_MIN_POSTS, min_share: float = 0.5
+    ) -> int:
+        """Mark the lines that most of a blog's posts repeat (a signature, a promo block).
+
+        Such a line is listed in ``boilerplate`` and left out of ``posts.content_text_main``;
+        ``content_text`` keeps every line. Returns how many distinct lines are boilerplate.
+        """
+        posts = list(
+            self.db.query(
+                "SELECT id, content_text FROM posts WHERE blog_id = ? AND deleted_at IS NULL",
+                [blog_id],
+            )
+        )
+        counts: Counter[str] = Counter()
+        for post in posts:
+            counts.update({line for line in (post["content_text"] or "").splitlines() if line})
+        threshold = max(min_posts, min_share * len(posts))
+        repeated = {line: n for line, n in counts.items() if n >= threshold}
+        with self.db.atomic():
+            self.db.execute("DELETE FROM boilerplate WHERE blog_id = ?", [blog_id])
+            self.db.table("boilerplate").insert_all(
+                {
+                    "blog_id": blog_id,
+                    "text_sha256": hashlib.sha256(line.encode()).hexdigest(),
+                    "text": line,
+                    "posts": n,
+                    "share": round(n / len(posts), 3),
+                }
+                for line, n in repeated.items()
+            )
+            for post in posts:
+                lines = (post["content_text"] or "").splitlines()
+                main = "\n".join(line for line in lines if line not in repeated)
+                self.db.execute(
+                    "UPDATE posts SET content_text_main = ? WHERE id = ?"
+                    " AND content_text_main IS NOT ?",
+                    [main, post["id"], main],
+                )
+        return len(repeated)
 
     # -- forms --------------------------------------------------------------------------------
 

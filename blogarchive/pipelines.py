@@ -60,6 +60,10 @@ class ArchivePipeline:
     def spider_closed(self, spider: Spider, reason: str) -> None:
         if self.archive is None or self.run_id is None:
             return
+        for (blog_id,) in self.archive.db.execute(
+            "SELECT DISTINCT blog_id FROM pages WHERE crawl_run_id = ?", [self.run_id]
+        ).fetchall():
+            self.archive.mark_boilerplate(blog_id)
         stats = self.crawler.stats.get_stats() if self.crawler.stats else {}  # type: ignore[union-attr]
         status = "finished" if reason == "finished" else reason
         row = self.archive.finish_run(self.run_id, status, stats)

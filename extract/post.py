@@ -75,7 +75,7 @@ BODY = (
     "main",
 )
 #: Candidates inside these are comments or widgets, never the post.
-NOT_BODY_ANCESTORS = ("comment", "comments", "commentlist", "comment-list", "sidebar", "widget")
+NOT_BODY_ANCESTORS = ("comment", "comments", "commentlist", "comment-list", "sidebar")
 #: A body candidate must hold at least this much paragraph text, and this share of the page's,
 #: or the next selector is tried.
 MIN_BODY_CHARS = 120

@@ -137,3 +137,31 @@ def test_unusable_database_paths_are_clear_errors(tmp_path: Path) -> None:
         open_database(not_sqlite)
     with pytest.raises(ArchiveError, match="directory"):
         open_database(tmp_path)
+
+
+def test_lines_most_posts_repeat_are_marked_boilerplate_and_kept(archive: Archive) -> None:
+    item = seed_item()
+    bodies = ["A first post.", "A second post.", "A third post.", "A fourth one."]
+    for number, text in enumerate(bodies):
+        post = dataclasses.replace(
+            item.post,
+            url=f"{BLOG}2010/0{number + 1}/post.html",
+            content_text=f"{text}\nWould You Like A FREE BUSINESS COACHING SESSION?\nSigned, H.",
+        )
+        archive.save_post(dataclasses.replace(item, post=post, forms=(), comments=()))
+    # one post without the promo: the lines are still in 4 of 5 posts
+    lone = dataclasses.replace(item.post, url=f"{BLOG}2010/09/lone.html", content_text="Only this.")
+    archive.save_post(dataclasses.replace(item, post=lone, forms=(), comments=()))
+    assert archive.mark_boilerplate(blog_id_for(BLOG)) == 2
+    marked = {row["text"]: row["posts"] for row in archive.db["boilerplate"].rows}
+    assert marked == {"Would You Like A FREE BUSINESS COACHING SESSION?": 4, "Signed, H.": 4}
+    first = archive.db["posts"].get(post_id_for(f"{BLOG}2010/01/post.html"))
+    assert first["content_text_main"] == "A first post."
+    assert "FREE BUSINESS COACHING SESSION" in first["content_text"]  # kept, not dropped
+
+
+def test_too_few_posts_have_no_boilerplate(archive: Archive) -> None:
+    archive.save_post(seed_item())
+    assert archive.mark_boilerplate(blog_id_for(BLOG)) == 0
+    post = archive.db["posts"].get(post_id_for(SEED_URL))
+    assert post["content_text_main"] == post["content_text"]

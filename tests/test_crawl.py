@@ -201,3 +201,14 @@ def test_private_addresses_are_not_followed_without_allow_private(
     }
     assert posts == 7
     assert "private address" in result.stdout
+
+
+def test_the_promo_every_classic_post_repeats_is_marked(crawled: CrawledArchive) -> None:
+    marked = {row[0] for row in query(crawled, "SELECT text FROM boilerplate")}
+    assert "Would You Like To Have A FREE BUSINESS COACHING SESSION?" in marked
+    [(text, main)] = query(
+        crawled, "SELECT content_text, content_text_main FROM posts WHERE title = ?", SEED_TITLE
+    )
+    assert "FREE BUSINESS COACHING SESSION" in text
+    assert "FREE BUSINESS COACHING SESSION" not in main
+    assert "Key Observations:" in main
