@@ -27,7 +27,6 @@ from blogarchive.schema import ensure_schema, stable_id
 from extract import Comment, Form
 from extract.urls import home_url
 
-
 #: A line is boilerplate when at least this many posts of its blog (and half of them) repeat it.
 BOILERPLATE_MIN_POSTS = 3
 
