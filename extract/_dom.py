@@ -369,10 +369,16 @@ def text_with_breaks(element: _Element) -> str:
 def pruned_copy(element: _Element, drop: Sequence[str] = ()) -> HtmlElement:
     """A deep copy of ``element`` without the subtrees that the ``drop`` selectors match."""
     clone = copy.deepcopy(element)
+    if not drop:
+        return clone  # type: ignore[return-value]
+    index = _Index(clone)  # one pass, then every selector is a lookup
+    doomed: list[HtmlElement] = []
     for selector in drop:
-        for node in select(clone, selector):
-            if node is not clone:
-                node.drop_tree()
+        found = index.select(selector)
+        doomed.extend(css(selector)(clone) if found is None else found)
+    for node in doomed:
+        if node is not clone and node.getparent() is not None:
+            node.drop_tree()
     return clone  # type: ignore[return-value]
 
 

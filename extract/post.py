@@ -309,7 +309,7 @@ def cleaned_body(html: str, url: str) -> HtmlElement | None:
     body = post_body(root)
     if body is None:
         return None
-    cleaned = without_boilerplate(pruned_copy(body, [", ".join(NOT_BODY)]))
+    cleaned = without_boilerplate(pruned_copy(body, NOT_BODY))
     lead = _lead(root, body)
     if lead is not None:
         cleaned.insert(0, lead)
