@@ -22,7 +22,7 @@ from typing import Any
 from sqlite_utils import Database
 from sqlite_utils.db import NotFoundError
 
-from blogarchive.items import BlogItem, FormsItem, PageItem, PostItem
+from blogarchive.items import BlogItem, CommentsItem, FormsItem, PageItem, PostItem
 from blogarchive.schema import ensure_schema, stable_id
 from extract import Comment, Form
 from extract.urls import home_url
@@ -211,14 +211,25 @@ class Archive:
             self._save_forms(item.forms, item.page_url, blog_id, post_id, moment)
         return post_id
 
+    def save_comments(self, item: CommentsItem) -> None:
+        """Comments that came without their page (a comment feed), for a post already saved."""
+        post_id = post_id_for(item.post_url)
+        if not self._exists("posts", post_id):
+            return  # the page that names the post failed: nothing to attach them to
+        with self.db.atomic():
+            self._save_comments(post_id, item.comments, now())
+
     def _save_comments(self, post_id: str, comments: tuple[Comment, ...], moment: str) -> None:
-        ids: dict[str, str] = {}
+        saved: set[str] = set()
         for comment in comments:
             key = comment.platform_id or (comment.author, comment.published, comment.content_text)
             comment_id = stable_id(post_id, key)
-            if comment.platform_id:
-                ids[comment.platform_id] = comment_id
-            parent = ids.get(comment.parent_platform_id or "")
+            parent = None
+            if comment.parent_platform_id:
+                parent = stable_id(post_id, comment.parent_platform_id)
+                if parent not in saved and not self._exists("comments", parent):
+                    parent = None  # a parent the archive never saw cannot be linked
+            saved.add(comment_id)
             row = {
                 "post_id": post_id,
                 "parent_id": parent,

@@ -161,6 +161,15 @@ def print_summary(db: str, run: dict[str, Any], seconds: float) -> None:
     ).fetchall()
     for url, status, error in problems:
         click.echo(f"  ! {url} {status}: {error}")
+    report = json.loads(run.get("stats") or "{}").get("blogarchive/report", {}) if run else {}
+    if report:
+        click.echo("Posts per blog (stated by the site / found by each route / archived):")
+    for blog, figures in report.items():
+        stated = figures["stated"] if figures["stated"] is not None else "?"
+        routes = ", ".join(f"{route} {n}" for route, n in figures["found"].items()) or "none"
+        click.echo(f"  {blog}  stated {stated}  found: {routes}  archived {figures['archived']}")
+        for missing in figures["missing"][:10]:
+            click.echo(f"    missing {missing['url']}: {missing['reason']}")
     database.close()
 
 

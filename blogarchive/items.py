@@ -52,6 +52,15 @@ class PostItem:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class CommentsItem:
+    """Comments of a post from another route than its page (Blogger's comment feed)."""
+
+    blog_url: str
+    post_url: str
+    comments: tuple[Comment, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class FormsItem:
     """The forms of a page that is not a post (home, static and index pages)."""
 

@@ -9,7 +9,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
 from blogarchive.archive import Archive, ArchiveError, open_database
-from blogarchive.items import BlogItem, FormsItem, PageItem, PostItem
+from blogarchive.items import BlogItem, CommentsItem, FormsItem, PageItem, PostItem
 
 
 class ArchivePipeline:
@@ -53,6 +53,9 @@ class ArchivePipeline:
             archive.save_post(item)
             stats.inc_value("archive/posts")  # type: ignore[union-attr]
             stats.inc_value("archive/comments", len(item.comments))  # type: ignore[union-attr]
+        elif isinstance(item, CommentsItem):
+            archive.save_comments(item)
+            stats.inc_value("archive/comments", len(item.comments))  # type: ignore[union-attr]
         elif isinstance(item, FormsItem):
             archive.save_forms(item)
         return item
@@ -64,6 +67,8 @@ class ArchivePipeline:
             "SELECT DISTINCT blog_id FROM pages WHERE crawl_run_id = ?", [self.run_id]
         ).fetchall():
             self.archive.mark_boilerplate(blog_id)
+        report: dict[str, Any] = getattr(spider, "discovery_report", dict)()
+        self.crawler.stats.set_value("blogarchive/report", report)  # type: ignore[union-attr]
         stats = self.crawler.stats.get_stats() if self.crawler.stats else {}  # type: ignore[union-attr]
         status = "finished" if reason == "finished" else reason
         row = self.archive.finish_run(self.run_id, status, stats)

@@ -10,6 +10,7 @@ Usage from the repository: ``scrapy crawl blog -a url=URL -s ARCHIVE_DB=archive.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
@@ -31,10 +32,10 @@ from scrapy.utils.sitemap import Sitemap
 from twisted.internet.error import ConnectError, DNSLookupError, TimeoutError
 from twisted.python.failure import Failure
 
-from blogarchive.items import BlogItem, FormsItem, PageItem, PostItem
+from blogarchive.items import BlogItem, CommentsItem, FormsItem, PageItem, PostItem
 from blogarchive.middlewares import PrivateAddressBlocked
-from extract import extract_page, post_links
-from extract.feeds import extract_feed
+from extract import Comment, Post, extract_page, post_links
+from extract.feeds import Feed, extract_comment_feed, extract_feed
 from extract.urls import canonical_url, home_url, may_be_post, origin
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -53,6 +54,34 @@ def parse_start_urls(*values: str | None) -> tuple[list[str], list[str]]:
     return good, bad
 
 
+@dataclasses.dataclass
+class BlogReport:
+    """What the crawl learned of one blog's posts: how many the site states, the permalinks
+    each route gave, the posts archived, and the post pages that failed (with why)."""
+
+    stated: int | None = None
+    stated_by: str | None = None
+    found: dict[str, set[str]] = dataclasses.field(default_factory=dict)
+    archived: set[str] = dataclasses.field(default_factory=set)
+    not_posts: set[str] = dataclasses.field(default_factory=set)
+    failed: dict[str, str] = dataclasses.field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        found = set().union(*self.found.values()) if self.found else set()
+        missing = sorted(u for u in found - self.archived - self.not_posts if may_be_post(u))
+        return {
+            "stated": self.stated,
+            "stated_by": self.stated_by,
+            "found": {route: len(urls) for route, urls in sorted(self.found.items())},
+            "archived": len(self.archived),
+            "failed": len(self.failed),
+            "missing": [
+                {"url": url, "reason": self.failed.get(url, "not fetched (page cap or not a post)")}
+                for url in missing[:100]
+            ],
+        }
+
+
 class BlogSpider(scrapy.Spider):
     name = "blog"
 
@@ -64,6 +93,7 @@ class BlogSpider(scrapy.Spider):
         self.start_origins = {origin(u) for u in self.start_urls}
         self.depth_of: dict[str, int] = {}
         self.pages_of: Counter[str] = Counter()
+        self.reports: dict[str, BlogReport] = {}
         self.max_depth = 1
         self.max_pages = 0
         self.feed_page_size = 150
@@ -76,6 +106,13 @@ class BlogSpider(scrapy.Spider):
         spider.max_pages = settings.getint("BLOGARCHIVE_MAX_PAGES_PER_BLOG", 0)
         spider.feed_page_size = settings.getint("BLOGARCHIVE_FEED_PAGE_SIZE", 150)
         return spider
+
+    def report_for(self, blog: str) -> BlogReport:
+        return self.reports.setdefault(blog, BlogReport())
+
+    def discovery_report(self) -> dict[str, dict[str, Any]]:
+        """Per blog: posts stated, found by each route, archived, failed (see BlogReport)."""
+        return {blog: report.summary() for blog, report in sorted(self.reports.items())}
 
     async def start(self) -> AsyncIterator[Any]:
         for url in self.start_urls:
@@ -180,13 +217,31 @@ class BlogSpider(scrapy.Spider):
             yield self.page_item(response, error="not a feed")
             return
         yield self.page_item(response)
+        report = self.report_for(blog)
         if feed.total is not None:
-            self.crawler.stats.max_value(f"blogarchive/stated_posts/{blog}", feed.total)  # type: ignore[union-attr]
-        yield from self.post_requests((entry.url for entry in feed.entries), blog)
-        if feed.next_url and origin(feed.next_url) == origin(blog):
-            request = self.page_request(feed.next_url, blog, "feed", self.parse_feed)
+            report.stated = max(report.stated or 0, feed.total)
+            report.stated_by = "feed"
+        urls = [entry.url for entry in feed.entries]
+        report.found.setdefault("feed", set()).update(urls)
+        yield from self.post_requests(urls, blog)
+        next_url = self.next_feed_page(response, feed)
+        if next_url and origin(next_url) == origin(blog):
+            request = self.page_request(next_url, blog, "feed", self.parse_feed)
             if request is not None:
                 yield request
+
+    @staticmethod
+    def next_feed_page(response: Response, feed: Feed) -> str | None:
+        """The next page of a feed. Blogger's feeds are paged by start-index, and a page holds
+        at most 150 or 500 entries whatever max-results asks: the next page starts after the
+        entries received, until the stated total or an empty page."""
+        if "start-index=" not in response.url:
+            return feed.next_url
+        start = int(re.search(r"start-index=(\d+)", response.url).group(1))  # type: ignore[union-attr]
+        following = start + len(feed.entries)
+        if not feed.entries or (feed.total is not None and following > feed.total):
+            return None
+        return re.sub(r"start-index=\d+", f"start-index={following}", response.url)
 
     def parse_sitemap(self, response: Response) -> Iterator[Any]:
         blog = response.meta["blog"]
@@ -197,6 +252,13 @@ class BlogSpider(scrapy.Spider):
             return
         yield self.page_item(response)
         locations = [entry["loc"] for entry in sitemap if entry.get("loc")]
+        if sitemap.type != "sitemapindex":
+            report = self.report_for(blog)
+            report.found.setdefault("sitemap", set()).update(canonical_url(u) for u in locations)
+            if "wp-sitemap-posts-post-" in response.url and report.stated_by in (None, "sitemap"):
+                # WordPress lists its posts (not its pages) in the posts-post sitemaps
+                report.stated = (report.stated or 0) + len(locations)
+                report.stated_by = "sitemap"
         if sitemap.type == "sitemapindex":
             for location in locations:
                 if origin(location) == origin(blog):
@@ -216,20 +278,69 @@ class BlogSpider(scrapy.Spider):
         page = extract_page(response.text, response.url)
         page_url = canonical_url(response.url)
         if page.post is None:
+            self.report_for(blog).not_posts.add(page_url)
             yield self.page_item(response, kind="page")
             if page.forms:
                 yield FormsItem(blog_url=blog, page_url=page_url, forms=page.forms)
         else:
             yield self.page_item(response)
+            self.report_for(blog).archived.add(page.post.url)
+            feed = self.comment_feed_request(blog, page.post, page.comments, page.blog.platform)
             yield PostItem(
                 blog_url=blog,
                 post=page.post,
-                comments=page.comments,
+                comments=() if feed is not None else page.comments,
                 key_observations=page.key_observations,
                 forms=page.forms,
                 page_url=page_url,
             )
-        yield from self.post_requests(post_links(response.text, response.url), blog)
+            if feed is not None:
+                yield feed
+        links = post_links(response.text, response.url)
+        self.report_for(blog).found.setdefault("html", set()).update(links)
+        yield from self.post_requests(links, blog)
+
+    def comment_feed_request(
+        self, blog: str, post: Post, shown: tuple[Comment, ...], platform: str
+    ) -> scrapy.Request | None:
+        """Blogger: the post's comment feed holds every comment (a post page shows at most
+        200), with replies' parents and times in the blog's offset. The comments the page
+        shows travel along, to be kept should the feed fail."""
+        if platform != "blogger" or not post.platform_id or post.comment_count == 0:
+            return None
+        url = (
+            f"{blog}feeds/{post.platform_id}/comments/default"
+            f"?start-index=1&max-results={self.feed_page_size}"
+        )
+        meta = {"post_url": post.url, "shown": shown}
+        return self.page_request(url, blog, "comments", self.parse_comment_feed, meta=meta)
+
+    def parse_comment_feed(self, response: Response) -> Iterator[Any]:
+        blog, post_url = response.meta["blog"], response.meta["post_url"]
+        feed = extract_comment_feed(response.body, response.url)
+        if not feed.ok:
+            yield self.page_item(response, error="not a feed")
+            yield CommentsItem(blog_url=blog, post_url=post_url, comments=response.meta["shown"])
+            return
+        yield self.page_item(response)
+        start = int(re.search(r"start-index=(\d+)", response.url).group(1))  # type: ignore[union-attr]
+        comments = tuple(
+            dataclasses.replace(comment, position=start + n)
+            for n, comment in enumerate(feed.comments)
+        )
+        yield CommentsItem(blog_url=blog, post_url=post_url, comments=comments)
+        following = start + len(comments)
+        if comments and (feed.total is None or following <= feed.total):
+            url = re.sub(r"start-index=\d+", f"start-index={following}", response.url)
+            request = self.page_request(
+                url,
+                blog,
+                "comments",
+                self.parse_comment_feed,
+                meta={"post_url": post_url, "shown": ()},
+            )
+            if request is not None:
+                yield request
 
     # -- failures ---------------------------------------------------------------------------
 
@@ -243,6 +354,11 @@ class BlogSpider(scrapy.Spider):
         self.logger.warning("%s: %s", request.url, reason)
         if kind == "home":
             yield BlogItem(url=blog, title=None, platform=None, status=blog_status, error=reason)
+        if kind == "post":
+            self.report_for(blog).failed[canonical_url(request.url)] = reason
+        if kind == "comments" and request.meta.get("shown"):
+            shown = request.meta["shown"]
+            yield CommentsItem(blog_url=blog, post_url=request.meta["post_url"], comments=shown)
         yield PageItem(
             url=canonical_url(request.url),
             blog_url=blog,

@@ -120,7 +120,7 @@ def test_feed_entries_become_post_requests_and_next_page_is_followed() -> None:
         f"{CLASSIC_HOME}2010/01/b.html",
         f"{CLASSIC_HOME}feeds/posts/default?start-index=3&max-results=2",
     ]
-    assert spider.crawler.stats.get_value(f"blogarchive/stated_posts/{CLASSIC_HOME}") == 3
+    assert spider.report_for(CLASSIC_HOME).stated == 3
     assert [i.kind for i in items] == ["feed"]
 
 

@@ -7,6 +7,7 @@ path, User-Agent), which tests read to check robots.txt and identification.
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
@@ -26,7 +27,10 @@ from blogarchive.demo.content import BLOGS, DemoBlog, DemoPost
 HOSTS = {"classic": "127.0.0.2", "contempo": "127.0.0.3", "wordpress": "127.0.0.4"}
 #: A loopback address where nothing listens: the blog list's dead link.
 DEAD_HOST = "127.0.0.5"
+#: Blogger serves at most this many entries per feed page, whatever max-results asks.
 BLOGGER_FEED_CAP = 150
+#: Blogger's post pages show this many comments; the rest only through the comment feed.
+BLOGGER_PAGE_COMMENTS = 200
 
 BLOGGER_ROBOTS = """User-agent: Mediapartners-Google
 Disallow:
@@ -71,13 +75,17 @@ class Response:
 class Site:
     """One demo blog: routes a path to a rendered page, feed, sitemap or robots.txt."""
 
-    def __init__(self, blog: DemoBlog, home: str, homes: dict[str, str]) -> None:
+    def __init__(
+        self, blog: DemoBlog, home: str, homes: dict[str, str], blogs: dict[str, DemoBlog]
+    ) -> None:
+        self.blogs = blogs
         self.blog = blog
         self.home = home
         self.blog_id = _stable_blog_id(blog.key)
         self.posts = sorted(blog.posts, key=lambda p: p.published, reverse=True)
         self.views = [self._view(p) for p in self.posts]
         self.by_path = {view["path"]: view for view in self.views}
+        self.by_id = {view["id"]: view for view in self.views}
         self.labels = sorted({label for p in self.posts for label in p.labels})
         self.blog_list = [self._listed(key, homes) for key in blog.blog_list]
 
@@ -101,11 +109,17 @@ class Site:
                 "html": c.html,
                 "parent": c.parent,
                 "epoch_ms": int(datetime.fromisoformat(c.published).timestamp() * 1000),
+                "published_feed": datetime.fromisoformat(c.published).isoformat(
+                    timespec="milliseconds"
+                ),
                 "when": _when(datetime.fromisoformat(c.published)),
             }
             for c in post.comments
         ]
-        replies = {c.id: [r for r in post.comments if r.parent == c.id] for c in post.comments}
+        replies: dict[str, list[object]] = {c.id: [] for c in post.comments}
+        for comment in post.comments:
+            if comment.parent in replies:
+                replies[comment.parent].append(comment)
         return {
             "id": post.id,
             "title": post.title,
@@ -116,6 +130,7 @@ class Site:
             "html": post.html,
             "path": self._path(post),
             "comments": comments,
+            "all_comments": comments,
             "replies": replies,
             "date_header": published.strftime("%A, %B %-d, %Y"),
             "date_short": published.strftime("%B %-d, %Y"),
@@ -132,7 +147,7 @@ class Site:
         if key == "dead":
             port = urlsplit(self.home).port
             return {"url": f"http://{DEAD_HOST}:{port}/", "title": "Gone Quiet", "latest": ""}
-        other = BLOGS[key]
+        other = self.blogs[key]
         latest = max(other.posts, key=lambda p: p.published)
         return {"url": homes[key], "title": other.title, "latest": latest.title}
 
@@ -182,6 +197,9 @@ class Site:
 
     def _post(self, view: dict[str, Any]) -> Response:
         index = self.views.index(view)
+        if self.blog.platform == "blogger" and len(view["comments"]) > BLOGGER_PAGE_COMMENTS:
+            shown = view["comments"][:BLOGGER_PAGE_COMMENTS]
+            view = {**view, "comments": shown, "comment_total": len(view["all_comments"])}
         newer = self.home + self.views[index - 1]["path"][1:] if index > 0 else None
         older = (
             self.home + self.views[index + 1]["path"][1:] if index + 1 < len(self.views) else None
@@ -199,6 +217,9 @@ class Site:
     def _blogger_route(self, path: str, query: dict[str, list[str]]) -> Response:
         if path == "/feeds/posts/default":
             return self._blogger_feed(query)
+        match = COMMENT_FEED.match(path)
+        if match and match.group(1) in self.by_id:
+            return self._blogger_comment_feed(self.by_id[match.group(1)], query)
         if path == "/sitemap.xml":
             entries = [(self.home + v["path"][1:], v["updated_feed"]) for v in self.views]
             return self._xml("sitemap.xml", entries=entries)
@@ -213,8 +234,7 @@ class Site:
         return _not_found()
 
     def _blogger_feed(self, query: dict[str, list[str]]) -> Response:
-        start = max(1, int(query.get("start-index", ["1"])[0]))
-        per_page = min(BLOGGER_FEED_CAP, max(1, int(query.get("max-results", ["25"])[0])))
+        start, per_page = _paging(query)
         views = self.views[start - 1 : start - 1 + per_page]
         next_url = None
         if start - 1 + per_page < len(self.views):
@@ -232,6 +252,26 @@ class Site:
             next_url=next_url,
             self_url=f"{self.home}feeds/posts/default?start-index={start}&max-results={per_page}",
             updated=self.views[0]["updated_feed"] if self.views else "",
+        )
+
+    def _blogger_comment_feed(self, view: dict[str, Any], query: dict[str, list[str]]) -> Response:
+        start, per_page = _paging(query)
+        comments = view["all_comments"]
+        page = comments[start - 1 : start - 1 + per_page]
+        base = f"{self.home}feeds/{view['id']}/comments/default"
+        next_url = None
+        if start - 1 + per_page < len(comments):
+            next_url = f"{base}?start-index={start + per_page}&max-results={per_page}"
+        return self._xml(
+            "blogger_comments_feed.xml",
+            content_type="application/atom+xml; charset=UTF-8",
+            post=view,
+            comments=page,
+            total=len(comments),
+            start=start,
+            per_page=per_page,
+            next_url=next_url,
+            self_url=f"{base}?start-index={start}&max-results={per_page}",
         )
 
     def _wordpress_route(self, path: str, query: dict[str, list[str]]) -> Response:
@@ -277,6 +317,19 @@ class Site:
     ) -> Response:
         body = _env.get_template(template).render(self._context(**context))
         return Response(200, content_type, body.encode("utf-8"))
+
+
+COMMENT_FEED = re.compile(r"^/feeds/(\d+)/comments/default$")
+
+
+def _paging(query: dict[str, list[str]]) -> tuple[int, int]:
+    """(start-index, page size) of a Blogger feed request, capped as Blogger caps it."""
+    try:
+        start = max(1, int(query.get("start-index", ["1"])[0]))
+        asked = max(1, int(query.get("max-results", ["25"])[0]))
+    except ValueError:
+        return 1, 25
+    return start, min(BLOGGER_FEED_CAP, asked)
 
 
 def _when(moment: datetime) -> str:
@@ -333,7 +386,12 @@ class _SiteServer(ThreadingHTTPServer):
 class DemoNetwork:
     """The three demo blogs, started on loopback. Use as a context manager or call start/stop."""
 
-    def __init__(self, port: int = 0) -> None:
+    def __init__(self, port: int = 0, blogs: dict[str, DemoBlog] | None = None) -> None:
+        """``blogs`` replaces the demo's three blogs (each gets its own 127.0.0.x address)."""
+        self.blogs = blogs if blogs is not None else BLOGS
+        self.hosts = (
+            HOSTS if blogs is None else {key: f"127.0.0.{10 + n}" for n, key in enumerate(blogs)}
+        )
         self.requested_port = port
         self.port = 0
         self.log: list[LoggedRequest] = []
@@ -342,16 +400,17 @@ class DemoNetwork:
 
     @property
     def homes(self) -> dict[str, str]:
-        return {key: f"http://{host}:{self.port}/" for key, host in HOSTS.items()}
+        return {key: f"http://{host}:{self.port}/" for key, host in self.hosts.items()}
 
     @property
     def start_url(self) -> str:
-        """Where a crawl of the network starts: the classic Blogger blog, which lists the others."""
-        return self.homes["classic"]
+        """Where a crawl of the network starts: the classic Blogger blog, which lists the others
+        (or the first of the blogs given)."""
+        return self.homes["classic"] if "classic" in self.homes else next(iter(self.homes.values()))
 
     def start(self) -> DemoNetwork:
         for attempt in range(20):
-            self.port = self.requested_port or _free_port(HOSTS["classic"])
+            self.port = self.requested_port or _free_port(next(iter(self.hosts.values())))
             try:
                 self._bind_all()
                 break
@@ -367,9 +426,9 @@ class DemoNetwork:
 
     def _bind_all(self) -> None:
         homes = self.homes
-        for key, host in HOSTS.items():
+        for key, host in self.hosts.items():
             server = _SiteServer((host, self.port), _Handler)
-            server.site = Site(BLOGS[key], homes[key], homes)
+            server.site = Site(self.blogs[key], homes[key], homes, self.blogs)
             server.network = self
             self.servers.append(server)
 

@@ -1,0 +1,77 @@
+"""Generated blogs for tests and benchmarks: as many posts and comments as a case needs."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from blogarchive.demo.content import DemoBlog, DemoComment, DemoPost
+
+OFFSET = timezone(timedelta(hours=-5))
+LABELS = ("Sales", "Coaching", "Leadership", "Hiring", "Forecasting")
+WORDS = (
+    "pipeline review coaching quota forecast territory account manager rep call deal buyer "
+    "champion renewal objection discovery demo proposal negotiation close handoff"
+).split()
+
+
+def synthetic_blogger(
+    key: str,
+    *,
+    posts: int,
+    comments: dict[int, int] | None = None,
+    template: str = "blogger_classic.html",
+) -> DemoBlog:
+    """A Blogger blog of ``posts`` posts, newest first; ``comments`` maps a post's index to how
+    many comments it has (every fifth one a reply to the comment before it)."""
+    start = datetime(2015, 1, 1, 9, 0, tzinfo=OFFSET)
+    generated = []
+    for n in range(posts):
+        published = start + timedelta(hours=7 * n)
+        post_id = f"{9_000_000_000 + n}"
+        count = (comments or {}).get(n, 0)
+        generated.append(
+            DemoPost(
+                id=post_id,
+                slug=f"post-number-{n}",
+                title=f"Field note {n}: {WORDS[n % len(WORDS)]} and {WORDS[(n * 7) % len(WORDS)]}",
+                author="Synthetic Author",
+                published=published.isoformat(),
+                labels=(LABELS[n % len(LABELS)],),
+                html=_body(n),
+                comments=tuple(_comments(post_id, published, count)),
+            )
+        )
+    return DemoBlog(
+        key=key,
+        title=f"Synthetic blog {key}",
+        description=f"{posts} generated posts.",
+        platform="blogger",
+        template=template,
+        posts=tuple(generated),
+        blog_list=(),
+    )
+
+
+def _body(n: int) -> str:
+    words = " ".join(WORDS[(n + i) % len(WORDS)] for i in range(60))
+    return f"<p>Note {n}. {words.capitalize()}.</p><p>Second paragraph of note {n}.</p>"
+
+
+def _comments(post_id: str, published: datetime, count: int) -> list[DemoComment]:
+    made: list[DemoComment] = []
+    last_top: str | None = None
+    for i in range(count):
+        comment_id = f"{post_id}{i:04d}"
+        reply = i % 5 == 4 and last_top is not None
+        made.append(
+            DemoComment(
+                id=comment_id,
+                author=f"Reader {i % 37}",
+                published=(published + timedelta(minutes=10 * (i + 1))).isoformat(),
+                html=f"Comment {i} on this note: {WORDS[i % len(WORDS)]}.",
+                parent=last_top if reply else None,
+            )
+        )
+        if not reply:
+            last_top = comment_id
+    return made
