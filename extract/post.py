@@ -36,7 +36,7 @@ from extract._dom import (
     text_of,
     text_with_breaks,
 )
-from extract.urls import canonical_url, may_be_post
+from extract.urls import canonical_url, may_be_post, post_permalink
 
 #: The post body, in the order tried: Blogger (all layouts), then WordPress themes from the most
 #: specific container to the most general, then generic markup.
@@ -145,8 +145,12 @@ POST_ID = (
     ("div[id^=post-body-]", "id"),
     ("article[id^=post-]", "id"),
 )
-#: Links from an index page to the posts it lists, and from a post to its neighbours.
+#: Links from an index page to the posts it lists, from a post to its neighbours and to the
+#: other pages of its comments.
 POST_LINKS = (
+    ".comment-navigation a",
+    ".comments-pagination a",
+    "a.page-numbers[href*='comment-page-']",
     "h3.post-title a",
     "h2.post-title a",
     "h2.entry-title a",
@@ -287,7 +291,9 @@ def extract_article(html: str, url: str) -> Post | None:
         content_html, content_text = fallback
     ld = _json_ld_article(root)
     return Post(
-        url=canonical_url(first_attr(root, [("link[rel=canonical]", "href")]) or url, base=url),
+        url=post_permalink(
+            canonical_url(first_attr(root, [("link[rel=canonical]", "href")]) or url, base=url)
+        ),
         title=_title(root, ld),
         author=_author(root, ld),
         published=_first_time(root, PUBLISHED)
@@ -624,6 +630,29 @@ def _platform_id(root: HtmlElement) -> str | None:
         return None
     digits = re.search(r"\d+", value)
     return digits.group() if digits else value
+
+
+#: Links from an index page to the next (older) one. Blogger's go to /search, which its
+#: robots.txt disallows: only the other platforms' are followed.
+INDEX_LINKS = (
+    "a.next.page-numbers",
+    "link[rel=next]",
+    ".nav-links .nav-previous a",
+    ".older-posts a",
+)
+
+
+def index_links(html: str, url: str) -> tuple[str, ...]:
+    """The next index pages an index page links to (same origin, never a post)."""
+    root = parse(html, url)
+    host = urlsplit(url).netloc
+    links = [
+        canonical_url(href)
+        for selector in INDEX_LINKS
+        for link in select(root, selector)
+        if (href := absolute(url, link.get("href"))) and urlsplit(href).netloc == host
+    ]
+    return tuple(dict.fromkeys(link for link in links if not may_be_post(link)))
 
 
 def post_links(html: str, url: str) -> tuple[str, ...]:

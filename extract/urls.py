@@ -40,6 +40,16 @@ def canonical_url(url: str, *, base: str | None = None) -> str:
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, urlencode(query), ""))
 
 
+COMMENT_PAGE = re.compile(r"comment-page-\d+/?$")
+
+
+def post_permalink(url: str) -> str:
+    """The post a URL shows: a WordPress comment page (``…/slug/comment-page-2/``) is its post."""
+    parts = urlsplit(url)
+    path = COMMENT_PAGE.sub("", parts.path) or "/"
+    return urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
+
+
 def origin(url: str) -> str:
     """``scheme://host[:port]`` of ``url``."""
     parts = urlsplit(url)

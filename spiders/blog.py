@@ -11,6 +11,7 @@ Usage from the repository: ``scrapy crawl blog -a url=URL -s ARCHIVE_DB=archive.
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
@@ -36,9 +37,12 @@ from blogarchive.items import BlogItem, CommentsItem, FormsItem, PageItem, PostI
 from blogarchive.middlewares import PrivateAddressBlocked
 from extract import Comment, Post, extract_page, post_links
 from extract.feeds import Feed, extract_comment_feed, extract_feed
-from extract.urls import canonical_url, home_url, may_be_post, origin
+from extract.post import index_links
+from extract.urls import canonical_url, home_url, may_be_post, origin, post_permalink
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+#: Posts asked for per page of WordPress' REST API (its maximum).
+WORDPRESS_REST_PAGE = 100
 START_URL = re.compile(r"^https?://[^/\s]+", re.IGNORECASE)
 
 
@@ -177,7 +181,11 @@ class BlogSpider(scrapy.Spider):
         if page.forms:
             yield FormsItem(blog_url=blog, page_url=canonical_url(response.url), forms=page.forms)
         yield from self.discovery_requests(blog, page.blog.platform, page.blog.feeds)
-        yield from self.post_requests(post_links(response.text, response.url), blog)
+        links = post_links(response.text, response.url)
+        self.report_for(blog).found.setdefault("html", set()).update(map(post_permalink, links))
+        yield from self.post_requests(links, blog)
+        if page.blog.platform != "blogger":
+            yield from self.index_requests(response, blog)
         depth = self.depth_of.get(blog, 0)
         if depth < self.max_depth:
             for link in page.blog_links:
@@ -197,6 +205,12 @@ class BlogSpider(scrapy.Spider):
                 self.page_request(f"{blog}sitemap.xml", blog, "sitemap", self.parse_sitemap)
             )
         elif platform == "wordpress":
+            rest = (
+                f"{blog}wp-json/wp/v2/posts?per_page={WORDPRESS_REST_PAGE}&page=1&_fields=id,link"
+            )
+            requests.append(
+                self.page_request(rest, blog, "rest", self.parse_rest, meta={"probe": True})
+            )
             requests.append(self.page_request(f"{blog}feed/", blog, "feed", self.parse_feed))
             requests.append(
                 self.page_request(f"{blog}wp-sitemap.xml", blog, "sitemap", self.parse_sitemap)
@@ -226,17 +240,72 @@ class BlogSpider(scrapy.Spider):
         yield from self.post_requests(urls, blog)
         next_url = self.next_feed_page(response, feed)
         if next_url and origin(next_url) == origin(blog):
-            request = self.page_request(next_url, blog, "feed", self.parse_feed)
+            request = self.page_request(
+                next_url, blog, "feed", self.parse_feed, meta={"probe": True}
+            )
             if request is not None:
                 yield request
+
+    def parse_rest(self, response: Response) -> Iterator[Any]:
+        """WordPress' REST API: every post's permalink, 100 a page, X-WP-Total stated."""
+        blog = response.meta["blog"]
+        try:
+            posts = json.loads(response.body)
+            urls = [canonical_url(post["link"]) for post in posts]
+        except (ValueError, TypeError, KeyError):
+            yield self.page_item(response, error="not a WordPress REST answer")
+            return
+        yield self.page_item(response)
+        report = self.report_for(blog)
+        total = _header(response.headers, b"X-WP-Total")
+        if total and total.isdigit():
+            report.stated, report.stated_by = int(total), "rest"
+        report.found.setdefault("rest", set()).update(urls)
+        yield from self.post_requests(urls, blog)
+        pages = _header(response.headers, b"X-WP-TotalPages") or "1"
+        if re.search(r"[?&]page=1(&|$)", response.url) and pages.isdigit():
+            for page in range(2, int(pages) + 1):
+                url = re.sub(r"([?&]page=)1(?=&|$)", rf"\g<1>{page}", response.url)
+                request = self.page_request(url, blog, "rest", self.parse_rest)
+                if request is not None:
+                    yield request
+
+    def parse_index(self, response: Response) -> Iterator[Any]:
+        """An index page of a blog that is not on Blogger: its posts and the next index page."""
+        blog = response.meta["blog"]
+        if not _is_html(response):
+            yield self.page_item(response, error=f"not HTML: {_content_type(response)}")
+            return
+        assert isinstance(response, TextResponse)
+        yield self.page_item(response, kind="index")
+        links = post_links(response.text, response.url)
+        self.report_for(blog).found.setdefault("html", set()).update(map(post_permalink, links))
+        yield from self.post_requests(links, blog)
+        yield from self.index_requests(response, blog)
+
+    def index_requests(self, response: TextResponse, blog: str) -> Iterator[scrapy.Request]:
+        for url in index_links(response.text, response.url):
+            if origin(url) == origin(blog):
+                request = self.page_request(url, blog, "index", self.parse_index)
+                if request is not None:
+                    yield request
 
     @staticmethod
     def next_feed_page(response: Response, feed: Feed) -> str | None:
         """The next page of a feed. Blogger's feeds are paged by start-index, and a page holds
         at most 150 or 500 entries whatever max-results asks: the next page starts after the
-        entries received, until the stated total or an empty page."""
+        entries received, until the stated total or an empty page. WordPress' by ?paged=N,
+        until a page that is empty or missing."""
         if "start-index=" not in response.url:
-            return feed.next_url
+            if feed.next_url:
+                return feed.next_url
+            if response.url.rstrip("/").endswith("/feed") or "/feed/?paged=" in response.url:
+                if not feed.entries:
+                    return None
+                match = re.search(r"[?&]paged=(\d+)", response.url)
+                following = int(match.group(1)) + 1 if match else 2
+                return f"{response.url.split('?')[0]}?paged={following}"
+            return None
         start = int(re.search(r"start-index=(\d+)", response.url).group(1))  # type: ignore[union-attr]
         following = start + len(feed.entries)
         if not feed.entries or (feed.total is not None and following > feed.total):
@@ -297,7 +366,7 @@ class BlogSpider(scrapy.Spider):
             if feed is not None:
                 yield feed
         links = post_links(response.text, response.url)
-        self.report_for(blog).found.setdefault("html", set()).update(links)
+        self.report_for(blog).found.setdefault("html", set()).update(map(post_permalink, links))
         yield from self.post_requests(links, blog)
 
     def comment_feed_request(
@@ -350,6 +419,12 @@ class BlogSpider(scrapy.Spider):
         blog = request.meta["blog"]
         kind = request.meta["kind"]
         status, reason, blog_status = _describe_failure(failure)
+        if request.meta.get("probe") and status is not None and 400 <= status < 500:
+            # a route the site does not offer (REST disabled, the page after a feed's last)
+            yield PageItem(
+                url=request.url, blog_url=blog, kind=kind, status=status, fetched_at=_now()
+            )
+            return
         self.crawler.stats.inc_value("blogarchive/failed")  # type: ignore[union-attr]
         self.logger.warning("%s: %s", request.url, reason)
         if kind == "home":

@@ -93,3 +93,84 @@ def test_the_report_says_every_stated_post_was_archived(big_blog: Crawl) -> None
     assert report["found"]["feed"] == POSTS and report["found"]["sitemap"] == POSTS
     assert report["missing"] == []
     assert f"{blog}  stated {POSTS}" in big_blog.stdout
+
+
+WP_POSTS = 250  # three pages of the REST API at 100 a page
+WP_THREAD_POST = 5
+WP_THREAD = 120  # 80 top-level threads: two pages of comments at 50 a page
+
+
+@dataclass
+class WordPressCrawls:
+    with_rest: Crawl
+    without_rest: Crawl
+
+
+def crawl_wordpress(rest: bool, port: int, db: Path) -> Crawl:
+    from blogarchive.demo.synthetic import synthetic_wordpress
+
+    blog = synthetic_wordpress(
+        "wp", posts=WP_POSTS, comments={WP_THREAD_POST: WP_THREAD}, rest=rest
+    )
+    with DemoNetwork(port, blogs={"wp": blog}) as network:
+        result = run_cli(
+            "crawl", network.start_url, "--db", str(db), "--depth", "0", *FAST,
+            "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16", timeout=600,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        return Crawl(db, network, result.stdout)
+
+
+@pytest.fixture(scope="module")
+def wordpress(tmp_path_factory: pytest.TempPathFactory) -> WordPressCrawls:
+    from tests.conftest import free_port
+
+    port = free_port("127.0.0.10")  # the same origin twice: the same ids
+    folder = tmp_path_factory.mktemp("wordpress")
+    return WordPressCrawls(
+        with_rest=crawl_wordpress(True, port, folder / "rest.db"),
+        without_rest=crawl_wordpress(False, port, folder / "norest.db"),
+    )
+
+
+POST_COLUMNS = "id, url, title, author, published, labels, content_text, comment_count"
+COMMENT_COLUMNS = "id, post_id, parent_id, author, author_url, published, content_text, url"
+
+
+def test_wordpress_through_rest_finds_every_post(wordpress: WordPressCrawls) -> None:
+    crawl = wordpress.with_rest
+    rest_pages = sorted(r.path for r in crawl.network.log if r.path.startswith("/wp-json/"))
+    assert [parse_qs(urlsplit(p).query)["page"] for p in rest_pages] == [["1"], ["2"], ["3"]]
+    assert rows(crawl, "SELECT count(*) FROM posts") == [(WP_POSTS,)]
+    [(stats,)] = rows(crawl, "SELECT stats FROM crawl_runs")
+    [report] = json.loads(stats)["blogarchive/report"].values()
+    assert (report["stated"], report["stated_by"], report["archived"]) == (
+        WP_POSTS,
+        "rest",
+        WP_POSTS,
+    )
+    assert report["found"]["rest"] == WP_POSTS and report["missing"] == []
+
+
+def test_wordpress_without_rest_gives_the_same_rows(wordpress: WordPressCrawls) -> None:
+    crawl = wordpress.without_rest
+    assert [r.status for r in crawl.network.log if r.path.startswith("/wp-json/")] == [401]
+    feed_pages = {r.path for r in crawl.network.log if r.path.startswith("/feed/")}
+    assert len(feed_pages) == WP_POSTS // 10 + 1  # every page of ten, and the 404 after them
+    for table, columns in (("posts", POST_COLUMNS), ("comments", COMMENT_COLUMNS)):
+        query = f"SELECT {columns} FROM {table} ORDER BY id"
+        assert rows(crawl, query) == rows(wordpress.with_rest, query), table
+    [(failed,)] = rows(crawl, "SELECT pages_failed FROM crawl_runs")
+    assert failed == 0  # a REST API turned off and a feed's end are not failures
+
+
+def test_wordpress_comment_pages_are_one_thread(wordpress: WordPressCrawls) -> None:
+    crawl = wordpress.without_rest
+    [(post_id,)] = rows(
+        crawl, "SELECT id FROM posts WHERE url LIKE ?", f"%/wp-note-{WP_THREAD_POST}/"
+    )
+    [(count, replies)] = rows(
+        crawl, "SELECT count(*), count(parent_id) FROM comments WHERE post_id = ?", post_id
+    )
+    assert (count, replies) == (WP_THREAD, WP_THREAD // 3)
+    assert any("/comment-page-2/" in r.path for r in crawl.network.log)

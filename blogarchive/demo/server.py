@@ -7,6 +7,7 @@ path, User-Agent), which tests read to check robots.txt and identification.
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 import threading
@@ -31,6 +32,11 @@ DEAD_HOST = "127.0.0.5"
 BLOGGER_FEED_CAP = 150
 #: Blogger's post pages show this many comments; the rest only through the comment feed.
 BLOGGER_PAGE_COMMENTS = 200
+#: WordPress' "break comments into pages" setting: top-level comments per comment page.
+WORDPRESS_COMMENTS_PER_PAGE = 50
+#: WordPress REST: at most 100 items a page; 10 posts a page of a feed or index.
+WORDPRESS_REST_MAX = 100
+WORDPRESS_PAGE_SIZE = 10
 
 BLOGGER_ROBOTS = """User-agent: Mediapartners-Google
 Disallow:
@@ -185,21 +191,32 @@ class Site:
             return self._wordpress_route(path, query)
         return self._blogger_route(path, query)
 
-    def _index(self) -> Response:
-        views = self.views[: self.blog.index_size]
+    def _index(self, page: int = 1) -> Response:
+        size = self.blog.index_size
+        views = self.views[(page - 1) * size : page * size]
+        if not views:
+            return _not_found()
         older = None
-        if len(self.views) > len(views):
+        if len(self.views) > page * size:
             last = views[-1]["published_feed"]
             older = f"{self.home}search?updated-max={quote(last)}&max-results={len(views)}"
-        if self.blog.platform == "wordpress" and len(self.views) > len(views):
-            older = f"{self.home}page/2/"
-        return self._html(self.blog.template, posts=views, older=older, canonical=self.home)
+            if self.blog.platform == "wordpress":
+                older = f"{self.home}page/{page + 1}/"
+        canonical = self.home if page == 1 else f"{self.home}page/{page}/"
+        return self._html(
+            self.blog.template, posts=views, older=older, canonical=canonical, index_page=page
+        )
 
-    def _post(self, view: dict[str, Any]) -> Response:
+    def _post(self, view: dict[str, Any], comment_page: int | None = None) -> Response:
         index = self.views.index(view)
         if self.blog.platform == "blogger" and len(view["comments"]) > BLOGGER_PAGE_COMMENTS:
             shown = view["comments"][:BLOGGER_PAGE_COMMENTS]
             view = {**view, "comments": shown, "comment_total": len(view["all_comments"])}
+        if self.blog.platform == "wordpress":
+            paged = self._comment_page(view, comment_page or 1)
+            if paged is None:
+                return _not_found()
+            view = paged
         newer = self.home + self.views[index - 1]["path"][1:] if index > 0 else None
         older = (
             self.home + self.views[index + 1]["path"][1:] if index + 1 < len(self.views) else None
@@ -213,6 +230,30 @@ class Site:
             canonical=self.home + view["path"][1:],
             body_class=f"post-template-default single single-post postid-{view['id']}",
         )
+
+    def _comment_page(self, view: dict[str, Any], page: int) -> dict[str, Any] | None:
+        """The post with one page of its comment threads (WordPress breaks them into pages)."""
+        threads = [c for c in view["all_comments"] if c["parent"] is None]
+        pages = max(1, -(-len(threads) // WORDPRESS_COMMENTS_PER_PAGE))
+        if page > pages:
+            return None
+        keep = threads[
+            (page - 1) * WORDPRESS_COMMENTS_PER_PAGE : page * WORDPRESS_COMMENTS_PER_PAGE
+        ]
+        kept = {c["id"] for c in keep}
+        shown = []
+        for comment in view["all_comments"]:  # replies come after their parents
+            if comment["id"] in kept or comment["parent"] in kept:
+                kept.add(comment["id"])
+                shown.append(comment)
+        base = self.home + view["path"][1:]
+        return {
+            **view,
+            "comments": shown,
+            "comment_total": len(view["all_comments"]),
+            "comment_older": f"{base}comment-page-{page - 1}/#comments" if page > 1 else None,
+            "comment_newer": f"{base}comment-page-{page + 1}/#comments" if page < pages else None,
+        }
 
     def _blogger_route(self, path: str, query: dict[str, list[str]]) -> Response:
         if path == "/feeds/posts/default":
@@ -274,7 +315,41 @@ class Site:
             self_url=f"{base}?start-index={start}&max-results={per_page}",
         )
 
+    def _wordpress_rest(self, path: str, query: dict[str, list[str]]) -> Response:
+        if self.blog.extra.get("rest") == "off":
+            body = {"code": "rest_disabled", "message": "The REST API is disabled."}
+            return Response(401, "application/json; charset=UTF-8", json.dumps(body).encode())
+        if path != "/wp-json/wp/v2/posts":
+            return Response(404, "application/json", b'{"code":"rest_no_route"}')
+        try:
+            per_page = min(WORDPRESS_REST_MAX, max(1, int(query.get("per_page", ["10"])[0])))
+            page = max(1, int(query.get("page", ["1"])[0]))
+        except ValueError:
+            return Response(400, "application/json", b'{"code":"rest_invalid_param"}')
+        pages = max(1, -(-len(self.views) // per_page))
+        if page > pages:
+            return Response(400, "application/json", b'{"code":"rest_post_invalid_page_number"}')
+        items = [
+            {
+                "id": int(view["id"]),
+                "date": view["published"][:19],
+                "link": self.home + view["path"][1:],
+                "title": {"rendered": view["title"]},
+            }
+            for view in self.views[(page - 1) * per_page : page * per_page]
+        ]
+        headers = {"X-WP-Total": str(len(self.views)), "X-WP-TotalPages": str(pages)}
+        return Response(200, "application/json; charset=UTF-8", json.dumps(items).encode(), headers)
+
     def _wordpress_route(self, path: str, query: dict[str, list[str]]) -> Response:
+        if path.startswith("/wp-json/"):
+            return self._wordpress_rest(path, query)
+        match = WORDPRESS_COMMENT_PAGE.match(path)
+        if match and match.group(1) in self.by_path:
+            return self._post(self.by_path[match.group(1)], int(match.group(2)))
+        match = WORDPRESS_INDEX_PAGE.match(path)
+        if match:
+            return self._index(int(match.group(1)))
         for page in self.blog.pages:
             if path == f"/{page.slug}/":
                 return self._html(
@@ -286,7 +361,7 @@ class Site:
                 )
         if path == "/feed/":
             paged = int(query.get("paged", ["1"])[0])
-            views = self.views[(paged - 1) * 10 : paged * 10]
+            views = self.views[(paged - 1) * WORDPRESS_PAGE_SIZE : paged * WORDPRESS_PAGE_SIZE]
             if not views:
                 return _not_found()
             return self._xml(
@@ -320,6 +395,8 @@ class Site:
 
 
 COMMENT_FEED = re.compile(r"^/feeds/(\d+)/comments/default$")
+WORDPRESS_COMMENT_PAGE = re.compile(r"^(/.+/)comment-page-(\d+)/$")
+WORDPRESS_INDEX_PAGE = re.compile(r"^/page/(\d+)/$")
 
 
 def _paging(query: dict[str, list[str]]) -> tuple[int, int]:

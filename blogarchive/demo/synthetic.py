@@ -75,3 +75,50 @@ def _comments(post_id: str, published: datetime, count: int) -> list[DemoComment
         if not reply:
             last_top = comment_id
     return made
+
+
+def synthetic_wordpress(
+    key: str, *, posts: int, comments: dict[int, int] | None = None, rest: bool = True
+) -> DemoBlog:
+    """A WordPress blog of ``posts`` posts; ``rest=False`` answers the REST API with 401, as
+    sites that disable it do. Comments nest: every third one answers the one before."""
+    start = datetime(2019, 3, 1, 10, 0, tzinfo=timezone(timedelta(hours=2)))
+    generated = []
+    for n in range(posts):
+        published = start + timedelta(hours=11 * n)
+        count = (comments or {}).get(n, 0)
+        made: list[DemoComment] = []
+        for i in range(count):
+            parent = made[-1].id if i % 3 == 2 and made else None
+            made.append(
+                DemoComment(
+                    id=str(10_000 + n * 1000 + i),
+                    author=f"Commenter {i % 23}",
+                    published=(published + timedelta(minutes=7 * (i + 1))).isoformat(),
+                    html=f"<p>Reply {i} to post {n}: {WORDS[i % len(WORDS)]}.</p>",
+                    parent=parent,
+                )
+            )
+        generated.append(
+            DemoPost(
+                id=str(100 + n),
+                slug=f"wp-note-{n}",
+                title=f"Notebook entry {n}",
+                author="Lena Fischer",
+                published=published.isoformat(),
+                labels=(LABELS[n % len(LABELS)],),
+                html=_body(n),
+                comments=tuple(made),
+            )
+        )
+    return DemoBlog(
+        key=key,
+        title=f"Synthetic WordPress {key}",
+        description=f"{posts} generated posts.",
+        platform="wordpress",
+        template="wordpress.html",
+        posts=tuple(generated),
+        blog_list=(),
+        index_size=10,
+        extra={"rest": "on" if rest else "off"},
+    )
