@@ -14,6 +14,8 @@ BLOGARCHIVE_DEPTH = 1
 BLOGARCHIVE_ALLOW_PRIVATE = False
 #: Most pages fetched from one blog (``--max-pages``); 0 means no limit.
 BLOGARCHIVE_MAX_PAGES_PER_BLOG = 0
+#: Most pages fetched from a blog on no known platform, explored link by link (0: no limit).
+BLOGARCHIVE_GENERIC_MAX_PAGES = 2000
 #: Posts asked for per page of a Blogger feed (Blogger serves at most 150 per page).
 BLOGARCHIVE_FEED_PAGE_SIZE = 150
 

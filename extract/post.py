@@ -480,8 +480,8 @@ def _main_text_fallback(html: str, url: str) -> tuple[str, str] | None:
         html, url=url, output_format="html", include_comments=False, include_tables=True,
         include_links=True, include_images=False, favor_recall=True,
     )  # fmt: skip
-    if not extracted:
-        return None
+    if not extracted or len(extracted) < MIN_BODY_CHARS:
+        return None  # a page with no text to speak of (a calendar, a link list) is no post
     tree = parse(extracted, url)
     body = tree.find("body")
     if body is None:
@@ -653,6 +653,33 @@ def index_links(html: str, url: str) -> tuple[str, ...]:
         if (href := absolute(url, link.get("href"))) and urlsplit(href).netloc == host
     ]
     return tuple(dict.fromkeys(link for link in links if not may_be_post(link)))
+
+
+#: Links to files that are not pages.
+NOT_PAGES = re.compile(
+    r"\.(jpe?g|png|gif|webp|svg|ico|css|js|pdf|zip|gz|mp3|mp4|mov|avi|docx?|xlsx?|pptx?|xml|rss)$",
+    re.IGNORECASE,
+)
+
+
+def site_links(html: str, url: str) -> tuple[str, ...]:
+    """Every link to a page of the same origin that may be a post, canonical, in page order
+    (how a blog on no known platform is explored; label, search and archive pages excluded)."""
+    root = parse(html, url)
+    host = urlsplit(url).netloc
+    links = []
+    for anchor in root.iter("a"):
+        href = absolute(url, anchor.get("href"))
+        if (
+            not href
+            or urlsplit(href).netloc != host
+            or urlsplit(href).scheme not in ("http", "https")
+        ):
+            continue
+        link = canonical_url(href)
+        if may_be_post(link) and not NOT_PAGES.search(urlsplit(link).path):
+            links.append(link)
+    return tuple(dict.fromkeys(links))
 
 
 def post_links(html: str, url: str) -> tuple[str, ...]:

@@ -17,6 +17,9 @@ NOT_POST_PATHS = (
     re.compile(r"^/(tag|category|author|page|feed|comments|wp-json|wp-admin|wp-content)(/|$)"),
     re.compile(r"^/p/"),  # Blogger static pages
     re.compile(r"^/\d{4}(/\d{2}(/\d{2})?)?/?$"),  # date archives
+    re.compile(r"/\d{4}/\d{1,2}(/\d{1,2})?/?$"),  # calendars and date archives anywhere
+    re.compile(r"/(calendar|tags?|labels?|categor(y|ies)|authors?|search)(/|$)"),
+    re.compile(r"/archives?(/\d{4}(/\d{1,2})?)?/?$"),  # not /archives/123, a post's address
     re.compile(r"^/feeds/"),
     re.compile(r"^/$"),
 )

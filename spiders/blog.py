@@ -37,7 +37,7 @@ from blogarchive.items import BlogItem, CommentsItem, FormsItem, PageItem, PostI
 from blogarchive.middlewares import PrivateAddressBlocked
 from extract import Comment, Post, extract_page, post_links
 from extract.feeds import Feed, extract_comment_feed, extract_feed
-from extract.post import index_links
+from extract.post import index_links, site_links
 from extract.urls import canonical_url, home_url, may_be_post, origin, post_permalink
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -98,8 +98,10 @@ class BlogSpider(scrapy.Spider):
         self.depth_of: dict[str, int] = {}
         self.pages_of: Counter[str] = Counter()
         self.reports: dict[str, BlogReport] = {}
+        self.platform_of: dict[str, str] = {}
         self.max_depth = 1
         self.max_pages = 0
+        self.generic_max_pages = 2000
         self.feed_page_size = 150
 
     @classmethod
@@ -108,6 +110,7 @@ class BlogSpider(scrapy.Spider):
         settings = crawler.settings
         spider.max_depth = settings.getint("BLOGARCHIVE_DEPTH", 1)
         spider.max_pages = settings.getint("BLOGARCHIVE_MAX_PAGES_PER_BLOG", 0)
+        spider.generic_max_pages = settings.getint("BLOGARCHIVE_GENERIC_MAX_PAGES", 2000)
         spider.feed_page_size = settings.getint("BLOGARCHIVE_FEED_PAGE_SIZE", 150)
         return spider
 
@@ -139,7 +142,10 @@ class BlogSpider(scrapy.Spider):
         self, url: str, blog: str, kind: str, callback: Any, **kwargs: Any
     ) -> scrapy.Request | None:
         """A request for a page of ``blog``, unless the blog's page cap is reached."""
-        if self.max_pages and self.pages_of[blog] >= self.max_pages:
+        cap = self.max_pages
+        if self.platform_of.get(blog) == "generic" and self.generic_max_pages:
+            cap = min(cap, self.generic_max_pages) if cap else self.generic_max_pages
+        if cap and self.pages_of[blog] >= cap:
             self.crawler.stats.inc_value("blogarchive/capped")  # type: ignore[union-attr]
             return None
         self.pages_of[blog] += 1
@@ -181,9 +187,10 @@ class BlogSpider(scrapy.Spider):
         if page.forms:
             yield FormsItem(blog_url=blog, page_url=canonical_url(response.url), forms=page.forms)
         yield from self.discovery_requests(blog, page.blog.platform, page.blog.feeds)
-        links = post_links(response.text, response.url)
+        links = self.page_links(response, page.blog.platform)
         self.report_for(blog).found.setdefault("html", set()).update(map(post_permalink, links))
         yield from self.post_requests(links, blog)
+        self.platform_of[blog] = page.blog.platform
         if page.blog.platform != "blogger":
             yield from self.index_requests(response, blog)
         depth = self.depth_of.get(blog, 0)
@@ -278,7 +285,7 @@ class BlogSpider(scrapy.Spider):
             return
         assert isinstance(response, TextResponse)
         yield self.page_item(response, kind="index")
-        links = post_links(response.text, response.url)
+        links = self.page_links(response, self.platform_of.get(blog, "generic"))
         self.report_for(blog).found.setdefault("html", set()).update(map(post_permalink, links))
         yield from self.post_requests(links, blog)
         yield from self.index_requests(response, blog)
@@ -365,9 +372,18 @@ class BlogSpider(scrapy.Spider):
             )
             if feed is not None:
                 yield feed
-        links = post_links(response.text, response.url)
+        links = self.page_links(response, self.platform_of.get(blog, page.blog.platform))
         self.report_for(blog).found.setdefault("html", set()).update(map(post_permalink, links))
         yield from self.post_requests(links, blog)
+
+    @staticmethod
+    def page_links(response: TextResponse, platform: str) -> tuple[str, ...]:
+        """The pages to visit from this one: on Blogger and WordPress, the links their templates
+        mark as posts; on any other blog every same-origin link that may be a post, since
+        nothing marks them (the per-blog page cap bounds it)."""
+        if platform == "generic":
+            return site_links(response.text, response.url)
+        return post_links(response.text, response.url)
 
     def comment_feed_request(
         self, blog: str, post: Post, shown: tuple[Comment, ...], platform: str

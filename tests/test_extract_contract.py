@@ -58,3 +58,27 @@ def test_extractors_do_not_change_the_shared_tree() -> None:
     assert page.post is not None and page.forms
     assert _dom.parse(html, url) is tree  # parsed once, shared
     assert lxml.html.tostring(tree) == before
+
+
+@pytest.mark.parametrize(
+    ("url", "post"),
+    [
+        ("https://b.blogspot.com/2010/03/post.html", True),
+        ("https://w.example/2021/09/20/negotiation-is-a-process/", True),
+        ("https://w.example/archives/123", True),
+        ("https://w.example/posts/alpha.html", True),
+        ("https://b.blogspot.com/search/label/Coaching", False),
+        ("https://b.blogspot.com/2010/03/", False),
+        ("https://w.example/calendar/2020/01/", False),
+        ("https://w.example/blog/2020/01/", False),
+        ("https://w.example/tag/notes/", False),
+        ("https://w.example/category/news/page/2/", False),
+        ("https://w.example/archives/2020/05", False),
+        ("https://b.blogspot.com/p/about.html", False),
+        ("https://w.example/", False),
+    ],
+)
+def test_which_urls_may_be_posts(url: str, post: bool) -> None:
+    from extract.urls import may_be_post
+
+    assert may_be_post(url) is post

@@ -1,0 +1,122 @@
+"""A blog on no known platform, explored link by link: label, search and calendar pages are
+never posts, tracking parameters and comment anchors do not make a post twice, and links or
+redirects to other private addresses are not followed."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.conftest import FAST, free_port, run_cli
+
+POST = """<!doctype html><html><head><title>{title}</title>
+<link rel="alternate" type="application/rss+xml" href="/feed.xml"></head><body>
+<nav><a href="/">Home</a> <a href="/tag/notes/">Notes</a> <a href="/search?q=notes">Search</a>
+<a href="/calendar/2020/01/">Calendar</a> <a href="/2020/">2020</a></nav>
+<article><h1>{title}</h1><div class="entry-content"><p>{text}</p><p>{filler}</p></div></article>
+<a href="/posts/{other}.html?utm_source=feed&amp;utm_medium=rss">the other post</a>
+<a href="/posts/{other}.html?replytocom=5#respond">reply</a>
+<a href="/posts/{other}.html#comments">comments</a>
+<a href="{elsewhere}">a friend on another private address</a>
+<a href="/go/friend">a redirect to it</a>
+</body></html>"""
+FILLER = "A plain paragraph long enough to be the body of a post on a small personal site. " * 3
+
+
+def page(path: str, elsewhere: str) -> tuple[int, str, dict[str, str]]:
+    if path == "/go/friend":
+        return 302, "", {"Location": elsewhere}
+    if path in ("/", "/index.html"):
+        links = '<a href="/posts/alpha.html">Alpha</a> <a href="/posts/beta.html">Beta</a>'
+        return 200, f"<html><body><h1>Small site</h1>{links}</body></html>", {}
+    for name, other in (("alpha", "beta"), ("beta", "alpha")):
+        if path == f"/posts/{name}.html":
+            title = f"{name.title()} post"
+            return (
+                200,
+                POST.format(
+                    title=title,
+                    text=f"The {name} text.",
+                    filler=FILLER,
+                    other=other,
+                    elsewhere=elsewhere,
+                ),
+                {},
+            )
+    if path.startswith("/calendar/"):  # an endless calendar: every month links the next
+        year, month = (int(x) for x in path.strip("/").split("/")[1:3])
+        following = f"/calendar/{year + month // 12}/{month % 12 + 1:02d}/"
+        return 200, f'<html><body><a href="{following}">next month</a></body></html>', {}
+    if path.startswith(("/tag/", "/search", "/2020")):
+        return (
+            200,
+            POST.format(
+                title="Listing", text="x", filler=FILLER, other="alpha", elsewhere=elsewhere
+            ),
+            {},
+        )
+    return 404, "<html><body>not found</body></html>", {}
+
+
+@pytest.fixture
+def small_site() -> Iterator[tuple[str, list[str]]]:
+    log: list[str] = []
+    elsewhere = f"http://127.0.0.7:{free_port('127.0.0.7')}/"
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            log.append(self.path)
+            if self.path == "/robots.txt":
+                status, body, headers = 200, "User-agent: *\nAllow: /\n", {}
+            else:
+                status, body, headers = page(urlsplit(self.path).path, elsewhere)
+            data = body.encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.6", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.6:{server.server_address[1]}/", log
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_only_posts_are_archived_once_and_traps_are_not_followed(
+    small_site: tuple[str, list[str]], tmp_path: Path
+) -> None:
+    home, log = small_site
+    db = tmp_path / "archive.db"
+    result = run_cli("crawl", home, "--db", str(db), "--depth", "0", *FAST)
+    assert result.returncode == 0, result.stderr
+    with sqlite3.connect(db) as conn:
+        posts = sorted(conn.execute("SELECT url, title FROM posts"))
+        blocked = conn.execute(
+            "SELECT url, error FROM pages WHERE error LIKE 'private address%'"
+        ).fetchall()
+    assert posts == [
+        (f"{home}posts/alpha.html", "Alpha post"),
+        (f"{home}posts/beta.html", "Beta post"),
+    ]
+    fetched = Counter(urlsplit(path).path for path in log)
+    assert fetched["/posts/alpha.html"] == 1 and fetched["/posts/beta.html"] == 1
+    assert not [p for p in fetched if p.startswith(("/tag/", "/search", "/calendar/", "/2020"))]
+    # the redirect left for another loopback address: refused, and recorded with the reason
+    assert fetched["/go/friend"] == 1
+    assert [url for url, _ in blocked] == [f"http://127.0.0.7:{urlsplit(blocked[0][0]).port}/"]
