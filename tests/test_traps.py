@@ -71,7 +71,7 @@ def small_site() -> Iterator[tuple[str, list[str]]]:
     elsewhere = f"http://127.0.0.7:{free_port('127.0.0.7')}/"
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             log.append(self.path)
             if self.path == "/robots.txt":
                 status, body, headers = 200, "User-agent: *\nAllow: /\n", {}
