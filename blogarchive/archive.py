@@ -22,7 +22,15 @@ from typing import Any
 from sqlite_utils import Database
 from sqlite_utils.db import NotFoundError
 
-from blogarchive.items import BlogItem, CommentsItem, FormsItem, PageItem, PostItem
+from blogarchive.items import (
+    BlogItem,
+    CommentsItem,
+    CommentsSeenItem,
+    FormsItem,
+    GoneItem,
+    PageItem,
+    PostItem,
+)
 from blogarchive.schema import ensure_schema, stable_id
 from extract import Comment, Form
 from extract.urls import home_url
@@ -162,9 +170,11 @@ class Archive:
             "content_type": item.content_type,
             "crawl_run_id": run_id,
         }
-        if item.body is not None:
+        if item.body is not None:  # a 304 sends none: the archived body stands
             row["content_sha256"] = hashlib.sha256(item.body).hexdigest()
             row["body"] = zlib.compress(item.body, 6)
+        if item.status == 304:
+            row = {k: v for k, v in row.items() if v is not None or k == "error"}
         with self.db.atomic():
             self.db.table("pages").upsert(row, pk="url")
 
@@ -218,6 +228,32 @@ class Archive:
             return  # the page that names the post failed: nothing to attach them to
         with self.db.atomic():
             self._save_comments(post_id, item.comments, now())
+
+    def mark_gone(self, item: GoneItem) -> bool:
+        """The site says the post is gone (404/410): set ``deleted_at``; the row stays."""
+        with self.db.atomic():
+            cursor = self.db.execute(
+                "UPDATE posts SET deleted_at = ? WHERE url = ? AND deleted_at IS NULL",
+                [now(), item.url],
+            )
+        if cursor.rowcount:
+            self.changes["posts.deleted"] += cursor.rowcount
+        return bool(cursor.rowcount)
+
+    def mark_comments_seen(self, item: CommentsSeenItem) -> int:
+        """A complete comment feed lists ``platform_ids``: the post's other comments are gone."""
+        post_id = post_id_for(item.post_url)
+        keep = sorted(item.platform_ids)
+        placeholders = ", ".join("?" for _ in keep) or "''"
+        with self.db.atomic():
+            cursor = self.db.execute(
+                "UPDATE comments SET deleted_at = ? WHERE post_id = ? AND deleted_at IS NULL"
+                f" AND platform_id IS NOT NULL AND platform_id NOT IN ({placeholders})",
+                [now(), post_id, *keep],
+            )
+        if cursor.rowcount:
+            self.changes["comments.deleted"] += cursor.rowcount
+        return int(cursor.rowcount)
 
     def _save_comments(self, post_id: str, comments: tuple[Comment, ...], moment: str) -> None:
         saved: set[str] = set()

@@ -119,9 +119,12 @@ def run_and_report(urls: tuple[str, ...] | list[str], db: str, **options: Any) -
     except SettingError as error:
         fail(str(error))
     check_database(db)
+    check_unlocked(db)
     quiet = options.pop("quiet", False)
     verbose = options.pop("verbose", False)
-    click.echo(f"Crawling {', '.join(urls)} into {db} (depth {options.get('depth', 1)})", err=True)
+    what = "Refreshing" if options.get("known") else "Crawling"
+    shown = ", ".join(urls[:5]) + (f" and {len(urls) - 5} more" if len(urls) > 5 else "")
+    click.echo(f"{what} {shown} into {db} (depth {options.get('depth', 1)})", err=True)
     result = run_crawl(
         CrawlOptions(
             urls=list(urls),
@@ -134,6 +137,17 @@ def run_and_report(urls: tuple[str, ...] | list[str], db: str, **options: Any) -
     if "archive/error" in result.stats:
         fail(str(result.stats["archive/error"]))
     print_summary(db, result.summary, result.seconds)
+
+
+def check_unlocked(db: str) -> None:
+    """Refuse to start while another crawl or refresh writes to ``db`` (SQLite has one writer)."""
+    from blogarchive.lock import ArchiveLock, ArchiveLocked
+
+    try:
+        with ArchiveLock(db):
+            pass
+    except ArchiveLocked as error:
+        fail(str(error))
 
 
 def check_database(db: str) -> None:
@@ -171,6 +185,80 @@ def print_summary(db: str, run: dict[str, Any], seconds: float) -> None:
         for missing in figures["missing"][:10]:
             click.echo(f"    missing {missing['url']}: {missing['reason']}")
     database.close()
+
+
+@cli.command()
+@db_option
+@click.option(
+    "-s",
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Set a Scrapy setting for this run (repeatable).",
+)
+@click.option("-q", "--quiet", is_flag=True, help="No progress lines, only the summary.")
+@click.option("-v", "--verbose", is_flag=True, help="Scrapy's full log on standard error.")
+def refresh(db: str, overrides: tuple[str, ...], quiet: bool, verbose: bool) -> None:
+    """Re-crawl every blog in the archive, asking only for what changed.
+
+    Every archived page is revalidated (If-None-Match / If-Modified-Since); a 304 costs no
+    body. Edited posts get a revision, new posts and comments are added, a post or comment
+    the site says is gone gets deleted_at; a network error or a 5xx deletes nothing.
+    """
+    if not Path(db).exists():
+        fail(f"no archive at {db}: run `blogarchive crawl` first")
+    database = open_database(db)
+    blogs = [row["url"] for row in database.query("SELECT url FROM blogs ORDER BY url")]
+    known: dict[str, dict[str, int]] = {}
+    for row in database.query(
+        "SELECT b.url AS blog, p.url AS post,"
+        " (SELECT count(*) FROM comments c WHERE c.post_id = p.id AND c.deleted_at IS NULL)"
+        " AS comments FROM posts p JOIN blogs b ON b.id = p.blog_id"
+        " WHERE p.deleted_at IS NULL ORDER BY p.url"
+    ):
+        known.setdefault(row["blog"], {})[row["post"]] = row["comments"]
+    database.close()
+    if not blogs:
+        fail(f"{db} holds no blogs to refresh")
+    run_and_report(
+        blogs, db, depth=0, allow_private=False, known=known, overrides=overrides,
+        quiet=quiet, verbose=verbose,
+    )  # fmt: skip
+
+
+@cli.command()
+@db_option
+def reextract(db: str) -> None:
+    """Rebuild the extracted tables from the stored pages with today's extractors, offline."""
+    from blogarchive.archive import Archive
+    from blogarchive.lock import ArchiveLock, ArchiveLocked
+    from blogarchive.reextract import reextract as run
+
+    if not Path(db).exists():
+        fail(f"no archive at {db}")
+    try:
+        lock = ArchiveLock(db)
+        lock.acquire()
+    except ArchiveLocked as error:
+        fail(str(error))
+    try:
+        archive = Archive(open_database(db))
+
+        def progress(done: int, total: int) -> None:
+            if done % 500 == 0 or done == total:
+                click.echo(f"  … {done}/{total} pages", err=True)
+
+        read = run(archive, progress)
+        archive.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        changed = {k: v for k, v in sorted(archive.changes.items())}
+        archive.db.close()
+    finally:
+        lock.release()
+    pages = ", ".join(f"{n} {kind}" for kind, n in sorted(read.items())) or "no pages"
+    click.echo(f"Re-extracted {pages} from {db}")
+    for key, value in changed.items():
+        click.echo(f"  {key:<28} {value:>6}")
 
 
 # -- extract ----------------------------------------------------------------------------------

@@ -28,6 +28,8 @@ class CrawlOptions:
     allow_private: bool = False
     max_pages: int | None = None
     overrides: Sequence[str] = ()
+    #: for a refresh: each blog's archived post URLs, to revalidate
+    known: dict[str, dict[str, int]] = field(default_factory=dict)
     progress_interval: float = 5.0
     log_level: str = "WARNING"
 
@@ -106,7 +108,7 @@ def run_crawl(options: CrawlOptions) -> CrawlResult:
         quiet_logs()
     crawler = process.create_crawler(BlogSpider)
     started = time.monotonic()
-    process.crawl(crawler, urls=" ".join(options.urls))
+    process.crawl(crawler, urls=" ".join(options.urls), known=options.known)
     process.start()
     stats = crawler.stats.get_stats() if crawler.stats else {}
     return CrawlResult(stats=stats, seconds=time.monotonic() - started)

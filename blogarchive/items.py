@@ -61,6 +61,24 @@ class CommentsItem:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class GoneItem:
+    """A post the site says is gone (404 or 410): the archive marks it deleted, keeps it."""
+
+    blog_url: str
+    url: str
+    status: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CommentsSeenItem:
+    """Every comment a complete comment feed lists: the post's others are gone from the site."""
+
+    blog_url: str
+    post_url: str
+    platform_ids: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class FormsItem:
     """The forms of a page that is not a post (home, static and index pages)."""
 

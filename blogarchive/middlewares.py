@@ -1,13 +1,19 @@
-"""Downloader middleware: keep the crawl on public addresses unless told otherwise."""
+"""Downloader middlewares: keep the crawl on public addresses unless told otherwise; revalidate
+the pages the archive holds instead of fetching them again."""
 
 from __future__ import annotations
 
 import ipaddress
+import sqlite3
+import zlib
+from pathlib import Path
 from urllib.parse import urlsplit
 
-from scrapy import Request, Spider
+from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.http import Response
+from scrapy.responsetypes import responsetypes
 
 from extract.urls import origin
 
@@ -53,3 +59,82 @@ class PrivateAddressMiddleware:
         allowed: set[str] = getattr(self.crawler.spider, "start_origins", set())
         if origin(request.url) not in allowed:
             raise PrivateAddressBlocked(f"private address not allowed: {parts.hostname}")
+
+
+class ConditionalRequestMiddleware:
+    """Revalidate the pages the archive holds, with the validators their last answer gave.
+
+    A request for an archived URL carries ``If-None-Match`` / ``If-Modified-Since`` (from
+    ``pages.etag`` / ``pages.last_modified``). A ``304 Not Modified`` answer is handed to the
+    spider with the archived body in it and its status kept, so the spider reads the page as
+    usual (finding the posts a feed lists, say) and the pipeline knows nothing was transferred.
+    Every page is checked with the server: nothing is taken from the archive unasked.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.path = crawler.settings.get("ARCHIVE_DB")
+        self.validators: dict[str, tuple[str | None, str | None]] = {}
+        self.connection: sqlite3.Connection | None = None
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ConditionalRequestMiddleware:
+        if not crawler.settings.getbool("BLOGARCHIVE_REVALIDATE", True):
+            raise NotConfigured
+        return cls(crawler)
+
+    def spider_opened(self, spider: Spider) -> None:
+        if not self.path or not Path(self.path).exists():
+            return
+        try:
+            self.connection = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+            rows = self.connection.execute(
+                "SELECT url, etag, last_modified FROM pages WHERE body IS NOT NULL"
+                " AND (etag IS NOT NULL OR last_modified IS NOT NULL)"
+            ).fetchall()
+        except sqlite3.DatabaseError:
+            return  # no archive yet, or not one: nothing to revalidate
+        self.validators = {url: (etag, modified) for url, etag, modified in rows}
+
+    def spider_closed(self, spider: Spider) -> None:
+        if self.connection is not None:
+            self.connection.close()
+
+    def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        validators = self.validators.get(request.url)
+        if validators is None:
+            return
+        etag, modified = validators
+        if etag:
+            request.headers.setdefault(b"If-None-Match", etag)
+        if modified:
+            request.headers.setdefault(b"If-Modified-Since", modified)
+
+    def process_response(
+        self, request: Request, response: Response, spider: Spider | None = None
+    ) -> Response:
+        if response.status != 304 or request.url not in self.validators:
+            return response
+        stored = self._stored(request.url)
+        if stored is None:
+            return response
+        body, content_type = stored
+        headers = response.headers.copy()
+        if content_type:
+            headers[b"Content-Type"] = content_type
+        response_class = responsetypes.from_args(headers=headers, url=request.url, body=body)
+        return response_class(
+            url=response.url, status=304, headers=headers, body=body, request=request,
+            flags=[*response.flags, "archived"],
+        )  # fmt: skip
+
+    def _stored(self, url: str) -> tuple[bytes, str | None] | None:
+        if self.connection is None:
+            return None
+        row = self.connection.execute(
+            "SELECT body, content_type FROM pages WHERE url = ?", [url]
+        ).fetchone()
+        if row is None or row[0] is None:
+            return None
+        return zlib.decompress(row[0]), row[1]

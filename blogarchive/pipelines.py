@@ -9,7 +9,16 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
 from blogarchive.archive import Archive, ArchiveError, open_database
-from blogarchive.items import BlogItem, CommentsItem, FormsItem, PageItem, PostItem
+from blogarchive.items import (
+    BlogItem,
+    CommentsItem,
+    CommentsSeenItem,
+    FormsItem,
+    GoneItem,
+    PageItem,
+    PostItem,
+)
+from blogarchive.lock import ArchiveLock, ArchiveLocked
 
 
 class ArchivePipeline:
@@ -20,6 +29,7 @@ class ArchivePipeline:
         self.path = path
         self.archive: Archive | None = None
         self.run_id: int | None = None
+        self.lock = ArchiveLock(path)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
@@ -31,9 +41,12 @@ class ArchivePipeline:
         return pipeline
 
     def open_spider(self, spider: Spider | None = None) -> None:
+        self.lock = ArchiveLock(self.path)
         try:
+            self.lock.acquire()
             self.archive = Archive(open_database(self.path))
-        except ArchiveError as error:
+        except (ArchiveError, ArchiveLocked) as error:
+            self.lock.release()
             self.crawler.stats.set_value("archive/error", str(error))  # type: ignore[union-attr]
             raise
         start_urls = getattr(self.crawler.spider, "start_urls", [])
@@ -58,6 +71,10 @@ class ArchivePipeline:
             stats.inc_value("archive/comments", len(item.comments))  # type: ignore[union-attr]
         elif isinstance(item, FormsItem):
             archive.save_forms(item)
+        elif isinstance(item, GoneItem):
+            archive.mark_gone(item)
+        elif isinstance(item, CommentsSeenItem):
+            archive.mark_comments_seen(item)
         return item
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
@@ -75,3 +92,4 @@ class ArchivePipeline:
         self.crawler.stats.set_value("archive/summary", row)  # type: ignore[union-attr]
         self.archive.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self.archive.db.close()
+        self.lock.release()

@@ -28,7 +28,13 @@ ITEM_PIPELINES = {"blogarchive.pipelines.ArchivePipeline": 300}
 DOWNLOADER_MIDDLEWARES = {
     # before the robots.txt middleware (100): a private address is refused before anything else
     "blogarchive.middlewares.PrivateAddressMiddleware": 50,
+    # next to the downloader: its headers go out last, its 304s are answered first
+    "blogarchive.middlewares.ConditionalRequestMiddleware": 950,
 }
+#: Ask the server whether archived pages changed (If-None-Match / If-Modified-Since).
+BLOGARCHIVE_REVALIDATE = True
+#: 304 Not Modified is an answer, not an error: the archived page stands.
+HTTPERROR_ALLOWED_CODES = [304]
 EXTENSIONS = {
     # RemoteControl and the telnet console run code sent to them: never in an archiver
     "scrapy.extensions.remote_control.RemoteControl": None,

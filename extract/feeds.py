@@ -46,6 +46,7 @@ class Feed:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CommentFeed:
     url: str
+    post_url: str | None  # the post the comments are on (the feed's alternate link)
     comments: tuple[Comment, ...]
     total: int | None
     ok: bool
@@ -103,8 +104,10 @@ def extract_comment_feed(xml: str | bytes, url: str) -> CommentFeed:
                 url=_link(entry, "alternate", "text/html"),
             )
         )
+    post = _link(parsed.feed, "alternate", "text/html")
     return CommentFeed(
         url=url,
+        post_url=canonical_url(post, base=url) if post else None,
         comments=tuple(comments),
         total=_int(parsed.feed.get("opensearch_totalresults")),
         ok=_is_feed(parsed),

@@ -33,7 +33,15 @@ from scrapy.utils.sitemap import Sitemap
 from twisted.internet.error import ConnectError, DNSLookupError, TimeoutError
 from twisted.python.failure import Failure
 
-from blogarchive.items import BlogItem, CommentsItem, FormsItem, PageItem, PostItem
+from blogarchive.items import (
+    BlogItem,
+    CommentsItem,
+    CommentsSeenItem,
+    FormsItem,
+    GoneItem,
+    PageItem,
+    PostItem,
+)
 from blogarchive.middlewares import PrivateAddressBlocked
 from extract import Comment, Post, extract_page, post_links
 from extract.feeds import Feed, extract_comment_feed, extract_feed
@@ -89,8 +97,20 @@ class BlogReport:
 class BlogSpider(scrapy.Spider):
     name = "blog"
 
-    def __init__(self, url: str | None = None, urls: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        url: str | None = None,
+        urls: str | None = None,
+        known: dict[str, dict[str, int]] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """``known``: for a refresh, each blog's archived posts (URL -> comments archived), all
+        revalidated: a post a feed no longer lists may be gone, and only asking tells."""
         super().__init__(**kwargs)
+        self.known = known or {}
+        self.archived_comments = {
+            url: n for posts in self.known.values() for url, n in posts.items()
+        }
         self.start_urls, rejected = parse_start_urls(url, urls)
         for bad in rejected:
             self.logger.error("not an http(s) URL, skipped: %s", bad)
@@ -98,6 +118,7 @@ class BlogSpider(scrapy.Spider):
         self.depth_of: dict[str, int] = {}
         self.pages_of: Counter[str] = Counter()
         self.reports: dict[str, BlogReport] = {}
+        self.comment_ids: dict[str, set[str]] = {}
         self.platform_of: dict[str, str] = {}
         self.max_depth = 1
         self.max_pages = 0
@@ -126,6 +147,9 @@ class BlogSpider(scrapy.Spider):
             request = self.blog_request(url, depth=0)
             if request is not None:
                 yield request
+        for blog, posts in self.known.items():
+            for post_request in self.post_requests(posts, home_url(blog)):
+                yield post_request
 
     # -- requests ---------------------------------------------------------------------------
 
@@ -391,8 +415,10 @@ class BlogSpider(scrapy.Spider):
         """Blogger: the post's comment feed holds every comment (a post page shows at most
         200), with replies' parents and times in the blog's offset. The comments the page
         shows travel along, to be kept should the feed fail."""
-        if platform != "blogger" or not post.platform_id or post.comment_count == 0:
+        if platform != "blogger" or not post.platform_id:
             return None
+        if post.comment_count == 0 and not self.archived_comments.get(post.url):
+            return None  # (a post down to no comments whose comments the archive holds: ask)
         url = (
             f"{blog}feeds/{post.platform_id}/comments/default"
             f"?start-index=1&max-results={self.feed_page_size}"
@@ -414,7 +440,12 @@ class BlogSpider(scrapy.Spider):
             for n, comment in enumerate(feed.comments)
         )
         yield CommentsItem(blog_url=blog, post_url=post_url, comments=comments)
+        seen = self.comment_ids.setdefault(post_url, set())
+        seen.update(c.platform_id for c in comments if c.platform_id)
         following = start + len(comments)
+        if feed.total is not None and following > feed.total and len(seen) >= feed.total:
+            # the whole feed read: a comment the archive holds that it no longer lists is gone
+            yield CommentsSeenItem(blog_url=blog, post_url=post_url, platform_ids=frozenset(seen))
         if comments and (feed.total is None or following <= feed.total):
             url = re.sub(r"start-index=\d+", f"start-index={following}", response.url)
             request = self.page_request(
@@ -447,6 +478,10 @@ class BlogSpider(scrapy.Spider):
             yield BlogItem(url=blog, title=None, platform=None, status=blog_status, error=reason)
         if kind == "post":
             self.report_for(blog).failed[canonical_url(request.url)] = reason
+            if status in (404, 410):  # the site says the post is gone; a 5xx says nothing
+                yield GoneItem(
+                    blog_url=blog, url=post_permalink(canonical_url(request.url)), status=status
+                )
         if kind == "comments" and request.meta.get("shown"):
             shown = request.meta["shown"]
             yield CommentsItem(blog_url=blog, post_url=request.meta["post_url"], comments=shown)
@@ -475,7 +510,7 @@ class BlogSpider(scrapy.Spider):
             etag=_header(headers, b"ETag"),
             last_modified=_header(headers, b"Last-Modified"),
             content_type=_content_type(response),
-            body=response.body,
+            body=None if response.status == 304 else response.body,
         )
 
 

@@ -7,6 +7,7 @@ path, User-Agent), which tests read to check robots.txt and identification.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import socket
@@ -429,10 +430,20 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         parts = urlsplit(self.path)
+        fault = self.server.network.faults.get(parts.path)
         try:
-            response = self.server.site.route(parts.path, parse_qs(parts.query))
+            if fault:
+                response = Response(fault, "text/html", b"<html><body>unavailable</body></html>")
+            else:
+                response = self.server.site.route(parts.path, parse_qs(parts.query))
         except Exception:  # a bug in the demo must not hang the crawler
             response = Response(500, "text/plain", b"internal error")
+        if response.status == 200:
+            # validators, as real blogs send them: the same body gets the same ETag
+            etag = '"' + hashlib.sha1(response.body).hexdigest()[:20] + '"'
+            response.headers.setdefault("ETag", etag)
+            if self.headers.get("If-None-Match") == etag:
+                response = Response(304, response.content_type, b"", {"ETag": etag})
         self.send_response(response.status)
         self.send_header("Content-Type", response.content_type)
         self.send_header("Content-Length", str(len(response.body)))
@@ -472,6 +483,8 @@ class DemoNetwork:
         self.requested_port = port
         self.port = 0
         self.log: list[LoggedRequest] = []
+        #: path -> HTTP status to answer instead of the page (a 503 during a refresh, a 410)
+        self.faults: dict[str, int] = {}
         self.servers: list[_SiteServer] = []
         self.threads: list[threading.Thread] = []
 
@@ -508,6 +521,18 @@ class DemoNetwork:
             server.site = Site(self.blogs[key], homes[key], homes, self.blogs)
             server.network = self
             self.servers.append(server)
+
+    def update(self, key: str, blog: DemoBlog) -> None:
+        """Publish a new version of one blog (an edit, a new post, a deleted comment)."""
+        self.blogs = {**self.blogs, key: blog}
+        homes = self.homes
+        for server in self.servers:
+            if server.site.blog.key == key:
+                server.site = Site(blog, homes[key], homes, self.blogs)
+
+    def bytes_sent(self, since: int = 0) -> int:
+        """Bytes of response bodies sent since the ``since``-th logged request."""
+        return sum(request.bytes_sent for request in self.log[since:])
 
     def _close_all(self) -> None:
         for server in self.servers:

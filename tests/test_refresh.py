@@ -1,0 +1,184 @@
+"""Refreshing an archive: only what changed is fetched, every version is kept, nothing is lost."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from blogarchive.demo.content import BLOGS, DemoComment, DemoPost
+from blogarchive.demo.server import DemoNetwork
+from blogarchive.lock import ArchiveLock
+from tests.conftest import FAST, counts, run_cli
+
+EDITED = "Coaching Is Not Inspecting"
+THREAD = "Miller Heiman: Round Table Discussions Part 1"
+
+
+@pytest.fixture
+def network() -> Iterator[DemoNetwork]:
+    with DemoNetwork(blogs=dict(BLOGS)) as network:
+        yield network
+
+
+def crawl(network: DemoNetwork, db: Path) -> None:
+    result = run_cli("crawl", network.homes["classic"], "--db", str(db), "--allow-private", *FAST)
+    assert result.returncode == 0, result.stderr
+
+
+def refresh(db: Path) -> str:
+    result = run_cli("refresh", "--db", str(db), *FAST)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    return result.stdout
+
+
+def query(db: Path, sql: str, *params: object) -> list[tuple]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def last_run(db: Path) -> dict:
+    [(fetched, not_modified, failed, stats)] = query(
+        db, "SELECT pages_fetched, pages_not_modified, pages_failed, stats FROM crawl_runs"
+        " ORDER BY id DESC LIMIT 1",
+    )  # fmt: skip
+    return {
+        "fetched": fetched, "not_modified": not_modified, "failed": failed,
+        "rows": json.loads(stats)["rows"],
+    }  # fmt: skip
+
+
+def test_a_refresh_with_nothing_changed_adds_nothing_and_costs_little(
+    network: DemoNetwork, tmp_path: Path
+) -> None:
+    db = tmp_path / "archive.db"
+    crawl(network, db)
+    first_bytes = network.bytes_sent()
+    before = counts(db)
+    mark = len(network.log)
+    refresh(db)
+    after = counts(db)
+    assert {k: v for k, v in after.items() if k != "crawl_runs"} == {
+        k: v for k, v in before.items() if k != "crawl_runs"
+    }
+    refresh_bytes = network.bytes_sent(mark)
+    assert refresh_bytes <= 0.10 * first_bytes, (refresh_bytes, first_bytes)
+    run = last_run(db)
+    assert run["not_modified"] >= 20 and run["failed"] == 0
+    assert not [k for k in run["rows"] if k.endswith((".added", ".deleted"))]
+
+
+def test_edits_new_posts_replies_and_deletions_show_up(
+    network: DemoNetwork, tmp_path: Path
+) -> None:
+    db = tmp_path / "archive.db"
+    crawl(network, db)
+    classic = BLOGS["classic"]
+    posts = []
+    for post in classic.posts:
+        if post.title == EDITED:
+            post = dataclasses.replace(
+                post, html=post.html + "<p>Update: a reader asked for examples.</p>"
+            )
+            post = dataclasses.replace(post, comments=())  # its one comment was deleted
+        if post.title == THREAD:
+            reply = DemoComment(
+                id="1267900000000", author="Marcus Lee", published="2010-03-06T10:00:00-08:00",
+                html="Same here, thanks!", parent="1267541100000",
+            )  # fmt: skip
+            post = dataclasses.replace(post, comments=(*post.comments, reply))
+        posts.append(post)
+    posts.append(
+        DemoPost(
+            id="9988776655443322110",
+            slug="a-new-post",
+            title="A New Post",
+            author="The Howard Group",
+            published="2010-03-15T08:00:00-08:00",
+            labels=("News",),
+            html="<p>Fresh off the press.</p>",
+        )
+    )
+    network.update("classic", dataclasses.replace(classic, posts=tuple(posts)))
+    refresh(db)
+
+    [(edited_id, text)] = query(db, "SELECT id, content_text FROM posts WHERE title = ?", EDITED)
+    assert "Update: a reader asked for examples." in text
+    revisions = query(
+        db, "SELECT content_text FROM post_revisions WHERE post_id = ? ORDER BY id", edited_id
+    )
+    assert len(revisions) == 2 and "Update:" not in revisions[0][0] and "Update:" in revisions[1][0]
+    assert query(db, "SELECT count(*) FROM posts WHERE title = 'A New Post'") == [(1,)]
+    [(parent_author,)] = query(
+        db,
+        "SELECT p.author FROM comments c JOIN comments p ON p.id = c.parent_id"
+        " WHERE c.content_text = 'Same here, thanks!'",
+    )
+    assert parent_author == "Dana Whitfield"
+    [(deleted_at, kept_text)] = query(
+        db, "SELECT deleted_at, content_text FROM comments WHERE post_id = ?", edited_id
+    )
+    assert deleted_at is not None and "Bookmarked" in kept_text  # marked, not dropped
+    rows = last_run(db)["rows"]
+    assert rows["posts.added"] == 1 and rows["comments.added"] == 1
+    assert rows["comments.deleted"] == 1
+    assert rows["post_revisions.added"] == 2  # the edit, and the new post's first version
+
+
+def test_a_503_or_a_404_during_a_refresh(network: DemoNetwork, tmp_path: Path) -> None:
+    db = tmp_path / "archive.db"
+    crawl(network, db)
+    unavailable = "/2010/02/the-first-ninety-days.html"
+    gone = "/2010/02/forecasting-without-fear.html"
+    network.faults.update({unavailable: 503, gone: 410})
+    refresh(db)
+    home = network.homes["classic"]
+    assert query(db, "SELECT deleted_at FROM posts WHERE url = ?", home + unavailable[1:]) == [
+        (None,)
+    ]
+    [(deleted_at,)] = query(db, "SELECT deleted_at FROM posts WHERE url = ?", home + gone[1:])
+    assert deleted_at is not None
+    assert query(db, "SELECT count(*) FROM comments WHERE deleted_at IS NOT NULL") == [(0,)]
+    assert last_run(db)["failed"] >= 2
+    # the 503 page keeps its archived body for re-extraction
+    [(body,)] = query(
+        db, "SELECT body IS NOT NULL FROM pages WHERE url = ?", home + unavailable[1:]
+    )
+    assert body == 1
+
+
+def test_a_second_writer_is_refused(network: DemoNetwork, tmp_path: Path) -> None:
+    db = tmp_path / "archive.db"
+    crawl(network, db)
+    with ArchiveLock(db):
+        result = run_cli("refresh", "--db", str(db))
+        assert result.returncode == 2
+        assert "another crawl or refresh is writing to" in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_reextract_rebuilds_extracted_tables_offline_keeping_ids(tmp_path: Path) -> None:
+    db = tmp_path / "archive.db"
+    with DemoNetwork(blogs=dict(BLOGS)) as network:
+        crawl(network, db)
+    # the network is gone: everything below comes from pages.body
+    ids = {t: query(db, f"SELECT id FROM {t} ORDER BY id") for t in ("posts", "comments", "forms")}
+    threads = query(db, "SELECT id, parent_id FROM comments ORDER BY id")
+    with sqlite3.connect(db) as conn:
+        conn.execute("DELETE FROM key_observations")
+        conn.execute("DELETE FROM form_fields")
+        conn.execute("UPDATE posts SET title = 'damaged'")
+    result = run_cli("reextract", "--db", str(db))
+    assert result.returncode == 0, result.stderr
+    assert "Re-extracted" in result.stdout
+    assert {t: query(db, f"SELECT id FROM {t} ORDER BY id") for t in ids} == ids
+    assert query(db, "SELECT id, parent_id FROM comments ORDER BY id") == threads
+    assert query(db, "SELECT count(*) FROM posts WHERE title = 'damaged'") == [(0,)]
+    assert query(db, "SELECT count(*) FROM key_observations") == [(16,)]
+    [(fields,)] = query(db, "SELECT count(*) FROM form_fields")
+    assert fields > 13
