@@ -81,7 +81,10 @@ class Archive:
     # -- crawl runs ---------------------------------------------------------------------------
 
     def start_run(self, start_urls: Iterable[str]) -> int:
+        """A new crawl_runs row. Runs still marked running were killed: the caller holds the
+        archive's lock, so no other run is alive."""
         with self.db.atomic():
+            self.db.execute("UPDATE crawl_runs SET status = 'interrupted' WHERE status = 'running'")
             table = self.db.table("crawl_runs")
             table.insert(
                 {

@@ -1,0 +1,51 @@
+"""A crawl killed with SIGKILL at any moment leaves an archive SQLite finds sound, and the next
+run finishes the work without duplicates."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from blogarchive.demo.server import DemoNetwork
+from blogarchive.demo.synthetic import synthetic_blogger
+from tests.conftest import FAST, blogarchive_command, run_cli
+
+POSTS = 400
+
+
+@pytest.mark.parametrize("kill_after_requests", [3, 60, 250])
+def test_sigkill_midway_then_the_next_run_completes(
+    kill_after_requests: int, tmp_path: Path
+) -> None:
+    db = tmp_path / "archive.db"
+    blog = synthetic_blogger("kill", posts=POSTS, comments={5: 12})
+    with DemoNetwork(blogs={"kill": blog}) as network:
+        args = ["crawl", network.start_url, "--db", str(db), "--depth", "0", "-q", *FAST]
+        process = subprocess.Popen([*blogarchive_command(), *args], stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)  # fmt: skip
+        deadline = time.monotonic() + 120
+        while len(network.log) < kill_after_requests and process.poll() is None:
+            assert time.monotonic() < deadline, "the crawl never got going"
+            time.sleep(0.005)
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+        with sqlite3.connect(db) as conn:
+            assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+            assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+        result = run_cli(*args)
+        assert result.returncode == 0, result.stderr
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert conn.execute("SELECT count(*), count(DISTINCT url) FROM posts").fetchone() == (
+            POSTS,
+            POSTS,
+        )
+        assert conn.execute("SELECT count(*) FROM comments").fetchone() == (12,)
+        statuses = [row[0] for row in conn.execute("SELECT status FROM crawl_runs ORDER BY id")]
+    assert statuses[-1] == "finished" and "running" not in statuses  # the killed one: interrupted
