@@ -213,13 +213,13 @@ class _Index:
             return self.by_id.get(compound.id, [])
         if compound.classes:
             return min((self.by_class.get(c, []) for c in compound.classes), key=len)
+        if compound.tag is not None:
+            return self.tag(compound.tag)
         if compound.attributes:
             name = compound.attributes[0][0]
             if name not in self.by_attribute:
                 self.by_attribute[name] = self.root.xpath(f"//*[@{name}]")
             return self.by_attribute[name]
-        if compound.tag is not None:
-            return self.tag(compound.tag)
         return self.tag("*")
 
     def _select(

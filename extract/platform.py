@@ -9,22 +9,13 @@ from extract._dom import absolute, first_attr, first_text, parse, select
 
 PLATFORMS = ("blogger", "wordpress", "generic")
 
-#: Signals in the order tried; the first that matches decides.
+#: Signals in the order tried; the first that matches decides: the generator, then markup
+#: only that platform's templates produce, then addresses only its pages refer to.
 GENERATOR_META = "meta[name=generator]"
-BLOGGER_MARKERS = (
-    "div.blog-posts",
-    "div.post-body",
-    "link[href*='blogger.com/feeds']",
-    "link[href*='/feeds/posts/default']",
-    "script[src*='blogger.com']",
-)
-WORDPRESS_MARKERS = (
-    "link[href*='/wp-content/']",
-    "script[src*='/wp-content/']",
-    "script[src*='/wp-includes/']",
-    "link[rel='https://api.w.org/']",
-    "body[class*='wp-theme']",
-)
+BLOGGER_MARKERS = ("div.blog-posts", "div.post-body")
+BLOGGER_ADDRESSES = ("blogger.com/feeds", "/feeds/posts/default", "www.blogger.com/static/")
+WORDPRESS_MARKERS = ("link[rel='https://api.w.org/']",)
+WORDPRESS_ADDRESSES = ("/wp-content/", "/wp-includes/", "/wp-json/")
 
 BLOG_TITLE = (
     "meta[property='og:site_name']",
@@ -58,9 +49,12 @@ def detect_platform(html: str, url: str) -> str:
         return "blogger"
     if "wordpress" in generator:
         return "wordpress"
-    if any(select(root, selector) for selector in BLOGGER_MARKERS):
+    # addresses are looked for in the page's text: one scan instead of a walk of every link
+    if any(select(root, s) for s in BLOGGER_MARKERS) or any(a in html for a in BLOGGER_ADDRESSES):
         return "blogger"
-    if any(select(root, selector) for selector in WORDPRESS_MARKERS):
+    if any(select(root, s) for s in WORDPRESS_MARKERS) or any(
+        a in html for a in WORDPRESS_ADDRESSES
+    ):
         return "wordpress"
     return "generic"
 
