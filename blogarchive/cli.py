@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -21,7 +22,6 @@ from blogarchive.archive import ArchiveError, open_database
 
 DEFAULT_DB = "archive.db"
 METADATA = Path(__file__).parent / "datasette" / "metadata.yml"
-TEMPLATES = Path(__file__).parent / "datasette" / "templates"
 SUMMARY_TABLES = (
     "blogs",
     "posts",
@@ -365,13 +365,12 @@ def metadata_for(db: str) -> dict[str, Any]:
 
 
 def datasette_command(db: str, port: int, metadata: Path, host: str = "127.0.0.1") -> list[str]:
-    """``datasette serve`` with the archive's metadata, a time limit and any shipped templates."""
-    templates = ["--template-dir", str(TEMPLATES)] if any(TEMPLATES.glob("*.html")) else []
+    """``datasette serve`` of the archive, read-only (immutable), with the archive's metadata
+    and a time limit on queries; the plugin (pages, security headers) loads by entry point."""
     settings = ["--setting", "sql_time_limit_ms", "2000", "--setting", "default_page_size", "50"]
     return [
-        *(sys.executable, "-m", "datasette", "serve", db),
+        *(sys.executable, "-m", "datasette", "serve", "--immutable", db),
         *("--metadata", str(metadata), "--host", host, "--port", str(port)),
-        *templates,
         *settings,
     ]
 
@@ -400,8 +399,20 @@ def run_datasette(db: str, port: int, host: str = "127.0.0.1") -> None:
     with tempfile.TemporaryDirectory(prefix="blogarchive-") as folder:
         metadata = Path(folder) / "metadata.json"
         metadata.write_text(json.dumps(metadata_for(db)), encoding="utf-8")
-        with contextlib.suppress(KeyboardInterrupt):
-            subprocess.run(datasette_command(db, port, metadata, host), check=False)
+        child = subprocess.Popen(datasette_command(db, port, metadata, host))
+
+        def stop(signum: int, frame: object) -> None:
+            child.terminate()  # Datasette goes when we are told to go, never left behind
+
+        previous = signal.signal(signal.SIGTERM, stop)
+        try:
+            with contextlib.suppress(KeyboardInterrupt):
+                child.wait()
+        finally:
+            if child.poll() is None:
+                child.terminate()
+                child.wait(timeout=10)
+            signal.signal(signal.SIGTERM, previous)
 
 
 @cli.command()
@@ -453,10 +464,32 @@ def demo(db: str, port: int, demo_port: int, serve: bool) -> None:
         )
         if serve:
             checkpoint(db)
-            click.echo(f"\nOpen http://127.0.0.1:{port}/ to browse the archive.", err=True)
+            base = f"http://127.0.0.1:{port}"
+            click.echo(f"\nThe archive, at {base}/ :", err=True)
+            for what, path in demo_pages(db):
+                click.echo(f"  {what:<28} {base}{path}", err=True)
             run_datasette(db, port)
     finally:
         network.stop()
+
+
+def demo_pages(db: str) -> list[tuple[str, str]]:
+    """Where the demo's highlights are once served: the seed post, the coaching form, the map."""
+    database = open_database(db)
+    pages = [("browse the tables", f"/{Path(db).stem}")]
+    post = database.execute(
+        "SELECT id FROM posts WHERE title = 'Miller Heiman: Round Table Discussions Part 2'"
+    ).fetchone()
+    if post:
+        pages.append(("the seed post", f"/-/post/{post[0]}"))
+    form = database.execute(
+        "SELECT id FROM forms WHERE title = 'Do You Need One Of Our Coaches?'"
+    ).fetchone()
+    if form:
+        pages.append(("the coaching form", f"/-/form/{form[0]}"))
+    pages.append(("who lists whom", "/-/network"))
+    database.close()
+    return pages
 
 
 def main() -> None:

@@ -1,0 +1,7 @@
+"""The Datasette side of blogarchive: metadata.yml, templates, static files and the plugin hooks
+(loaded by Datasette through the ``datasette`` entry point, which names this package, so that
+its ``templates/`` and ``static/`` folders come with it)."""
+
+from blogarchive.datasette.plugin import asgi_wrapper, register_routes, render_cell
+
+__all__ = ["asgi_wrapper", "register_routes", "render_cell"]

@@ -266,7 +266,14 @@ CONTEMPO_POSTS = (
         published="2019-03-11T09:30:00+01:00",
         updated="2019-03-12T18:00:00+01:00",
         labels=("Leadership", "Remote"),
-        html="<p>Rituals hold remote teams together: a weekly win, a shared calendar, a demo.</p>",
+        html=(
+            "<p>Rituals hold remote teams together: a weekly win, a shared calendar, a demo.</p>"
+            # what a hostile or hacked blog can hold: the archive must keep it inert
+            "<script>document.title = 'pwned'</script>"
+            '<p>Our calendar: <iframe src="http://127.0.0.9/calendar"></iframe></p>'
+            '<p><a href="javascript:alert(3)">Click for the agenda</a>'
+            ' <img src="x.png" onerror="alert(4)" alt="agenda"></p>'
+        ),
     ),
 )
 

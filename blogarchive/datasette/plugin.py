@@ -1,0 +1,359 @@
+"""blogarchive's Datasette plugin: pages that read like the archive, and a safe publication.
+
+Routes: ``/-/post/<id>`` (a post as its readers saw it: body, key observations, the comment
+thread), ``/-/form/<id>`` (a form's fields, an inert preview, its JSON Schema),
+``/-/forms/<id>.schema.json`` (the schema as a download), ``/-/network`` (who lists whom, as a
+picture), ``/-/blog/<id>`` (posts per month). Every response carries a Content-Security-Policy
+without inline scripts, and robots are turned away unless the metadata says otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import defaultdict
+from typing import Any
+from xml.sax.saxutils import escape
+
+from datasette import hookimpl
+from datasette.database import Database
+from datasette.utils.asgi import Response
+from markupsafe import Markup
+
+from extract._dom import clean_html
+
+ID = r"(?P<id>[0-9a-f]{16})"
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: https:; object-src 'none'; frame-src 'none'; frame-ancestors 'none'; "
+    "base-uri 'self'; form-action 'self'"
+)
+
+
+@hookimpl
+def register_routes() -> list[tuple[str, Any]]:
+    return [
+        (rf"^/-/post/{ID}$", post_page),
+        (rf"^/-/form/{ID}$", form_page),
+        (rf"^/-/forms/{ID}\.schema\.json$", form_schema),
+        (r"^/-/network$", network_page),
+        (r"^/-/network\.svg$", network_svg),
+        (rf"^/-/blog/{ID}$", blog_page),
+        (r"^/robots\.txt$", robots_txt),
+    ]
+
+
+@hookimpl
+def asgi_wrapper(datasette: Any) -> Any:
+    """Security headers on every response: no inline scripts, no framing, no indexing."""
+
+    def wrap(app: Any) -> Any:
+        async def add_headers(scope: dict[str, Any], receive: Any, send: Any) -> None:
+            async def send_with_headers(event: dict[str, Any]) -> None:
+                if event["type"] == "http.response.start":
+                    headers = [
+                        (k, v)
+                        for k, v in event.get("headers", [])
+                        if k.lower() != b"content-security-policy"
+                    ]
+                    headers += [
+                        (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+                        (b"x-content-type-options", b"nosniff"),
+                        (b"referrer-policy", b"no-referrer"),
+                    ]
+                    if not _allow_robots(datasette):
+                        headers.append((b"x-robots-tag", b"noindex, nofollow"))
+                    event = {**event, "headers": headers}
+                await send(event)
+
+            await app(scope, receive, send_with_headers)
+
+        return add_headers
+
+    return wrap
+
+
+@hookimpl
+def render_cell(value: Any, column: str, table: str | None, database: str) -> Markup | None:
+    """Post titles and form ids link to the pages that read like them."""
+    if table == "posts" and column == "id" and isinstance(value, str) and len(value) == 16:
+        return Markup(f'<a href="/-/post/{escape(value)}">{escape(value)}</a>')
+    if table == "forms" and column == "id" and isinstance(value, str) and len(value) == 16:
+        return Markup(f'<a href="/-/form/{escape(value)}">{escape(value)}</a>')
+    return None
+
+
+def _allow_robots(datasette: Any) -> bool:
+    return bool((datasette.metadata("plugins") or {}).get("blogarchive", {}).get("allow_robots"))
+
+
+def _archive(datasette: Any) -> Database:
+    """The database that holds the archive (the first with a ``posts`` table)."""
+    for database in datasette.databases.values():
+        if getattr(database, "name", "") != "_internal":
+            return database  # type: ignore[no-any-return]
+    raise LookupError("no database")
+
+
+async def _one(db: Database, sql: str, params: list[Any]) -> dict[str, Any] | None:
+    rows = (await db.execute(sql, params)).rows
+    return dict(rows[0]) if rows else None
+
+
+async def _all(db: Database, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+    return [dict(row) for row in (await db.execute(sql, params or []))]
+
+
+def _not_found(what: str) -> Response:
+    return Response.html(f"<h1>Not found</h1><p>No {escape(what)} with that id.</p>", status=404)
+
+
+# -- posts ------------------------------------------------------------------------------------
+
+
+async def post_page(datasette: Any, request: Any) -> Response:
+    db = _archive(datasette)
+    post_id = request.url_vars["id"]
+    post = await _one(
+        db,
+        "SELECT p.*, b.title AS blog_title, b.url AS blog_url FROM posts p"
+        " JOIN blogs b ON b.id = p.blog_id WHERE p.id = ?",
+        [post_id],
+    )
+    if post is None:
+        return _not_found("post")
+    observations = await _all(
+        db,
+        "SELECT heading, position, text FROM key_observations WHERE post_id = ? ORDER BY position",
+        [post_id],
+    )
+    comments = await _all(
+        db, "SELECT * FROM comments WHERE post_id = ? ORDER BY position, published", [post_id]
+    )
+    revisions = await _one(
+        db, "SELECT count(*) AS n FROM post_revisions WHERE post_id = ?", [post_id]
+    )
+    forms = await _all(
+        db,
+        "SELECT DISTINCT f.id, f.title, f.purpose FROM form_occurrences o"
+        " JOIN forms f ON f.id = o.form_id WHERE o.post_id = ?",
+        [post_id],
+    )
+    post["labels"] = json.loads(post["labels"] or "[]")
+    post["body"] = Markup(clean_html(post["content_html"] or ""))  # sanitized again to render
+    return Response.html(
+        await datasette.render_template(
+            "blogarchive_post.html",
+            {
+                "post": post,
+                "observations": observations,
+                "thread": _thread(comments),
+                "comment_total": len(comments),
+                "revisions": revisions["n"] if revisions else 0,
+                "forms": forms,
+                "database": db.name,
+            },
+            request=request,
+        )
+    )
+
+
+def _thread(comments: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Comments nested under their parents, each with its sanitized body."""
+    children: dict[str | None, list[dict[str, Any]]] = defaultdict(list)
+    known = {comment["id"] for comment in comments}
+    for comment in comments:
+        comment["body"] = Markup(clean_html(comment["content_html"] or ""))
+        parent = comment["parent_id"] if comment["parent_id"] in known else None
+        children[parent].append(comment)
+    for comment in comments:
+        comment["replies"] = children.get(comment["id"], [])
+    return children.get(None, [])
+
+
+# -- forms ------------------------------------------------------------------------------------
+
+
+async def form_page(datasette: Any, request: Any) -> Response:
+    db = _archive(datasette)
+    form_id = request.url_vars["id"]
+    form = await _one(db, "SELECT * FROM forms WHERE id = ?", [form_id])
+    if form is None:
+        return _not_found("form")
+    fields = await _all(
+        db, "SELECT * FROM form_fields WHERE form_id = ? ORDER BY position", [form_id]
+    )
+    for field in fields:
+        field["options"] = json.loads(field["options"] or "[]")
+    pages = await _all(
+        db,
+        "SELECT url, post_id, first_seen, last_seen FROM form_occurrences WHERE form_id = ?"
+        " ORDER BY url",
+        [form_id],
+    )
+    return Response.html(
+        await datasette.render_template(
+            "blogarchive_form.html",
+            {"form": form, "fields": fields, "pages": pages, "database": db.name},
+            request=request,
+        )
+    )
+
+
+async def form_schema(datasette: Any, request: Any) -> Response:
+    db = _archive(datasette)
+    form_id = request.url_vars["id"]
+    form = await _one(db, "SELECT json_schema FROM forms WHERE id = ?", [form_id])
+    if form is None:
+        return _not_found("form")
+    body = json.dumps(json.loads(form["json_schema"]), indent=2, ensure_ascii=False)
+    return Response(
+        body,
+        content_type="application/schema+json; charset=utf-8",
+        headers={"content-disposition": f'attachment; filename="{form_id}.schema.json"'},
+    )
+
+
+# -- the network and the blogs ----------------------------------------------------------------
+
+
+async def network_page(datasette: Any, request: Any) -> Response:
+    db = _archive(datasette)
+    blogs, links = await _network(db)
+    return Response.html(
+        await datasette.render_template(
+            "blogarchive_network.html",
+            {
+                "svg": Markup(network_picture(blogs, links)),
+                "blogs": blogs,
+                "links": links,
+                "database": db.name,
+            },
+            request=request,
+        )
+    )
+
+
+async def network_svg(datasette: Any, request: Any) -> Response:
+    blogs, links = await _network(_archive(datasette))
+    return Response(network_picture(blogs, links), content_type="image/svg+xml; charset=utf-8")
+
+
+async def _network(db: Database) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    blogs = await _all(db, "SELECT id, url, title, status FROM blogs ORDER BY url")
+    links = await _all(
+        db,
+        "SELECT source_blog_id, target_url, target_blog_id, title, position FROM blog_links"
+        " ORDER BY source_blog_id, position",
+    )
+    return blogs, links
+
+
+def network_picture(blogs: list[dict[str, Any]], links: list[dict[str, Any]]) -> str:
+    """Who lists whom, as an SVG: blogs on a circle, an arrow per blog-list entry; blogs that
+    could not be read in red, listed addresses never crawled in grey."""
+    nodes: list[dict[str, Any]] = [dict(blog, key=blog["id"]) for blog in blogs]
+    known = {blog["id"] for blog in blogs}
+    for link in links:
+        if link["target_blog_id"] not in known and not any(
+            n["key"] == link["target_url"] for n in nodes
+        ):
+            nodes.append({"key": link["target_url"], "url": link["target_url"],
+                          "title": link["title"], "status": "not crawled"})  # fmt: skip
+    size, radius = 640, 230
+    center = size / 2
+    position = {}
+    for n, node in enumerate(nodes):
+        angle = 2 * math.pi * n / max(1, len(nodes)) - math.pi / 2
+        position[node["key"]] = (
+            center + radius * math.cos(angle),
+            center + radius * math.sin(angle),
+        )
+    colour = {"ok": "#2b6cb0", "not crawled": "#a0aec0"}
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {size}" width="{size}" '
+        f'height="{size}" role="img" aria-label="Blog network">',
+        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" '
+        'markerHeight="7" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" '
+        'fill="#4a5568"/></marker></defs>',
+    ]
+    for link in links:
+        source = position.get(link["source_blog_id"])
+        target = position.get(link["target_blog_id"] or link["target_url"])
+        if source is None or target is None:
+            continue
+        (x1, y1), (x2, y2) = source, target
+        length = math.hypot(x2 - x1, y2 - y1) or 1
+        # stop the arrow at the target's circle
+        x2, y2 = x2 - (x2 - x1) * 14 / length, y2 - (y2 - y1) * 14 / length
+        parts.append(
+            f'<line class="link" x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" '
+            'stroke="#4a5568" stroke-width="1.5" marker-end="url(#arrow)"/>'
+        )
+    for node in nodes:
+        x, y = position[node["key"]]
+        fill = colour.get(node["status"], "#c53030")
+        label = escape(node.get("title") or node["url"])
+        status = escape(node["status"] or "")
+        parts.append(
+            f'<g class="blog" data-status="{status}"><circle cx="{x:.1f}" cy="{y:.1f}" r="12" '
+            f'fill="{fill}"><title>{escape(node["url"])} ({status})</title></circle>'
+            f'<text x="{x:.1f}" y="{y + 28:.1f}" text-anchor="middle" font-size="12" '
+            f'font-family="sans-serif">{label}</text></g>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+async def blog_page(datasette: Any, request: Any) -> Response:
+    db = _archive(datasette)
+    blog_id = request.url_vars["id"]
+    blog = await _one(db, "SELECT * FROM blogs WHERE id = ?", [blog_id])
+    if blog is None:
+        return _not_found("blog")
+    months = await _all(
+        db,
+        "SELECT substr(published, 1, 7) AS month, count(*) AS posts FROM posts"
+        " WHERE blog_id = ? AND published IS NOT NULL GROUP BY month ORDER BY month",
+        [blog_id],
+    )
+    return Response.html(
+        await datasette.render_template(
+            "blogarchive_blog.html",
+            {
+                "blog": blog,
+                "months": months,
+                "chart": Markup(month_chart(months)),
+                "database": db.name,
+            },
+            request=request,
+        )
+    )
+
+
+def month_chart(months: list[dict[str, Any]]) -> str:
+    """Posts per month as SVG bars."""
+    if not months:
+        return "<p>No dated posts.</p>"
+    width, height, bar = 40 * len(months) + 40, 220, 28
+    peak = max(m["posts"] for m in months)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+             'role="img" aria-label="Posts per month">']  # fmt: skip
+    for n, month in enumerate(months):
+        h = 150 * month["posts"] / peak
+        x = 30 + 40 * n
+        parts.append(
+            f'<rect x="{x}" y="{170 - h:.1f}" width="{bar}" height="{h:.1f}" fill="#2b6cb0">'
+            f"<title>{escape(month['month'])}: {month['posts']} posts</title></rect>"
+            f'<text x="{x + bar / 2}" y="{165 - h:.1f}" font-size="11" text-anchor="middle">'
+            f'{month["posts"]}</text><text x="{x + bar / 2}" y="190" font-size="10" '
+            f'text-anchor="middle">{escape(month["month"])}</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+async def robots_txt(datasette: Any, request: Any) -> Response:
+    if _allow_robots(datasette):
+        return Response.text("User-agent: *\nAllow: /\n")
+    return Response.text("User-agent: *\nDisallow: /\n")

@@ -1,0 +1,148 @@
+"""The published archive in a real browser: headless Chromium (Debian's package) driven by
+Playwright against `blogarchive serve` on the crawled demo network."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.error import URLError
+
+import jsonschema
+import pytest
+
+from tests.conftest import CrawledArchive, blogarchive_command, free_port
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+SEED_TITLE = "Miller Heiman: Round Table Discussions Part 2"
+if CHROMIUM is None and os.environ.get("BLOGARCHIVE_REQUIRE_BROWSER"):
+    raise RuntimeError("BLOGARCHIVE_REQUIRE_BROWSER is set but no chromium is installed")
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no chromium (apt-get install chromium)")
+LAUNCH_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def site(crawled: CrawledArchive, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    db = tmp_path_factory.mktemp("published") / "archive.db"
+    shutil.copy(crawled.path, db)
+    port = free_port()
+    command = [*blogarchive_command(), "serve", "--db", str(db), "--port", str(port)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/-/versions.json", timeout=2).read()
+                break
+            except (URLError, ConnectionError):
+                assert process.poll() is None and time.monotonic() < deadline
+                time.sleep(0.3)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: object) -> Iterator[object]:
+    context = browser.new_context(accept_downloads=True)  # type: ignore[attr-defined]
+    page = context.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.dialogs = dialogs
+    yield page
+    context.close()
+
+
+def row_id(site: str, table: str, **where: str) -> str:
+    query = "&".join(f"{k}={urllib.request.quote(v)}" for k, v in where.items())
+    with urllib.request.urlopen(f"{site}/archive/{table}.json?_shape=array&{query}") as response:
+        return str(json.loads(response.read())[0]["id"])
+
+
+def test_the_seed_post_reads_like_the_post(site: str, page: object) -> None:
+    page.goto(f"{site}/-/post/{row_id(site, 'posts', title=SEED_TITLE)}")  # type: ignore[attr-defined]
+    assert page.locator("h1.ba-title").inner_text() == SEED_TITLE  # type: ignore[attr-defined]
+    body = page.locator(".ba-body").inner_text()  # type: ignore[attr-defined]
+    assert "To kick off the discussion, Reese commented" in body
+    items = page.locator(".ba-observations li")  # type: ignore[attr-defined]
+    assert items.count() == 3
+    assert "give up the “high” of closing big deals" in items.nth(1).inner_text()
+    assert page.locator(".ba-comments h2").inner_text() == "0 comments"  # type: ignore[attr-defined]
+    assert "Miller Heiman" in page.locator(".ba-labels").inner_text()  # type: ignore[attr-defined]
+
+
+def test_search_finds_the_seed_post(site: str, page: object) -> None:
+    page.goto(f"{site}/archive/posts?_search=Miller+Heiman")  # type: ignore[attr-defined]
+    assert SEED_TITLE in page.locator("table.rows-and-columns").inner_text()  # type: ignore[attr-defined]
+
+
+HOSTILE = ["Remote Teams and Rituals", "What We Learned From 100 Coaching Calls",
+           "Coaching Is Not Inspecting"]  # fmt: skip
+
+
+@pytest.mark.parametrize("title", HOSTILE)
+def test_hostile_markup_stays_inert(site: str, page: object, title: str) -> None:
+    page.goto(f"{site}/-/post/{row_id(site, 'posts', title=title)}")  # type: ignore[attr-defined]
+    page.wait_for_timeout(300)  # type: ignore[attr-defined]
+    assert page.dialogs == []  # type: ignore[attr-defined]
+    assert page.title() != "pwned"  # type: ignore[attr-defined]
+    article = page.locator("article.ba-post")  # type: ignore[attr-defined]
+    assert article.locator("script, iframe, object, embed").count() == 0
+    assert article.locator("[onerror], [onclick], [onload]").count() == 0
+    assert article.locator("a[href^='javascript:']").count() == 0
+
+
+def test_the_coaching_form_schema_downloads_and_validates(site: str, page: object) -> None:
+    form_id = row_id(site, "forms", title="Do You Need One Of Our Coaches?")
+    page.goto(f"{site}/-/form/{form_id}")  # type: ignore[attr-defined]
+    assert page.locator("table.ba-fields tbody tr").count() == 13  # type: ignore[attr-defined]
+    assert page.locator(".ba-preview fieldset[disabled]").count() == 1  # type: ignore[attr-defined]
+    with page.expect_download() as download_info:  # type: ignore[attr-defined]
+        page.click("text=JSON Schema")  # type: ignore[attr-defined]
+    download = download_info.value
+    assert download.suggested_filename == f"{form_id}.schema.json"
+    schema = json.loads(Path(download.path()).read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    titles = [p["title"] for p in schema["properties"].values()]
+    assert len(titles) == 13
+    assert titles[:2] == ["Name", "Phone Number"]
+    assert titles[-1] == "How do you envision 'The Howard Group' helping?"
+
+
+def test_the_network_picture_shows_the_cycle_and_the_dead_link(site: str, page: object) -> None:
+    page.goto(f"{site}/-/network")  # type: ignore[attr-defined]
+    svg = page.locator(".ba-network svg")  # type: ignore[attr-defined]
+    assert svg.locator("g.blog").count() == 4
+    assert svg.locator("g.blog[data-status='unreachable']").count() == 1
+    assert svg.locator("line.link").count() == 5
+
+
+def test_security_headers_and_robots(site: str) -> None:
+    with urllib.request.urlopen(f"{site}/archive/posts") as response:
+        csp = response.headers["Content-Security-Policy"]
+        assert (
+            "script-src 'self'" in csp
+            and "'unsafe-inline'" not in csp.split("script-src")[1].split(";")[0]
+        )
+        assert response.headers["X-Robots-Tag"] == "noindex, nofollow"
+    with urllib.request.urlopen(f"{site}/robots.txt") as response:
+        assert response.read().decode() == "User-agent: *\nDisallow: /\n"
