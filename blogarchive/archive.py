@@ -195,6 +195,7 @@ class Archive:
             "title": post.title,
             "author": post.author,
             "published": post.published,
+            "published_year": int(post.published[:4]) if post.published else None,
             "published_month": (post.published or "")[:7] or None,
             "updated": post.updated,
             "labels": json.dumps(list(post.labels), ensure_ascii=False),

@@ -416,6 +416,38 @@ def run_datasette(db: str, port: int, host: str = "127.0.0.1") -> None:
 
 
 @cli.command()
+@db_option
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Folder to write the publishable archive to.",
+)
+def publish(db: str, out: str) -> None:
+    """Prepare the archive for the web: a checkpointed copy and its metadata, plus the
+    `datasette publish` / `datasette package` commands that serve them with the plugin."""
+    import shutil
+
+    if not Path(db).exists():
+        fail(f"no archive at {db}")
+    checkpoint(db)
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    copy = folder / Path(db).name
+    shutil.copyfile(db, copy)
+    metadata = folder / "metadata.json"
+    metadata.write_text(json.dumps(metadata_for(db), indent=2), encoding="utf-8")
+    common = (
+        f"{copy} --metadata {metadata} --install blogarchive "
+        "--setting sql_time_limit_ms 2000 --setting default_page_size 50"
+    )
+    click.echo(f"Wrote {copy} and {metadata}. To publish them (the plugin comes with the package):")
+    click.echo(f"  datasette publish cloudrun {common} --service blogarchive")
+    click.echo(f"  datasette package {common} --tag blogarchive   # a Docker image")
+    click.echo(f"  datasette serve -i {copy} --metadata {metadata}   # on a server of your own")
+
+
+@cli.command()
 @click.option(
     "--db",
     default="demo.db",

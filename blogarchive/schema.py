@@ -59,6 +59,7 @@ TABLES: dict[str, tuple[dict[str, Any], str | tuple[str, ...], list[tuple[str, s
             "platform_id": str,
             "content_sha256": str,
             "content_text_main": str,
+            "published_year": int,
             "published_month": str,
             "first_seen": str,
             "last_seen": str,

@@ -7,6 +7,7 @@ import subprocess
 import time
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.error import URLError
 
 import pytest
@@ -63,3 +64,24 @@ def test_table_page_shows_descriptions(datasette: str) -> None:
         html = response.read().decode()
     assert "Key Observations" in html
     assert "Items of &#34;Key Observations&#34;" in html or 'Items of "Key Observations"' in html
+
+
+def test_publish_writes_a_checkpointed_copy_and_its_metadata(
+    crawled: CrawledArchive, tmp_path: Path
+) -> None:
+    import shutil
+    import sqlite3
+
+    from tests.conftest import run_cli
+
+    db = tmp_path / "archive.db"
+    shutil.copy(crawled.path, db)
+    result = run_cli("publish", "--db", str(db), "--out", str(tmp_path / "site"))
+    assert result.returncode == 0, result.stderr
+    assert (
+        "datasette publish cloudrun" in result.stdout and "--install blogarchive" in result.stdout
+    )
+    metadata = json.loads((tmp_path / "site" / "metadata.json").read_text())
+    assert "posts" in metadata["databases"]["archive"]["tables"]
+    with sqlite3.connect(f"file:{tmp_path / 'site' / 'archive.db'}?mode=ro", uri=True) as conn:
+        assert conn.execute("SELECT count(*) FROM posts").fetchone()[0] == 13
