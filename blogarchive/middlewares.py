@@ -3,14 +3,19 @@ the pages the archive holds instead of fetching them again."""
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import sqlite3
 import zlib
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
-from urllib.parse import urlsplit
+from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 from scrapy.responsetypes import responsetypes
@@ -138,3 +143,59 @@ class ConditionalRequestMiddleware:
         if row is None or row[0] is None:
             return None
         return zlib.decompress(row[0]), row[1]
+
+
+class RetryAfterMiddleware(RetryMiddleware):
+    """Scrapy's retries, waiting as long as a 429 or 503's ``Retry-After`` asks first (up to
+    ``BLOGARCHIVE_RETRY_AFTER_MAX`` seconds; a server asking for longer is retried at the
+    next refresh instead). Retries stay bounded by ``RETRY_TIMES``."""
+
+    def __init__(self, settings: Any) -> None:
+        super().__init__(settings)
+        self.max_wait = settings.getfloat("BLOGARCHIVE_RETRY_AFTER_MAX", 30)
+
+    async def process_response(  # type: ignore[override]
+        self, request: Request, response: Response, spider: Spider | None = None
+    ) -> Request | Response:
+        if response.status in self.retry_http_codes and not request.meta.get("dont_retry"):
+            wait = retry_after_seconds(response.headers.get(b"Retry-After"))
+            retries = request.meta.get("retry_times", 0)
+            if wait is not None and wait > self.max_wait:
+                return response  # not now: the failure is recorded, the next run asks again
+            if wait and retries < self.max_retry_times:
+                await asyncio.sleep(wait)
+        return RetryMiddleware.process_response(self, request, response)
+
+
+def retry_after_seconds(value: bytes | None) -> float | None:
+    """``Retry-After`` as seconds: a number of seconds or an HTTP date."""
+    if not value:
+        return None
+    text = value.decode("latin-1").strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        moment = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (moment - datetime.now(UTC)).total_seconds())
+
+
+class RedirectLoop(IgnoreRequest):
+    """A redirect back to a URL the chain already went through."""
+
+
+class RedirectLoopMiddleware:
+    """Stop a redirect that goes back to where the chain has been, as a recorded failure
+    (Scrapy would drop the repeated request as a duplicate, silently)."""
+
+    def process_response(
+        self, request: Request, response: Response, spider: Spider | None = None
+    ) -> Response:
+        location = response.headers.get(b"Location")
+        if response.status in (301, 302, 303, 307, 308) and location:
+            target = urljoin(request.url, location.decode("latin-1"))
+            chain = [*request.meta.get("redirect_urls", []), request.url]
+            if target in chain:
+                raise RedirectLoop(f"redirect loop: {' -> '.join([*chain, target])}")
+        return response

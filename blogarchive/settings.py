@@ -30,7 +30,14 @@ DOWNLOADER_MIDDLEWARES = {
     "blogarchive.middlewares.PrivateAddressMiddleware": 50,
     # next to the downloader: its headers go out last, its 304s are answered first
     "blogarchive.middlewares.ConditionalRequestMiddleware": 950,
+    # Scrapy's retries, honouring Retry-After
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "blogarchive.middlewares.RetryAfterMiddleware": 550,
+    # its responses are seen before the redirect middleware's (600) follows them
+    "blogarchive.middlewares.RedirectLoopMiddleware": 601,
 }
+#: The longest Retry-After waited for before a retry; a longer one is left to the next run.
+BLOGARCHIVE_RETRY_AFTER_MAX = 30
 #: Ask the server whether archived pages changed (If-None-Match / If-Modified-Since).
 BLOGARCHIVE_REVALIDATE = True
 #: 304 Not Modified is an answer, not an error: the archived page stands.

@@ -21,6 +21,7 @@ from lxml.etree import ParserError, _Element
 from lxml.html import HtmlElement
 
 WHITESPACE = re.compile(r"\s+")
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 
 #: Elements that end a line of text when rendered.
 BLOCK_TAGS = frozenset(
@@ -50,12 +51,19 @@ ALLOWED_ATTRIBUTES = {
 @lru_cache(maxsize=8)
 def parse(html: str, url: str) -> HtmlElement:
     """Parse ``html`` with ``url`` as its base. The tree is shared by callers: never change it."""
-    data = html.encode("utf-8", "surrogatepass")
+    # characters XML cannot hold (controls, lone surrogates) are no text a reader sees, and lxml
+    # refuses them when a copy of the tree is changed: they go before parsing
+    data = CONTROL_CHARACTERS.sub("", html).encode("utf-8", "replace")
     parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True)
     try:
         root = lxml.html.document_fromstring(data, parser=parser, base_url=url)
     except (ParserError, ValueError):
         root = lxml.html.document_fromstring(b"<html><body></body></html>", base_url=url)
+    siblings = [e for e in root.itersiblings() if isinstance(e.tag, str)]
+    if siblings:
+        # markup before a stray </html> can make libxml2 start a second document element:
+        # the page is the one that holds the most
+        root = max([root, *siblings], key=lambda element: sum(1 for _ in element.iter()))
     if len(_INDEXES) >= 2 * (parse.cache_info().maxsize or 8):
         _INDEXES.clear()  # the pages parse() has dropped; the ones it keeps index again
     _INDEXES[id(root)] = (root, _Index(root))
@@ -179,7 +187,7 @@ class _Index:
         self.root = root
         self.by_class: dict[str, list[HtmlElement]] = {}
         self.by_id: dict[str, list[HtmlElement]] = {}
-        for element in root.xpath("//*[@class or @id]"):
+        for element in root.xpath("descendant-or-self::*[@class or @id]"):
             for name in set((element.get("class") or "").split()):
                 self.by_class.setdefault(name, []).append(element)
             if element.get("id"):
@@ -218,7 +226,7 @@ class _Index:
         if compound.attributes:
             name = compound.attributes[0][0]
             if name not in self.by_attribute:
-                self.by_attribute[name] = self.root.xpath(f"//*[@{name}]")
+                self.by_attribute[name] = self.root.xpath(f"descendant-or-self::*[@{name}]")
             return self.by_attribute[name]
         return self.tag("*")
 

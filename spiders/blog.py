@@ -199,7 +199,7 @@ class BlogSpider(scrapy.Spider):
             yield self.page_item(response, error=reason)
             return
         assert isinstance(response, TextResponse)
-        page = extract_page(response.text, response.url)
+        page = extract_page(page_text(response), response.url)
         yield BlogItem(
             url=blog,
             title=page.blog.title,
@@ -315,7 +315,7 @@ class BlogSpider(scrapy.Spider):
         yield from self.index_requests(response, blog)
 
     def index_requests(self, response: TextResponse, blog: str) -> Iterator[scrapy.Request]:
-        for url in index_links(response.text, response.url):
+        for url in index_links(page_text(response), response.url):
             if origin(url) == origin(blog):
                 request = self.page_request(url, blog, "index", self.parse_index)
                 if request is not None:
@@ -375,7 +375,7 @@ class BlogSpider(scrapy.Spider):
             yield self.page_item(response, error=f"not HTML: {_content_type(response)}")
             return
         assert isinstance(response, TextResponse)
-        page = extract_page(response.text, response.url)
+        page = extract_page(page_text(response), response.url)
         page_url = canonical_url(response.url)
         if page.post is None:
             self.report_for(blog).not_posts.add(page_url)
@@ -406,8 +406,8 @@ class BlogSpider(scrapy.Spider):
         mark as posts; on any other blog every same-origin link that may be a post, since
         nothing marks them (the per-blog page cap bounds it)."""
         if platform == "generic":
-            return site_links(response.text, response.url)
-        return post_links(response.text, response.url)
+            return site_links(page_text(response), response.url)
+        return post_links(page_text(response), response.url)
 
     def comment_feed_request(
         self, blog: str, post: Post, shown: tuple[Comment, ...], platform: str
@@ -539,6 +539,18 @@ def _describe_failure(failure: Failure) -> tuple[int | None, str, str]:
     if failure.check(*UNREACHABLE):
         return None, str(error) or type(error).__name__, "unreachable"
     return None, f"{type(error).__name__}: {error}", "error"
+
+
+def page_text(response: TextResponse) -> str:
+    """The page as text. A page that declares UTF-8 but is written in Windows-1252 (curly
+    quotes and bullets become U+FFFD) is read as Windows-1252, as browsers end up showing it."""
+    text = response.text
+    if "\ufffd" in text and response.encoding.lower().replace("-", "") in ("utf8", "ascii"):
+        try:
+            return response.body.decode("cp1252")
+        except UnicodeDecodeError:
+            pass
+    return text
 
 
 def _is_html(response: Response) -> bool:

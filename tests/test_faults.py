@@ -1,0 +1,211 @@
+"""One test per fault a long-running archive meets: the crawl ends with exit code 0, the failure
+is recorded with its reason, retries are bounded, text is decoded right, and nothing already
+archived is lost."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FAST, run_cli
+from tests.faults import Fault, FaultyBlog, gzip_bomb, post
+
+GOOD = "/posts/good.html"
+BAD = "/posts/bad.html"
+ROBOTS = Fault(200, b"User-agent: *\nAllow: /\n", "text/plain")
+
+
+def home(*paths: str) -> Fault:
+    links = "".join(f'<a href="{p}">{p}</a> ' for p in paths)
+    return Fault(
+        200, f"<html><head><title>Faulty</title></head><body>{links}</body></html>".encode()
+    )
+
+
+def routes(bad: Fault | object, **more: Fault) -> dict:
+    return {"/robots.txt": ROBOTS, "/": home(GOOD, BAD), GOOD: Fault(200, post("Good post")),
+            BAD: bad, **more}  # fmt: skip
+
+
+def crawl(blog: FaultyBlog, db: Path, *settings: str) -> tuple[str, list[tuple]]:
+    with blog.running() as url:
+        result = run_cli("crawl", url, "--db", str(db), "--depth", "0", *FAST,
+                         "-s", "RETRY_TIMES=2", *settings)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    with sqlite3.connect(db) as conn:
+        pages = conn.execute("SELECT url, status, error FROM pages ORDER BY url").fetchall()
+    return url, pages
+
+
+def page_error(pages: list[tuple], path: str) -> tuple:
+    return next((status, error) for url, status, error in pages if url.endswith(path))
+
+
+def titles(db: Path) -> list[str]:
+    with sqlite3.connect(db) as conn:
+        return sorted(
+            row[0] for row in conn.execute("SELECT title FROM posts WHERE deleted_at IS NULL")
+        )
+
+
+def test_503_with_retry_after_is_retried_after_waiting(tmp_path: Path) -> None:
+    answers = [Fault(503, b"busy", headers={"Retry-After": "1"}), Fault(200, post("Bad post"))]
+    blog = FaultyBlog(routes(lambda hit: answers[min(hit, 2) - 1]))
+    crawl(blog, tmp_path / "a.db")
+    assert blog.hits[BAD] == 2
+    assert titles(tmp_path / "a.db") == ["Bad post", "Good post"]
+
+
+def test_a_lasting_500_is_retried_a_bounded_number_of_times_and_recorded(tmp_path: Path) -> None:
+    blog = FaultyBlog(routes(Fault(500, b"oops")))
+    _, pages = crawl(blog, tmp_path / "a.db")
+    assert blog.hits[BAD] == 3  # the first try and RETRY_TIMES=2
+    assert page_error(pages, BAD) == (500, "HTTP 500")
+    assert titles(tmp_path / "a.db") == ["Good post"]
+
+
+def test_429_is_retried(tmp_path: Path) -> None:
+    answers = [Fault(429, b"slow down", headers={"Retry-After": "0"}), Fault(200, post("Bad post"))]
+    blog = FaultyBlog(routes(lambda hit: answers[min(hit, 2) - 1]))
+    crawl(blog, tmp_path / "a.db")
+    assert blog.hits[BAD] == 2 and "Bad post" in titles(tmp_path / "a.db")
+
+
+def test_a_retry_after_beyond_the_limit_is_left_for_the_next_run(tmp_path: Path) -> None:
+    blog = FaultyBlog(routes(Fault(503, b"later", headers={"Retry-After": "3600"})))
+    _, pages = crawl(blog, tmp_path / "a.db")
+    assert blog.hits[BAD] == 1 and page_error(pages, BAD) == (503, "HTTP 503")
+
+
+def test_a_slow_page_times_out_and_is_recorded(tmp_path: Path) -> None:
+    blog = FaultyBlog(routes(Fault(200, post("Slow"), delay=3)))
+    _, pages = crawl(blog, tmp_path / "a.db", "-s", "DOWNLOAD_TIMEOUT=1", "-s", "RETRY_TIMES=0")
+    status, error = page_error(pages, BAD)
+    assert status is None and "took longer than" in error
+
+
+def test_a_connection_reset_is_recorded(tmp_path: Path) -> None:
+    blog = FaultyBlog(routes(Fault(action="reset")))
+    _, pages = crawl(blog, tmp_path / "a.db", "-s", "RETRY_TIMES=0")
+    status, error = page_error(pages, BAD)
+    assert status is None and error
+    assert titles(tmp_path / "a.db") == ["Good post"]
+
+
+def test_a_truncated_body_is_recorded(tmp_path: Path) -> None:
+    blog = FaultyBlog(routes(Fault(200, post("Cut short"), action="truncate")))
+    _, pages = crawl(blog, tmp_path / "a.db", "-s", "RETRY_TIMES=0")
+    status, error = page_error(pages, BAD)
+    assert status is None and error
+    assert "Cut short" not in titles(tmp_path / "a.db")
+
+
+@pytest.mark.parametrize("declared", [None, "utf-8"], ids=["no charset", "wrong charset"])
+def test_windows_1252_text_is_decoded_right(tmp_path: Path, declared: str | None) -> None:
+    text = "“Quoted” – it’s • bulleted"
+    body = post("Smart quotes", text, charset=None).replace(b"<p></p>", b"")
+    body = body.replace(b"<p></p>", b"")
+    raw = post("Smart quotes", text, charset="cp1252")
+    if declared is None:
+        raw = raw.replace(b'<meta charset="cp1252">', b"")
+    else:
+        raw = raw.replace(b'<meta charset="cp1252">', f'<meta charset="{declared}">'.encode())
+    content_type = "text/html" if declared is None else f"text/html; charset={declared}"
+    blog = FaultyBlog(routes(Fault(200, raw, content_type=content_type)))
+    crawl(blog, tmp_path / "a.db")
+    with sqlite3.connect(tmp_path / "a.db") as conn:
+        [(content,)] = conn.execute(
+            "SELECT content_text FROM posts WHERE title = 'Smart quotes'"
+        ).fetchall()
+    assert text in content
+
+
+def test_a_gzip_bomb_is_refused_at_the_size_limit(tmp_path: Path) -> None:
+    bomb = Fault(200, gzip_bomb(64), headers={"Content-Encoding": "gzip"})
+    blog = FaultyBlog(routes(bomb))
+    _, pages = crawl(blog, tmp_path / "a.db", "-s", f"DOWNLOAD_MAXSIZE={8 * 1024 * 1024}")
+    error = page_error(pages, BAD)[1]
+    assert error and ("size" in error.lower() or "max" in error.lower())
+    assert titles(tmp_path / "a.db") == ["Good post"]
+
+
+def test_a_multi_megabyte_page_is_archived_and_a_bigger_one_refused(tmp_path: Path) -> None:
+    big = post("Big post", "word " * 600_000)  # about 3 MB
+    huge = Fault(200, post("Huge post", "word " * 3_000_000))  # about 15 MB
+    blog = FaultyBlog(routes(Fault(200, big), **{"/posts/huge.html": huge}))
+    blog.routes["/"] = home(GOOD, BAD, "/posts/huge.html")
+    _, pages = crawl(blog, tmp_path / "a.db", "-s", f"DOWNLOAD_MAXSIZE={8 * 1024 * 1024}")
+    assert titles(tmp_path / "a.db") == ["Big post", "Good post"]
+    assert page_error(pages, "/posts/huge.html")[1]
+
+
+def test_a_redirect_loop_ends_and_is_recorded(tmp_path: Path) -> None:
+    loop = {
+        BAD: Fault(302, b"", headers={"Location": "/posts/loop.html"}),
+        "/posts/loop.html": Fault(302, b"", headers={"Location": BAD}),
+    }
+    blog = FaultyBlog({**routes(loop[BAD]), "/posts/loop.html": loop["/posts/loop.html"]})
+    _, pages = crawl(blog, tmp_path / "a.db")
+    assert any("redirect" in (error or "").lower() for _, _, error in pages)
+    assert sum(blog.hits.get(p, 0) for p in (BAD, "/posts/loop.html")) <= 12
+
+
+def test_malformed_html_is_read(tmp_path: Path) -> None:
+    broken = (
+        b"<html><body><article><h1 class=entry-title>Broken <b>markup<div class=entry-content><p>"
+        + (b"Unclosed paragraphs and <i>tags <p>" * 30)
+        + b"</tr></td><<<>>> &bogus; \x00\x01"
+    )
+    blog = FaultyBlog(routes(Fault(200, broken)))
+    _, pages = crawl(blog, tmp_path / "a.db")
+    assert page_error(pages, BAD) == (200, None)
+    assert any(t.startswith("Broken") for t in titles(tmp_path / "a.db"))
+
+
+def test_a_feed_that_is_not_xml_is_recorded(tmp_path: Path) -> None:
+    page = (
+        b'<html><head><link rel="alternate" type="application/rss+xml" href="/feed.xml">'
+        b'</head><body><a href="/posts/good.html">g</a></body></html>'
+    )
+    blog = FaultyBlog({"/robots.txt": ROBOTS, "/": Fault(200, page),
+                       "/feed.xml": Fault(200, b"<html><body>Not a feed</body></html>"),
+                       GOOD: Fault(200, post("Good post"))})  # fmt: skip
+    _, pages = crawl(blog, tmp_path / "a.db")
+    assert page_error(pages, "/feed.xml") == (200, "not a feed")
+    assert titles(tmp_path / "a.db") == ["Good post"]
+
+
+def test_robots_txt_that_disallows_everything(tmp_path: Path) -> None:
+    disallow = Fault(200, b"User-agent: *\nDisallow: /\n", "text/plain")
+    blog = FaultyBlog(routes(Fault(200, post("Bad post")), **{"/robots.txt": disallow}))
+    crawl(blog, tmp_path / "a.db")
+    assert [path for path, _ in blog.log] == ["/robots.txt"]
+    with sqlite3.connect(tmp_path / "a.db") as conn:
+        assert conn.execute("SELECT status, error FROM blogs").fetchall() == [
+            ("blocked", "forbidden by robots.txt")
+        ]
+
+
+def test_robots_txt_that_answers_500_does_not_stop_the_crawl(tmp_path: Path) -> None:
+    blog = FaultyBlog(routes(Fault(200, post("Bad post")), **{"/robots.txt": Fault(500, b"oops")}))
+    crawl(blog, tmp_path / "a.db", "-s", "RETRY_TIMES=0")
+    assert titles(tmp_path / "a.db") == ["Bad post", "Good post"]
+
+
+def test_nothing_archived_is_lost_when_the_site_breaks(tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    good = FaultyBlog(routes(Fault(200, post("Bad post", "The text we keep."))))
+    crawl(good, db)
+    broken = FaultyBlog(routes(Fault(500, b"oops")))
+    broken.routes["/"] = Fault(503, b"down")
+    crawl(broken, db, "-s", "RETRY_TIMES=0")
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute(
+            "SELECT title, content_text, deleted_at FROM posts ORDER BY title"
+        ).fetchall()
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert [(t, d) for t, _, d in rows] == [("Bad post", None), ("Good post", None)]
+    assert "The text we keep." in rows[0][1]

@@ -1,0 +1,109 @@
+"""Property-based tests: every extractor, on generated and mutated HTML, never raises and
+always returns results of the declared shapes. A bounded run of the fuzz target too."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import extract
+from extract.feeds import extract_comment_feed, extract_feed
+
+FIXTURES = Path(__file__).parent / "fixtures"
+PAGES = sorted(FIXTURES.glob("*/*/input.html"))
+URL = "https://example.org/2024/01/post.html"
+TAGS = (
+    "p div ul ol li form input select option textarea label h1 h2 h3 b br article main table tr "
+    "td script a dl dt dd time abbr section fieldset legend button span"
+).split()
+ATTRIBUTES = (
+    "class id name type for href value title datetime required style placeholder aria-label rel"
+).split()
+WORDS = [
+    "Key Observations:",
+    "TL;DR",
+    "• item",
+    "1. one",
+    "Name",
+    "Email",
+    "comment",
+    "post-body",
+    "entry-content",
+    "comment-list",
+    "display:none",
+    "",
+    "&amp;",
+    "<",
+    "c123",
+]
+
+element = st.deferred(
+    lambda: st.builds(
+        lambda tag, attrs, children: (
+            f"<{tag}"
+            + "".join(f' {k}="{v}"' for k, v in attrs)
+            + ">"
+            + "".join(children)
+            + (f"</{tag}>" if tag not in ("br", "input") else "")
+        ),
+        st.sampled_from(TAGS),
+        st.lists(st.tuples(st.sampled_from(ATTRIBUTES), st.sampled_from(WORDS)), max_size=3),
+        st.lists(st.one_of(st.sampled_from(WORDS), st.text(max_size=20), element), max_size=4),
+    )
+)
+
+
+def check(html: str) -> None:
+    page = extract.extract_page(html, URL)
+    if page.post is not None:
+        assert isinstance(page.post.content_text, str) and isinstance(page.post.labels, tuple)
+    for form in page.forms:
+        assert form.field_count == len(form.fields)
+        schema = json.loads(form.json_schema)
+        assert len(schema["properties"]) == form.field_count
+        assert [f.position for f in form.fields] == list(range(1, form.field_count + 1))
+    assert [o.position >= 1 for o in page.key_observations] == [True] * len(page.key_observations)
+    assert [link.position for link in page.blog_links] == list(range(1, len(page.blog_links) + 1))
+    extract_feed(html, URL)
+    extract_comment_feed(html, URL)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(element, min_size=1, max_size=6))
+def test_generated_html(fragments: list[str]) -> None:
+    check("<html><body>" + "".join(fragments) + "</body></html>")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(PAGES), st.integers(0, 10**9), st.integers(1, 200), st.binary(max_size=40))
+def test_mutated_real_pages(page: Path, where: int, cut: int, junk: bytes) -> None:
+    data = page.read_bytes()
+    at = where % max(1, len(data))
+    mutated = data[:at] + junk + data[at + cut :]
+    check(mutated.decode("utf-8", errors="replace"))
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.text(max_size=300))
+def test_any_text(text: str) -> None:
+    check(text)
+
+
+def test_the_fuzz_target_runs_without_a_crash() -> None:
+    pytest.importorskip("atheris")
+    seconds = os.environ.get("BLOGARCHIVE_FUZZ_SECONDS", "10")
+    corpus = [str(p.parent) for p in PAGES[:4]]
+    result = subprocess.run(
+        [sys.executable, str(Path(__file__).parent.parent / "fuzz" / "fuzz_extract.py"),
+         f"-max_total_time={seconds}", "-rss_limit_mb=4096", *corpus],
+        capture_output=True, text=True, timeout=int(seconds) + 120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Done" in result.stderr or "done" in result.stderr.lower()
