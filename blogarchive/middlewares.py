@@ -50,20 +50,42 @@ class PrivateAddressMiddleware:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.allow_private = crawler.settings.getbool("BLOGARCHIVE_ALLOW_PRIVATE")
+        self.resolved: dict[str, list[str]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PrivateAddressMiddleware:
         return cls(crawler)
 
-    def process_request(self, request: Request, spider: Spider | None = None) -> None:
+    async def process_request(self, request: Request, spider: Spider | None = None) -> None:
         parts = urlsplit(request.url)
         if parts.scheme not in ALLOWED_SCHEMES:
             raise PrivateAddressBlocked(f"scheme not allowed: {parts.scheme}")
-        if self.allow_private or not is_private_host(parts.hostname or ""):
+        host = parts.hostname or ""
+        if self.allow_private:
             return
         allowed: set[str] = getattr(self.crawler.spider, "start_origins", set())
-        if origin(request.url) not in allowed:
-            raise PrivateAddressBlocked(f"private address not allowed: {parts.hostname}")
+        if origin(request.url) in allowed:
+            return
+        if is_private_host(host):
+            raise PrivateAddressBlocked(f"private address not allowed: {host}")
+        private = [a for a in await self.addresses(host, parts.port) if is_private_host(a)]
+        if private:  # a public-looking name that resolves to a private address
+            raise PrivateAddressBlocked(f"private address not allowed: {host} ({private[0]})")
+
+    async def addresses(self, host: str, port: int | None) -> list[str]:
+        """The addresses ``host`` resolves to (none for IP literals or names that do not)."""
+        try:
+            ipaddress.ip_address(host.strip("[]"))
+            return []
+        except ValueError:
+            pass
+        if host not in self.resolved:
+            try:
+                infos = await asyncio.get_running_loop().getaddrinfo(host, port or 80)
+                self.resolved[host] = sorted({str(info[4][0]) for info in infos})
+            except OSError:
+                self.resolved[host] = []  # the download fails on its own, and is recorded
+        return self.resolved[host]
 
 
 class ConditionalRequestMiddleware:

@@ -120,3 +120,55 @@ def test_only_posts_are_archived_once_and_traps_are_not_followed(
     # the redirect left for another loopback address: refused, and recorded with the reason
     assert fetched["/go/friend"] == 1
     assert [url for url, _ in blocked] == [f"http://127.0.0.7:{urlsplit(blocked[0][0]).port}/"]
+
+
+def test_a_name_that_resolves_to_a_private_address_is_refused(tmp_path: Path) -> None:
+    import socket
+
+    name = socket.gethostname()
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(name, 80)}
+    except OSError:
+        pytest.skip(f"{name} does not resolve here")
+    if not any(a.startswith("127.") for a in addresses):
+        pytest.skip(f"{name} does not resolve to loopback here")
+    log: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            log.append(self.headers.get("Host", "") + self.path)
+            port = self.server.server_address[1]
+            pages = {
+                "/robots.txt": "User-agent: *\nAllow: /\n",
+                "/": '<html><body><a href="/go/x.html">x</a></body></html>',
+            }
+            body = pages.get(self.path, "<html><body>not found</body></html>").encode()
+            if self.path == "/go/x.html":  # a redirect to a name that resolves to loopback
+                self.send_response(302)
+                self.send_header("Location", f"http://{name}:{port}/posts/x.html")
+            else:
+                self.send_response(200 if self.path in pages else 404)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        db = tmp_path / "archive.db"
+        home = f"http://127.0.0.1:{server.server_address[1]}/"
+        result = run_cli("crawl", home, "--db", str(db), "--depth", "0", *FAST)
+        assert result.returncode == 0, result.stderr
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert not [entry for entry in log if entry.startswith(name)]
+    with sqlite3.connect(db) as conn:
+        [(error,)] = conn.execute(
+            "SELECT error FROM pages WHERE url LIKE ?", [f"%{name}%"]
+        ).fetchall()
+    assert error.startswith(f"private address not allowed: {name} (127.")
