@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 import nh3
@@ -417,4 +417,9 @@ def absolute(url: str, href: str | None) -> str | None:
     href = href.strip()
     if not href or href.startswith(("javascript:", "mailto:", "data:", "#")):
         return None
-    return urljoin(url, href)
+    try:
+        joined = urljoin(url, href)
+        urlsplit(joined).port  # noqa: B018 - a port that is no number raises here
+    except ValueError:
+        return None  # a malformed address is no link
+    return joined

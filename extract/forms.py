@@ -680,7 +680,10 @@ def _action(form: HtmlElement, url: str) -> str | None:
     action = (form.get("action") or "").strip()
     if action.lower().startswith("javascript:"):
         return None
-    return urljoin(url, action) if action else url
+    try:
+        return urljoin(url, action) if action else url
+    except ValueError:  # a malformed action (a broken IPv6 host): the form posts nowhere known
+        return None
 
 
 # --- schema and fingerprint ----------------------------------------------------------------

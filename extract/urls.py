@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from w3lib.url import safe_url_string
 
@@ -31,9 +31,12 @@ def canonical_url(url: str, *, base: str | None = None) -> str:
     >>> canonical_url("HTTPS://Example.blogspot.com/2010/03/post.html?m=1&utm_source=x#c12")
     'https://example.blogspot.com/2010/03/post.html'
     """
-    if base:
-        url = urljoin(base, url)
-    parts = urlsplit(safe_url_string(url.strip()))
+    try:
+        if base:
+            url = urljoin(base, url)
+        parts = urlsplit(safe_url_string(url.strip()))
+    except ValueError:  # a malformed address (a port that is no number, a broken IPv6 host)
+        return url.strip().split("#", 1)[0]
     query = [
         (key, value)
         for key, value in parse_qsl(parts.query, keep_blank_values=True)
@@ -46,16 +49,26 @@ def canonical_url(url: str, *, base: str | None = None) -> str:
 COMMENT_PAGE = re.compile(r"comment-page-\d+/?$")
 
 
+def split(url: str) -> SplitResult:
+    """``urlsplit``, where a malformed address (a broken IPv6 host) has empty parts."""
+    try:
+        return urlsplit(url)
+    except ValueError:
+        return urlsplit("")
+
+
 def post_permalink(url: str) -> str:
     """The post a URL shows: a WordPress comment page (``…/slug/comment-page-2/``) is its post."""
-    parts = urlsplit(url)
+    parts = split(url)
+    if not parts.netloc:
+        return url
     path = COMMENT_PAGE.sub("", parts.path) or "/"
     return urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
 
 
 def origin(url: str) -> str:
     """``scheme://host[:port]`` of ``url``."""
-    parts = urlsplit(url)
+    parts = split(url)
     return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
 
 
@@ -66,5 +79,5 @@ def home_url(url: str) -> str:
 
 def may_be_post(url: str) -> bool:
     """False for label, search, archive, feed and static pages: they are never posts."""
-    path = urlsplit(url).path or "/"
+    path = split(url).path or "/"
     return not any(pattern.search(path) for pattern in NOT_POST_PATHS)

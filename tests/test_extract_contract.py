@@ -82,3 +82,18 @@ def test_which_urls_may_be_posts(url: str, post: bool) -> None:
     from extract.urls import may_be_post
 
     assert may_be_post(url) is post
+
+
+@pytest.mark.parametrize("href", ["http://example.org:87a/x", "http://[::1/x", "https://:0x/"])
+def test_malformed_addresses_do_not_raise(href: str) -> None:
+    """Found by the fuzz target: a port that is no number made canonical_url raise."""
+    from extract.urls import canonical_url
+
+    html = (
+        f'<html><head><link rel="canonical" href="{href}"></head><body><a href="{href}">x</a>'
+        f'<form action="{href}"><input name="q"></form><div class="post-body"><p>{"text " * 40}'
+        "</p></div></body></html>"
+    )
+    page = extract.extract_page(html, "https://example.org/2024/01/p.html")
+    assert page.post is not None and len(page.forms) == 1
+    assert isinstance(canonical_url(href), str)

@@ -96,13 +96,17 @@ def test_any_text(text: str) -> None:
     check(text)
 
 
-def test_the_fuzz_target_runs_without_a_crash() -> None:
+def test_the_fuzz_target_runs_without_a_crash(tmp_path: Path) -> None:
     pytest.importorskip("atheris")
     seconds = os.environ.get("BLOGARCHIVE_FUZZ_SECONDS", "10")
-    corpus = [str(p.parent) for p in PAGES[:4]]
+    corpus = tmp_path / "corpus"  # libFuzzer adds what it finds to it: a copy, never the fixtures
+    corpus.mkdir()
+    for n, page in enumerate(PAGES):
+        (corpus / f"seed-{n}.html").write_bytes(page.read_bytes())
     result = subprocess.run(
         [sys.executable, str(Path(__file__).parent.parent / "fuzz" / "fuzz_extract.py"),
-         f"-max_total_time={seconds}", "-rss_limit_mb=4096", *corpus],
+         f"-max_total_time={seconds}", "-rss_limit_mb=4096", f"-artifact_prefix={tmp_path}/",
+         str(corpus)],
         capture_output=True, text=True, timeout=int(seconds) + 120,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
