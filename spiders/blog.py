@@ -26,6 +26,7 @@ from scrapy.exceptions import (
     DownloadFailedError,
     DownloadTimeoutError,
     IgnoreRequest,
+    ResponseDataLossError,
 )
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
@@ -536,9 +537,13 @@ def _describe_failure(failure: Failure) -> tuple[int | None, str, str]:
         return None, str(error), "blocked"
     if failure.check(IgnoreRequest) and "robots.txt" in str(error):
         return None, "forbidden by robots.txt", "blocked"
+    if failure.check(ResponseDataLossError):
+        return None, "truncated: the body ended before the length the server announced", "error"
+    if failure.check(DownloadFailedError) and "ConnectionLost" in str(error):
+        return None, "connection lost: the server closed it before the answer ended", "unreachable"
     if failure.check(*UNREACHABLE):
         return None, str(error) or type(error).__name__, "unreachable"
-    return None, f"{type(error).__name__}: {error}", "error"
+    return None, f"{type(error).__name__}: {error}".rstrip(": "), "error"
 
 
 def page_text(response: TextResponse) -> str:

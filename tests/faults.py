@@ -64,11 +64,12 @@ class FaultyBlog:
                 if fault is None:
                     fault = Fault(404, b"<html><body>not found</body></html>")
                 time.sleep(fault.delay)
-                if fault.action == "reset":
+                if fault.action == "reset":  # an RST instead of an answer
                     self.connection.setsockopt(
                         socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00"
                     )
                     self.connection.close()
+                    self.close_connection = True
                     return
                 self.send_response(fault.status)
                 self.send_header("Content-Type", fault.content_type)
@@ -78,9 +79,10 @@ class FaultyBlog:
                     self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(fault.body)
-                if fault.action == "truncate":
+                if fault.action == "truncate":  # half the promised body, then the end
                     self.wfile.flush()
-                    self.connection.close()
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    self.close_connection = True
 
             def log_message(self, *args: object) -> None:
                 pass
