@@ -57,6 +57,24 @@ db_option = click.option(
 # -- crawl ------------------------------------------------------------------------------------
 
 
+def crawl_options(command: Any) -> Any:
+    """The options ``crawl`` and ``refresh`` share: Scrapy settings, quiet, verbose."""
+    command = click.option(
+        "-v", "--verbose", is_flag=True, help="Scrapy's full log on standard error."
+    )(command)
+    command = click.option(
+        "-q", "--quiet", is_flag=True, help="No progress lines, only the summary."
+    )(command)
+    return click.option(
+        "-s",
+        "--set",
+        "overrides",
+        multiple=True,
+        metavar="NAME=VALUE",
+        help="Set a Scrapy setting for this run (repeatable).",
+    )(command)
+
+
 @cli.command()
 @click.argument("urls", nargs=-1, required=True, metavar="URL...")
 @db_option
@@ -73,16 +91,7 @@ db_option = click.option(
     help="Follow links and redirects to private, loopback and link-local addresses.",
 )
 @click.option("--max-pages", type=click.IntRange(min=1), help="Most pages to fetch from one blog.")
-@click.option(
-    "-s",
-    "--set",
-    "overrides",
-    multiple=True,
-    metavar="NAME=VALUE",
-    help="Set a Scrapy setting for this run (repeatable).",
-)
-@click.option("-q", "--quiet", is_flag=True, help="No progress lines, only the summary.")
-@click.option("-v", "--verbose", is_flag=True, help="Scrapy's full log on standard error.")
+@crawl_options
 def crawl(
     urls: tuple[str, ...],
     db: str,
@@ -189,16 +198,7 @@ def print_summary(db: str, run: dict[str, Any], seconds: float) -> None:
 
 @cli.command()
 @db_option
-@click.option(
-    "-s",
-    "--set",
-    "overrides",
-    multiple=True,
-    metavar="NAME=VALUE",
-    help="Set a Scrapy setting for this run (repeatable).",
-)
-@click.option("-q", "--quiet", is_flag=True, help="No progress lines, only the summary.")
-@click.option("-v", "--verbose", is_flag=True, help="Scrapy's full log on standard error.")
+@crawl_options
 def refresh(db: str, overrides: tuple[str, ...], quiet: bool, verbose: bool) -> None:
     """Re-crawl every blog in the archive, asking only for what changed.
 

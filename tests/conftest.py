@@ -8,9 +8,13 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import time
+import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.error import URLError
 
 import pytest
 
@@ -103,3 +107,27 @@ def crawled(demo_network: DemoNetwork, tmp_path_factory: pytest.TempPathFactory)
     second = run_cli(*args)
     assert second.returncode == 0, second.stderr
     return CrawledArchive(db, demo_network, first, second, after_first, counts(db), log_size)
+
+
+@contextmanager
+def serving(db: Path) -> Iterator[str]:
+    """``blogarchive serve`` on ``db``, as a user starts it; yields its address once it answers."""
+    port = free_port()
+    command = [*blogarchive_command(), "serve", "--db", str(db), "--port", str(port)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/-/versions.json", timeout=2).read()
+                break
+            except (URLError, ConnectionError):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    output = process.stderr.read().decode() if process.stderr else ""
+                    raise RuntimeError(f"datasette did not start: {output}") from None
+                time.sleep(0.3)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -6,17 +6,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.error import URLError
 
 import jsonschema
 import pytest
 
-from tests.conftest import CrawledArchive, blogarchive_command, free_port
+from tests.conftest import CrawledArchive, serving
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SEED_TITLE = "Miller Heiman: Round Table Discussions Part 2"
@@ -33,23 +30,8 @@ LAUNCH_ARGS = [
 def site(crawled: CrawledArchive, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     db = tmp_path_factory.mktemp("published") / "archive.db"
     shutil.copy(crawled.path, db)
-    port = free_port()
-    command = [*blogarchive_command(), "serve", "--db", str(db), "--port", str(port)]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/-/versions.json", timeout=2).read()
-                break
-            except (URLError, ConnectionError):
-                assert process.poll() is None and time.monotonic() < deadline
-                time.sleep(0.3)
+    with serving(db) as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")

@@ -3,42 +3,19 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.error import URLError
 
 import pytest
 
-from tests.conftest import CrawledArchive, blogarchive_command, free_port
+from tests.conftest import CrawledArchive, serving
 
 
 @pytest.fixture(scope="module")
 def datasette(crawled: CrawledArchive) -> Iterator[str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [*blogarchive_command(), "serve", "--db", str(crawled.path), "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/-/versions.json", timeout=2).read()
-                break
-            except (URLError, ConnectionError):
-                if process.poll() is not None or time.monotonic() > deadline:
-                    output = process.stderr.read().decode() if process.stderr else ""
-                    raise RuntimeError(f"datasette did not start: {output}") from None
-                time.sleep(0.3)
+    with serving(crawled.path) as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def get_json(url: str) -> dict:
