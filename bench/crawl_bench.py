@@ -23,7 +23,6 @@ import argparse
 import os
 import platform
 import resource
-import shutil
 import sqlite3
 import statistics
 import subprocess
@@ -109,8 +108,8 @@ def run(posts: int, folder: Path) -> dict[str, float]:
         subprocess.run([sys.executable, str(script), str(urls)], check=True)
         bare_seconds = time.perf_counter() - started
         started = time.perf_counter()
-        subprocess.run(["wget", "--mirror", "--quiet", "-e", "robots=on", "-P", str(folder / "wget"),
-                        home], check=False)  # fmt: skip
+        wget = ["wget", "--mirror", "--quiet", "-e", "robots=on", "-P", str(folder / "wget")]
+        subprocess.run([*wget, home], check=False)
         wget_seconds = time.perf_counter() - started
         mark = len(network.log)
         refresh_seconds, refresh_rss = blogarchive("refresh", "--db", str(db), "-q", *FAST)
@@ -150,7 +149,6 @@ def main() -> None:
               f"{100 * r['refresh_time_share']:.0f}% | {100 * r['refresh_byte_share']:.1f}% | "
               f"{r['rss_mb']} | {r['kb_per_post']:.1f} | {r['fts_p50_ms']:.1f} | "
               f"{r['fts_p95_ms']:.1f} |", flush=True)  # fmt: skip
-    shutil.rmtree(Path(tempfile.gettempdir()) / "bench-unused", ignore_errors=True)
 
 
 if __name__ == "__main__":
