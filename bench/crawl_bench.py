@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -82,7 +83,7 @@ def search_latency(db: Path, queries: list[str]) -> tuple[float, float]:
         timings = []
         for query in queries:
             started = time.perf_counter()
-            urllib.request.urlopen(base + query).read()
+            urllib.request.urlopen(base + urllib.parse.quote_plus(query)).read()
             timings.append(1000 * (time.perf_counter() - started))
         timings.sort()
         return statistics.median(timings), timings[int(0.95 * (len(timings) - 1))]

@@ -30,6 +30,7 @@ from blogarchive.items import (
     GoneItem,
     PageItem,
     PostItem,
+    SeenItem,
 )
 from blogarchive.schema import ensure_schema, stable_id
 from extract import Comment, Form
@@ -233,6 +234,11 @@ class Archive:
             return  # the page that names the post failed: nothing to attach them to
         with self.db.atomic():
             self._save_comments(post_id, item.comments, now())
+
+    def mark_seen(self, item: SeenItem) -> None:
+        """An unchanged post the site still publishes: only ``last_seen`` moves."""
+        with self.db.atomic():
+            self.db.execute("UPDATE posts SET last_seen = ? WHERE url = ?", [now(), item.url])
 
     def mark_gone(self, item: GoneItem) -> bool:
         """The site says the post is gone (404/410): set ``deleted_at``; the row stays."""

@@ -61,6 +61,14 @@ class CommentsItem:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SeenItem:
+    """An archived post whose page the server says has not changed (304): still there."""
+
+    blog_url: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class GoneItem:
     """A post the site says is gone (404 or 410): the archive marks it deleted, keeps it."""
 

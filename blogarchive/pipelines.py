@@ -17,6 +17,7 @@ from blogarchive.items import (
     GoneItem,
     PageItem,
     PostItem,
+    SeenItem,
 )
 from blogarchive.lock import ArchiveLock, ArchiveLocked
 
@@ -71,6 +72,8 @@ class ArchivePipeline:
             stats.inc_value("archive/comments", len(item.comments))  # type: ignore[union-attr]
         elif isinstance(item, FormsItem):
             archive.save_forms(item)
+        elif isinstance(item, SeenItem):
+            archive.mark_seen(item)
         elif isinstance(item, GoneItem):
             archive.mark_gone(item)
         elif isinstance(item, CommentsSeenItem):

@@ -42,6 +42,7 @@ from blogarchive.items import (
     GoneItem,
     PageItem,
     PostItem,
+    SeenItem,
 )
 from blogarchive.middlewares import PrivateAddressBlocked
 from extract import Comment, Post, extract_page, post_links
@@ -376,8 +377,15 @@ class BlogSpider(scrapy.Spider):
             yield self.page_item(response, error=f"not HTML: {_content_type(response)}")
             return
         assert isinstance(response, TextResponse)
-        page = extract_page(page_text(response), response.url)
         page_url = canonical_url(response.url)
+        if response.status == 304 and post_permalink(page_url) in self.archived_comments:
+            # unchanged since the archive read it: same post, same comments (a new or deleted
+            # comment changes the page), nothing to extract again
+            yield self.page_item(response)
+            yield SeenItem(blog_url=blog, url=post_permalink(page_url))
+            self.report_for(blog).archived.add(post_permalink(page_url))
+            return
+        page = extract_page(page_text(response), response.url)
         if page.post is None:
             self.report_for(blog).not_posts.add(page_url)
             yield self.page_item(response, kind="page")
