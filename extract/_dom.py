@@ -264,15 +264,6 @@ def _index_of(root: _Element) -> _Index | None:
     return entry[1]
 
 
-def select_first(root: _Element, selectors: Sequence[str]) -> HtmlElement | None:
-    """The first element matched by the first selector, of ``selectors``, that matches anything."""
-    for selector in selectors:
-        found = select(root, selector)
-        if found:
-            return found[0]
-    return None
-
-
 def first_attr(root: _Element, selectors: Sequence[tuple[str, str]]) -> str | None:
     """The first non-empty attribute value found by ``(selector, attribute)`` pairs, in order."""
     for selector, attribute in selectors:
@@ -320,26 +311,25 @@ class Line:
 
     text: str
     list_item: HtmlElement | None = None
-    element: HtmlElement | None = None
 
 
 def lines_of(element: _Element) -> list[Line]:
     """Render ``element`` into lines as a browser would break them (blocks and ``<br>``).
 
-    Each line remembers the innermost ``<li>`` it sits in and the block element that holds it,
-    so callers can tell list items from plain lines.
+    Each line remembers the innermost ``<li>`` it sits in, so callers can tell list items from
+    plain lines.
     """
     lines: list[Line] = []
     buffer: list[str] = []
-    state: dict[str, HtmlElement | None] = {"li": None, "block": None}
+    current: list[HtmlElement | None] = [None]  # the list item the buffered text belongs to
 
     def flush() -> None:
         text = normalize_space("".join(buffer))
         buffer.clear()
         if text:
-            lines.append(Line(text, state["li"], state["block"]))
+            lines.append(Line(text, current[0]))
 
-    def walk(node: HtmlElement, li: HtmlElement | None, block: HtmlElement | None) -> None:
+    def walk(node: HtmlElement, li: HtmlElement | None) -> None:
         tag = node.tag if isinstance(node.tag, str) else ""
         if tag in INVISIBLE_TAGS:
             return
@@ -348,8 +338,7 @@ def lines_of(element: _Element) -> list[Line]:
             li = node
         if is_block:
             flush()
-            block = node
-        state["li"], state["block"] = li, block
+        current[0] = li
         if tag == "br":
             flush()
         elif tag in ("input", "select", "textarea", "button"):
@@ -357,14 +346,14 @@ def lines_of(element: _Element) -> list[Line]:
         elif node.text:
             buffer.append(node.text)
         for child in node:
-            walk(child, li, block)
-            state["li"], state["block"] = li, block
+            walk(child, li)
+            current[0] = li
             if child.tail:
                 buffer.append(child.tail)
         if is_block:
             flush()
 
-    walk(element, None, None)  # type: ignore[arg-type]
+    walk(element, None)  # type: ignore[arg-type]
     flush()
     return lines
 

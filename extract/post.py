@@ -80,8 +80,6 @@ NOT_BODY_ANCESTORS = ("comment", "comments", "commentlist", "comment-list", "sid
 #: or the next selector is tried.
 MIN_BODY_CHARS = 120
 MIN_BODY_SHARE = 0.2
-#: Elements whose text counts as the body's own (not navigation, not widgets).
-TEXT_BLOCKS = "p, li, h2, h3, h4, blockquote, pre, td"
 
 TITLE = (
     "h3.post-title",
