@@ -11,17 +11,24 @@ import copy
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
+from html import escape as html_escape
+from typing import TypeAlias
 from urllib.parse import urljoin, urlsplit
 
-import lxml.html
 import nh3
+from lxml import etree
 from lxml.cssselect import CSSSelector
-from lxml.etree import ParserError, _Element
-from lxml.html import HtmlElement
+from lxml.etree import _Element
 
-WHITESPACE = re.compile(r"\s+")
-CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+#: An element of a parsed page (lxml's own class: lxml.html's lookup costs a call per element).
+Node: TypeAlias = _Element
+
+#: C0 controls but tab, newline and carriage return, and DEL: no text a reader sees, and XML
+#: cannot hold them (lxml refuses them when a copy of the tree is changed).
+CONTROL_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+#: U+FFFE and U+FFFF in UTF-8: not characters either.
+NONCHARACTERS = ("\ufffe".encode(), "\uffff".encode())
 
 #: Elements that end a line of text when rendered.
 BLOCK_TAGS = frozenset(
@@ -49,16 +56,19 @@ ALLOWED_ATTRIBUTES = {
 
 
 @lru_cache(maxsize=8)
-def parse(html: str, url: str) -> HtmlElement:
+def parse(html: str, url: str) -> Node:
     """Parse ``html`` with ``url`` as its base. The tree is shared by callers: never change it."""
-    # characters XML cannot hold (controls, lone surrogates) are no text a reader sees, and lxml
-    # refuses them when a copy of the tree is changed: they go before parsing
-    data = CONTROL_CHARACTERS.sub("", html).encode("utf-8", "replace")
-    parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True)
+    # characters XML cannot hold go before parsing (lone surrogates become "?")
+    data = html.encode("utf-8", "replace").translate(None, CONTROL_BYTES)
+    if NONCHARACTERS[0] in data or NONCHARACTERS[1] in data:
+        data = data.replace(NONCHARACTERS[0], b"").replace(NONCHARACTERS[1], b"")
+    parser = etree.HTMLParser(encoding="utf-8", remove_comments=True)
     try:
-        root = lxml.html.document_fromstring(data, parser=parser, base_url=url)
-    except (ParserError, ValueError):
-        root = lxml.html.document_fromstring(b"<html><body></body></html>", base_url=url)
+        root = etree.fromstring(data, parser=parser, base_url=url)
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError):
+        root = None
+    if root is None:  # an empty document
+        root = etree.fromstring(b"<html><body></body></html>", parser=parser, base_url=url)
     siblings = [e for e in root.itersiblings() if isinstance(e.tag, str)]
     if siblings:
         # markup before a stray </html> can make libxml2 start a second document element:
@@ -76,18 +86,15 @@ def css(selector: str) -> CSSSelector:
     return CSSSelector(selector, translator="html")
 
 
-def select(root: _Element, selector: str) -> list[HtmlElement]:
+def select(root: _Element, selector: str) -> list[Node]:
     """Elements matching ``selector`` under ``root``, in document order.
 
-    On a page from :func:`parse`, selectors made of tags, ids, classes, attribute tests and the
-    descendant and child combinators are answered from an index of the page, built once;
-    others (pseudo-classes) by lxml's XPath translation.
+    On a page from :func:`parse`, the answer comes from the page's index (see ``_Index``) and
+    is kept for the next call; under any other element, from lxml's XPath translation.
     """
     index = _index_of(root)
     if index is not None:
-        found = index.select(selector)
-        if found is not None:
-            return found
+        return index.select(selector)
     return css(selector)(root)  # type: ignore[no-any-return]
 
 
@@ -180,77 +187,168 @@ def _parse_compound(token: str) -> _Compound | None:
     return _Compound(tag, element_id, frozenset(classes), tuple(attributes))
 
 
+_HAVING_CLASS = etree.XPath("descendant-or-self::*[@class]")
+_CLASS_VALUES = etree.XPath("descendant-or-self::*/@class", smart_strings=False)
+_HAVING_ID = etree.XPath("descendant-or-self::*[@id]")
+_ID_VALUES = etree.XPath("descendant-or-self::*/@id", smart_strings=False)
+
+
+#: Attributes the extractors' selectors test most (pages' metadata and microdata).
+POOLED_ATTRIBUTES = ("rel", "type", "name", "property", "itemprop", "datetime")
+_HAVING_POOLED = etree.XPath(
+    "descendant-or-self::*[" + " or ".join(f"@{name}" for name in POOLED_ATTRIBUTES) + "]"
+)
+
+
 class _Index:
-    """One page's elements by class and id (built once), by tag and attribute (on demand)."""
+    """One page's elements by class and id, and the answers to the selectors asked of it.
+
+    Selectors of tags, ids, classes, attribute tests and the descendant and child combinators are
+    answered from lists of the page's elements, others (pseudo-classes) by lxml's XPath
+    translation. Answers are kept, so asking again costs nothing.
+    """
 
     def __init__(self, root: _Element) -> None:
         self.root = root
-        self.by_class: dict[str, list[HtmlElement]] = {}
-        self.by_id: dict[str, list[HtmlElement]] = {}
-        for element in root.xpath("descendant-or-self::*[@class or @id]"):
-            for name in set((element.get("class") or "").split()):
-                self.by_class.setdefault(name, []).append(element)
-            if element.get("id"):
-                self.by_id.setdefault(element.get("id"), []).append(element)
-        self.by_tag: dict[str, list[HtmlElement]] = {}
-        self.by_attribute: dict[str, list[HtmlElement]] = {}
-        self._position: dict[HtmlElement, int] | None = None
-        self.cache: dict[str, list[HtmlElement] | None] = {}
+        self.by_class: dict[str, list[Node]] = {}
+        self.by_id: dict[str, list[Node]] = {}
+        # elements and their attribute values as two lists in the same order, built in C
+        self.pools: dict[str, list[Node]] = {}  # by tag name and by "@attribute"
+        self.pools["@class"] = _HAVING_CLASS(root)
+        self.pools["@id"] = _HAVING_ID(root)
+        for element, value in zip(self.pools["@class"], _CLASS_VALUES(root), strict=True):
+            for name in value.split():
+                elements = self.by_class.get(name)
+                if elements is None:
+                    self.by_class[name] = [element]
+                elif elements[-1] is not element:  # class="a a"
+                    elements.append(element)
+        for element, value in zip(self.pools["@id"], _ID_VALUES(root), strict=True):
+            if value:
+                self.by_id.setdefault(value, []).append(element)
+        self._position: dict[Node, int] | None = None
+        self.cache: dict[str, list[Node] | None] = {}
 
     @property
-    def position(self) -> dict[HtmlElement, int]:
+    def position(self) -> dict[Node, int]:
         if self._position is None:
             self._position = {element: n for n, element in enumerate(self.root.iter())}  # type: ignore[misc]
         return self._position
 
-    def tag(self, name: str) -> list[HtmlElement]:
-        if name not in self.by_tag:
-            self.by_tag[name] = list(self.root.iter(name))  # type: ignore[arg-type]
-        return self.by_tag[name]
+    def select(self, selector: str) -> list[Node]:
+        found = self.cache.get(selector)
+        if found is None:
+            found = self.cache[selector] = self._select(selector)
+        return list(found)
 
-    def select(self, selector: str) -> list[HtmlElement] | None:
-        if selector not in self.cache:
-            compiled = _compile(selector)
-            self.cache[selector] = None if compiled is None else self._select(compiled)
-        found = self.cache[selector]
-        return None if found is None else list(found)
+    def _select(self, selector: str) -> list[Node]:
+        compiled = _compile(selector)
+        if compiled is None:
+            return css(selector)(self.root)  # type: ignore[no-any-return]  # pseudo-classes
+        found: dict[Node, None] = {}
+        ordered = len(compiled) == 1
+        for compounds, combinators in compiled:
+            first, last = compounds[0], compounds[-1]
+            if len(compounds) > 1 and _indexed(first) and not _indexed(last):
+                # ".post-labels a": down from the few elements with the class
+                found.update(dict.fromkeys(self._descend(compounds, combinators)))
+                ordered = False
+                continue
+            # right to left, as browsers do: the last compound's id, class, attribute or tag
+            # gives a short list, whose ancestors are then checked
+            found.update(
+                (element, None)
+                for element in self._pool(last)
+                if last.matches(element) and _in_context(element, compounds, combinators)
+            )
+        results = list(found)
+        if not ordered:
+            results.sort(key=self.position.__getitem__)  # a union of lists in document order
+        return results
 
-    def _pool(self, compound: _Compound) -> list[HtmlElement]:
+    def _descend(
+        self, compounds: tuple[_Compound, ...], combinators: tuple[str, ...]
+    ) -> list[Node]:
+        current = [e for e in self._pool(compounds[0]) if compounds[0].matches(e)]
+        for combinator, compound in zip(combinators, compounds[1:], strict=True):
+            step: dict[Node, None] = {}
+            for element in current:
+                if combinator == ">":
+                    candidates = element.iterchildren()
+                elif compound.tag is not None:
+                    candidates = element.iterdescendants(compound.tag)
+                else:
+                    candidates = element.iterdescendants()
+                step.update((c, None) for c in candidates if compound.matches(c))
+            current = list(step)
+        return current
+
+    def _pool(self, compound: _Compound) -> list[Node]:
         """The fewest elements that can match ``compound``, found without testing each one."""
         if compound.id is not None:
             return self.by_id.get(compound.id, [])
         if compound.classes:
             return min((self.by_class.get(c, []) for c in compound.classes), key=len)
-        if compound.tag is not None:
-            return self.tag(compound.tag)
+        for name, operator, value in compound.attributes:
+            if name == "class" and operator in ("*=", "^=", "$=", "~=", "=") and value:
+                return self._classes_like(value)
         if compound.attributes:
-            name = compound.attributes[0][0]
-            if name not in self.by_attribute:
-                self.by_attribute[name] = self.root.xpath(f"descendant-or-self::*[@{name}]")
-            return self.by_attribute[name]
-        return self.tag("*")
+            return self._having(compound.attributes[0][0])
+        return self._tag(compound.tag or "*")
 
-    def _select(
-        self, compiled: tuple[tuple[tuple[_Compound, ...], tuple[str, ...]], ...]
-    ) -> list[HtmlElement]:
-        found: dict[HtmlElement, None] = {}
-        for compounds, combinators in compiled:
-            # left to right: the first compound is the most selective in the selectors we use
-            current = [e for e in self._pool(compounds[0]) if compounds[0].matches(e)]
-            for combinator, compound in zip(combinators, compounds[1:], strict=True):
-                step: dict[HtmlElement, None] = {}
-                for element in current:
-                    if combinator == ">":
-                        candidates = element.iterchildren()
-                    else:
-                        candidates = element.iterdescendants()
-                    step.update((c, None) for c in candidates if compound.matches(c))
-                current = list(step)
-            found.update(dict.fromkeys(current))
-        results = list(found)
-        if len(compiled) > 1 or any(compounds[1:] for compounds, _ in compiled):
-            results.sort(key=self.position.__getitem__)  # unions and steps may be out of order
-        return results
+    def _classes_like(self, value: str) -> list[Node]:
+        """Elements with a class name that contains ``value`` (a superset for any operator on
+        ``@class`` whose value has no space)."""
+        if " " in value:
+            return self._having("class")
+        lists = [elements for name, elements in self.by_class.items() if value in name]
+        if len(lists) == 1:
+            return lists[0]
+        merged = {element: None for elements in lists for element in elements}
+        return sorted(merged, key=self.position.__getitem__)
+
+    def _having(self, attribute: str) -> list[Node]:
+        key = f"@{attribute}"
+        if key not in self.pools and attribute in POOLED_ATTRIBUTES:
+            # the attributes metadata lives in are pooled in one pass over the page
+            pools: dict[str, list[Node]] = {name: [] for name in POOLED_ATTRIBUTES}
+            for element in _HAVING_POOLED(self.root):
+                for name in element.keys():  # noqa: SIM118 - an lxml element, not a dict
+                    if name in pools:
+                        pools[name].append(element)
+            self.pools.update((f"@{name}", elements) for name, elements in pools.items())
+        if key not in self.pools:
+            self.pools[key] = self.root.xpath(f"descendant-or-self::*[@{attribute}]")
+        return self.pools[key]
+
+    def _tag(self, name: str) -> list[Node]:
+        if name not in self.pools:
+            self.pools[name] = list(self.root.iter(name))  # type: ignore[arg-type]
+        return self.pools[name]
+
+
+def _indexed(compound: _Compound) -> bool:
+    return compound.id is not None or bool(compound.classes)
+
+
+def _in_context(
+    element: Node, compounds: tuple[_Compound, ...], combinators: tuple[str, ...]
+) -> bool:
+    """Whether ``element`` (matching ``compounds[-1]``) has the ancestors the rest ask for."""
+    if len(compounds) == 1:
+        return True
+    wanted, rest = compounds[-2], compounds[:-1]
+    if combinators[-1] == ">":
+        parent = element.getparent()
+        return (
+            parent is not None
+            and wanted.matches(parent)
+            and _in_context(parent, rest, combinators[:-1])
+        )
+    return any(
+        wanted.matches(ancestor) and _in_context(ancestor, rest, combinators[:-1])
+        for ancestor in element.iterancestors()
+    )
 
 
 #: Indexes of the pages :func:`parse` keeps, by the id of their root (checked on lookup).
@@ -284,8 +382,26 @@ def first_text(root: _Element, selectors: Sequence[str]) -> str | None:
     return None
 
 
+def drop_tree(node: Node) -> None:
+    """Remove ``node`` and its subtree, keeping its tail text (lxml.html's ``drop_tree``)."""
+    parent = node.getparent()
+    if parent is None:
+        return
+    if node.tail:
+        previous = node.getprevious()
+        if previous is None:
+            parent.text = (parent.text or "") + node.tail
+        else:
+            previous.tail = (previous.tail or "") + node.tail
+    parent.remove(node)
+
+
+#: All the text of an element, hidden text included (lxml.html's ``text_content``).
+text_content = etree.XPath("string()", smart_strings=False)
+
+
 def normalize_space(text: str) -> str:
-    return WHITESPACE.sub(" ", text).strip()
+    return " ".join(text.split())
 
 
 def iter_visible_text(element: _Element) -> Iterator[str]:
@@ -310,52 +426,68 @@ class Line:
     """One rendered line of text, and the list item it belongs to, if any."""
 
     text: str
-    list_item: HtmlElement | None = None
+    list_item: Node | None = None
 
 
 def lines_of(element: _Element) -> list[Line]:
     """Render ``element`` into lines as a browser would break them (blocks and ``<br>``).
 
     Each line remembers the innermost ``<li>`` it sits in, so callers can tell list items from
-    plain lines.
+    plain lines. The lines of a tree :func:`pruned_copy` or the extractors built are kept with
+    it, so rendering the same copy twice walks it once.
     """
+    cached = _LINES.get(id(element))
+    if cached is not None and cached[0] is element:
+        return cached[1]
     lines: list[Line] = []
     buffer: list[str] = []
-    current: list[HtmlElement | None] = [None]  # the list item the buffered text belongs to
+    # (element, list item): the stack of open elements, with the <li> each one sits in
+    stack: list[Node | None] = [None]
+    walker = etree.iterwalk(element, events=("start", "end"))
+    for event, node in walker:
+        tag = node.tag
+        if not isinstance(tag, str):
+            if event == "end" and node.tail and node is not element:
+                buffer.append(node.tail)
+            continue
+        if event == "start":
+            if tag in INVISIBLE_TAGS:
+                walker.skip_subtree()  # its "end" still comes, for the tail
+                continue
+            if tag in BLOCK_TAGS or tag == "br":
+                _flush(buffer, lines, stack[-1])
+            stack.append(node if tag == "li" else stack[-1])
+            if node.text and tag not in CONTROL_TAGS:
+                buffer.append(node.text)
+        else:
+            if tag in INVISIBLE_TAGS:
+                if node.tail and node is not element:
+                    buffer.append(node.tail)
+                continue
+            item = stack.pop()
+            if tag in BLOCK_TAGS:
+                _flush(buffer, lines, item)
+            if node.tail and node is not element:
+                buffer.append(node.tail)
+    _flush(buffer, lines, stack[-1])
+    if len(_LINES) > 64:
+        _LINES.clear()
+    _LINES[id(element)] = (element, lines)
+    return lines
 
-    def flush() -> None:
-        text = normalize_space("".join(buffer))
+
+def _flush(buffer: list[str], lines: list[Line], list_item: Node | None) -> None:
+    if buffer:
+        text = " ".join("".join(buffer).split())
         buffer.clear()
         if text:
-            lines.append(Line(text, current[0]))
+            lines.append(Line(text, list_item))
 
-    def walk(node: HtmlElement, li: HtmlElement | None) -> None:
-        tag = node.tag if isinstance(node.tag, str) else ""
-        if tag in INVISIBLE_TAGS:
-            return
-        is_block = tag in BLOCK_TAGS
-        if tag == "li":
-            li = node
-        if is_block:
-            flush()
-        current[0] = li
-        if tag == "br":
-            flush()
-        elif tag in ("input", "select", "textarea", "button"):
-            pass
-        elif node.text:
-            buffer.append(node.text)
-        for child in node:
-            walk(child, li)
-            current[0] = li
-            if child.tail:
-                buffer.append(child.tail)
-        if is_block:
-            flush()
 
-    walk(element, None)  # type: ignore[arg-type]
-    flush()
-    return lines
+#: Lines rendered by :func:`lines_of`, by the id of the element (checked on lookup).
+_LINES: dict[int, tuple[_Element, list[Line]]] = {}
+#: Form controls: their own text is a value, not a label.
+CONTROL_TAGS = frozenset(("input", "select", "textarea", "button"))
 
 
 def text_with_breaks(element: _Element) -> str:
@@ -363,41 +495,59 @@ def text_with_breaks(element: _Element) -> str:
     return "\n".join(line.text for line in lines_of(element))
 
 
-def pruned_copy(element: _Element, drop: Sequence[str] = ()) -> HtmlElement:
+def pruned_copy(element: _Element, drop: Sequence[str] = ()) -> Node:
     """A deep copy of ``element`` without the subtrees that the ``drop`` selectors match."""
     clone = copy.deepcopy(element)
     if not drop:
-        return clone  # type: ignore[return-value]
-    index = _Index(clone)  # one pass, then every selector is a lookup
-    doomed: list[HtmlElement] = []
-    for selector in drop:
-        found = index.select(selector)
-        doomed.extend(css(selector)(clone) if found is None else found)
+        return clone
+    index = _index_of(element.getroottree().getroot())
+    if index is not None:
+        # the page's index answers the selectors; a copy has the same shape, so walking both in
+        # step pairs each node with its copy
+        matched = {node for selector in drop for node in index.select(selector)}
+        doomed = [
+            copied
+            for node, copied in zip(element.iter(), clone.iter(), strict=True)
+            if node in matched
+        ]
+    else:
+        own = _Index(clone)
+        doomed = [node for selector in drop for node in own.select(selector)]
     for node in doomed:
-        if node is not clone and node.getparent() is not None:
-            node.drop_tree()
-    return clone  # type: ignore[return-value]
+        if node is not clone:
+            drop_tree(node)
+    return clone
 
 
 def sanitize(element: _Element, url: str) -> str:
     """Safe HTML for ``element``'s content: links made absolute, scripts and handlers removed."""
-    clone = copy.deepcopy(element)
-    clone.make_links_absolute(url, resolve_base_href=False)
-    inner = (clone.text or "") + "".join(
-        lxml.html.tostring(child, encoding="unicode") for child in clone
+    inner = html_escape(element.text or "", quote=False) + "".join(
+        etree.tostring(child, encoding="unicode", method="html") for child in element
     )
-    return clean_html(inner)
+    return clean_html(inner, base=url)
 
 
-def clean_html(html: str) -> str:
-    """``html`` with only the allowed tags, attributes and URL schemes (nh3, an ammonia binding)."""
+def clean_html(html: str, base: str | None = None) -> str:
+    """``html`` with only the allowed tags, attributes and URL schemes (nh3, an ammonia binding);
+    links and images resolved against ``base`` when one is given."""
     return nh3.clean(
         html,
         tags=set(ALLOWED_TAGS),
         attributes={tag: set(attrs) for tag, attrs in ALLOWED_ATTRIBUTES.items()},
         url_schemes={"http", "https", "mailto"},
         link_rel="nofollow noopener noreferrer",
+        attribute_filter=None if base is None else partial(_resolve, base),
     ).strip()
+
+
+def _resolve(base: str, tag: str, attribute: str, value: str) -> str | None:
+    """nh3's attribute filter: ``href`` and ``src`` resolved against ``base``."""
+    if attribute not in ("href", "src"):
+        return value
+    try:
+        return urljoin(base, value.strip())
+    except ValueError:
+        return None  # a malformed address is no link
 
 
 def absolute(url: str, href: str | None) -> str | None:

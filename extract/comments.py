@@ -18,10 +18,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
-from lxml.html import Element, HtmlElement
+from lxml import etree
 
 from extract._dom import (
+    Node,
     absolute,
+    drop_tree,
     first_attr,
     parse,
     pruned_copy,
@@ -115,11 +117,11 @@ def extract_comments(html: str, url: str) -> tuple[Comment, ...]:
     return tuple(_classic(root, url))
 
 
-def _is_form(item: HtmlElement) -> bool:
+def _is_form(item: Node) -> bool:
     return item.find(".//textarea") is not None and not select(item, "p, .comment-content")
 
 
-def _outermost(items: list[HtmlElement]) -> list[HtmlElement]:
+def _outermost(items: list[Node]) -> list[Node]:
     """One element per comment: an item wrapped by another item of the same id is dropped."""
     members = set(items)
     kept = []
@@ -131,7 +133,7 @@ def _outermost(items: list[HtmlElement]) -> list[HtmlElement]:
     return kept
 
 
-def _threaded(items: list[HtmlElement], url: str) -> Iterator[Comment]:
+def _threaded(items: list[Node], url: str) -> Iterator[Comment]:
     members = set(items)
     for position, item in enumerate(items, start=1):
         parent = next((a for a in item.iterancestors() if a in members), None)
@@ -151,7 +153,7 @@ def _threaded(items: list[HtmlElement], url: str) -> Iterator[Comment]:
         )
 
 
-def _own_copy(item: HtmlElement, members: set[HtmlElement]) -> HtmlElement:
+def _own_copy(item: Node, members: set[Node]) -> Node:
     """A copy of ``item`` without its replies (nested comments and their containers)."""
     clone = copy.deepcopy(item)
     # a deep copy has the same shape: walking both in step pairs each node with its copy
@@ -161,11 +163,11 @@ def _own_copy(item: HtmlElement, members: set[HtmlElement]) -> HtmlElement:
         if node in members or REPLY_CONTAINERS & set((node.get("class") or "").split())
     ]
     for node in replies:
-        node.drop_tree()
+        drop_tree(node)
     return clone
 
 
-def _body(own: HtmlElement) -> HtmlElement | None:
+def _body(own: Node) -> Node | None:
     for selector in BODY:
         found = select(own, selector)
         if not found:
@@ -179,9 +181,9 @@ def _body(own: HtmlElement) -> HtmlElement | None:
     return pruned_copy(own, NOT_TEXT) if text_of(own) else None
 
 
-def _wrap(nodes: list[HtmlElement]) -> HtmlElement:
+def _wrap(nodes: list[Node]) -> Node:
     """The given paragraphs under one new ``div`` (copies), as one comment body."""
-    holder = Element("div")
+    holder = etree.Element("div")
     for node in nodes:
         clone = copy.deepcopy(node)
         clone.tail = None
@@ -189,12 +191,12 @@ def _wrap(nodes: list[HtmlElement]) -> HtmlElement:
     return holder
 
 
-def _inside(node: HtmlElement, root: HtmlElement, selectors: tuple[str, ...]) -> bool:
+def _inside(node: Node, root: Node, selectors: tuple[str, ...]) -> bool:
     excluded = {element for selector in selectors for element in select(root, selector)}
     return any(ancestor in excluded for ancestor in node.iterancestors())
 
 
-def _classic(root: HtmlElement, url: str) -> Iterator[Comment]:
+def _classic(root: Node, url: str) -> Iterator[Comment]:
     for position, dt in enumerate(select(root, CLASSIC_AUTHORS), start=1):
         body = dt.getnext()
         while body is not None and "comment-body" not in (body.get("class") or ""):
@@ -216,13 +218,13 @@ def _classic(root: HtmlElement, url: str) -> Iterator[Comment]:
         )
 
 
-def _footer_link(footer: HtmlElement | None) -> str | None:
+def _footer_link(footer: Node | None) -> str | None:
     if footer is None:
         return None
     return first_attr(footer, [("span.comment-timestamp a", "href"), ("a", "href")])
 
 
-def _author(own: HtmlElement) -> str | None:
+def _author(own: Node) -> str | None:
     for selector in AUTHOR:
         for node in select(own, selector):
             name = SAID.sub("", text_of(node)).strip()
@@ -231,7 +233,7 @@ def _author(own: HtmlElement) -> str | None:
     return None
 
 
-def _published(own: HtmlElement, link: str | None) -> str | None:
+def _published(own: Node, link: str | None) -> str | None:
     value = first_attr(own, TIME)
     return value.strip() if value else showcomment_time(link)
 

@@ -16,9 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
-from lxml.html import HtmlElement
-
-from extract._dom import INVISIBLE_TAGS, normalize_space, parse, select, text_of
+from extract._dom import INVISIBLE_TAGS, Node, normalize_space, parse, select, text_content, text_of
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -218,7 +216,7 @@ def extract_forms(html: str, url: str) -> tuple[Form, ...]:
     return tuple(describe_form(form, url) for form in root.iter("form"))
 
 
-def describe_form(form: HtmlElement, url: str) -> Form:
+def describe_form(form: Node, url: str) -> Form:
     fields = tuple(_fields(form))
     action = _action(form, url)
     method = (form.get("method") or "get").strip().lower() or "get"
@@ -242,13 +240,13 @@ def describe_form(form: HtmlElement, url: str) -> Form:
 
 @dataclass(slots=True)
 class _Control:
-    element: HtmlElement
+    element: Node
     kind: str
     text_before: str  # the last line of text between the previous control and this one
     text_after: str  # text between this control and the next control or line break
 
 
-def _controls(form: HtmlElement, *, css_hidden: bool = True) -> list[_Control]:
+def _controls(form: Node, *, css_hidden: bool = True) -> list[_Control]:
     """Visible controls of ``form`` with the text around them, from one walk of the form.
 
     With ``css_hidden``, controls hidden by ``display: none`` or ``hidden`` are left out
@@ -270,7 +268,7 @@ def _controls(form: HtmlElement, *, css_hidden: bool = True) -> list[_Control]:
             lines.append("")
         after_target.clear()
 
-    def walk(node: HtmlElement) -> None:
+    def walk(node: Node) -> None:
         tag = node.tag if isinstance(node.tag, str) else ""
         if tag == "noscript":  # reCAPTCHA's no-script answer box is its field
             controls.extend(_Control(c, "textarea", "", "") for c in node.iter() if _captcha(c))
@@ -310,18 +308,18 @@ _LINE_BREAKERS = frozenset(
 )
 
 
-def _captcha(node: HtmlElement) -> bool:
+def _captcha(node: Node) -> bool:
     """reCAPTCHA's answer field: hidden by its script, but it stands for a visible puzzle."""
     return node.tag in ("input", "textarea") and "captcha" in (node.get("name") or "").lower()
 
 
-def _hidden(node: HtmlElement) -> bool:
+def _hidden(node: Node) -> bool:
     if node.get("hidden") is not None or node.get("aria-hidden") == "true":
         return True
     return bool(HIDDEN_STYLE.search(node.get("style") or ""))
 
 
-def _kind(node: HtmlElement) -> str | None:
+def _kind(node: Node) -> str | None:
     if node.tag == "select":
         return "select"
     if node.tag == "textarea":
@@ -332,7 +330,7 @@ def _kind(node: HtmlElement) -> str | None:
     return declared if declared in INPUT_TYPES else "text"
 
 
-def _fields(form: HtmlElement) -> Iterator[FormField]:
+def _fields(form: Node) -> Iterator[FormField]:
     controls = _controls(form) or _controls(form, css_hidden=False)
     root = form.getroottree().getroot()
     groups: dict[tuple[str, str], list[_Control]] = {}
@@ -351,7 +349,7 @@ def _fields(form: HtmlElement) -> Iterator[FormField]:
         yield _field(position, group, root)
 
 
-def _field(position: int, group: list[_Control], root: HtmlElement) -> FormField:
+def _field(position: int, group: list[_Control], root: Node) -> FormField:
     first = group[0]
     element = first.element
     kind = first.kind
@@ -379,7 +377,7 @@ def _field(position: int, group: list[_Control], root: HtmlElement) -> FormField
     )
 
 
-def _label(control: _Control, root: HtmlElement) -> str | None:
+def _label(control: _Control, root: Node) -> str | None:
     """The label a person reads for a control, found the way browsers' autofill looks for it."""
     element = control.element
     for text in (
@@ -398,7 +396,7 @@ def _label(control: _Control, root: HtmlElement) -> str | None:
     return None
 
 
-def _group_label(first: _Control, root: HtmlElement) -> str | None:
+def _group_label(first: _Control, root: Node) -> str | None:
     fieldset = next(first.element.iterancestors("fieldset"), None)
     if fieldset is not None:
         legend = fieldset.find("legend")
@@ -416,7 +414,7 @@ def _group_label(first: _Control, root: HtmlElement) -> str | None:
     return None
 
 
-def _option_label(control: _Control, root: HtmlElement) -> str:
+def _option_label(control: _Control, root: Node) -> str:
     element = control.element
     for text in (_label_for(element, root), _wrapping_label(element), control.text_after):
         cleaned = _clean_label(text)
@@ -425,7 +423,7 @@ def _option_label(control: _Control, root: HtmlElement) -> str:
     return element.get("value") or "on"
 
 
-def _label_for(element: HtmlElement, root: HtmlElement) -> str | None:
+def _label_for(element: Node, root: Node) -> str | None:
     control_id = element.get("id")
     if not control_id:
         return None
@@ -435,12 +433,12 @@ def _label_for(element: HtmlElement, root: HtmlElement) -> str | None:
     return None
 
 
-def _wrapping_label(element: HtmlElement) -> str | None:
+def _wrapping_label(element: Node) -> str | None:
     label = next(element.iterancestors("label"), None)
     return _text_without_controls(label) if label is not None else None
 
 
-def _labelled_by(element: HtmlElement, root: HtmlElement) -> str | None:
+def _labelled_by(element: Node, root: Node) -> str | None:
     ids = (element.get("aria-labelledby") or "").split()
     if not ids:
         return None
@@ -448,7 +446,7 @@ def _labelled_by(element: HtmlElement, root: HtmlElement) -> str | None:
     return " ".join(text_of(by_id[i]) for i in ids if i in by_id) or None
 
 
-def _cell_context(element: HtmlElement) -> str | None:
+def _cell_context(element: Node) -> str | None:
     """The text of the table cell, ``dt`` or ``li`` that introduces the control's own cell."""
     for ancestor in element.iterancestors():
         if ancestor.tag in ("td", "dd"):
@@ -463,10 +461,10 @@ def _cell_context(element: HtmlElement) -> str | None:
     return None
 
 
-def _text_without_controls(element: HtmlElement) -> str:
+def _text_without_controls(element: Node) -> str:
     parts: list[str] = []
 
-    def walk(node: HtmlElement) -> None:
+    def walk(node: Node) -> None:
         tag = node.tag if isinstance(node.tag, str) else ""
         if tag not in INVISIBLE_TAGS and tag not in ("select", "textarea", "option", "button"):
             parts.append(node.text or "")
@@ -485,11 +483,11 @@ def _clean_label(text: str | None) -> str | None:
     return cleaned or None
 
 
-def _required(element: HtmlElement) -> bool:
+def _required(element: Node) -> bool:
     return element.get("required") is not None or element.get("aria-required") == "true"
 
 
-def _marked_required(control: _Control, root: HtmlElement) -> bool:
+def _marked_required(control: _Control, root: Node) -> bool:
     """A label ending in ``*`` marks a required field, by a common convention."""
     raw = (
         _label_for(control.element, root) or _wrapping_label(control.element) or control.text_before
@@ -497,10 +495,10 @@ def _marked_required(control: _Control, root: HtmlElement) -> bool:
     return bool(raw) and raw.rstrip().rstrip(":").rstrip().endswith("*")
 
 
-def _select_options(select_element: HtmlElement) -> tuple[Option, ...]:
+def _select_options(select_element: Node) -> tuple[Option, ...]:
     options: list[Option] = []
     for option in select_element.iter("option"):
-        label = normalize_space(option.text_content())
+        label = normalize_space(text_content(option))
         value = option.get("value")
         value = label if value is None else value
         if not value.strip() and PLACEHOLDER_OPTION.match(label):
@@ -515,7 +513,7 @@ def _select_options(select_element: HtmlElement) -> tuple[Option, ...]:
 
 
 def semantic_type(
-    element: HtmlElement,
+    element: Node,
     kind: str,
     label: str | None,
     placeholder: str | None,
@@ -588,7 +586,7 @@ def _as_words(name: str | None) -> str | None:
 
 
 def _purpose(
-    form: HtmlElement, fields: tuple[FormField, ...], action: str | None, title: str | None
+    form: Node, fields: tuple[FormField, ...], action: str | None, title: str | None
 ) -> str:
     """What the form is for, from its fields first, then the words around it."""
     semantics = [f.semantic_type for f in fields]
@@ -634,7 +632,7 @@ def _purpose(
     return "other"
 
 
-def _buttons_text(form: HtmlElement) -> str:
+def _buttons_text(form: Node) -> str:
     parts = [text_of(b) for b in form.iter("button")]
     parts += [
         i.get("value") or ""
@@ -644,7 +642,7 @@ def _buttons_text(form: HtmlElement) -> str:
     return " ".join(parts)
 
 
-def _title(form: HtmlElement) -> str | None:
+def _title(form: Node) -> str | None:
     for selector in TITLE_INSIDE:
         for node in select(form, selector):
             text = text_of(node)
@@ -666,7 +664,7 @@ def _title(form: HtmlElement) -> str | None:
     return None
 
 
-def _whole_form_legend(form: HtmlElement) -> str | None:
+def _whole_form_legend(form: Node) -> str | None:
     controls = len(select(form, CONTROLS))
     for fieldset in form.iter("fieldset"):
         legend = fieldset.find("legend")
@@ -675,7 +673,7 @@ def _whole_form_legend(form: HtmlElement) -> str | None:
     return None
 
 
-def _action(form: HtmlElement, url: str) -> str | None:
+def _action(form: Node, url: str) -> str | None:
     """The absolute URL the form submits to (the page itself when it names none)."""
     action = (form.get("action") or "").strip()
     if action.lower().startswith("javascript:"):

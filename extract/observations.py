@@ -10,9 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from lxml.html import HtmlElement
-
-from extract._dom import Line, lines_of, parse, pruned_copy
+from extract._dom import Line, Node, lines_of, parse, pruned_copy
 from extract.post import NOT_BODY, cleaned_body
 
 #: Heading words, as a person writes them; matched case-insensitively on a whole short line.
@@ -59,7 +57,7 @@ def extract_observations(html: str, url: str) -> tuple[KeyObservation, ...]:
     return observations_in(scope)
 
 
-def observations_in(element: HtmlElement) -> tuple[KeyObservation, ...]:
+def observations_in(element: Node) -> tuple[KeyObservation, ...]:
     """Every key-observation list in ``element``, numbered per list from 1."""
     lines = lines_of(element)
     found: list[KeyObservation] = []
@@ -105,7 +103,7 @@ def _items_after(lines: list[Line], start: int) -> list[str]:
 def _list_items(lines: list[Line], start: int) -> list[str]:
     """Text of each top-level ``li`` of the list that ``lines[start]`` opens."""
     the_list = lines[start].list_item.getparent()  # type: ignore[union-attr]
-    texts: dict[HtmlElement, list[str]] = {}
+    texts: dict[Node, list[str]] = {}
     for line in lines[start:]:
         item = line.list_item
         while item is not None and item.getparent() is not the_list:

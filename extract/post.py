@@ -22,17 +22,19 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from lxml import etree
-from lxml.html import HtmlElement
 
 from extract._dom import (
+    Node,
     absolute,
     clean_html,
+    drop_tree,
     first_attr,
     normalize_space,
     parse,
     pruned_copy,
     sanitize,
     select,
+    text_content,
     text_of,
     text_with_breaks,
 )
@@ -307,7 +309,7 @@ def extract_article(html: str, url: str) -> Post | None:
 
 
 @lru_cache(maxsize=8)
-def cleaned_body(html: str, url: str) -> HtmlElement | None:
+def cleaned_body(html: str, url: str) -> Node | None:
     """A copy of the post body without boilerplate, its lead put back (shared: do not change)."""
     root = parse(html, url)
     body = post_body(root)
@@ -320,14 +322,14 @@ def cleaned_body(html: str, url: str) -> HtmlElement | None:
     return cleaned
 
 
-def is_index_page(root: HtmlElement) -> bool:
+def is_index_page(root: Node) -> bool:
     """True for pages that list several posts (Blogger index views, WordPress archives)."""
     if len(select(root, "div.post-body")) > 1:
         return True
     return any(select(root, selector) for selector in INDEX_MARKERS)
 
 
-def post_body(root: HtmlElement) -> HtmlElement | None:
+def post_body(root: Node) -> Node | None:
     """The element holding the post's text: the first selector whose best match has real text.
 
     A match must hold a fair share of the page's paragraph text: a theme's "post-content" that
@@ -355,11 +357,11 @@ def post_body(root: HtmlElement) -> HtmlElement | None:
     return None
 
 
-def _article_of(node: HtmlElement) -> HtmlElement | None:
+def _article_of(node: Node) -> Node | None:
     return next(node.iterancestors("article"), None)
 
 
-def _common_ancestor(nodes: list[HtmlElement]) -> HtmlElement:
+def _common_ancestor(nodes: list[Node]) -> Node:
     shared = [node for node in (nodes[0], *nodes[0].iterancestors())]
     for other in nodes[1:]:
         lineage = {id(node) for node in (other, *other.iterancestors())}
@@ -367,7 +369,7 @@ def _common_ancestor(nodes: list[HtmlElement]) -> HtmlElement:
     return shared[0]
 
 
-def without_boilerplate(body: HtmlElement) -> HtmlElement:
+def without_boilerplate(body: Node) -> Node:
     """``body`` (a copy) without the blocks themes put inside posts: sharing, related posts,
     author boxes, tables of contents, captions, and lists that are mostly links."""
     total = max(1, _paragraph_chars(body))
@@ -376,13 +378,13 @@ def without_boilerplate(body: HtmlElement) -> HtmlElement:
             continue
         words = _boilerplate_words(node)
         if node.tag == "figcaption" or words & ALWAYS_BOILERPLATE or _read_also(node):
-            node.drop_tree()
+            drop_tree(node)
         elif (words or _mostly_links(node)) and _paragraph_chars(node) < total / 2:
-            node.drop_tree()  # a block that holds most of the text is the post, whatever its name
+            drop_tree(node)  # a block that holds most of the text is the post, whatever its name
     return body
 
 
-def _boilerplate_words(node: HtmlElement) -> set[str]:
+def _boilerplate_words(node: Node) -> set[str]:
     names = f"{node.get('class') or ''} {node.get('id') or ''}".lower().split()
     # WordPress marks posts with their taxonomy (tag-social-media, category-ads): not a role
     names = [name for name in names if not name.startswith(TAXONOMY_PREFIXES)]
@@ -392,15 +394,15 @@ def _boilerplate_words(node: HtmlElement) -> set[str]:
     return found
 
 
-def _read_also(node: HtmlElement) -> bool:
+def _read_also(node: Node) -> bool:
     """A short "Read also: …" / "Lesen Sie auch …" line pointing to other posts."""
     if node.tag not in ("p", "h2", "h3", "h4", "h5", "h6", "div"):
         return False
-    text = node.text_content()
+    text = text_content(node)
     return len(text) < 300 and READ_ALSO.match(text.strip()) is not None
 
 
-def _lead(root: HtmlElement, body: HtmlElement) -> HtmlElement | None:
+def _lead(root: Node, body: Node) -> Node | None:
     """A copy of the post's lead (intro, excerpt, standfirst) where the theme puts it before and
     outside the body, in the same article or page header; ``None`` when there is none."""
     scope = next(body.iterancestors("article"), None)
@@ -428,12 +430,12 @@ def _lead(root: HtmlElement, body: HtmlElement) -> HtmlElement | None:
     return lead
 
 
-def _class_words(node: HtmlElement) -> set[str]:
+def _class_words(node: Node) -> set[str]:
     names = (node.get("class") or "").lower().split()
     return {word for name in names for word in BOILERPLATE_SPLIT.split(name)}
 
 
-def _in_comments(node: HtmlElement) -> bool:
+def _in_comments(node: Node) -> bool:
     for element in (node, *node.iterancestors()):
         names = f"{element.get('class') or ''} {element.get('id') or ''}".lower().split()
         if any(name in NOT_BODY_ANCESTORS for name in names):
@@ -441,23 +443,29 @@ def _in_comments(node: HtmlElement) -> bool:
     return False
 
 
-def _mostly_links(node: HtmlElement) -> bool:
+def _mostly_links(node: Node) -> bool:
     if node.tag not in ("ul", "ol", "div", "section", "aside", "nav", "table"):
         return False
     links = list(node.iter("a"))
     if len(links) < 3:
         return False
-    text = len(WHITESPACE.sub(" ", node.text_content()).strip())
-    linked = sum(len(WHITESPACE.sub(" ", a.text_content()).strip()) for a in links)
+    text = _length(text_content(node))
+    linked = sum(_length(text_content(a)) for a in links)
     return text < 1500 and linked > 0.6 * text
 
 
-def _paragraph_chars(element: HtmlElement) -> int:
+def _paragraph_chars(element: Node) -> int:
     """How much text ``element`` holds in paragraphs, list items, headings and quotes."""
     text = "".join(BLOCK_TEXT(element))
     if not text.strip():
-        return len(element.text_content().strip()) // 2  # text outside paragraphs counts less
-    return len(WHITESPACE.sub(" ", text).strip())
+        return len(text_content(element).strip()) // 2  # text outside paragraphs counts less
+    return _length(text)
+
+
+def _length(text: str) -> int:
+    """The length of ``text`` with its whitespace collapsed."""
+    words = text.split()
+    return sum(map(len, words)) + len(words) - 1 if words else 0
 
 
 #: The text nodes inside any text block, each once (an XPath union has no duplicates).
@@ -467,7 +475,6 @@ BLOCK_TEXT = etree.XPath(
     ),
     smart_strings=False,
 )
-WHITESPACE = re.compile(r"\s+")
 
 
 def _main_text_fallback(html: str, url: str) -> tuple[str, str] | None:
@@ -487,16 +494,14 @@ def _main_text_fallback(html: str, url: str) -> tuple[str, str] | None:
     return clean_html("".join(_outer_html(child) for child in body)), text_with_breaks(body)
 
 
-def _outer_html(element: HtmlElement) -> str:
-    import lxml.html
-
-    return lxml.html.tostring(element, encoding="unicode")
+def _outer_html(element: Node) -> str:
+    return etree.tostring(element, encoding="unicode", method="html")
 
 
 # -- metadata -------------------------------------------------------------------------------------
 
 
-def _title(root: HtmlElement, ld: dict[str, Any]) -> str | None:
+def _title(root: Node, ld: dict[str, Any]) -> str | None:
     for selector in TITLE:
         for heading in select(root, selector):
             text = text_of(heading)
@@ -510,13 +515,13 @@ def _title(root: HtmlElement, ld: dict[str, Any]) -> str | None:
     )
 
 
-def _single_h1(root: HtmlElement) -> str | None:
+def _single_h1(root: Node) -> str | None:
     headings = [text_of(h) for h in root.iter("h1")]
     headings = [h for h in headings if h]
     return headings[0] if len(headings) == 1 else None
 
 
-def _author(root: HtmlElement, ld: dict[str, Any]) -> str | None:
+def _author(root: Node, ld: dict[str, Any]) -> str | None:
     name = None
     for selector in AUTHOR:
         for node in select(root, selector):
@@ -531,7 +536,7 @@ def _author(root: HtmlElement, ld: dict[str, Any]) -> str | None:
     return BYLINE_PREFIX.sub("", name).strip() or None
 
 
-def _json_ld_article(root: HtmlElement) -> dict[str, Any]:
+def _json_ld_article(root: Node) -> dict[str, Any]:
     """The first Article / BlogPosting object of the page's JSON-LD, or ``{}``."""
     for script in select(root, "script[type='application/ld+json']"):
         try:
@@ -568,7 +573,7 @@ def _ld_author(ld: dict[str, Any]) -> str | None:
     return normalize_space(author) or None if isinstance(author, str) else None
 
 
-def _first_time(root: HtmlElement, selectors: tuple[tuple[str, str], ...]) -> str | None:
+def _first_time(root: Node, selectors: tuple[tuple[str, str], ...]) -> str | None:
     """The first value of ``selectors`` that is an ISO 8601 date or time (as the page gives it)."""
     for selector, attribute in selectors:
         for element in select(root, selector):
@@ -593,7 +598,7 @@ def _find_date(html: str, url: str) -> str | None:
         return None
 
 
-def _labels(root: HtmlElement) -> tuple[str, ...]:
+def _labels(root: Node) -> tuple[str, ...]:
     for selector in LABELS:
         labels = [text_of(link) for link in select(root, selector)]
         labels = [label for label in labels if label]
@@ -602,7 +607,7 @@ def _labels(root: HtmlElement) -> tuple[str, ...]:
     return ()
 
 
-def _comment_count(root: HtmlElement) -> int | None:
+def _comment_count(root: Node) -> int | None:
     for selector in COMMENT_COUNT:
         for heading in select(root, selector):
             count = parse_count(text_of(heading))
@@ -622,7 +627,7 @@ def parse_count(text: str) -> int | None:
     return None
 
 
-def _platform_id(root: HtmlElement) -> str | None:
+def _platform_id(root: Node) -> str | None:
     value = first_attr(root, POST_ID)
     if value is None:
         return None
