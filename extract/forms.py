@@ -67,7 +67,8 @@ SEMANTIC_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         (
             "captcha",
             r"captcha|security code|verif|спам|spam|human|robot|magic.?word|tarkist"
-            r"|sicherheits(code|abfrage|überprüfung)|código|\bchallenge\b|\d+\s*[-+x×*]\s*\d+\s*[=?]",
+            r"|sicherheits(code|abfrage|überprüfung)|código|\bchallenge\b|\d+\s*[-+x×*]\s*\d+\s*[=?]"
+            r"|image.?security|security.?image|opisz kod|kód z obrázku",
         ),
         (
             "new-password",
@@ -82,11 +83,14 @@ SEMANTIC_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("email", r"e-?mail|courriel|correo|почт|mail\b"),
         ("tel", r"phone|\btel\b|telef|téléph|mobile|\bcell|handy|телефон|fax"),
         ("timezone", r"time\s*-?zone|\btz\b|zeitzone|fuseau"),
-        ("given-name", r"first.?name|\bfname|given.?name|vorname|prénom|prenom"),
+        (
+            "given-name",
+            r"first.?name|\bfname|given.?name|vorname|prénom|prenom|\bimię\b",
+        ),
         (
             "family-name",
             r"last.?name|\blname|surname|family.?name|nachname|\bnom de famille"
-            r"|apellido|фамилия",
+            r"|apellido|фамилия|cognome|priezvisko|příjmení|prijmeni|nazwisko",
         ),
         (
             "username",
@@ -97,15 +101,30 @@ SEMANTIC_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         (
             "organization",
             r"company|organi[sz]ation|firma|unternehmen|entreprise|empresa"
-            r"|société|организац",
+            r"|société|организац|azienda|ditta|společnost|spoločnosť|firma",
         ),
-        ("postal-code", r"\bzip|postal|post.?code|\bplz\b|code postal|c[oó]digo postal|индекс"),
-        ("address-level2", r"\bcity\b|\btown\b|\bstadt\b|\bort\b|\bville\b|ciudad|город"),
+        (
+            "postal-code",
+            r"\bzip|postal|post.?code|\bplz\b|code postal|c[oó]digo postal|индекс|\bps[cč]\b"
+            r"|\bcap\b|kod pocztowy",
+        ),
+        (
+            "address-level2",
+            r"\bcity\b|\btown\b|\bstadt\b|\bort\b|\bville\b|ciudad|город|\bmesto\b|\bměsto\b"
+            r"|città|citta|miasto|\bobec\b",
+        ),
         ("address-level1", r"\bstate\b|province|region|bundesland|провинц|област"),
-        ("country", r"country|\bland\b|\bpays\b|\bpa[ií]s\b|страна"),
+        (
+            "country",
+            r"country|\bland\b|\bpays\b|\bpa[ií]s\b|страна|krajina|\bzemě\b|nazione|\bpaese\b|kraj\b",
+        ),
         ("street-address", r"address|street|stra(ss|ß)e|adresse|direcci[oó]n|адрес"),
         ("bday", r"birth|geburt|naissance|nacimiento|рожден|\bdob\b|bday"),
-        ("sex", r"gender|\bsex\b|geschlecht|\bsexe\b|g[ée]nero|\bпол\b"),
+        # a salutation (Herr / Frau, M. / Mme) asks the same as a gender
+        (
+            "sex",
+            r"gender|\bsex\b|geschlecht|\bsexe\b|g[ée]nero|\bпол\b|anrede|salutation|civilit",
+        ),
         (
             "url",
             r"website|homepage|\burl\b|\buri\b|web ?site|site web|sitio web|сайт|^web$|\bwww\b",
@@ -116,8 +135,13 @@ SEMANTIC_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             r"message|comment|nachricht|kommentar|commentaire|mensaje|comentario"
             r"|сообщен|коммент|describe|question|inquiry|enquiry|anfrage|details",
         ),
-        ("datetime", r"(date|day).{0,6}(time)|(time).{0,6}(date|day)"),
-        ("date", r"\bdate\b|datum|fecha|\bдата"),
+        # "date and time", not "daytime" (a daytime phone number)
+        ("datetime", r"(date|day)\b.{0,6}time|\btime.{0,6}(date|day)"),
+        (
+            "date",
+            r"\bdate\b|datum|fecha|\bдата|check.?in|check.?out|\bchk.?(in|out)\b|arrival"
+            r"|departure|anreise|abreise",
+        ),
         ("time", r"\btime\b|uhrzeit|\bheure\b|\bhora\b"),
         ("search", r"search|suche|recherche|buscar|поиск|търс|query|keyword|^q$|^s$|^qs$"),
         ("consent", r"agree|consent|terms|privacy|accept|gdpr|datenschutz|akzept"),
@@ -156,7 +180,7 @@ PURPOSE_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         (
             "password-recovery",
             r"forgot|lost.?pass|reset.?pass|recover|passwor[dt].?(reset|vergessen)"
-            r"|mot de passe oubli|olvid|восстанов",
+            r"|mot de passe oubli|olvid|восстанов|request.?reset|reset.?request",
         ),
         (
             "comment",
@@ -567,6 +591,8 @@ def in_context(fields: tuple[FormField, ...], purpose: str) -> tuple[FormField, 
             semantic = "new-password"
         elif purpose == "registration" and DATE_PART.match(field.name or field.label or ""):
             semantic = "bday"
+        elif purpose == "mailing-list" and field.type in ("text", "email") and semantic == "other":
+            semantic = "email"  # a newsletter's unnamed box takes the address it sends to
         seen_password |= field.type == "password"
         adjusted.append(field if semantic == field.semantic_type else _with(field, semantic))
     return tuple(adjusted)
