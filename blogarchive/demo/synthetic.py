@@ -20,9 +20,11 @@ def synthetic_blogger(
     posts: int,
     comments: dict[int, int] | None = None,
     template: str = "blogger_classic.html",
+    extras_every: int = 0,
 ) -> DemoBlog:
     """A Blogger blog of ``posts`` posts, newest first; ``comments`` maps a post's index to how
-    many comments it has (every fifth one a reply to the comment before it)."""
+    many comments it has (every fifth one a reply to the comment before it). With
+    ``extras_every``, one post in that many also has a key-observations list and a form."""
     start = datetime(2015, 1, 1, 9, 0, tzinfo=OFFSET)
     generated = []
     for n in range(posts):
@@ -37,7 +39,7 @@ def synthetic_blogger(
                 author="Synthetic Author",
                 published=published.isoformat(),
                 labels=(LABELS[n % len(LABELS)],),
-                html=_body(n),
+                html=_body(n) + (_extras(n) if extras_every and n % extras_every == 0 else ""),
                 comments=tuple(_comments(post_id, published, count)),
             )
         )
@@ -55,6 +57,20 @@ def synthetic_blogger(
 def _body(n: int) -> str:
     words = " ".join(WORDS[(n + i) % len(WORDS)] for i in range(60))
     return f"<p>Note {n}. {words.capitalize()}.</p><p>Second paragraph of note {n}.</p>"
+
+
+def _extras(n: int) -> str:
+    items = "".join(
+        f"<li>{WORDS[(n + i) % len(WORDS)].capitalize()} matters.</li>" for i in range(3)
+    )
+    return (
+        f"<p><b>Key observations:</b></p><ul>{items}</ul>"
+        '<form action="https://example.invalid/contact" method="post">'
+        '<label for="name">Name</label><input id="name" name="name" type="text">'
+        '<label for="email">Email Address</label><input id="email" name="email" type="email">'
+        '<label for="msg">Your question</label><textarea id="msg" name="msg"></textarea>'
+        '<input type="submit" value="Send"></form>'
+    )
 
 
 def _comments(post_id: str, published: datetime, count: int) -> list[DemoComment]:
