@@ -91,6 +91,12 @@ def crawl_options(command: Any) -> Any:
     help="Follow links and redirects to private, loopback and link-local addresses.",
 )
 @click.option("--max-pages", type=click.IntRange(min=1), help="Most pages to fetch from one blog.")
+@click.option(
+    "--redis",
+    "redis_url",
+    metavar="URL",
+    help="Queue the blogs for `blogarchive worker` processes on this Redis and return.",
+)
 @crawl_options
 def crawl(
     urls: tuple[str, ...],
@@ -98,11 +104,15 @@ def crawl(
     depth: int,
     allow_private: bool,
     max_pages: int | None,
+    redis_url: str | None,
     overrides: tuple[str, ...],
     quiet: bool,
     verbose: bool,
 ) -> None:
     """Crawl the blogs at URL... and the blogs they list into the archive."""
+    if redis_url:
+        seed_distributed(redis_url, urls, depth=depth, max_pages=max_pages)
+        return
     run_and_report(
         urls,
         db,
@@ -115,14 +125,36 @@ def crawl(
     )
 
 
-def run_and_report(urls: tuple[str, ...] | list[str], db: str, **options: Any) -> None:
-    """Validate, crawl, print the summary. Exits 2 on bad arguments, 0 once the crawl ends."""
-    from blogarchive.crawl import CrawlOptions, SettingError, parse_overrides, run_crawl
-
+def check_urls(urls: tuple[str, ...] | list[str]) -> None:
     for url in urls:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             fail(f"not an http(s) URL: {url}")
+
+
+def seed_distributed(
+    redis_url: str, urls: tuple[str, ...], *, depth: int, max_pages: int | None
+) -> None:
+    from blogarchive.distributed import RedisUnavailable, seed
+
+    check_urls(urls)
+    try:
+        queued = seed(redis_url, urls, depth=depth, max_pages=max_pages)
+    except RedisUnavailable as error:
+        fail(str(error))
+    click.echo(
+        f"Queued {len(urls)} start blog(s) on {redis_url} ({queued} waiting for a worker)."
+        " Run `blogarchive worker --redis URL` on each machine and one"
+        " `blogarchive ingest --redis URL --db archive.db`.",
+        err=True,
+    )
+
+
+def run_and_report(urls: tuple[str, ...] | list[str], db: str, **options: Any) -> None:
+    """Validate, crawl, print the summary. Exits 2 on bad arguments, 0 once the crawl ends."""
+    from blogarchive.crawl import CrawlOptions, SettingError, parse_overrides, run_crawl
+
+    check_urls(urls)
     try:
         parse_overrides(options.get("overrides", ()))
     except SettingError as error:
@@ -225,6 +257,100 @@ def refresh(db: str, overrides: tuple[str, ...], quiet: bool, verbose: bool) -> 
         blogs, db, depth=0, allow_private=False, known=known, overrides=overrides,
         quiet=quiet, verbose=verbose,
     )  # fmt: skip
+
+
+# -- distributed ------------------------------------------------------------------------------
+
+redis_option = click.option(
+    "--redis", "redis_url", required=True, metavar="URL", help="The Redis the crawl shares."
+)
+idle_option = click.option(
+    "--idle-timeout",
+    type=click.FloatRange(min=0),
+    default=0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Exit after this long with nothing to do (0: run until stopped).",
+)
+
+
+@cli.command()
+@redis_option
+@idle_option
+@click.option(
+    "--allow-private",
+    is_flag=True,
+    help="Follow links and redirects to private, loopback and link-local addresses.",
+)
+@crawl_options
+def worker(
+    redis_url: str,
+    idle_timeout: float,
+    allow_private: bool,
+    overrides: tuple[str, ...],
+    quiet: bool,
+    verbose: bool,
+) -> None:
+    """Fetch and extract pages of a distributed crawl; items go to Redis for `ingest`."""
+    from blogarchive.crawl import SettingError, parse_overrides
+    from blogarchive.distributed import RedisUnavailable, connect, run_worker, worker_settings
+
+    try:
+        settings = worker_settings(
+            redis_url,
+            idle_timeout=idle_timeout,
+            allow_private=allow_private,
+            overrides=parse_overrides(overrides),
+        )
+        connect(redis_url)
+    except (SettingError, RedisUnavailable) as error:
+        fail(str(error))
+    settings.set("BLOGARCHIVE_PROGRESS_INTERVAL", 0 if quiet else 5.0, priority="cmdline")
+    if verbose:
+        settings.set("LOG_LEVEL", "DEBUG", priority="cmdline")
+    click.echo(f"Worker {os.getpid()} taking requests from {redis_url}", err=True)
+    stats = run_worker(settings)
+    click.echo(
+        f"Worker {os.getpid()} stopped ({stats.get('finish_reason', 'unknown')}):"
+        f" {stats.get('response_received_count', 0)} pages fetched,"
+        f" {stats.get('item_scraped_count', 0)} items queued",
+        err=True,
+    )
+
+
+@cli.command()
+@redis_option
+@db_option
+@idle_option
+@click.option("-q", "--quiet", is_flag=True, help="No progress lines, only the summary.")
+def ingest(redis_url: str, db: str, idle_timeout: float, quiet: bool) -> None:
+    """Write the items workers queue on Redis into the archive (the crawl's only writer)."""
+    from blogarchive.distributed import IngestReport, RedisUnavailable
+    from blogarchive.distributed import ingest as run_ingest
+    from blogarchive.lock import ArchiveLocked
+
+    check_database(db)
+
+    def progress(report: IngestReport) -> None:
+        click.echo(
+            f"  {sum(report.items.values())} items in {report.seconds:.0f}s ({report.rate:.0f}/s)",
+            err=True,
+        )
+
+    click.echo(f"Ingesting from {redis_url} into {db}", err=True)
+    try:
+        report = run_ingest(
+            redis_url, db, idle_timeout=idle_timeout, progress=None if quiet else progress
+        )
+    except (RedisUnavailable, ArchiveLocked, ArchiveError) as error:
+        fail(str(error))
+    items = ", ".join(f"{name} {count}" for name, count in sorted(report.items.items()))
+    click.echo(
+        f"Ingested {sum(report.items.values())} items in {report.seconds:.1f}s"
+        f" ({report.rate:.0f}/s): {items or 'none'}",
+        err=True,
+    )
+    print_summary(db, report.run, report.seconds)
 
 
 @cli.command()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from scrapy import Spider, signals
@@ -55,29 +56,10 @@ class ArchivePipeline:
         self.crawler.stats.set_value("archive/run_id", self.run_id)  # type: ignore[union-attr]
 
     def process_item(self, item: Any, spider: Spider | None = None) -> Any:
-        archive = self.archive
-        assert archive is not None, "open_spider runs first"
+        assert self.archive is not None, "open_spider runs first"
         stats = self.crawler.stats
-        if isinstance(item, BlogItem):
-            archive.save_blog(item)
-            stats.inc_value(f"archive/blogs/{item.status}")  # type: ignore[union-attr]
-        elif isinstance(item, PageItem):
-            archive.save_page(item, self.run_id)
-        elif isinstance(item, PostItem):
-            archive.save_post(item)
-            stats.inc_value("archive/posts")  # type: ignore[union-attr]
-            stats.inc_value("archive/comments", len(item.comments))  # type: ignore[union-attr]
-        elif isinstance(item, CommentsItem):
-            archive.save_comments(item)
-            stats.inc_value("archive/comments", len(item.comments))  # type: ignore[union-attr]
-        elif isinstance(item, FormsItem):
-            archive.save_forms(item)
-        elif isinstance(item, SeenItem):
-            archive.mark_seen(item)
-        elif isinstance(item, GoneItem):
-            archive.mark_gone(item)
-        elif isinstance(item, CommentsSeenItem):
-            archive.mark_comments_seen(item)
+        assert stats is not None
+        store_item(self.archive, item, self.run_id, lambda counts: _add(stats, counts))
         return item
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
@@ -96,3 +78,34 @@ class ArchivePipeline:
         self.archive.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self.archive.db.close()
         self.lock.release()
+
+
+def _add(stats: Any, counts: dict[str, int]) -> None:
+    for name, count in counts.items():
+        stats.inc_value(f"archive/{name}", count)
+
+
+def store_item(
+    archive: Archive, item: Any, run_id: int | None, count: Callable[[dict[str, int]], Any]
+) -> None:
+    """Write one spider item into the archive (a local crawl's pipeline and the distributed
+    ingester both come here); ``count`` receives what was stored, as ``{name: n}``."""
+    if isinstance(item, BlogItem):
+        archive.save_blog(item)
+        count({f"blogs/{item.status}": 1})
+    elif isinstance(item, PageItem):
+        archive.save_page(item, run_id)
+    elif isinstance(item, PostItem):
+        archive.save_post(item)
+        count({"posts": 1, "comments": len(item.comments)})
+    elif isinstance(item, CommentsItem):
+        archive.save_comments(item)
+        count({"comments": len(item.comments)})
+    elif isinstance(item, FormsItem):
+        archive.save_forms(item)
+    elif isinstance(item, SeenItem):
+        archive.mark_seen(item)
+    elif isinstance(item, GoneItem):
+        archive.mark_gone(item)
+    elif isinstance(item, CommentsSeenItem):
+        archive.mark_comments_seen(item)

@@ -126,6 +126,7 @@ class BlogSpider(scrapy.Spider):
         self.max_pages = 0
         self.generic_max_pages = 2000
         self.feed_page_size = 150
+        self.distributed = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> BlogSpider:
@@ -135,6 +136,7 @@ class BlogSpider(scrapy.Spider):
         spider.max_pages = settings.getint("BLOGARCHIVE_MAX_PAGES_PER_BLOG", 0)
         spider.generic_max_pages = settings.getint("BLOGARCHIVE_GENERIC_MAX_PAGES", 2000)
         spider.feed_page_size = settings.getint("BLOGARCHIVE_FEED_PAGE_SIZE", 150)
+        spider.distributed = settings.getbool("BLOGARCHIVE_DISTRIBUTED")
         return spider
 
     def report_for(self, blog: str) -> BlogReport:
@@ -162,7 +164,10 @@ class BlogSpider(scrapy.Spider):
             return None
         self.depth_of[home] = depth
         start = url if depth == 0 else home
-        return self.page_request(start, home, "home", self.parse_home, dont_filter=True)
+        # in a distributed crawl, Redis' duplicate filter is what keeps a blog to one worker
+        return self.page_request(
+            start, home, "home", self.parse_home, dont_filter=not self.distributed
+        )
 
     def page_request(
         self, url: str, blog: str, kind: str, callback: Any, **kwargs: Any

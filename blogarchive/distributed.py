@@ -1,0 +1,277 @@
+"""One crawl on many machines: scrapy-redis holds the queue, one ingester writes archive.db.
+
+- ``blogarchive crawl --redis URL START...`` puts the start blogs on a Redis list and returns.
+- ``blogarchive worker --redis URL`` runs the blog spider with scrapy-redis' scheduler: the
+  request queue and the duplicate filter live in Redis, shared by every worker; the items the
+  spider yields go to a Redis list instead of SQLite. A worker takes a start blog from the list
+  when it has nothing else to do (scrapy-redis starts a spider once it is idle).
+- ``blogarchive ingest --redis URL --db archive.db`` is the single writer: it moves the items
+  into SQLite in batches, with the same code a local crawl uses.
+
+Every key starts with ``blogarchive:``. Items and requests are pickled, as scrapy-redis pickles
+its requests: the Redis server must be one only the workers and the ingester can reach.
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+import signal
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import redis
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler, CrawlerProcess
+from scrapy.exceptions import DontCloseSpider, NotConfigured
+from scrapy.settings import Settings
+
+from blogarchive.archive import Archive, open_database
+from blogarchive.lock import ArchiveLock
+from blogarchive.pipelines import store_item
+
+SEEDS = "blogarchive:seeds"  # JSON start blogs, pushed by ``crawl --redis``
+ITEMS = "blogarchive:items"  # pickled items, pushed by workers
+INGESTING = "blogarchive:ingesting"  # the batch the ingester is writing (kept until committed)
+REQUESTS = "blogarchive:requests"  # scrapy-redis' priority queue of requests
+DUPEFILTER = "blogarchive:dupefilter"  # scrapy-redis' set of request fingerprints
+#: Items moved into SQLite in one transaction.
+BATCH = 500
+
+
+class RedisUnavailable(Exception):
+    """The Redis server named by ``--redis`` does not answer."""
+
+
+def connect(url: str) -> redis.Redis:
+    """A client for ``url`` that has answered a PING."""
+    try:
+        server = redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=30)
+        server.ping()
+    except (redis.RedisError, ValueError) as error:
+        raise RedisUnavailable(f"cannot reach Redis at {url}: {error}") from error
+    return server
+
+
+# -- seeding ------------------------------------------------------------------------------------
+
+
+def seed(url: str, start_urls: Iterable[str], *, depth: int, max_pages: int | None) -> int:
+    """Queue the start blogs for the workers; returns how many start blogs the list holds."""
+    server = connect(url)
+    seeds = [
+        json.dumps({"url": u, "depth": depth, "max_pages": max_pages or 0}) for u in start_urls
+    ]
+    return int(server.rpush(SEEDS, *seeds))
+
+
+# -- workers ------------------------------------------------------------------------------------
+
+
+def worker_settings(
+    redis_url: str, *, idle_timeout: float, allow_private: bool, overrides: dict[str, str]
+) -> Settings:
+    settings = Settings()
+    settings.setmodule("blogarchive.settings", priority="project")
+    values: dict[str, Any] = {
+        "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
+        "SCHEDULER_PERSIST": True,  # the queue outlives any one worker
+        "SCHEDULER_QUEUE_KEY": REQUESTS,
+        "SCHEDULER_DUPEFILTER_KEY": DUPEFILTER,
+        "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
+        "REDIS_URL": redis_url,
+        "ARCHIVE_DB": "",  # a worker has no archive: its items go to Redis
+        "ITEM_PIPELINES": {"blogarchive.distributed.RedisItemPipeline": 300},
+        "BLOGARCHIVE_DISTRIBUTED": True,
+        "BLOGARCHIVE_IDLE_TIMEOUT": idle_timeout,
+        "BLOGARCHIVE_ALLOW_PRIVATE": allow_private,
+        "LOG_LEVEL": "WARNING",
+    }
+    for name, value in values.items():
+        settings.set(name, value, priority="cmdline")
+    settings.set(
+        "EXTENSIONS",
+        {**settings.getdict("EXTENSIONS"), "blogarchive.distributed.SeedReader": 600},
+        priority="cmdline",
+    )
+    for name, value in overrides.items():
+        settings.set(name, value, priority="cmdline")
+    return settings
+
+
+def run_worker(settings: Settings) -> dict[str, Any]:
+    """Run one worker until it is stopped or idle for its timeout; returns Scrapy's stats."""
+    from blogarchive.crawl import quiet_logs
+    from spiders.blog import BlogSpider
+
+    process = CrawlerProcess(settings)
+    quiet_logs()
+    crawler = process.create_crawler(BlogSpider)
+    process.crawl(crawler)
+    process.start()
+    return crawler.stats.get_stats() if crawler.stats else {}
+
+
+class RedisItemPipeline:
+    """Pushes each item, pickled, onto the ``blogarchive:items`` list for the ingester."""
+
+    def __init__(self, server: redis.Redis) -> None:
+        self.server = server
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RedisItemPipeline:
+        return cls(connect(crawler.settings.get("REDIS_URL")))
+
+    def process_item(self, item: Any, spider: Spider | None = None) -> Any:
+        self.server.rpush(ITEMS, pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL))
+        return item
+
+
+class SeedReader:
+    """Hands a worker's spider the start blogs queued in Redis whenever it runs dry, and lets
+    it close once it has had nothing to do for ``BLOGARCHIVE_IDLE_TIMEOUT`` seconds (0: never)."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.server = connect(crawler.settings.get("REDIS_URL"))
+        self.timeout = crawler.settings.getfloat("BLOGARCHIVE_IDLE_TIMEOUT", 0)
+        self.idle_since: float | None = None
+        self.last_count = -1
+        crawler.signals.connect(self.spider_idle, signal=signals.spider_idle)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SeedReader:
+        if not crawler.settings.getbool("BLOGARCHIVE_DISTRIBUTED"):
+            raise NotConfigured
+        return cls(crawler)
+
+    def spider_idle(self, spider: Spider) -> None:
+        started = 0
+        while (data := self.server.lpop(SEEDS)) is not None:
+            start = json.loads(data)  # type: ignore[arg-type]
+            spider.max_depth = int(start["depth"])  # type: ignore[attr-defined]
+            spider.max_pages = int(start["max_pages"])  # type: ignore[attr-defined]
+            request = spider.blog_request(start["url"], depth=0)  # type: ignore[attr-defined]
+            if request is not None:
+                self.crawler.engine.crawl(request)  # type: ignore[union-attr]
+                started += 1
+        stats = self.crawler.stats
+        count = stats.get_value("response_received_count", 0) if stats else 0  # type: ignore[union-attr]
+        if started or count != self.last_count or self.idle_since is None:
+            self.last_count, self.idle_since = count, time.monotonic()
+        if not self.timeout or time.monotonic() - self.idle_since < self.timeout:
+            raise DontCloseSpider  # another worker may still queue requests
+
+
+# -- the ingester -------------------------------------------------------------------------------
+
+
+@dataclass
+class IngestReport:
+    items: Counter[str] = field(default_factory=Counter)
+    seconds: float = 0.0
+    run: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def rate(self) -> float:
+        return sum(self.items.values()) / self.seconds if self.seconds else 0.0
+
+
+def ingest(
+    redis_url: str,
+    db: str,
+    *,
+    idle_timeout: float = 0,
+    progress: Callable[[IngestReport], None] | None = None,
+    progress_interval: float = 5.0,
+) -> IngestReport:
+    """Move items from Redis into ``db`` until stopped (SIGINT, SIGTERM) or idle for
+    ``idle_timeout`` seconds. A batch leaves Redis only once SQLite has committed it: an
+    ingester killed midway writes the same batch again when it restarts (items are idempotent).
+    """
+    server = connect(redis_url)
+    lock = ArchiveLock(db)
+    lock.acquire()
+    report = IngestReport()
+    stopping: list[int] = []
+    previous = {
+        sig: signal.signal(sig, lambda number, frame: stopping.append(number))
+        for sig in (signal.SIGINT, signal.SIGTERM)
+    }
+    try:
+        archive = Archive(open_database(db))
+        run_id = archive.start_run([])
+        started = last_item = last_progress = time.monotonic()
+        stats: Counter[str] = Counter()
+        while not stopping:
+            batch = _take_batch(server)
+            if not batch:
+                if idle_timeout and time.monotonic() - last_item >= idle_timeout:
+                    break
+                time.sleep(0.2)
+            else:
+                last_item = time.monotonic()
+                with archive.db.atomic():
+                    for item in _unpickled(batch, report):
+                        store_item(archive, item, run_id, stats.update)
+                server.delete(INGESTING)
+            if progress and time.monotonic() - last_progress >= progress_interval:
+                report.seconds = time.monotonic() - started
+                progress(report)
+                last_progress = time.monotonic()
+        report.seconds = time.monotonic() - started
+        for (blog_id,) in archive.db.execute(
+            "SELECT DISTINCT blog_id FROM pages WHERE crawl_run_id = ?", [run_id]
+        ).fetchall():
+            archive.mark_boilerplate(blog_id)
+        status = "finished" if not stopping else "stopped"
+        report.run = archive.finish_run(
+            run_id,
+            status,
+            {"ingested": dict(report.items), **{f"archive/{k}": v for k, v in stats.items()}},
+        )
+        archive.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        archive.db.close()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        lock.release()
+    return report
+
+
+def _take_batch(server: redis.Redis) -> list[bytes]:
+    """The next batch of items: the unfinished one of an ingester that died, or up to ``BATCH``
+    new ones, each moved onto the ``ingesting`` list in one transaction (LMOVE)."""
+    pending = server.lrange(INGESTING, 0, -1)
+    if pending:
+        return list(pending)  # type: ignore[arg-type]
+    with server.pipeline(transaction=True) as pipe:
+        for _ in range(BATCH):
+            pipe.lmove(ITEMS, INGESTING, "LEFT", "RIGHT")
+        moved = pipe.execute()
+    return [data for data in moved if data is not None]
+
+
+def _unpickled(batch: list[bytes], report: IngestReport) -> Iterator[Any]:
+    for data in batch:
+        try:
+            item = pickle.loads(data)  # our own workers' items, on a private Redis
+        except Exception:  # a corrupt entry is counted and skipped, never fatal
+            report.items["unreadable"] += 1
+            continue
+        report.items[type(item).__name__] += 1
+        yield item
+
+
+def queue_lengths(redis_url: str) -> dict[str, int]:
+    """How much each shared list or set holds (``blogarchive status``-style numbers)."""
+    server = connect(redis_url)
+    return {
+        "seeds": int(server.llen(SEEDS)),
+        "requests": int(server.zcard(REQUESTS)),
+        "items": int(server.llen(ITEMS)),
+        "fingerprints": int(server.scard(DUPEFILTER)),
+    }

@@ -1,0 +1,156 @@
+"""A distributed crawl: a real redis-server, worker processes and one ingester, on loopback."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from blogarchive.demo.server import DemoNetwork
+from blogarchive.demo.synthetic import synthetic_blogger
+from tests.conftest import FAST, blogarchive_command, free_port, run_cli
+
+REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
+if not Path(REDIS_SERVER).exists():
+    if os.environ.get("BLOGARCHIVE_REQUIRE_REDIS"):
+        raise RuntimeError("BLOGARCHIVE_REQUIRE_REDIS is set but redis-server is not installed")
+    pytest.skip("redis-server is not installed (Debian: redis-server)", allow_module_level=True)
+
+#: The rows a crawl must produce, without the columns that say when they were written.
+CONTRACT = {
+    "blogs": "id, url, title, platform, status",
+    "blog_links": "source_blog_id, target_url, title, target_blog_id",
+    "posts": "id, blog_id, url, title, author, published, labels, content_text, platform_id",
+    "comments": "id, post_id, parent_id, author, published, content_text, position",
+    "key_observations": "post_id, position, heading, text",
+    "forms": "id, purpose, field_count, json_schema",
+    "form_fields": "form_id, position, name, label, type, semantic_type",
+    "form_occurrences": "form_id, url, blog_id, post_id",
+}
+
+
+@pytest.fixture
+def redis_url(tmp_path: Path) -> Iterator[str]:
+    port = free_port()
+    server = subprocess.Popen(
+        [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+         "--appendonly", "no", "--dir", str(tmp_path)],
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url)
+    for _ in range(100):
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    try:
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def contract_rows(db: Path) -> dict[str, Counter[tuple[object, ...]]]:
+    with sqlite3.connect(db) as conn:
+        return {
+            table: Counter(conn.execute(f"SELECT {columns} FROM {table}").fetchall())
+            for table, columns in CONTRACT.items()
+        }
+
+
+def start(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [*blogarchive_command(), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
+
+
+def finish(process: subprocess.Popen[str], timeout: float = 240) -> str:
+    output, _ = process.communicate(timeout=timeout)
+    assert process.returncode == 0, output
+    return output
+
+
+def test_two_workers_and_an_ingester_archive_what_one_process_does(
+    redis_url: str, tmp_path: Path
+) -> None:
+    with DemoNetwork() as network:
+        local = tmp_path / "local.db"
+        crawl = ["--allow-private", "--depth", "2", *FAST]
+        result = run_cli("crawl", network.start_url, "--db", str(local), *crawl[:3], *FAST)
+        assert result.returncode == 0, result.stderr
+        mark = len(network.log)
+
+        shared = tmp_path / "shared.db"
+        seeded = run_cli("crawl", network.start_url, "--redis", redis_url, "--depth", "2")
+        assert seeded.returncode == 0, seeded.stderr
+        assert "Queued 1 start blog" in seeded.stderr
+        worker = ["worker", "--redis", redis_url, "--idle-timeout", "6", "--allow-private", "-q"]
+        workers = [start(*worker, *FAST) for _ in range(2)]
+        ingester = start("ingest", "--redis", redis_url, "--db", str(shared), "--idle-timeout", "8")
+        outputs = [finish(process) for process in workers]
+        summary = finish(ingester)
+        requests = Counter((r.host, r.path) for r in network.log[mark:])
+
+    assert contract_rows(shared) == contract_rows(local)
+    assert sum(contract_rows(shared)["posts"].values()) == 13
+    # each worker reads robots.txt for itself; every other URL is fetched once in all
+    twice = {url: n for url, n in requests.items() if n > 1 and url[1] != "/robots.txt"}
+    assert twice == {}
+    assert all("stopped (finished)" in output for output in outputs)
+    assert "Ingested" in summary and "Crawl finished" in summary
+    with sqlite3.connect(shared) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert conn.execute("SELECT status FROM crawl_runs").fetchall() == [("finished",)]
+    assert redis.Redis.from_url(redis_url).llen("blogarchive:items") == 0
+
+
+POSTS = 240
+
+
+def test_a_worker_killed_midway_loses_nothing_after_one_refresh(
+    redis_url: str, tmp_path: Path
+) -> None:
+    db = tmp_path / "archive.db"
+    blog = synthetic_blogger("dist", posts=POSTS, comments={n: 2 for n in range(0, POSTS, 10)})
+    with DemoNetwork(blogs={"dist": blog}) as network:
+        seeded = run_cli("crawl", network.start_url, "--redis", redis_url, "--depth", "0")
+        assert seeded.returncode == 0, seeded.stderr
+        worker = ["worker", "--redis", redis_url, "--idle-timeout", "6", "--allow-private", "-q"]
+        doomed, survivor = start(*worker, *FAST), start(*worker, *FAST)
+        ingester = start("ingest", "--redis", redis_url, "--db", str(db), "--idle-timeout", "8")
+        deadline = time.monotonic() + 120
+        while len(network.log) < 60:
+            assert time.monotonic() < deadline, "the workers never got going"
+            time.sleep(0.01)
+        os.kill(doomed.pid, signal.SIGKILL)
+        doomed.wait()
+        finish(survivor)
+        finish(ingester)
+        with sqlite3.connect(db) as conn:
+            after_run = conn.execute("SELECT count(DISTINCT url) FROM posts").fetchone()[0]
+        refreshed = run_cli("refresh", "--db", str(db), "-q", *FAST)
+        assert refreshed.returncode == 0, refreshed.stderr
+
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert conn.execute("SELECT count(*), count(DISTINCT url) FROM posts").fetchone() == (
+            POSTS,
+            POSTS,
+        )
+        assert conn.execute("SELECT count(*) FROM comments").fetchone() == (2 * POSTS // 10,)
+    assert 0 < after_run <= POSTS
