@@ -18,6 +18,7 @@ import json
 import pickle
 import signal
 import time
+import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -26,12 +27,12 @@ from typing import Any
 import redis
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler, CrawlerProcess
-from scrapy.exceptions import DontCloseSpider, NotConfigured
+from scrapy.exceptions import DontCloseSpider, NotConfigured, ScrapyDeprecationWarning
 from scrapy.settings import Settings
 
 from blogarchive.archive import Archive, open_database
 from blogarchive.lock import ArchiveLock
-from blogarchive.pipelines import store_item
+from blogarchive.pipelines import add_counts, counts_of, store_item
 
 SEEDS = "blogarchive:seeds"  # JSON start blogs, pushed by ``crawl --redis``
 ITEMS = "blogarchive:items"  # pickled items, pushed by workers
@@ -107,6 +108,8 @@ def run_worker(settings: Settings) -> dict[str, Any]:
     from blogarchive.crawl import quiet_logs
     from spiders.blog import BlogSpider
 
+    # scrapy-redis 0.9.1 passes spider= to the stats collector, which Scrapy 2.19 deprecates
+    warnings.filterwarnings("ignore", category=ScrapyDeprecationWarning, module="scrapy_redis")
     process = CrawlerProcess(settings)
     quiet_logs()
     crawler = process.create_crawler(BlogSpider)
@@ -118,15 +121,17 @@ def run_worker(settings: Settings) -> dict[str, Any]:
 class RedisItemPipeline:
     """Pushes each item, pickled, onto the ``blogarchive:items`` list for the ingester."""
 
-    def __init__(self, server: redis.Redis) -> None:
+    def __init__(self, crawler: Crawler, server: redis.Redis) -> None:
+        self.crawler = crawler
         self.server = server
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RedisItemPipeline:
-        return cls(connect(crawler.settings.get("REDIS_URL")))
+        return cls(crawler, connect(crawler.settings.get("REDIS_URL")))
 
     def process_item(self, item: Any, spider: Spider | None = None) -> Any:
         self.server.rpush(ITEMS, pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL))
+        add_counts(self.crawler.stats, counts_of(item))  # the progress lines count them
         return item
 
 
@@ -216,7 +221,8 @@ def ingest(
                 last_item = time.monotonic()
                 with archive.db.atomic():
                     for item in _unpickled(batch, report):
-                        store_item(archive, item, run_id, stats.update)
+                        store_item(archive, item, run_id)
+                        stats.update(counts_of(item))
                 server.delete(INGESTING)
             if progress and time.monotonic() - last_progress >= progress_interval:
                 report.seconds = time.monotonic() - started

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from scrapy import Spider, signals
@@ -57,9 +56,8 @@ class ArchivePipeline:
 
     def process_item(self, item: Any, spider: Spider | None = None) -> Any:
         assert self.archive is not None, "open_spider runs first"
-        stats = self.crawler.stats
-        assert stats is not None
-        store_item(self.archive, item, self.run_id, lambda counts: _add(stats, counts))
+        store_item(self.archive, item, self.run_id)
+        add_counts(self.crawler.stats, counts_of(item))
         return item
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
@@ -80,27 +78,33 @@ class ArchivePipeline:
         self.lock.release()
 
 
-def _add(stats: Any, counts: dict[str, int]) -> None:
+def add_counts(stats: Any, counts: dict[str, int]) -> None:
     for name, count in counts.items():
         stats.inc_value(f"archive/{name}", count)
 
 
-def store_item(
-    archive: Archive, item: Any, run_id: int | None, count: Callable[[dict[str, int]], Any]
-) -> None:
+def counts_of(item: Any) -> dict[str, int]:
+    """What an item adds to the archive, as the crawl's stats count it (``archive/<name>``)."""
+    if isinstance(item, BlogItem):
+        return {f"blogs/{item.status}": 1}
+    if isinstance(item, PostItem):
+        return {"posts": 1, "comments": len(item.comments)}
+    if isinstance(item, CommentsItem):
+        return {"comments": len(item.comments)}
+    return {}
+
+
+def store_item(archive: Archive, item: Any, run_id: int | None) -> None:
     """Write one spider item into the archive (a local crawl's pipeline and the distributed
-    ingester both come here); ``count`` receives what was stored, as ``{name: n}``."""
+    ingester both come here)."""
     if isinstance(item, BlogItem):
         archive.save_blog(item)
-        count({f"blogs/{item.status}": 1})
     elif isinstance(item, PageItem):
         archive.save_page(item, run_id)
     elif isinstance(item, PostItem):
         archive.save_post(item)
-        count({"posts": 1, "comments": len(item.comments)})
     elif isinstance(item, CommentsItem):
         archive.save_comments(item)
-        count({"comments": len(item.comments)})
     elif isinstance(item, FormsItem):
         archive.save_forms(item)
     elif isinstance(item, SeenItem):
