@@ -132,15 +132,13 @@ def check_urls(urls: tuple[str, ...] | list[str]) -> None:
             fail(f"not an http(s) URL: {url}")
 
 
-def seed_distributed(
-    redis_url: str, urls: tuple[str, ...], *, depth: int, max_pages: int | None
-) -> None:
-    from blogarchive.distributed import RedisUnavailable, seed
+def seed_distributed(redis_url: str, urls: tuple[str, ...], **options: Any) -> None:
+    from blogarchive.distributed import CrawlInProgress, RedisUnavailable, seed
 
     check_urls(urls)
     try:
-        queued = seed(redis_url, urls, depth=depth, max_pages=max_pages)
-    except RedisUnavailable as error:
+        queued = seed(redis_url, urls, **options)
+    except (RedisUnavailable, CrawlInProgress) as error:
         fail(str(error))
     click.echo(
         f"Queued {len(urls)} start blog(s) on {redis_url} ({queued} waiting for a worker)."
@@ -230,8 +228,16 @@ def print_summary(db: str, run: dict[str, Any], seconds: float) -> None:
 
 @cli.command()
 @db_option
+@click.option(
+    "--redis",
+    "redis_url",
+    metavar="URL",
+    help="Queue the refresh for `blogarchive worker` processes on this Redis and return.",
+)
 @crawl_options
-def refresh(db: str, overrides: tuple[str, ...], quiet: bool, verbose: bool) -> None:
+def refresh(
+    db: str, redis_url: str | None, overrides: tuple[str, ...], quiet: bool, verbose: bool
+) -> None:
     """Re-crawl every blog in the archive, asking only for what changed.
 
     Every archived page is revalidated (If-None-Match / If-Modified-Since); a 304 costs no
@@ -250,9 +256,20 @@ def refresh(db: str, overrides: tuple[str, ...], quiet: bool, verbose: bool) -> 
         " WHERE p.deleted_at IS NULL ORDER BY p.url"
     ):
         known.setdefault(row["blog"], {})[row["post"]] = row["comments"]
+    validators = {
+        row["url"]: (row["etag"], row["last_modified"])
+        for row in database.query(
+            "SELECT url, etag, last_modified FROM pages WHERE kind = 'post'"
+            " AND body IS NOT NULL AND (etag IS NOT NULL OR last_modified IS NOT NULL)"
+        )
+    }
     database.close()
     if not blogs:
         fail(f"{db} holds no blogs to refresh")
+    if redis_url:
+        seed_distributed(redis_url, tuple(blogs), depth=0, max_pages=None, known=known,
+                         validators=validators)  # fmt: skip
+        return
     run_and_report(
         blogs, db, depth=0, allow_private=False, known=known, overrides=overrides,
         quiet=quiet, verbose=verbose,
@@ -325,7 +342,7 @@ def worker(
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines, only the summary.")
 def ingest(redis_url: str, db: str, idle_timeout: float, quiet: bool) -> None:
     """Write the items workers queue on Redis into the archive (the crawl's only writer)."""
-    from blogarchive.distributed import IngestReport, RedisUnavailable
+    from blogarchive.distributed import IngestReport, RedisUnavailable, connect
     from blogarchive.distributed import ingest as run_ingest
     from blogarchive.lock import ArchiveLocked
 
@@ -337,6 +354,10 @@ def ingest(redis_url: str, db: str, idle_timeout: float, quiet: bool) -> None:
             err=True,
         )
 
+    try:
+        connect(redis_url)
+    except RedisUnavailable as error:
+        fail(str(error))
     click.echo(f"Ingesting from {redis_url} into {db}", err=True)
     try:
         report = run_ingest(

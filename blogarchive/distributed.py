@@ -39,12 +39,18 @@ ITEMS = "blogarchive:items"  # pickled items, pushed by workers
 INGESTING = "blogarchive:ingesting"  # the batch the ingester is writing (kept until committed)
 REQUESTS = "blogarchive:requests"  # scrapy-redis' priority queue of requests
 DUPEFILTER = "blogarchive:dupefilter"  # scrapy-redis' set of request fingerprints
+VALIDATORS = "blogarchive:validators"  # a refresh: archived post page URL -> [etag, modified]
+KNOWN = "blogarchive:known"  # a refresh: archived post URL -> comments the archive holds
 #: Items moved into SQLite in one transaction.
 BATCH = 500
 
 
 class RedisUnavailable(Exception):
     """The Redis server named by ``--redis`` does not answer."""
+
+
+class CrawlInProgress(Exception):
+    """Requests of an earlier crawl are still queued: a new one would mix with it."""
 
 
 def connect(url: str) -> redis.Redis:
@@ -60,13 +66,70 @@ def connect(url: str) -> redis.Redis:
 # -- seeding ------------------------------------------------------------------------------------
 
 
-def seed(url: str, start_urls: Iterable[str], *, depth: int, max_pages: int | None) -> int:
-    """Queue the start blogs for the workers; returns how many start blogs the list holds."""
+def seed(
+    url: str,
+    start_urls: Iterable[str],
+    *,
+    depth: int,
+    max_pages: int | None,
+    known: dict[str, dict[str, int]] | None = None,
+    validators: dict[str, tuple[str | None, str | None]] | None = None,
+) -> int:
+    """Queue the start blogs of a new crawl (or, with ``known`` and ``validators``, a refresh)
+    for the workers; returns how many start blogs wait for a worker.
+
+    A new crawl starts with an empty duplicate filter, so a refresh fetches what the last crawl
+    fetched: it is refused while the last crawl's requests are still queued.
+    """
     server = connect(url)
-    seeds = [
-        json.dumps({"url": u, "depth": depth, "max_pages": max_pages or 0}) for u in start_urls
-    ]
-    return int(server.rpush(SEEDS, *seeds))
+    queued = int(server.zcard(REQUESTS)) + int(server.llen(SEEDS))
+    if queued:
+        raise CrawlInProgress(
+            f"{queued} requests of an earlier crawl are still queued on {url}:"
+            " let its workers finish first"
+        )
+    known = known or {}
+    with server.pipeline(transaction=True) as pipe:
+        pipe.delete(DUPEFILTER, VALIDATORS, KNOWN)
+        for counts in known.values():
+            if counts:
+                pipe.hset(KNOWN, mapping=dict(counts))  # type: ignore[arg-type]
+        if validators:
+            pipe.hset(VALIDATORS, mapping={u: json.dumps(v) for u, v in validators.items()})
+        for start in start_urls:
+            message = {
+                "url": start,
+                "depth": depth,
+                "max_pages": max_pages or 0,
+                "posts": sorted(known.get(start, {})),
+            }
+            pipe.rpush(SEEDS, json.dumps(message))
+        pipe.llen(SEEDS)
+        return int(pipe.execute()[-1])
+
+
+class RedisCounts:
+    """The archive's comment counts of a refresh's posts, read from Redis by every worker (the
+    spider's ``archived_comments``: which 304s are archived posts, which posts had comments)."""
+
+    def __init__(self, server: redis.Redis) -> None:
+        self.server = server
+
+    def __contains__(self, url: object) -> bool:
+        return bool(self.server.hexists(KNOWN, str(url)))
+
+    def get(self, url: str, default: int | None = None) -> int | None:
+        value = self.server.hget(KNOWN, url)
+        return default if value is None else int(value)  # type: ignore[arg-type]
+
+
+def validators_of(server: redis.Redis, url: str) -> tuple[str | None, str | None] | None:
+    """The validators a refresh queued for ``url`` (post pages only), if any."""
+    value = server.hget(VALIDATORS, url)
+    if value is None:
+        return None
+    etag, modified = json.loads(value)  # type: ignore[arg-type]
+    return etag, modified
 
 
 # -- workers ------------------------------------------------------------------------------------
@@ -145,6 +208,7 @@ class SeedReader:
         self.timeout = crawler.settings.getfloat("BLOGARCHIVE_IDLE_TIMEOUT", 0)
         self.idle_since: float | None = None
         self.last_count = -1
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_idle, signal=signals.spider_idle)
 
     @classmethod
@@ -153,6 +217,9 @@ class SeedReader:
             raise NotConfigured
         return cls(crawler)
 
+    def spider_opened(self, spider: Spider) -> None:
+        spider.archived_comments = RedisCounts(self.server)  # type: ignore[attr-defined]
+
     def spider_idle(self, spider: Spider) -> None:
         started = 0
         while (data := self.server.lpop(SEEDS)) is not None:
@@ -160,9 +227,12 @@ class SeedReader:
             spider.max_depth = int(start["depth"])  # type: ignore[attr-defined]
             spider.max_pages = int(start["max_pages"])  # type: ignore[attr-defined]
             request = spider.blog_request(start["url"], depth=0)  # type: ignore[attr-defined]
-            if request is not None:
+            requests = [request] if request is not None else []
+            # a refresh revalidates every archived post, listed or not
+            requests += spider.post_requests(start.get("posts", ()), start["url"])  # type: ignore[attr-defined]
+            for request in requests:
                 self.crawler.engine.crawl(request)  # type: ignore[union-attr]
-                started += 1
+            started += len(requests)
         stats = self.crawler.stats
         count = stats.get_value("response_received_count", 0) if stats else 0  # type: ignore[union-attr]
         if started or count != self.last_count or self.idle_since is None:

@@ -102,6 +102,13 @@ class ConditionalRequestMiddleware:
         self.path = crawler.settings.get("ARCHIVE_DB")
         self.validators: dict[str, tuple[str | None, str | None]] = {}
         self.connection: sqlite3.Connection | None = None
+        self.redis: Any = None
+        if crawler.settings.getbool("BLOGARCHIVE_DISTRIBUTED"):
+            # a worker holds no archive: a refresh queues its post pages' validators in Redis
+            # (not feeds' or homes': a worker has no archived body to read them from)
+            from blogarchive.distributed import connect
+
+            self.redis = connect(crawler.settings.get("REDIS_URL"))
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
@@ -128,8 +135,15 @@ class ConditionalRequestMiddleware:
         if self.connection is not None:
             self.connection.close()
 
+    def _validators(self, url: str) -> tuple[str | None, str | None] | None:
+        if self.redis is not None:
+            from blogarchive.distributed import validators_of
+
+            return validators_of(self.redis, url)
+        return self.validators.get(url)
+
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
-        validators = self.validators.get(request.url)
+        validators = self._validators(request.url)
         if validators is None:
             return
         etag, modified = validators
@@ -141,7 +155,7 @@ class ConditionalRequestMiddleware:
     def process_response(
         self, request: Request, response: Response, spider: Spider | None = None
     ) -> Response:
-        if response.status != 304 or request.url not in self.validators:
+        if response.status != 304 or self._validators(request.url) is None:
             return response
         stored = self._stored(request.url)
         if stored is None:

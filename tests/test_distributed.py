@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import signal
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 import redis
 
+from blogarchive.demo.content import BLOGS
 from blogarchive.demo.server import DemoNetwork
 from blogarchive.demo.synthetic import synthetic_blogger
 from tests.conftest import FAST, blogarchive_command, free_port, run_cli
@@ -154,3 +156,71 @@ def test_a_worker_killed_midway_loses_nothing_after_one_refresh(
         )
         assert conn.execute("SELECT count(*) FROM comments").fetchone() == (2 * POSTS // 10,)
     assert 0 < after_run <= POSTS
+
+
+def distributed_run(redis_url: str, db: Path, *seed_args: str) -> str:
+    """Seed with ``blogarchive SEED_ARGS --redis``, run two workers and the ingester to the end."""
+    seeded = run_cli(*seed_args, "--redis", redis_url)
+    assert seeded.returncode == 0, seeded.stderr
+    worker = ["worker", "--redis", redis_url, "--idle-timeout", "5", "--allow-private", "-q"]
+    workers = [start(*worker, *FAST) for _ in range(2)]
+    ingester = start("ingest", "--redis", redis_url, "--db", str(db), "--idle-timeout", "7")
+    for process in workers:
+        finish(process)
+    return finish(ingester)
+
+
+def test_a_distributed_refresh_revalidates_and_finds_an_edit(
+    redis_url: str, tmp_path: Path
+) -> None:
+    db = tmp_path / "archive.db"
+    with DemoNetwork() as network:
+        distributed_run(redis_url, db, "crawl", network.start_url, "--depth", "2")
+        before = contract_rows(db)
+        mark = len(network.log)
+        distributed_run(redis_url, db, "refresh", "--db", str(db))
+        answers = Counter(r.status for r in network.log[mark:] if r.path.endswith(".html"))
+        assert contract_rows(db) == before  # nothing changed, nothing added
+        assert answers[304] >= 10 and answers[200] == 0  # every post page revalidated
+
+        classic = BLOGS["classic"]
+        edited = classic.posts[0]
+        posts = (dataclasses.replace(edited, html=edited.html + "<p>An addendum.</p>"),)
+        network.update("classic", dataclasses.replace(classic, posts=posts + classic.posts[1:]))
+        distributed_run(redis_url, db, "refresh", "--db", str(db))
+
+    with sqlite3.connect(db) as conn:
+        [(post_id, text)] = conn.execute(
+            "SELECT id, content_text FROM posts WHERE title = ?", [edited.title]
+        ).fetchall()
+        assert "An addendum." in text
+        revisions = conn.execute(
+            "SELECT count(*) FROM post_revisions WHERE post_id = ?", [post_id]
+        ).fetchone()
+        statuses = conn.execute("SELECT status FROM crawl_runs ORDER BY id").fetchall()
+    assert revisions == (2,)
+    assert statuses == [("finished",)] * 3
+
+
+def test_seeding_while_a_crawl_is_queued_is_refused(redis_url: str) -> None:
+    first = run_cli("crawl", "http://127.0.0.2:9/", "--redis", redis_url)
+    assert first.returncode == 0, first.stderr
+    second = run_cli("crawl", "http://127.0.0.2:9/", "--redis", redis_url)
+    assert second.returncode == 2
+    assert second.stderr.strip().splitlines() == [
+        f"Error: 1 requests of an earlier crawl are still queued on {redis_url}:"
+        " let its workers finish first"
+    ]
+
+
+def test_an_unreachable_redis_is_one_line(tmp_path: Path) -> None:
+    url = f"redis://127.0.0.1:{free_port()}/0"
+    for args in (
+        ["crawl", "http://127.0.0.2:9/", "--redis", url],
+        ["worker", "--redis", url],
+        ["ingest", "--redis", url, "--db", str(tmp_path / "a.db")],
+    ):
+        result = run_cli(*args)
+        assert result.returncode == 2, result.stderr
+        [line] = result.stderr.strip().splitlines()
+        assert line.startswith(f"Error: cannot reach Redis at {url}: ")
