@@ -238,14 +238,16 @@ class Archive:
     def mark_seen(self, item: SeenItem) -> None:
         """An unchanged post the site still publishes: only ``last_seen`` moves."""
         with self.db.atomic():
-            self.db.execute("UPDATE posts SET last_seen = ? WHERE url = ?", [now(), item.url])
+            self.db.execute(
+                "UPDATE posts SET last_seen = ? WHERE id = ?", [now(), post_id_for(item.url)]
+            )  # by the primary key: a refresh does this once per post
 
     def mark_gone(self, item: GoneItem) -> bool:
         """The site says the post is gone (404/410): set ``deleted_at``; the row stays."""
         with self.db.atomic():
             cursor = self.db.execute(
-                "UPDATE posts SET deleted_at = ? WHERE url = ? AND deleted_at IS NULL",
-                [now(), item.url],
+                "UPDATE posts SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL",
+                [now(), post_id_for(item.url)],
             )
         if cursor.rowcount:
             self.changes["posts.deleted"] += cursor.rowcount

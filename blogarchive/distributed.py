@@ -14,6 +14,8 @@ its requests: the Redis server must be one only the workers and the ingester can
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import json
 import pickle
 import signal
@@ -25,10 +27,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import redis
-from scrapy import Spider, signals
+from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler, CrawlerProcess
-from scrapy.exceptions import DontCloseSpider, NotConfigured, ScrapyDeprecationWarning
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.exceptions import (
+    DontCloseSpider,
+    IgnoreRequest,
+    NotConfigured,
+    ScrapyDeprecationWarning,
+)
+from scrapy.http import Response
 from scrapy.settings import Settings
+from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet.defer import Deferred
 
 from blogarchive.archive import Archive, open_database
 from blogarchive.lock import ArchiveLock
@@ -41,6 +53,7 @@ REQUESTS = "blogarchive:requests"  # scrapy-redis' priority queue of requests
 DUPEFILTER = "blogarchive:dupefilter"  # scrapy-redis' set of request fingerprints
 VALIDATORS = "blogarchive:validators"  # a refresh: archived post page URL -> [etag, modified]
 KNOWN = "blogarchive:known"  # a refresh: archived post URL -> comments the archive holds
+ROBOTS = "blogarchive:robots"  # origin -> its robots.txt answer, read once for every worker
 #: Items moved into SQLite in one transaction.
 BATCH = 500
 
@@ -90,7 +103,7 @@ def seed(
         )
     known = known or {}
     with server.pipeline(transaction=True) as pipe:
-        pipe.delete(DUPEFILTER, VALIDATORS, KNOWN)
+        pipe.delete(DUPEFILTER, VALIDATORS, KNOWN, ROBOTS)
         for counts in known.values():
             if counts:
                 pipe.hset(KNOWN, mapping=dict(counts))  # type: ignore[arg-type]
@@ -146,6 +159,11 @@ def worker_settings(
         "SCHEDULER_QUEUE_KEY": REQUESTS,
         "SCHEDULER_DUPEFILTER_KEY": DUPEFILTER,
         "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
+        "DOWNLOADER_MIDDLEWARES": {
+            **settings.getdict("DOWNLOADER_MIDDLEWARES"),
+            "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+            "blogarchive.distributed.SharedRobotsTxtMiddleware": 100,
+        },
         "REDIS_URL": redis_url,
         "ARCHIVE_DB": "",  # a worker has no archive: its items go to Redis
         "ITEM_PIPELINES": {"blogarchive.distributed.RedisItemPipeline": 300},
@@ -196,6 +214,68 @@ class RedisItemPipeline:
         self.server.rpush(ITEMS, pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL))
         add_counts(self.crawler.stats, counts_of(item))  # the progress lines count them
         return item
+
+
+class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
+    """Scrapy's robots.txt middleware, with each origin's robots.txt fetched by one worker and
+    its answer shared with the others through Redis (a crawl asks for it once, as for any URL).
+
+    The first worker to need an origin's rules claims it and fetches; the others wait for the
+    answer it stores (up to ``WAIT`` seconds, then they fetch it themselves).
+    """
+
+    WAIT = 30.0
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.redis = connect(crawler.settings.get("REDIS_URL"))
+
+    async def robot_parser(self, request: Request) -> Any:
+        url = urlparse_cached(request)
+        netloc, origin = url.netloc, f"{url.scheme}://{url.netloc}"
+        if netloc in self._parsers or self.redis.hsetnx(ROBOTS, origin, PENDING):
+            return await super().robot_parser(request)  # known here, or ours to fetch
+        answer = await self._answer(origin)
+        if answer is None:
+            return await super().robot_parser(request)  # the claimant never answered
+        self._parsers[netloc] = Deferred()
+        if answer.get("error"):
+            self._robots_error(IgnoreRequest(answer["error"]), netloc)
+        else:
+            response = Response(
+                f"{origin}/robots.txt",
+                status=answer["status"],
+                body=base64.b64decode(answer["body"]),
+                request=request,
+            )
+            await self._parse_robots(response, netloc, request)
+        parser = self._parsers[netloc]
+        return await maybe_deferred_to_future(parser) if isinstance(parser, Deferred) else parser
+
+    async def _answer(self, origin: str) -> dict[str, Any] | None:
+        deadline = time.monotonic() + self.WAIT
+        while time.monotonic() < deadline:
+            value = self.redis.hget(ROBOTS, origin)
+            if value is not None and value != PENDING:
+                return dict(json.loads(value))  # type: ignore[arg-type]
+            await asyncio.sleep(0.1)
+        return None
+
+    async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:
+        origin = f"{urlparse_cached(request).scheme}://{netloc}"
+        answer = {"status": response.status, "body": base64.b64encode(response.body).decode()}
+        self.redis.hset(ROBOTS, origin, json.dumps(answer))
+        await super()._parse_robots(response, netloc, request)
+
+    def _robots_error(self, exc: Exception, netloc: str) -> None:
+        for scheme in ("http", "https"):
+            if self.redis.hget(ROBOTS, f"{scheme}://{netloc}") == PENDING:
+                self.redis.hset(ROBOTS, f"{scheme}://{netloc}", json.dumps({"error": str(exc)}))
+        super()._robots_error(exc, netloc)
+
+
+#: The value of an origin in ``blogarchive:robots`` while a worker fetches its robots.txt.
+PENDING = b"pending"
 
 
 class SeedReader:

@@ -110,9 +110,8 @@ def test_two_workers_and_an_ingester_archive_what_one_process_does(
 
     assert contract_rows(shared) == contract_rows(local)
     assert sum(contract_rows(shared)["posts"].values()) == 13
-    # each worker reads robots.txt for itself; every other URL is fetched once in all
-    twice = {url: n for url, n in requests.items() if n > 1 and url[1] != "/robots.txt"}
-    assert twice == {}
+    # robots.txt included: one worker reads it, the others take its answer from Redis
+    assert {url: n for url, n in requests.items() if n > 1} == {}
     assert all("stopped (finished)" in output for output in outputs)
     assert "Ingested" in summary and "Crawl finished" in summary
     with sqlite3.connect(shared) as conn:
@@ -141,8 +140,9 @@ def test_a_worker_killed_midway_loses_nothing_after_one_refresh(
             time.sleep(0.01)
         os.kill(doomed.pid, signal.SIGKILL)
         doomed.wait()
-        finish(survivor)
+        survived = finish(survivor)
         finish(ingester)
+        robots = [r for r in network.log if r.path == "/robots.txt"]
         with sqlite3.connect(db) as conn:
             after_run = conn.execute("SELECT count(DISTINCT url) FROM posts").fetchone()[0]
         refreshed = run_cli("refresh", "--db", str(db), "-q", *FAST)
@@ -156,6 +156,9 @@ def test_a_worker_killed_midway_loses_nothing_after_one_refresh(
         )
         assert conn.execute("SELECT count(*) FROM comments").fetchone() == (2 * POSTS // 10,)
     assert 0 < after_run <= POSTS
+    # both workers crawled the one blog; its robots.txt was read once and shared
+    assert " 0 pages fetched" not in survived
+    assert len(robots) == 1
 
 
 def distributed_run(redis_url: str, db: Path, *seed_args: str) -> str:
