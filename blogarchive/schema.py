@@ -221,6 +221,7 @@ CREATION_ORDER = (
 def ensure_schema(db: Database) -> None:
     """Create every table, index and search index that ``db`` lacks; add missing columns."""
     db.execute("PRAGMA foreign_keys = ON")
+    db.execute("PRAGMA synchronous = NORMAL")
     if db.journal_mode != "wal":
         db.enable_wal()
     for name in CREATION_ORDER:

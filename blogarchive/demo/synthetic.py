@@ -56,7 +56,12 @@ def synthetic_blogger(
 
 def _body(n: int) -> str:
     words = " ".join(WORDS[(n + i) % len(WORDS)] for i in range(60))
-    return f"<p>Note {n}. {words.capitalize()}.</p><p>Second paragraph of note {n}.</p>"
+    # every post shares the small vocabulary; one word in 997 names its topic, so a search has
+    # both terms that match every post and terms that match a few
+    return (
+        f"<p>Note {n}. {words.capitalize()}.</p>"
+        f"<p>Second paragraph of note {n}, on topic{n % 997}.</p>"
+    )
 
 
 def _extras(n: int) -> str:
