@@ -457,9 +457,13 @@ class BlogSpider(scrapy.Spider):
         seen = self.comment_ids.setdefault(post_url, set())
         seen.update(c.platform_id for c in comments if c.platform_id)
         following = start + len(comments)
-        if feed.total is not None and following > feed.total and len(seen) >= feed.total:
-            # the whole feed read: a comment the archive holds that it no longer lists is gone
-            yield CommentsSeenItem(blog_url=blog, post_url=post_url, platform_ids=frozenset(seen))
+        if feed.total is not None and following > feed.total:
+            del self.comment_ids[post_url]  # the feed's last page: nothing to remember
+            if len(seen) >= feed.total:
+                # the whole feed read: a comment the archive holds that it no longer lists is gone
+                yield CommentsSeenItem(
+                    blog_url=blog, post_url=post_url, platform_ids=frozenset(seen)
+                )
         if comments and (feed.total is None or following <= feed.total):
             url = re.sub(r"start-index=\d+", f"start-index={following}", response.url)
             request = self.page_request(
