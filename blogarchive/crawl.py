@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import shutil
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from scrapy.crawler import CrawlerProcess
@@ -103,12 +105,30 @@ def run_crawl(options: CrawlOptions) -> CrawlResult:
     Twisted's reactor cannot be restarted, so this runs once per process.
     """
     settings = crawl_settings(options)
+    queue = queue_folder(options.db)
+    if not settings.get("JOBDIR"):
+        # requests wait on disk, not in memory: a sitemap of 50,000 posts queues 50,000 of them
+        settings.set("JOBDIR", str(queue), priority="cmdline")
     process = CrawlerProcess(settings)
     if options.log_level != "DEBUG":
         quiet_logs()
     crawler = process.create_crawler(BlogSpider)
     started = time.monotonic()
-    process.crawl(crawler, urls=" ".join(options.urls), known=options.known)
-    process.start()
+    try:
+        process.crawl(crawler, urls=" ".join(options.urls), known=options.known)
+        process.start()
+    finally:
+        shutil.rmtree(queue, ignore_errors=True)
     stats = crawler.stats.get_stats() if crawler.stats else {}
     return CrawlResult(stats=stats, seconds=time.monotonic() - started)
+
+
+def queue_folder(db: str) -> Path:
+    """Where a run of ``db`` keeps its request queue: beside the archive, emptied first.
+
+    A run that was killed left its queue there; it is not resumed (its duplicate filter would
+    hide pages the new run must fetch): the new run starts from the blogs again.
+    """
+    folder = Path(f"{db}.queue")
+    shutil.rmtree(folder, ignore_errors=True)
+    return folder
