@@ -13,8 +13,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import sys
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -79,6 +80,13 @@ class BlogReport:
     archived: set[str] = dataclasses.field(default_factory=set)
     not_posts: set[str] = dataclasses.field(default_factory=set)
     failed: dict[str, str] = dataclasses.field(default_factory=dict)
+
+    def add_found(self, route: str, urls: Iterable[str]) -> None:
+        # one string per URL whichever routes found it: the sets grow with the site
+        self.found.setdefault(route, set()).update(map(sys.intern, urls))
+
+    def add_archived(self, url: str) -> None:
+        self.archived.add(sys.intern(url))
 
     def summary(self) -> dict[str, Any]:
         found = set().union(*self.found.values()) if self.found else set()
@@ -219,7 +227,7 @@ class BlogSpider(scrapy.Spider):
             yield FormsItem(blog_url=blog, page_url=canonical_url(response.url), forms=page.forms)
         yield from self.discovery_requests(blog, page.blog.platform, page.blog.feeds)
         links = self.page_links(response, page.blog.platform)
-        self.report_for(blog).found.setdefault("html", set()).update(map(post_permalink, links))
+        self.report_for(blog).add_found("html", map(post_permalink, links))
         yield from self.post_requests(links, blog)
         self.platform_of[blog] = page.blog.platform
         if page.blog.platform != "blogger":
@@ -274,7 +282,7 @@ class BlogSpider(scrapy.Spider):
             report.stated = max(report.stated or 0, feed.total)
             report.stated_by = "feed"
         urls = [entry.url for entry in feed.entries]
-        report.found.setdefault("feed", set()).update(urls)
+        report.add_found("feed", urls)
         yield from self.post_requests(urls, blog)
         next_url = self.next_feed_page(response, feed)
         if next_url and origin(next_url) == origin(blog):
@@ -298,7 +306,7 @@ class BlogSpider(scrapy.Spider):
         total = _header(response.headers, b"X-WP-Total")
         if total and total.isdigit():
             report.stated, report.stated_by = int(total), "rest"
-        report.found.setdefault("rest", set()).update(urls)
+        report.add_found("rest", urls)
         yield from self.post_requests(urls, blog)
         pages = _header(response.headers, b"X-WP-TotalPages") or "1"
         if re.search(r"[?&]page=1(&|$)", response.url) and pages.isdigit():
@@ -317,7 +325,7 @@ class BlogSpider(scrapy.Spider):
         assert isinstance(response, TextResponse)
         yield self.page_item(response, kind="index")
         links = self.page_links(response, self.platform_of.get(blog, "generic"))
-        self.report_for(blog).found.setdefault("html", set()).update(map(post_permalink, links))
+        self.report_for(blog).add_found("html", map(post_permalink, links))
         yield from self.post_requests(links, blog)
         yield from self.index_requests(response, blog)
 
@@ -361,7 +369,7 @@ class BlogSpider(scrapy.Spider):
         locations = [entry["loc"] for entry in sitemap if entry.get("loc")]
         if sitemap.type != "sitemapindex":
             report = self.report_for(blog)
-            report.found.setdefault("sitemap", set()).update(canonical_url(u) for u in locations)
+            report.add_found("sitemap", (canonical_url(u) for u in locations))
             if "wp-sitemap-posts-post-" in response.url and report.stated_by in (None, "sitemap"):
                 # WordPress lists its posts (not its pages) in the posts-post sitemaps
                 report.stated = (report.stated or 0) + len(locations)
@@ -388,7 +396,7 @@ class BlogSpider(scrapy.Spider):
             # comment changes the page), nothing to extract again
             yield self.page_item(response)
             yield SeenItem(blog_url=blog, url=post_permalink(page_url))
-            self.report_for(blog).archived.add(post_permalink(page_url))
+            self.report_for(blog).add_archived(post_permalink(page_url))
             return
         page = extract_page(page_text(response), response.url)
         if page.post is None:
@@ -398,7 +406,7 @@ class BlogSpider(scrapy.Spider):
                 yield FormsItem(blog_url=blog, page_url=page_url, forms=page.forms)
         else:
             yield self.page_item(response)
-            self.report_for(blog).archived.add(page.post.url)
+            self.report_for(blog).add_archived(page.post.url)
             feed = self.comment_feed_request(blog, page.post, page.comments, page.blog.platform)
             yield PostItem(
                 blog_url=blog,
@@ -411,7 +419,7 @@ class BlogSpider(scrapy.Spider):
             if feed is not None:
                 yield feed
         links = self.page_links(response, self.platform_of.get(blog, page.blog.platform))
-        self.report_for(blog).found.setdefault("html", set()).update(map(post_permalink, links))
+        self.report_for(blog).add_found("html", map(post_permalink, links))
         yield from self.post_requests(links, blog)
 
     @staticmethod
