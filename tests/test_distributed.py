@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import pickle
 import shutil
 import signal
 import sqlite3
@@ -19,6 +20,7 @@ import redis
 from blogarchive.demo.content import BLOGS
 from blogarchive.demo.server import DemoNetwork
 from blogarchive.demo.synthetic import synthetic_blogger
+from blogarchive.items import BlogItem
 from tests.conftest import FAST, blogarchive_command, free_port, run_cli
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
@@ -227,3 +229,24 @@ def test_an_unreachable_redis_is_one_line(tmp_path: Path) -> None:
         assert result.returncode == 2, result.stderr
         [line] = result.stderr.strip().splitlines()
         assert line.startswith(f"Error: cannot reach Redis at {url}: ")
+
+
+def test_an_ingester_runs_until_stopped_and_finishes_a_dead_ones_batch(
+    redis_url: str, tmp_path: Path
+) -> None:
+    db = tmp_path / "archive.db"
+    client = redis.Redis.from_url(redis_url)
+    # what an ingester killed between taking a batch and committing it leaves behind
+    blog = BlogItem(url="http://127.0.0.9/", title="Left over", platform="blogger", status="ok")
+    client.rpush("blogarchive:ingesting", pickle.dumps(blog), b"not a pickle")
+    ingester = start("ingest", "--redis", redis_url, "--db", str(db))
+    deadline = time.monotonic() + 30
+    while client.llen("blogarchive:ingesting"):
+        assert time.monotonic() < deadline, "the left-over batch was never written"
+        time.sleep(0.1)
+    ingester.send_signal(signal.SIGTERM)
+    output = finish(ingester, timeout=30)
+    assert "Ingested 2 items" in output and "BlogItem 1, unreadable 1" in output
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT title FROM blogs").fetchall() == [("Left over",)]
+        assert conn.execute("SELECT status FROM crawl_runs").fetchall() == [("stopped",)]
