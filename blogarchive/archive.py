@@ -13,7 +13,7 @@ import json
 import sqlite3
 import zlib
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -317,17 +317,34 @@ class Archive:
 
         Such a line is listed in ``boilerplate`` and left out of ``posts.content_text_main``;
         ``content_text`` keeps every line. Returns how many distinct lines are boilerplate.
+
+        The posts are read in chunks, and the repeated lines found with a fixed number of
+        counters (Misra and Gries' frequent items), so memory does not grow with the blog.
         """
-        posts = list(
-            self.db.query(
-                "SELECT id, content_text FROM posts WHERE blog_id = ? AND deleted_at IS NULL",
-                [blog_id],
-            )
-        )
-        counts: Counter[str] = Counter()
-        for post in posts:
-            counts.update({line for line in (post["content_text"] or "").splitlines() if line})
-        threshold = max(min_posts, min_share * len(posts))
+        posts, lines = self.db.execute(
+            "SELECT count(*), sum(length(content_text) - length(replace(content_text, char(10),"
+            " '')) + 1) FROM posts WHERE blog_id = ? AND deleted_at IS NULL",
+            [blog_id],
+        ).fetchone()
+        if not posts:
+            return 0
+        threshold = max(min_posts, min_share * posts)
+        # a line in at least `threshold` posts is more frequent than lines / (slots + 1)
+        slots = int((lines or 0) / threshold) + 1
+        candidates: dict[str, int] = {}
+        for _, text in self._post_texts(blog_id):
+            for line in _distinct_lines(text):
+                if line in candidates:
+                    candidates[line] += 1
+                elif len(candidates) < slots:
+                    candidates[line] = 1
+                else:
+                    candidates = {k: n - 1 for k, n in candidates.items() if n > 1}
+        counts = dict.fromkeys(candidates, 0)
+        for _, text in self._post_texts(blog_id):
+            for line in _distinct_lines(text):
+                if line in counts:
+                    counts[line] += 1
         repeated = {line: n for line, n in counts.items() if n >= threshold}
         with self.db.atomic():
             self.db.execute("DELETE FROM boilerplate WHERE blog_id = ?", [blog_id])
@@ -337,19 +354,33 @@ class Archive:
                     "text_sha256": hashlib.sha256(line.encode()).hexdigest(),
                     "text": line,
                     "posts": n,
-                    "share": round(n / len(posts), 3),
+                    "share": round(n / posts, 3),
                 }
                 for line, n in repeated.items()
             )
-            for post in posts:
-                lines = (post["content_text"] or "").splitlines()
-                main = "\n".join(line for line in lines if line not in repeated)
+            for post_id, text in self._post_texts(blog_id):
+                main = "\n".join(line for line in (text or "").splitlines() if line not in repeated)
                 self.db.execute(
                     "UPDATE posts SET content_text_main = ? WHERE id = ?"
                     " AND content_text_main IS NOT ?",
-                    [main, post["id"], main],
+                    [main, post_id, main],
                 )
         return len(repeated)
+
+    def _post_texts(self, blog_id: str, chunk: int = 500) -> Iterator[tuple[str, str | None]]:
+        """``(id, content_text)`` of the blog's posts, read ``chunk`` rows at a time."""
+        last = 0
+        while True:
+            rows = self.db.execute(
+                "SELECT rowid, id, content_text FROM posts WHERE blog_id = ?"
+                " AND deleted_at IS NULL AND rowid > ? ORDER BY rowid LIMIT ?",
+                [blog_id, last, chunk],
+            ).fetchall()
+            if not rows:
+                return
+            last = rows[-1][0]
+            for _, post_id, text in rows:
+                yield post_id, text
 
     # -- forms --------------------------------------------------------------------------------
 
@@ -438,3 +469,7 @@ class Archive:
 
 def content_digest(title: str | None, text: str) -> str:
     return hashlib.sha256(f"{title or ''}\n{text}".encode()).hexdigest()
+
+
+def _distinct_lines(text: str | None) -> set[str]:
+    return {line for line in (text or "").splitlines() if line}

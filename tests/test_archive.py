@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import random
+from collections import Counter
 from pathlib import Path
 
 import pytest
 from sqlite_utils import Database
 
-from blogarchive.archive import Archive, ArchiveError, blog_id_for, open_database, post_id_for
+from blogarchive.archive import (
+    BOILERPLATE_MIN_POSTS,
+    Archive,
+    ArchiveError,
+    blog_id_for,
+    open_database,
+    post_id_for,
+)
 from blogarchive.items import BlogItem, FormsItem, PageItem, PostItem
 from blogarchive.schema import TABLES
 from extract import extract_page
@@ -165,3 +174,31 @@ def test_too_few_posts_have_no_boilerplate(archive: Archive) -> None:
     assert archive.mark_boilerplate(blog_id_for(BLOG)) == 0
     post = archive.db["posts"].get(post_id_for(SEED_URL))
     assert post["content_text_main"] == post["content_text"]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_boilerplate_in_bounded_memory_finds_what_counting_everything_finds(
+    archive: Archive, seed: int
+) -> None:
+    # posts of random lines from a small vocabulary, some lines in most posts: the frequent-
+    # items pass (a few counters) must mark exactly the lines an exact count marks
+    rng = random.Random(seed)
+    vocabulary = [f"line {n}" for n in range(40)]
+    item = seed_item()
+    texts = []
+    for number in range(60):
+        lines = rng.sample(vocabulary, rng.randint(0, 12))
+        lines += [
+            v for v, share in (("Signed, H.", 0.8), ("Subscribe!", 0.55)) if rng.random() < share
+        ]
+        texts.append("\n".join(lines))
+        post = dataclasses.replace(
+            item.post, url=f"{BLOG}2011/01/post-{number}.html", content_text=texts[-1]
+        )
+        archive.save_post(dataclasses.replace(item, post=post, forms=(), comments=()))
+    counts = Counter(line for text in texts for line in {x for x in text.splitlines() if x})
+    expected = {
+        line for line, n in counts.items() if n >= max(BOILERPLATE_MIN_POSTS, 0.5 * len(texts))
+    }
+    archive.mark_boilerplate(blog_id_for(BLOG))
+    assert {row["text"] for row in archive.db["boilerplate"].rows} == expected
