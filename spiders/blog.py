@@ -11,6 +11,7 @@ Usage from the repository: ``scrapy crawl blog -a url=URL -s ARCHIVE_DB=archive.
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import re
 import sys
@@ -20,6 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import scrapy
+from lxml import etree
 from scrapy.crawler import Crawler
 from scrapy.exceptions import (
     CannotResolveHostError,
@@ -31,7 +33,6 @@ from scrapy.exceptions import (
 )
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
-from scrapy.utils.sitemap import Sitemap
 from twisted.internet.error import ConnectError, DNSLookupError, TimeoutError
 from twisted.python.failure import Failure
 
@@ -360,21 +361,20 @@ class BlogSpider(scrapy.Spider):
 
     def parse_sitemap(self, response: Response) -> Iterator[Any]:
         blog = response.meta["blog"]
-        try:
-            sitemap = Sitemap(response.body)
-        except Exception:  # lxml raises several types on documents that are not XML
+        read = sitemap_locations(response.body)
+        if read is None:
             yield self.page_item(response, error="not a sitemap")
             return
+        kind, locations = read
         yield self.page_item(response)
-        locations = [entry["loc"] for entry in sitemap if entry.get("loc")]
-        if sitemap.type != "sitemapindex":
+        if kind != "sitemapindex":
             report = self.report_for(blog)
             report.add_found("sitemap", (canonical_url(u) for u in locations))
             if "wp-sitemap-posts-post-" in response.url and report.stated_by in (None, "sitemap"):
                 # WordPress lists its posts (not its pages) in the posts-post sitemaps
                 report.stated = (report.stated or 0) + len(locations)
                 report.stated_by = "sitemap"
-        if sitemap.type == "sitemapindex":
+        if kind == "sitemapindex":
             for location in locations:
                 if origin(location) == origin(blog):
                     request = self.page_request(location, blog, "sitemap", self.parse_sitemap)
@@ -601,3 +601,29 @@ def _header(headers: Any, name: bytes) -> str | None:
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def sitemap_locations(body: bytes) -> tuple[str, list[str]] | None:
+    """``(kind, locations)`` of a sitemap (``urlset``) or sitemap index, or ``None`` for a body
+    that is not XML. Read as a stream: a sitemap of 50,000 posts never becomes one tree."""
+    kind = ""
+    locations: list[str] = []
+    events = etree.iterparse(
+        io.BytesIO(body), events=("start", "end"), recover=True, resolve_entities=False,
+        remove_comments=True, huge_tree=False,
+    )  # fmt: skip
+    try:
+        for event, element in events:
+            name = etree.QName(element).localname if isinstance(element.tag, str) else ""
+            if event == "start":
+                kind = kind or name
+                continue
+            if name == "loc" and element.text and element.text.strip():
+                locations.append(element.text.strip())
+            elif name in ("url", "sitemap"):
+                element.clear()  # done with this entry
+                while element.getprevious() is not None:
+                    del element.getparent()[0]
+    except etree.XMLSyntaxError:
+        return None
+    return (kind, locations) if kind else None
