@@ -1,6 +1,6 @@
 """Crawl throughput, refresh cost, memory and archive size on a generated Blogger blog.
 
-    python bench/crawl_bench.py --posts 1000 [--posts 10000 ...] [--wget-max 10000]
+    python bench/crawl_bench.py --posts 1000 [--posts 10000 ...] [--wget-max 10000] [--crawl-only]
 
 For each size: a synthetic Blogger blog (``blogarchive.demo.synthetic``: 3 comments on every
 post, a key-observations list and a form on one post in ten) is rendered into files and served
@@ -163,11 +163,28 @@ def run(posts: int, folder: Path, wget_max: int) -> dict[str, float]:
     }
 
 
+def crawl_only(posts: int) -> str:
+    blog = synthetic_blogger(
+        "bench", posts=posts, comments=dict.fromkeys(range(posts), 3), extras_every=10
+    )
+    with tempfile.TemporaryDirectory() as folder, NginxSite(blog, Path(folder) / "nginx") as site:
+        db = Path(folder) / "crawl.db"
+        seconds, rss = blogarchive("crawl", site.home, "--db", str(db), "--depth", "0", "-q", *FAST)
+    return f"{posts} posts: crawl {seconds:.0f} s, peak RSS {rss} MB"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, action="append", default=None)
     parser.add_argument("--wget-max", type=int, default=10_000)
+    parser.add_argument(
+        "--crawl-only", action="store_true", help="only the crawl: its time and peak RSS"
+    )
     args = parser.parse_args()
+    if args.crawl_only:
+        for posts in args.posts or [1000]:
+            print(crawl_only(posts), flush=True)
+        return
     print(f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores")
     print("| posts | pages | crawl s | posts/s | pages/s crawl / bare Scrapy | wget s "
           "| refresh time | refresh bytes | peak RSS MB crawl / refresh | KB/post "
