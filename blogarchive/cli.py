@@ -256,13 +256,14 @@ def refresh(
         " WHERE p.deleted_at IS NULL ORDER BY p.url"
     ):
         known.setdefault(row["blog"], {})[row["post"]] = row["comments"]
+    # a local refresh's middleware reads validators from the archive itself; workers have none
     validators = {
         row["url"]: (row["etag"], row["last_modified"])
         for row in database.query(
             "SELECT url, etag, last_modified FROM pages WHERE kind = 'post'"
             " AND body IS NOT NULL AND (etag IS NOT NULL OR last_modified IS NOT NULL)"
         )
-    }
+    } if redis_url else {}  # fmt: skip
     database.close()
     if not blogs:
         fail(f"{db} holds no blogs to refresh")
@@ -309,22 +310,22 @@ def worker(
     verbose: bool,
 ) -> None:
     """Fetch and extract pages of a distributed crawl; items go to Redis for `ingest`."""
-    from blogarchive.crawl import SettingError, parse_overrides
+    from blogarchive.crawl import CrawlOptions, SettingError
     from blogarchive.distributed import RedisUnavailable, connect, run_worker, worker_settings
 
+    options = CrawlOptions(
+        urls=[],
+        db="",
+        allow_private=allow_private,
+        overrides=overrides,
+        progress_interval=0 if quiet else 5.0,
+        log_level="DEBUG" if verbose else "WARNING",
+    )
     try:
-        settings = worker_settings(
-            redis_url,
-            idle_timeout=idle_timeout,
-            allow_private=allow_private,
-            overrides=parse_overrides(overrides),
-        )
+        settings = worker_settings(redis_url, idle_timeout=idle_timeout, options=options)
         connect(redis_url)
     except (SettingError, RedisUnavailable) as error:
         fail(str(error))
-    settings.set("BLOGARCHIVE_PROGRESS_INTERVAL", 0 if quiet else 5.0, priority="cmdline")
-    if verbose:
-        settings.set("LOG_LEVEL", "DEBUG", priority="cmdline")
     click.echo(f"Worker {os.getpid()} taking requests from {redis_url}", err=True)
     stats = run_worker(settings)
     click.echo(

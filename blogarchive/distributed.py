@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import json
 import pickle
 import signal
@@ -43,6 +44,7 @@ from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
 
 from blogarchive.archive import Archive, open_database
+from blogarchive.crawl import CrawlOptions, crawl_settings, parse_overrides, quiet_logs
 from blogarchive.lock import ArchiveLock
 from blogarchive.pipelines import add_counts, counts_of, store_item
 
@@ -148,11 +150,10 @@ def validators_of(server: redis.Redis, url: str) -> tuple[str | None, str | None
 # -- workers ------------------------------------------------------------------------------------
 
 
-def worker_settings(
-    redis_url: str, *, idle_timeout: float, allow_private: bool, overrides: dict[str, str]
-) -> Settings:
-    settings = Settings()
-    settings.setmodule("blogarchive.settings", priority="project")
+def worker_settings(redis_url: str, *, idle_timeout: float, options: CrawlOptions) -> Settings:
+    """A local crawl's settings (:func:`blogarchive.crawl.crawl_settings`) with the request
+    queue, duplicate filter, robots.txt and items moved to Redis; ``-s`` overrides last."""
+    settings = crawl_settings(dataclasses.replace(options, overrides=()))
     values: dict[str, Any] = {
         "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
         "SCHEDULER_PERSIST": True,  # the queue outlives any one worker
@@ -169,8 +170,6 @@ def worker_settings(
         "ITEM_PIPELINES": {"blogarchive.distributed.RedisItemPipeline": 300},
         "BLOGARCHIVE_DISTRIBUTED": True,
         "BLOGARCHIVE_IDLE_TIMEOUT": idle_timeout,
-        "BLOGARCHIVE_ALLOW_PRIVATE": allow_private,
-        "LOG_LEVEL": "WARNING",
     }
     for name, value in values.items():
         settings.set(name, value, priority="cmdline")
@@ -179,14 +178,13 @@ def worker_settings(
         {**settings.getdict("EXTENSIONS"), "blogarchive.distributed.SeedReader": 600},
         priority="cmdline",
     )
-    for name, value in overrides.items():
+    for name, value in parse_overrides(options.overrides).items():
         settings.set(name, value, priority="cmdline")
     return settings
 
 
 def run_worker(settings: Settings) -> dict[str, Any]:
     """Run one worker until it is stopped or idle for its timeout; returns Scrapy's stats."""
-    from blogarchive.crawl import quiet_logs
     from spiders.blog import BlogSpider
 
     # scrapy-redis 0.9.1 passes spider= to the stats collector, which Scrapy 2.19 deprecates

@@ -7,8 +7,10 @@ import asyncio
 import ipaddress
 import sqlite3
 import zlib
+from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -102,13 +104,14 @@ class ConditionalRequestMiddleware:
         self.path = crawler.settings.get("ARCHIVE_DB")
         self.validators: dict[str, tuple[str | None, str | None]] = {}
         self.connection: sqlite3.Connection | None = None
-        self.redis: Any = None
+        self._validators: Callable[[str], tuple[str | None, str | None] | None]
+        self._validators = self.validators.get
         if crawler.settings.getbool("BLOGARCHIVE_DISTRIBUTED"):
             # a worker holds no archive: a refresh queues its post pages' validators in Redis
             # (not feeds' or homes': a worker has no archived body to read them from)
-            from blogarchive.distributed import connect
+            from blogarchive.distributed import connect, validators_of
 
-            self.redis = connect(crawler.settings.get("REDIS_URL"))
+            self._validators = partial(validators_of, connect(crawler.settings.get("REDIS_URL")))
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
@@ -129,18 +132,11 @@ class ConditionalRequestMiddleware:
             ).fetchall()
         except sqlite3.DatabaseError:
             return  # no archive yet, or not one: nothing to revalidate
-        self.validators = {url: (etag, modified) for url, etag, modified in rows}
+        self.validators.update((url, (etag, modified)) for url, etag, modified in rows)
 
     def spider_closed(self, spider: Spider) -> None:
         if self.connection is not None:
             self.connection.close()
-
-    def _validators(self, url: str) -> tuple[str | None, str | None] | None:
-        if self.redis is not None:
-            from blogarchive.distributed import validators_of
-
-            return validators_of(self.redis, url)
-        return self.validators.get(url)
 
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
         validators = self._validators(request.url)

@@ -449,8 +449,8 @@ def _mostly_links(node: Node) -> bool:
     links = list(node.iter("a"))
     if len(links) < 3:
         return False
-    text = _length(text_content(node))
-    linked = sum(_length(text_content(a)) for a in links)
+    text = len(normalize_space(text_content(node)))
+    linked = sum(len(normalize_space(text_content(a))) for a in links)
     return text < 1500 and linked > 0.6 * text
 
 
@@ -459,13 +459,7 @@ def _paragraph_chars(element: Node) -> int:
     text = "".join(BLOCK_TEXT(element))
     if not text.strip():
         return len(text_content(element).strip()) // 2  # text outside paragraphs counts less
-    return _length(text)
-
-
-def _length(text: str) -> int:
-    """The length of ``text`` with its whitespace collapsed."""
-    words = text.split()
-    return sum(map(len, words)) + len(words) - 1 if words else 0
+    return len(normalize_space(text))
 
 
 #: The text nodes inside any text block, each once (an XPath union has no duplicates).

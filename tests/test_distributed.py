@@ -89,25 +89,34 @@ def finish(process: subprocess.Popen[str], timeout: float = 240) -> str:
     return output
 
 
+def distributed_run(redis_url: str, db: Path, *seed_args: str) -> tuple[str, list[str], str]:
+    """Seed with ``blogarchive SEED_ARGS --redis``, run two workers and the ingester to the end;
+    what the seeding, each worker and the ingester printed."""
+    seeded = run_cli(*seed_args, "--redis", redis_url)
+    assert seeded.returncode == 0, seeded.stderr
+    worker = ["worker", "--redis", redis_url, "--idle-timeout", "5", "--allow-private", "-q"]
+    workers = [start(*worker, *FAST) for _ in range(2)]
+    ingester = start("ingest", "--redis", redis_url, "--db", str(db), "--idle-timeout", "7")
+    outputs = [finish(process) for process in workers]
+    return seeded.stderr, outputs, finish(ingester)
+
+
 def test_two_workers_and_an_ingester_archive_what_one_process_does(
     redis_url: str, tmp_path: Path
 ) -> None:
     with DemoNetwork() as network:
         local = tmp_path / "local.db"
-        crawl = ["--allow-private", "--depth", "2", *FAST]
-        result = run_cli("crawl", network.start_url, "--db", str(local), *crawl[:3], *FAST)
+        result = run_cli(
+            "crawl", network.start_url, "--db", str(local), "--allow-private", "--depth", "2", *FAST
+        )
         assert result.returncode == 0, result.stderr
         mark = len(network.log)
 
         shared = tmp_path / "shared.db"
-        seeded = run_cli("crawl", network.start_url, "--redis", redis_url, "--depth", "2")
-        assert seeded.returncode == 0, seeded.stderr
-        assert "Queued 1 start blog" in seeded.stderr
-        worker = ["worker", "--redis", redis_url, "--idle-timeout", "6", "--allow-private", "-q"]
-        workers = [start(*worker, *FAST) for _ in range(2)]
-        ingester = start("ingest", "--redis", redis_url, "--db", str(shared), "--idle-timeout", "8")
-        outputs = [finish(process) for process in workers]
-        summary = finish(ingester)
+        seeded, outputs, summary = distributed_run(
+            redis_url, shared, "crawl", network.start_url, "--depth", "2"
+        )
+        assert "Queued 1 start blog" in seeded
         requests = Counter((r.host, r.path) for r in network.log[mark:])
 
     assert contract_rows(shared) == contract_rows(local)
@@ -161,18 +170,6 @@ def test_a_worker_killed_midway_loses_nothing_after_one_refresh(
     # both workers crawled the one blog; its robots.txt was read once and shared
     assert " 0 pages fetched" not in survived
     assert len(robots) == 1
-
-
-def distributed_run(redis_url: str, db: Path, *seed_args: str) -> str:
-    """Seed with ``blogarchive SEED_ARGS --redis``, run two workers and the ingester to the end."""
-    seeded = run_cli(*seed_args, "--redis", redis_url)
-    assert seeded.returncode == 0, seeded.stderr
-    worker = ["worker", "--redis", redis_url, "--idle-timeout", "5", "--allow-private", "-q"]
-    workers = [start(*worker, *FAST) for _ in range(2)]
-    ingester = start("ingest", "--redis", redis_url, "--db", str(db), "--idle-timeout", "7")
-    for process in workers:
-        finish(process)
-    return finish(ingester)
 
 
 def test_a_distributed_refresh_revalidates_and_finds_an_edit(
