@@ -234,14 +234,27 @@ def print_summary(db: str, run: dict[str, Any], seconds: float) -> None:
     metavar="URL",
     help="Queue the refresh for `blogarchive worker` processes on this Redis and return.",
 )
+@click.option(
+    "--every-page",
+    is_flag=True,
+    help="Revalidate every archived post page, also those a Blogger feed lists unchanged.",
+)
 @crawl_options
 def refresh(
-    db: str, redis_url: str | None, overrides: tuple[str, ...], quiet: bool, verbose: bool
+    db: str,
+    redis_url: str | None,
+    every_page: bool,
+    overrides: tuple[str, ...],
+    quiet: bool,
+    verbose: bool,
 ) -> None:
     """Re-crawl every blog in the archive, asking only for what changed.
 
-    Every archived page is revalidated (If-None-Match / If-Modified-Since); a 304 costs no
-    body. Edited posts get a revision, new posts and comments are added, a post or comment
+    Homes, feeds and sitemaps are revalidated (If-None-Match / If-Modified-Since); a 304 costs
+    no body. On Blogger, a post whose feed entry is unchanged since its page was archived
+    (same `updated`, same comment count) is not asked for at all; every other archived post
+    page is revalidated, a post the feed no longer lists included (--every-page: all of
+    them). Edited posts get a revision, new posts and comments are added, a post or comment
     the site says is gone gets deleted_at; a network error or a 5xx deletes nothing.
     """
     if not Path(db).exists():
@@ -256,6 +269,14 @@ def refresh(
         " WHERE p.deleted_at IS NULL ORDER BY p.url"
     ):
         known.setdefault(row["blog"], {})[row["post"]] = row["comments"]
+    # when each post's page last answered: what a feed entry's `updated` is held against
+    checked = {
+        row["url"]: row["fetched_at"]
+        for row in database.query(
+            "SELECT p.url, g.fetched_at FROM posts p JOIN pages g ON g.url = p.url"
+            " WHERE p.deleted_at IS NULL AND g.status IN (200, 304) AND g.error IS NULL"
+        )
+    } if not (every_page or redis_url) else {}  # fmt: skip
     # a local refresh's middleware reads validators from the archive itself; workers have none
     validators = {
         row["url"]: (row["etag"], row["last_modified"])
@@ -272,8 +293,8 @@ def refresh(
                          validators=validators)  # fmt: skip
         return
     run_and_report(
-        blogs, db, depth=0, allow_private=False, known=known, overrides=overrides,
-        quiet=quiet, verbose=verbose,
+        blogs, db, depth=0, allow_private=False, known=known, checked=checked,
+        overrides=overrides, quiet=quiet, verbose=verbose,
     )  # fmt: skip
 
 

@@ -32,6 +32,8 @@ class CrawlOptions:
     overrides: Sequence[str] = ()
     #: for a refresh: each blog's archived post URLs, to revalidate
     known: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: for a refresh: when each archived post's page last answered (empty: ask for every page)
+    checked: dict[str, str] = field(default_factory=dict)
     progress_interval: float = 5.0
     log_level: str = "WARNING"
 
@@ -115,7 +117,8 @@ def run_crawl(options: CrawlOptions) -> CrawlResult:
     crawler = process.create_crawler(BlogSpider)
     started = time.monotonic()
     try:
-        process.crawl(crawler, urls=" ".join(options.urls), known=options.known)
+        process.crawl(crawler, urls=" ".join(options.urls), known=options.known,
+                      checked=options.checked)  # fmt: skip
         process.start()
     finally:
         shutil.rmtree(queue, ignore_errors=True)

@@ -17,14 +17,16 @@ import re
 import sys
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import scrapy
 from lxml import etree
+from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import (
     CannotResolveHostError,
+    DontCloseSpider,
     DownloadConnectionRefusedError,
     DownloadFailedError,
     DownloadTimeoutError,
@@ -48,7 +50,7 @@ from blogarchive.items import (
 )
 from blogarchive.middlewares import PrivateAddressBlocked
 from extract import Comment, Post, extract_page, post_links
-from extract.feeds import Feed, extract_comment_feed, extract_feed
+from extract.feeds import Feed, FeedEntry, extract_comment_feed, extract_feed
 from extract.post import index_links, site_links
 from extract.urls import canonical_url, home_url, may_be_post, origin, post_permalink
 
@@ -56,6 +58,10 @@ HTML_TYPES = ("text/html", "application/xhtml+xml")
 #: Posts asked for per page of WordPress' REST API (its maximum).
 WORDPRESS_REST_PAGE = 100
 START_URL = re.compile(r"^https?://[^/\s]+", re.IGNORECASE)
+#: A refresh believes a Blogger feed entry that says an archived post is unchanged only if the
+#: post's page was last checked at least this long after the entry's ``updated``: room for a
+#: server clock that runs behind ours.
+FEED_TRUST_MARGIN = timedelta(hours=1)
 
 
 def parse_start_urls(*values: str | None) -> tuple[list[str], list[str]]:
@@ -113,12 +119,24 @@ class BlogSpider(scrapy.Spider):
         url: str | None = None,
         urls: str | None = None,
         known: dict[str, dict[str, int]] | None = None,
+        checked: dict[str, str] | None = None,
         **kwargs: Any,
     ) -> None:
-        """``known``: for a refresh, each blog's archived posts (URL -> comments archived), all
-        revalidated: a post a feed no longer lists may be gone, and only asking tells."""
+        """For a refresh: ``known``, each blog's archived posts (URL -> comments archived), and
+        ``checked``, when each post's page last answered (URL -> ISO time).
+
+        Without ``checked`` every archived post page is revalidated. With it, a Blogger blog's
+        archived posts wait for its posts feed: a post whose entry is unchanged (``updated``
+        before the page was checked, ``thr:total`` equal to the comments archived) is not asked
+        for; the rest are, once the whole feed is read, so a post the feed no longer lists is
+        asked too (only the site's 404 or 410 marks it deleted)."""
         super().__init__(**kwargs)
         self.known = known or {}
+        self.checked = checked or {}
+        #: blog -> its archived posts not yet vouched for by its feed nor asked for
+        self.pending: dict[str, set[str]] = {}
+        #: archived posts the feed vouched for: not asked for this run
+        self.vouched: set[str] = set()
         self.archived_comments = {
             url: n for posts in self.known.values() for url, n in posts.items()
         }
@@ -146,6 +164,7 @@ class BlogSpider(scrapy.Spider):
         spider.generic_max_pages = settings.getint("BLOGARCHIVE_GENERIC_MAX_PAGES", 2000)
         spider.feed_page_size = settings.getint("BLOGARCHIVE_FEED_PAGE_SIZE", 150)
         spider.distributed = settings.getbool("BLOGARCHIVE_DISTRIBUTED")
+        crawler.signals.connect(spider.release_pending, signal=signals.spider_idle)
         return spider
 
     def report_for(self, blog: str) -> BlogReport:
@@ -161,6 +180,9 @@ class BlogSpider(scrapy.Spider):
             if request is not None:
                 yield request
         for blog, posts in self.known.items():
+            if self.checked and not self.distributed:
+                self.pending[home_url(blog)] = set(posts)  # until the blog's feed is read
+                continue
             for post_request in self.post_requests(posts, home_url(blog)):
                 yield post_request
 
@@ -198,12 +220,63 @@ class BlogSpider(scrapy.Spider):
         )
 
     def post_requests(self, urls: Any, blog: str) -> Iterator[scrapy.Request]:
+        waiting = self.pending.get(blog, ())
         for url in urls:
             url = canonical_url(url)
             if origin(url) == origin(blog) and may_be_post(url):
+                if url in waiting or url in self.vouched:
+                    continue  # an archived post: its feed entry decides
                 request = self.page_request(url, blog, "post", self.parse_page)
                 if request is not None:
                     yield request
+
+    # -- a refresh that trusts the feed -----------------------------------------------------
+
+    def vouches(self, entry: FeedEntry) -> bool:
+        """Does this feed entry say the archived post is as the archive last saw it?"""
+        checked = self.checked.get(entry.url)
+        if checked is None or entry.updated is None or entry.comment_count is None:
+            return False
+        if entry.comment_count != self.archived_comments.get(entry.url):
+            return False
+        try:
+            updated = datetime.fromisoformat(entry.updated)
+            seen = datetime.fromisoformat(checked)
+        except ValueError:
+            return False
+        if updated.tzinfo is None or seen.tzinfo is None:
+            return False
+        return updated <= seen - FEED_TRUST_MARGIN
+
+    def vouch(self, blog: str, feed: Feed) -> Iterator[Any]:
+        """The archived posts this feed page lists unchanged: seen, not asked for."""
+        waiting = self.pending.get(blog)
+        if not waiting:
+            return
+        for entry in feed.entries:
+            if entry.url in waiting:
+                waiting.discard(entry.url)
+                if self.vouches(entry):
+                    self.vouched.add(entry.url)
+                    self.report_for(blog).add_archived(entry.url)
+                    self.crawler.stats.inc_value("blogarchive/unchanged_in_feed")  # type: ignore[union-attr]
+                    yield SeenItem(blog_url=blog, url=entry.url)
+
+    def release(self, blog: str) -> Iterator[scrapy.Request]:
+        """Ask for the blog's archived posts its feed did not vouch for (all of them when the
+        feed could not be read whole)."""
+        waiting = self.pending.pop(blog, None)
+        if waiting:
+            yield from self.post_requests(sorted(waiting), blog)
+
+    def release_pending(self) -> None:
+        """On idle: whatever still waits is asked for (a blog whose home or feed never came)."""
+        if not self.pending:
+            return
+        for blog in list(self.pending):
+            for request in self.release(blog):
+                self.crawler.engine.crawl(request)  # type: ignore[union-attr]
+        raise DontCloseSpider
 
     # -- callbacks --------------------------------------------------------------------------
 
@@ -232,6 +305,7 @@ class BlogSpider(scrapy.Spider):
         yield from self.post_requests(links, blog)
         self.platform_of[blog] = page.blog.platform
         if page.blog.platform != "blogger":
+            yield from self.release(blog)  # only a Blogger feed vouches for a post
             yield from self.index_requests(response, blog)
         depth = self.depth_of.get(blog, 0)
         if depth < self.max_depth:
@@ -276,6 +350,7 @@ class BlogSpider(scrapy.Spider):
         feed = extract_feed(response.body, response.url)
         if not feed.ok:
             yield self.page_item(response, error="not a feed")
+            yield from self.release(blog)
             return
         yield self.page_item(response)
         report = self.report_for(blog)
@@ -284,14 +359,19 @@ class BlogSpider(scrapy.Spider):
             report.stated_by = "feed"
         urls = [entry.url for entry in feed.entries]
         report.add_found("feed", urls)
+        if self.platform_of.get(blog) == "blogger":
+            yield from self.vouch(blog, feed)
         yield from self.post_requests(urls, blog)
         next_url = self.next_feed_page(response, feed)
+        request = None
         if next_url and origin(next_url) == origin(blog):
             request = self.page_request(
                 next_url, blog, "feed", self.parse_feed, meta={"probe": True}
             )
-            if request is not None:
-                yield request
+        if request is not None:
+            yield request
+        else:
+            yield from self.release(blog)  # the whole feed is read
 
     def parse_rest(self, response: Response) -> Iterator[Any]:
         """WordPress' REST API: every post's permalink, 100 a page, X-WP-Total stated."""
@@ -492,6 +572,8 @@ class BlogSpider(scrapy.Spider):
         blog = request.meta["blog"]
         kind = request.meta["kind"]
         status, reason, blog_status = _describe_failure(failure)
+        if kind in ("home", "feed"):
+            yield from self.release(blog)  # the feed will not vouch: ask for every post
         if request.meta.get("probe") and status is not None and 400 <= status < 500:
             # a route the site does not offer (REST disabled, the page after a feed's last)
             yield PageItem(

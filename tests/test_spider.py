@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,7 @@ from scrapy.http import HtmlResponse, Request, TextResponse
 from scrapy.utils.test import get_crawler
 
 from blogarchive.items import BlogItem, FormsItem, PageItem, PostItem
+from extract.feeds import FeedEntry
 from spiders.blog import BlogSpider
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -132,3 +134,29 @@ def test_per_blog_page_cap() -> None:
     ]
     assert [m is not None for m in made] == [True, True, False, False]
     assert spider.crawler.stats.get_value("blogarchive/capped") == 2
+
+
+def test_a_feed_entry_vouches_for_a_post_only_when_dated_well_before_its_check() -> None:
+    post = f"{CLASSIC_HOME}2010/03/a-post.html"
+    crawler = get_crawler(BlogSpider, {})
+    spider = BlogSpider.from_crawler(
+        crawler,
+        url=CLASSIC_HOME,
+        known={CLASSIC_HOME: {post: 2}},
+        checked={post: "2026-11-27T12:00:00+00:00"},
+    )
+
+    def entry(updated: str | None, comments: int | None = 2) -> FeedEntry:
+        return FeedEntry(
+            url=post, id=None, platform_id="1", title="A post", published=None,
+            updated=updated, comment_count=comments,
+        )  # fmt: skip
+
+    assert spider.vouches(entry("2026-11-27T03:00:00.000-08:00"))  # 11:00 UTC: an hour before
+    assert not spider.vouches(entry("2026-11-27T03:30:00.000-08:00"))  # within the margin
+    assert not spider.vouches(entry("2026-11-27T13:00:00+00:00"))  # edited after the check
+    assert not spider.vouches(entry("2010-03-01T10:00:00-08:00", comments=3))  # a new comment
+    assert not spider.vouches(entry("2010-03-01T10:00:00-08:00", comments=None))
+    assert not spider.vouches(entry("2010-03-01T10:00:00"))  # no offset: no comparison
+    assert not spider.vouches(entry(None))
+    assert not spider.vouches(dataclasses.replace(entry("2010-03-01T10:00:00Z"), url=post + "x"))
