@@ -198,7 +198,8 @@ def check_database(db: str) -> None:
 
 def print_summary(db: str, run: dict[str, Any], seconds: float) -> None:
     database = open_database(db)
-    rows = json.loads(run.get("stats") or "{}").get("rows", {}) if run else {}
+    stats = json.loads(run.get("stats") or "{}") if run else {}
+    rows = stats.get("rows", {})
     click.echo(f"\nCrawl {run.get('status', 'ended')} in {seconds:.1f}s: {db}")
     for table in SUMMARY_TABLES:
         total = database[table].count
@@ -209,12 +210,17 @@ def print_summary(db: str, run: dict[str, Any], seconds: float) -> None:
         f"  {'pages':<17} {run.get('pages_fetched', 0):>6}  fetched this run, "
         f"{run.get('pages_failed', 0)} failed, {run.get('pages_not_modified', 0)} not modified"
     )
+    if stats.get("blogarchive/unchanged_in_feed"):
+        click.echo(
+            f"  {'posts':<17} {stats['blogarchive/unchanged_in_feed']:>6}  unchanged in their"
+            " feed, not asked for (--every-page asks)"
+        )
     problems = database.execute(
         "SELECT url, status, error FROM blogs WHERE status != 'ok' ORDER BY url"
     ).fetchall()
     for url, status, error in problems:
         click.echo(f"  ! {url} {status}: {error}")
-    report = json.loads(run.get("stats") or "{}").get("blogarchive/report", {}) if run else {}
+    report = stats.get("blogarchive/report", {})
     if report:
         click.echo("Posts per blog (stated by the site / found by each route / archived):")
     for blog, figures in report.items():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -67,7 +68,7 @@ def test_a_refresh_with_nothing_changed_adds_nothing_and_costs_little(
     first_bytes = network.bytes_sent()
     before = counts(db)
     mark = len(network.log)
-    refresh(db)
+    output = refresh(db)
     after = counts(db)
     assert {k: v for k, v in after.items() if k != "crawl_runs"} == {
         k: v for k, v in before.items() if k != "crawl_runs"
@@ -81,6 +82,8 @@ def test_a_refresh_with_nothing_changed_adds_nothing_and_costs_little(
     # WordPress blog's are revalidated (its feed does not say when a post changed)
     asked = post_pages_asked(network, db, since=mark)
     assert asked["classic"] == asked["contempo"] == 0
+    vouched = len(BLOGS["classic"].posts) + len(BLOGS["contempo"].posts)
+    assert re.search(rf"posts +{vouched}  unchanged in their feed, not asked for", output)
     assert asked["wordpress"] == len(BLOGS["wordpress"].posts)
     assert run["not_modified"] > asked["wordpress"]  # homes, feeds and sitemaps: 304 too
     # and every post was seen by this run
