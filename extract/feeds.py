@@ -3,14 +3,23 @@
 A posts feed gives permalinks (with the platform's post id and comment count where it says
 them) and what the feed states about the whole (``openSearch:totalResults``); a Blogger comment
 feed gives comments, a reply naming its parent in its ``related`` link.
+
+Well-formed Atom (every Blogger feed) is read straight from lxml's tree: feedparser took 120 ms
+for a page of 150 posts and 2 ms for a comment feed of three, most of a refresh's time.
+Anything else (RSS, RDF, Atom that is not well-formed, XHTML content) goes to feedparser, which
+reads whatever the web calls a feed.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urljoin
 
 import feedparser
+from lxml import etree
 
 from extract._dom import clean_html, parse, text_with_breaks
 from extract.comments import Comment
@@ -20,6 +29,14 @@ from extract.urls import canonical_url
 BLOGGER_ID = re.compile(r"\.post-(\d+)$")
 #: A Blogger reply's ``related`` link ends with its parent's id.
 PARENT_ID = re.compile(r"/comments/default/(\d+)$")
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+#: ``openSearch:totalResults`` in the namespaces of OpenSearch 1.0 (Blogger's) and 1.1.
+TOTAL_RESULTS = (
+    "{http://a9.com/-/spec/opensearchrss/1.0/}totalResults",
+    "{http://a9.com/-/spec/opensearch/1.1/}totalResults",
+)
+THREAD_TOTAL = "{http://purl.org/syndication/thread/1.0}total"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -54,23 +71,16 @@ class CommentFeed:
 
 def extract_feed(xml: str | bytes, url: str) -> Feed:
     """The entries of a posts feed, with their permalinks made canonical."""
+    root = _atom(xml, url)
+    if root is not None:
+        return _atom_feed(root, url)
     parsed = feedparser.parse(xml, response_headers={"content-location": url})
     entries = []
     for entry in parsed.entries:
         link = _link(entry, "alternate", "text/html") or entry.get("link")
         if not link:
             continue
-        entries.append(
-            FeedEntry(
-                url=canonical_url(link, base=url),
-                id=entry.get("id"),
-                platform_id=_blogger_id(entry.get("id")),
-                title=entry.get("title"),
-                published=entry.get("published"),
-                updated=entry.get("updated"),
-                comment_count=_int(entry.get("thr_total") or entry.get("slash_comments")),
-            )
-        )
+        entries.append(_entry(entry, link, url))
     next_url = _link(parsed.feed, "next")
     return Feed(
         url=url,
@@ -84,9 +94,12 @@ def extract_feed(xml: str | bytes, url: str) -> Feed:
 
 def extract_comment_feed(xml: str | bytes, url: str) -> CommentFeed:
     """The comments of a Blogger comment feed page, replies naming their parent."""
-    parsed = feedparser.parse(xml, response_headers={"content-location": url})
+    root = _atom(xml, url)
+    parsed = None if root is not None else _parsed(xml, url)
+    feed = _AtomItem(root, url) if root is not None else parsed.feed  # type: ignore[union-attr]
+    entries = _atom_entries(root, url) if root is not None else parsed.entries  # type: ignore[union-attr]
     comments = []
-    for position, entry in enumerate(parsed.entries, start=1):
+    for position, entry in enumerate(entries, start=1):
         html = entry.get("content", [{}])[0].get("value") or entry.get("summary") or ""
         body = parse(f"<html><body>{html}</body></html>", url).find("body")
         related = _link(entry, "related") or ""
@@ -99,18 +112,123 @@ def extract_comment_feed(xml: str | bytes, url: str) -> CommentFeed:
                 author=entry.get("author"),
                 author_url=(entry.get("author_detail") or {}).get("href"),
                 published=entry.get("published"),
-                content_html=clean_html(html),
+                content_html=clean_html(html, base=url),
                 content_text=text_with_breaks(body) if body is not None else "",
                 url=_link(entry, "alternate", "text/html"),
             )
         )
-    post = _link(parsed.feed, "alternate", "text/html")
+    post = _link(feed, "alternate", "text/html")
     return CommentFeed(
         url=url,
         post_url=canonical_url(post, base=url) if post else None,
         comments=tuple(comments),
-        total=_int(parsed.feed.get("opensearch_totalresults")),
-        ok=_is_feed(parsed),
+        total=_int(feed.get("opensearch_totalresults")),
+        ok=root is not None or _is_feed(parsed),  # type: ignore[arg-type]
+    )
+
+
+def _parsed(xml: str | bytes, url: str) -> feedparser.FeedParserDict:
+    return feedparser.parse(xml, response_headers={"content-location": url})
+
+
+# -- well-formed Atom, read from lxml's tree --------------------------------------------------
+
+
+def _atom(xml: str | bytes, url: str) -> Any:
+    """The root of a well-formed Atom document, or None (not bytes, not XML, not Atom, or
+    holding XHTML content, which feedparser renders)."""
+    if not isinstance(xml, bytes):
+        return None
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=True)
+    try:
+        root = etree.fromstring(xml, parser, base_url=url)
+    except (etree.XMLSyntaxError, ValueError):
+        return None
+    if root is None or root.tag != f"{ATOM}feed":
+        return None
+    for element in root.iter(f"{ATOM}content", f"{ATOM}title", f"{ATOM}summary"):
+        if element.get("type") == "xhtml":
+            return None
+    return root
+
+
+class _AtomItem(dict[str, Any]):
+    """An Atom feed or entry element in the shape of feedparser's dict, for the keys read here."""
+
+    def __init__(self, element: Any, base: str) -> None:
+        super().__init__()
+        base = element.base or base  # xml:base, inherited, resolved against the document's URL
+        self["links"] = [_link_of(link, base) for link in element.iterchildren(f"{ATOM}link")]
+        for key in ("id", "title", "published", "updated"):
+            value = _child_text(element, f"{ATOM}{key}")
+            if value is not None:
+                self[key] = value
+        for key, tag in (("summary", f"{ATOM}summary"), ("content", f"{ATOM}content")):
+            child = element.find(tag)
+            if child is not None:
+                value = child.text or ""
+                self[key] = [{"value": value}] if key == "content" else value
+        author = element.find(f"{ATOM}author")
+        if author is not None:
+            name = _child_text(author, f"{ATOM}name")
+            if name is not None:
+                self["author"] = name
+            uri = _child_text(author, f"{ATOM}uri")
+            self["author_detail"] = {"href": urljoin(base, uri)} if uri else {}
+        for key, tags in (
+            ("thr_total", (THREAD_TOTAL,)),
+            ("opensearch_totalresults", TOTAL_RESULTS),
+        ):
+            for tag in tags:
+                value = _child_text(element, tag)
+                if value is not None:
+                    self[key] = value
+
+
+def _link_of(link: Any, base: str) -> dict[str, str]:
+    found = {"rel": link.get("rel", "alternate"), "href": urljoin(base, link.get("href") or "")}
+    if link.get("type") is not None:
+        found["type"] = link.get("type")
+    return found
+
+
+def _atom_entries(root: Any, url: str) -> Iterator[_AtomItem]:
+    for entry in root.iterchildren(f"{ATOM}entry"):
+        yield _AtomItem(entry, url)
+
+
+def _child_text(element: Any, tag: str) -> str | None:
+    child = element.find(tag)
+    return None if child is None else (child.text or "").strip()
+
+
+def _atom_feed(root: Any, url: str) -> Feed:
+    feed = _AtomItem(root, url)
+    entries = []
+    for entry in _atom_entries(root, url):
+        link = _link(entry, "alternate", "text/html")
+        if not link:
+            continue
+        entries.append(_entry(entry, link, url))
+    return Feed(
+        url=url,
+        title=feed.get("title"),
+        entries=tuple(entries),
+        total=_int(feed.get("opensearch_totalresults")),
+        next_url=_link(feed, "next"),
+        ok=True,
+    )
+
+
+def _entry(entry: Any, link: str, url: str) -> FeedEntry:
+    return FeedEntry(
+        url=canonical_url(link, base=url),
+        id=entry.get("id"),
+        platform_id=_blogger_id(entry.get("id")),
+        title=entry.get("title"),
+        published=entry.get("published"),
+        updated=entry.get("updated"),
+        comment_count=_int(entry.get("thr_total") or entry.get("slash_comments")),
     )
 
 
