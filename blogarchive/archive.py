@@ -14,13 +14,13 @@ import sqlite3
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
-from sqlite_utils.db import NotFoundError
 
 from blogarchive.items import (
     BlogItem,
@@ -38,6 +38,8 @@ from extract.urls import home_url
 
 #: A line is boilerplate when at least this many posts of its blog (and half of them) repeat it.
 BOILERPLATE_MIN_POSTS = 3
+#: Forms whose saved rows a writer remembers (see Archive._forms_saved); then it starts over.
+FORMS_REMEMBERED = 4096
 
 
 class ArchiveError(Exception):
@@ -78,6 +80,11 @@ class Archive:
         self.db = db
         ensure_schema(db)
         self.changes: Counter[str] = Counter()
+        #: table -> the SELECT of one row by its primary key (the schema is fixed while we write)
+        self._select_by_key: dict[str, str] = {}
+        #: form id -> a digest of its rows as this writer last committed them: a form shown on
+        #: every page of a blog (a sidebar's) is compared once, not once a page
+        self._forms_saved: dict[str, bytes] = {}
 
     # -- crawl runs ---------------------------------------------------------------------------
 
@@ -208,7 +215,7 @@ class Archive:
             "last_seen": moment,
             "deleted_at": None,
         }
-        with self.db.atomic():
+        with self._writing_forms():
             previous = self._get("posts", post_id)
             self._insert_or_update("posts", post_id, row, {"first_seen": moment}, "posts")
             if previous is None or previous["content_sha256"] != digest:
@@ -386,7 +393,7 @@ class Archive:
 
     def save_forms(self, item: FormsItem) -> None:
         blog_id = self.ensure_blog(item.blog_url)
-        with self.db.atomic():
+        with self._writing_forms():
             self._save_forms(item.forms, item.page_url, blog_id, None, now())
 
     def _save_forms(
@@ -402,9 +409,8 @@ class Archive:
                 "field_count": form.field_count,
                 "json_schema": form.json_schema,
             }
-            self._upsert_counted("forms", form_row, "id")
-            for field in form.fields:
-                field_row = {
+            field_rows = [
+                {
                     "form_id": form.id,
                     "position": field.position,
                     "name": field.name,
@@ -417,7 +423,16 @@ class Archive:
                     ),
                     "placeholder": field.placeholder,
                 }
-                self._upsert_counted("form_fields", field_row, ("form_id", "position"))
+                for field in form.fields
+            ]
+            digest = hashlib.blake2b(repr((form_row, field_rows)).encode(), digest_size=16)
+            if self._forms_saved.get(form.id) != digest.digest():
+                self._upsert_counted("forms", form_row, "id")
+                for field_row in field_rows:
+                    self._upsert_counted("form_fields", field_row, ("form_id", "position"))
+                if len(self._forms_saved) >= FORMS_REMEMBERED:
+                    self._forms_saved.clear()
+                self._forms_saved[form.id] = digest.digest()
             occurrence = {"blog_id": blog_id, "post_id": post_id, "last_seen": moment}
             self._insert_or_update(
                 "form_occurrences",
@@ -429,11 +444,31 @@ class Archive:
 
     # -- helpers ------------------------------------------------------------------------------
 
-    def _get(self, table: str, pk: Any) -> dict[str, Any] | None:
+    @contextmanager
+    def _writing_forms(self) -> Iterator[None]:
+        """A transaction that may save forms: rolled back, it forgets the forms it saved."""
         try:
-            return self.db.table(table).get(pk)  # type: ignore[union-attr]
-        except NotFoundError:
+            with self.db.atomic():
+                yield
+        except BaseException:
+            self._forms_saved.clear()
+            raise
+
+    def _get(self, table: str, pk: Any) -> dict[str, Any] | None:
+        """The row of ``table`` with primary key ``pk`` (a value, or a tuple for a compound key).
+
+        One query, where sqlite-utils' ``Table.get`` asks for the table's columns and names first:
+        a crawl looks rows up some thirty times a post."""
+        sql = self._select_by_key.get(table)
+        if sql is None:
+            keys = self.db.table(table).pks  # type: ignore[union-attr]
+            where = " AND ".join(f"[{key}] = ?" for key in keys)
+            sql = self._select_by_key[table] = f"SELECT * FROM [{table}] WHERE {where}"
+        cursor = self.db.execute(sql, list(pk) if isinstance(pk, tuple) else [pk])
+        row = cursor.fetchone()
+        if row is None:
             return None
+        return dict(zip([column[0] for column in cursor.description], row, strict=True))
 
     def _exists(self, table: str, pk: Any) -> bool:
         return self._get(table, pk) is not None

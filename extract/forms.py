@@ -14,6 +14,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from extract._dom import INVISIBLE_TAGS, Node, normalize_space, parse, select, text_content, text_of
@@ -564,16 +565,25 @@ def semantic_type(
         new = SEMANTIC_WORDS[1][1].search(words)
         return "new-password" if new else "current-password"
     for text in (label, _as_words(element.get("name")), _as_words(element.get("id")), placeholder):
-        if not text:
-            continue
-        for semantic, pattern in SEMANTIC_WORDS:
-            if semantic in PASSWORDS:
-                continue  # only a password input asks for a password, whatever its label says
-            if pattern.search(text) and (allowed is None or semantic in allowed):
-                return semantic
+        if text:
+            found = _semantic_of_words(text, allowed)
+            if found is not None:
+                return found
     if kind == "textarea":
         return "message"
     return "other"
+
+
+@lru_cache(maxsize=8192)
+def _semantic_of_words(text: str, allowed: frozenset[str] | None) -> str | None:
+    """The first semantic type whose words ``text`` holds (a blog's forms repeat on every
+    page, their labels with them: each is matched against the word lists once)."""
+    for semantic, pattern in SEMANTIC_WORDS:
+        if semantic in PASSWORDS:
+            continue  # only a password input asks for a password, whatever its label says
+        if pattern.search(text) and (allowed is None or semantic in allowed):
+            return semantic
+    return None
 
 
 def in_context(fields: tuple[FormField, ...], purpose: str) -> tuple[FormField, ...]:
