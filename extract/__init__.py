@@ -51,11 +51,13 @@ class Page:
 
 
 def clear_caches() -> None:
-    """Forget the parsed pages kept for reuse (benchmarks time extraction from scratch)."""
-    from extract import _dom, post
+    """Forget the parsed pages and matched labels kept for reuse (benchmarks time extraction
+    from scratch)."""
+    from extract import _dom, forms, post
 
     _dom.parse.cache_clear()
     post.cleaned_body.cache_clear()
+    forms._semantic_of_words.cache_clear()
 
 
 def extract_page(html: str, url: str) -> Page:
