@@ -13,7 +13,7 @@ reads whatever the web calls a feed.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin
@@ -71,33 +71,35 @@ class CommentFeed:
 
 def extract_feed(xml: str | bytes, url: str) -> Feed:
     """The entries of a posts feed, with their permalinks made canonical."""
-    root = _atom(xml, url)
-    if root is not None:
-        return _atom_feed(root, url)
-    parsed = feedparser.parse(xml, response_headers={"content-location": url})
+    feed, items, ok = _read(xml, url)
     entries = []
-    for entry in parsed.entries:
+    for entry in items:
         link = _link(entry, "alternate", "text/html") or entry.get("link")
-        if not link:
-            continue
-        entries.append(_entry(entry, link, url))
-    next_url = _link(parsed.feed, "next")
+        if link:
+            entries.append(
+                FeedEntry(
+                    url=canonical_url(link, base=url),
+                    id=entry.get("id"),
+                    platform_id=_blogger_id(entry.get("id")),
+                    title=entry.get("title"),
+                    published=entry.get("published"),
+                    updated=entry.get("updated"),
+                    comment_count=_int(entry.get("thr_total") or entry.get("slash_comments")),
+                )
+            )
     return Feed(
         url=url,
-        title=parsed.feed.get("title"),
+        title=feed.get("title"),
         entries=tuple(entries),
-        total=_int(parsed.feed.get("opensearch_totalresults")),
-        next_url=next_url,
-        ok=_is_feed(parsed),
+        total=_int(feed.get("opensearch_totalresults")),
+        next_url=_link(feed, "next"),
+        ok=ok,
     )
 
 
 def extract_comment_feed(xml: str | bytes, url: str) -> CommentFeed:
     """The comments of a Blogger comment feed page, replies naming their parent."""
-    root = _atom(xml, url)
-    parsed = None if root is not None else _parsed(xml, url)
-    feed = _AtomItem(root, url) if root is not None else parsed.feed  # type: ignore[union-attr]
-    entries = _atom_entries(root, url) if root is not None else parsed.entries  # type: ignore[union-attr]
+    feed, entries, ok = _read(xml, url)
     comments = []
     for position, entry in enumerate(entries, start=1):
         html = entry.get("content", [{}])[0].get("value") or entry.get("summary") or ""
@@ -123,12 +125,19 @@ def extract_comment_feed(xml: str | bytes, url: str) -> CommentFeed:
         post_url=canonical_url(post, base=url) if post else None,
         comments=tuple(comments),
         total=_int(feed.get("opensearch_totalresults")),
-        ok=root is not None or _is_feed(parsed),  # type: ignore[arg-type]
+        ok=ok,
     )
 
 
-def _parsed(xml: str | bytes, url: str) -> feedparser.FeedParserDict:
-    return feedparser.parse(xml, response_headers={"content-location": url})
+def _read(
+    xml: str | bytes, url: str
+) -> tuple[Mapping[str, Any], Iterable[Mapping[str, Any]], bool]:
+    """(the feed, its entries, whether it is a feed at all), each in feedparser's shape."""
+    root = _atom(xml, url)
+    if root is not None:
+        return _AtomItem(root, url), _atom_entries(root, url), True
+    parsed = feedparser.parse(xml, response_headers={"content-location": url})
+    return parsed.feed, parsed.entries, _is_feed(parsed)
 
 
 # -- well-formed Atom, read from lxml's tree --------------------------------------------------
@@ -202,37 +211,7 @@ def _child_text(element: Any, tag: str) -> str | None:
     return None if child is None else (child.text or "").strip()
 
 
-def _atom_feed(root: Any, url: str) -> Feed:
-    feed = _AtomItem(root, url)
-    entries = []
-    for entry in _atom_entries(root, url):
-        link = _link(entry, "alternate", "text/html")
-        if not link:
-            continue
-        entries.append(_entry(entry, link, url))
-    return Feed(
-        url=url,
-        title=feed.get("title"),
-        entries=tuple(entries),
-        total=_int(feed.get("opensearch_totalresults")),
-        next_url=_link(feed, "next"),
-        ok=True,
-    )
-
-
-def _entry(entry: Any, link: str, url: str) -> FeedEntry:
-    return FeedEntry(
-        url=canonical_url(link, base=url),
-        id=entry.get("id"),
-        platform_id=_blogger_id(entry.get("id")),
-        title=entry.get("title"),
-        published=entry.get("published"),
-        updated=entry.get("updated"),
-        comment_count=_int(entry.get("thr_total") or entry.get("slash_comments")),
-    )
-
-
-def _link(item: feedparser.FeedParserDict, rel: str, kind: str | None = None) -> str | None:
+def _link(item: Mapping[str, Any], rel: str, kind: str | None = None) -> str | None:
     for link in item.get("links", []):
         if link.get("rel") == rel and (kind is None or link.get("type", kind) == kind):
             return str(link.get("href"))
