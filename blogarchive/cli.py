@@ -175,7 +175,7 @@ def run_and_report(urls: tuple[str, ...] | list[str], db: str, **options: Any) -
     )
     if "archive/error" in result.stats:
         fail(str(result.stats["archive/error"]))
-    print_summary(db, result.summary, result.seconds)
+    print_summary(db, result.summary, result.seconds, what=what.removesuffix("ing"))
 
 
 def check_unlocked(db: str) -> None:
@@ -196,11 +196,11 @@ def check_database(db: str) -> None:
         fail(str(error))
 
 
-def print_summary(db: str, run: dict[str, Any], seconds: float) -> None:
+def print_summary(db: str, run: dict[str, Any], seconds: float, what: str = "Crawl") -> None:
     database = open_database(db)
     stats = json.loads(run.get("stats") or "{}") if run else {}
     rows = stats.get("rows", {})
-    click.echo(f"\nCrawl {run.get('status', 'ended')} in {seconds:.1f}s: {db}")
+    click.echo(f"\n{what} {run.get('status', 'ended')} in {seconds:.1f}s: {db}")
     for table in SUMMARY_TABLES:
         total = database[table].count
         added = rows.get(f"{table}.added", 0)
@@ -212,8 +212,8 @@ def print_summary(db: str, run: dict[str, Any], seconds: float) -> None:
     )
     if stats.get("blogarchive/unchanged_in_feed"):
         click.echo(
-            f"  {'posts':<17} {stats['blogarchive/unchanged_in_feed']:>6}  unchanged in their"
-            " feed, not asked for (--every-page asks)"
+            f"  {'feed vouched':<17} {stats['blogarchive/unchanged_in_feed']:>6}  posts unchanged"
+            " in their feed, not asked for (--every-page asks)"
         )
     problems = database.execute(
         "SELECT url, status, error FROM blogs WHERE status != 'ok' ORDER BY url"
