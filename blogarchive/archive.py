@@ -425,14 +425,14 @@ class Archive:
                 }
                 for field in form.fields
             ]
-            digest = hashlib.blake2b(repr((form_row, field_rows)).encode(), digest_size=16)
-            if self._forms_saved.get(form.id) != digest.digest():
+            saved = hashlib.blake2b(repr((form_row, field_rows)).encode(), digest_size=16).digest()
+            if self._forms_saved.get(form.id) != saved:
                 self._upsert_counted("forms", form_row, "id")
                 for field_row in field_rows:
                     self._upsert_counted("form_fields", field_row, ("form_id", "position"))
                 if len(self._forms_saved) >= FORMS_REMEMBERED:
                     self._forms_saved.clear()
-                self._forms_saved[form.id] = digest.digest()
+                self._forms_saved[form.id] = saved
             occurrence = {"blog_id": blog_id, "post_id": post_id, "last_seen": moment}
             self._insert_or_update(
                 "form_occurrences",

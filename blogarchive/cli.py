@@ -268,21 +268,20 @@ def refresh(
     database = open_database(db)
     blogs = [row["url"] for row in database.query("SELECT url FROM blogs ORDER BY url")]
     known: dict[str, dict[str, int]] = {}
+    # when each post's page last answered: what a feed entry's `updated` is held against
+    checked: dict[str, str] = {}
+    trust_feeds = not (every_page or redis_url)
     for row in database.query(
         "SELECT b.url AS blog, p.url AS post,"
         " (SELECT count(*) FROM comments c WHERE c.post_id = p.id AND c.deleted_at IS NULL)"
-        " AS comments FROM posts p JOIN blogs b ON b.id = p.blog_id"
+        " AS comments, CASE WHEN g.status IN (200, 304) AND g.error IS NULL"
+        " THEN g.fetched_at END AS checked"
+        " FROM posts p JOIN blogs b ON b.id = p.blog_id LEFT JOIN pages g ON g.url = p.url"
         " WHERE p.deleted_at IS NULL ORDER BY p.url"
     ):
         known.setdefault(row["blog"], {})[row["post"]] = row["comments"]
-    # when each post's page last answered: what a feed entry's `updated` is held against
-    checked = {
-        row["url"]: row["fetched_at"]
-        for row in database.query(
-            "SELECT p.url, g.fetched_at FROM posts p JOIN pages g ON g.url = p.url"
-            " WHERE p.deleted_at IS NULL AND g.status IN (200, 304) AND g.error IS NULL"
-        )
-    } if not (every_page or redis_url) else {}  # fmt: skip
+        if trust_feeds and row["checked"]:
+            checked[row["post"]] = row["checked"]
     # a local refresh's middleware reads validators from the archive itself; workers have none
     validators = {
         row["url"]: (row["etag"], row["last_modified"])
