@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache, partial
 from html import escape as html_escape
@@ -98,12 +98,15 @@ def select(root: _Element, selector: str) -> list[Node]:
     return css(selector)(root)  # type: ignore[no-any-return]
 
 
-#: One compound selector: tag, #id, .classes and [attribute] tests, no pseudo-classes.
+#: One compound selector: tag, #id, .classes, [attribute] tests and :not() of those.
 COMPOUND = re.compile(
     r"(?P<tag>[a-z][a-z0-9]*|\*)?(?P<rest>(?:\#[\w-]+|\.[\w-]+"
-    r"|\[[\w-]+(?:[~^$*|]?=(?:'[^']*'|\"[^\"]*\"|[^\]]*))?\])*)"
+    r"|\[[\w-]+(?:[~^$*|]?=(?:'[^']*'|\"[^\"]*\"|[^\]]*))?\]|:not\([^()]+\))*)"
 )
-PART = re.compile(r"\#([\w-]+)|\.([\w-]+)|\[([\w-]+)(?:([~^$*|]?=)('[^']*'|\"[^\"]*\"|[^\]]*))?\]")
+PART = re.compile(
+    r"\#([\w-]+)|\.([\w-]+)|\[([\w-]+)(?:([~^$*|]?=)('[^']*'|\"[^\"]*\"|[^\]]*))?\]"
+    r"|:not\(([^()]+)\)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +115,7 @@ class _Compound:
     id: str | None
     classes: frozenset[str]
     attributes: tuple[tuple[str, str | None, str], ...]  # (name, operator, value)
+    negations: tuple[_Compound, ...] = ()
 
     def matches(self, element: _Element) -> bool:
         if self.tag is not None and element.tag != self.tag:
@@ -120,7 +124,9 @@ class _Compound:
             return False
         if self.classes and not self.classes <= set((element.get("class") or "").split()):
             return False
-        return all(_attribute_matches(element.get(n), op, v) for n, op, v in self.attributes)
+        if not all(_attribute_matches(element.get(n), op, v) for n, op, v in self.attributes):
+            return False
+        return not any(negation.matches(element) for negation in self.negations)
 
 
 def _attribute_matches(actual: str | None, operator: str | None, expected: str) -> bool:
@@ -177,27 +183,33 @@ def _parse_compound(token: str) -> _Compound | None:
     element_id = None
     classes = set()
     attributes = []
-    for id_, class_, name, operator, value in PART.findall(match["rest"] or ""):
+    negations = []
+    for id_, class_, name, operator, value, negated in PART.findall(match["rest"] or ""):
         if id_:
             element_id = id_
         elif class_:
             classes.add(class_)
+        elif negated:
+            negation = _parse_compound(negated.strip())
+            if negation is None or negation.negations:
+                return None  # a selector list or a nested :not(): left to lxml
+            negations.append(negation)
         else:
             attributes.append((name, operator or None, value.strip("'\"")))
-    return _Compound(tag, element_id, frozenset(classes), tuple(attributes))
+    return _Compound(tag, element_id, frozenset(classes), tuple(attributes), tuple(negations))
 
 
 _HAVING_CLASS = etree.XPath("descendant-or-self::*[@class]")
-_CLASS_VALUES = etree.XPath("descendant-or-self::*/@class", smart_strings=False)
-_HAVING_ID = etree.XPath("descendant-or-self::*[@id]")
-_ID_VALUES = etree.XPath("descendant-or-self::*/@id", smart_strings=False)
+#: Elements with any attribute: the only ones the index needs to look at.
+_HAVING_ATTRIBUTES = etree.XPath("descendant-or-self::*[@*]")
 
-
-#: Attributes the extractors' selectors test most (pages' metadata and microdata).
-POOLED_ATTRIBUTES = ("rel", "type", "name", "property", "itemprop", "datetime")
-_HAVING_POOLED = etree.XPath(
-    "descendant-or-self::*[" + " or ".join(f"@{name}" for name in POOLED_ATTRIBUTES) + "]"
+#: Tags the extractors' selectors ask for that pages hold few of.
+RARE_TAGS = frozenset(
+    "abbr article aside body footer form h1 header iframe link main meta nav noscript script "
+    "section style time title".split()
 )
+#: Attributes the extractors' selectors test most (pages' metadata and microdata).
+POOLED_ATTRIBUTES = frozenset(("rel", "type", "name", "property", "itemprop", "datetime"))
 
 
 class _Index:
@@ -212,20 +224,28 @@ class _Index:
         self.root = root
         self.by_class: dict[str, list[Node]] = {}
         self.by_id: dict[str, list[Node]] = {}
-        # elements and their attribute values as two lists in the same order, built in C
-        self.pools: dict[str, list[Node]] = {}  # by tag name and by "@attribute"
-        self.pools["@class"] = _HAVING_CLASS(root)
-        self.pools["@id"] = _HAVING_ID(root)
-        for element, value in zip(self.pools["@class"], _CLASS_VALUES(root), strict=True):
-            for name in value.split():
-                elements = self.by_class.get(name)
-                if elements is None:
-                    self.by_class[name] = [element]
-                elif elements[-1] is not element:  # class="a a"
-                    elements.append(element)
-        for element, value in zip(self.pools["@id"], _ID_VALUES(root), strict=True):
-            if value:
-                self.by_id.setdefault(value, []).append(element)
+        # by tag name and by "@attribute"
+        self.pools: dict[str, list[Node]] = {f"@{name}": [] for name in POOLED_ATTRIBUTES}
+        having_class: list[Node] = []
+        having_id: list[Node] = []
+        self.pools["@class"], self.pools["@id"] = having_class, having_id
+        # one pass over the elements that have attributes, in document order
+        for element in _HAVING_ATTRIBUTES(root):
+            for name, value in element.items():
+                if name == "class":
+                    having_class.append(element)
+                    for class_name in value.split():
+                        elements = self.by_class.get(class_name)
+                        if elements is None:
+                            self.by_class[class_name] = [element]
+                        elif elements[-1] is not element:  # class="a a"
+                            elements.append(element)
+                elif name == "id":
+                    having_id.append(element)
+                    if value:
+                        self.by_id.setdefault(value, []).append(element)
+                elif name in POOLED_ATTRIBUTES:
+                    self.pools[f"@{name}"].append(element)
         self._position: dict[Node, int] | None = None
         self.cache: dict[str, list[Node] | None] = {}
 
@@ -234,6 +254,14 @@ class _Index:
         if self._position is None:
             self._position = {element: n for n, element in enumerate(self.root.iter())}  # type: ignore[misc]
         return self._position
+
+    def in_document_order(self, elements: Iterable[Node]) -> list[Node]:
+        """``elements`` sorted as the page has them: a few by their paths from the root, many
+        by the position of every element of the page (counted once per page)."""
+        found = list(elements)
+        if self._position is None and len(found) <= FEW_TO_SORT:
+            return sorted(found, key=document_path)
+        return sorted(found, key=self.position.__getitem__)
 
     def select(self, selector: str) -> list[Node]:
         found = self.cache.get(selector)
@@ -263,7 +291,7 @@ class _Index:
             )
         results = list(found)
         if not ordered:
-            results.sort(key=self.position.__getitem__)  # a union of lists in document order
+            results = self.in_document_order(results)  # a union of lists in document order
         return results
 
     def _descend(
@@ -292,6 +320,12 @@ class _Index:
         for name, operator, value in compound.attributes:
             if name == "class" and operator in ("*=", "^=", "$=", "~=", "=") and value:
                 return self._classes_like(value)
+        if compound.tag in RARE_TAGS:
+            tagged = self._tag(compound.tag)
+            if not compound.attributes or len(tagged) <= len(
+                self._having(compound.attributes[0][0])
+            ):
+                return tagged
         if compound.attributes:
             return self._having(compound.attributes[0][0])
         return self._tag(compound.tag or "*")
@@ -301,27 +335,28 @@ class _Index:
         ``@class`` whose value has no space)."""
         if " " in value:
             return self._having("class")
-        lists = [elements for name, elements in self.by_class.items() if value in name]
+        return self.having_class(lambda name: value in name)
+
+    def having_class(self, test: Callable[[str], bool]) -> list[Node]:
+        """Elements with a class name that passes ``test``, in document order (do not change
+        the list)."""
+        lists = [elements for name, elements in self.by_class.items() if test(name)]
         if len(lists) == 1:
             return lists[0]
-        merged = {element: None for elements in lists for element in elements}
-        return sorted(merged, key=self.position.__getitem__)
+        return self.in_document_order({element: None for elements in lists for element in elements})
 
     def _having(self, attribute: str) -> list[Node]:
         key = f"@{attribute}"
-        if key not in self.pools and attribute in POOLED_ATTRIBUTES:
-            # the attributes metadata lives in are pooled in one pass over the page
-            pools: dict[str, list[Node]] = {name: [] for name in POOLED_ATTRIBUTES}
-            for element in _HAVING_POOLED(self.root):
-                for name in element.keys():  # noqa: SIM118 - an lxml element, not a dict
-                    if name in pools:
-                        pools[name].append(element)
-            self.pools.update((f"@{name}", elements) for name, elements in pools.items())
         if key not in self.pools:
             self.pools[key] = self.root.xpath(f"descendant-or-self::*[@{attribute}]")
         return self.pools[key]
 
     def _tag(self, name: str) -> list[Node]:
+        if name not in self.pools and name in RARE_TAGS:
+            # the tags a page has few of are gathered in one walk
+            self.pools.update((tag, []) for tag in RARE_TAGS)
+            for element in self.root.iter(*RARE_TAGS):
+                self.pools[element.tag].append(element)
         if name not in self.pools:
             self.pools[name] = list(self.root.iter(name))  # type: ignore[arg-type]
         return self.pools[name]
@@ -360,6 +395,39 @@ def _index_of(root: _Element) -> _Index | None:
     if entry is None or entry[0] is not root:
         return None
     return entry[1]
+
+
+def having_class(root: _Element, test: Callable[[str], bool]) -> list[Node]:
+    """Elements under ``root`` with a class name that passes ``test``, in document order."""
+    index = _index_of(root)
+    if index is None:
+        return [
+            element
+            for element in _HAVING_CLASS(root)
+            if any(test(name) for name in element.get("class").split())
+        ]
+    return list(index.having_class(test))
+
+
+#: Up to this many elements are sorted by their paths (see ``_Index.in_document_order``).
+FEW_TO_SORT = 32
+
+
+def document_path(element: _Element) -> list[int]:
+    """The indexes of ``element`` and its ancestors among their siblings, from the root down:
+    elements sort by these as their document has them."""
+    path = []
+    parent = element.getparent()
+    while parent is not None:
+        path.append(parent.index(element))
+        element, parent = parent, parent.getparent()
+    path.reverse()
+    return path
+
+
+def precedes(element: _Element, other: _Element) -> bool:
+    """Whether ``element`` starts before ``other`` in their document."""
+    return document_path(element) < document_path(other)
 
 
 def first_attr(root: _Element, selectors: Sequence[tuple[str, str]]) -> str | None:

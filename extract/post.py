@@ -18,6 +18,7 @@ import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import islice
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -29,8 +30,10 @@ from extract._dom import (
     clean_html,
     drop_tree,
     first_attr,
+    having_class,
     normalize_space,
     parse,
+    precedes,
     pruned_copy,
     sanitize,
     select,
@@ -230,9 +233,15 @@ READ_ALSO = re.compile(
     r"|über den autor|zum autor)\b",
     re.IGNORECASE,
 )
+#: A block of links (a list of related posts) is shorter than this.
+MOSTLY_LINKS_CHARS = 1500
+#: A "Read also" line is shorter than this.
+READ_ALSO_CHARS = 300
 BOILERPLATE_SPLIT = re.compile(r"[_-]+")
 #: Class words of a lead paragraph that themes place outside the body.
 LEAD_WORDS = frozenset("lead intro excerpt standfirst subtitle subheadline teaser deck".split())
+#: A class name with one of those words, between its ``-`` and ``_`` separators.
+LEAD_CLASS = re.compile(rf"(?:^|[_-])(?:{'|'.join(sorted(LEAD_WORDS))})(?:[_-]|$)", re.IGNORECASE)
 TAXONOMY_PREFIXES = (
     "tag-",
     "category-",
@@ -246,6 +255,8 @@ TAXONOMY_PREFIXES = (
 ARTICLE_TYPES = frozenset(
     {"Article", "BlogPosting", "NewsArticle", "Report", "TechArticle", "SocialMediaPosting"}
 )
+#: Words one of which the text of any JSON-LD holding an article type contains.
+ARTICLE_TYPE_WORDS = ("Article", "Posting", "Report")
 BYLINE_PREFIX = re.compile(r"^(by|von|par|por|di|door|av|autor|author)[:\s]+", re.IGNORECASE)
 
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
@@ -289,7 +300,7 @@ def extract_article(html: str, url: str) -> Post | None:
         if fallback is None:
             return None
         content_html, content_text = fallback
-    ld = _json_ld_article(root)
+    ld = _ArticleJsonLd(root)
     return Post(
         url=post_permalink(
             canonical_url(first_attr(root, [("link[rel=canonical]", "href")]) or url, base=url)
@@ -336,14 +347,22 @@ def post_body(root: Node) -> Node | None:
     holds only an excerpt while a page builder holds the article is not the body.
     """
     page = root.find("body")
-    page_chars = _paragraph_chars(page) if page is not None else 0
+    page_chars: int | None = None
+    # all the page's text is more than its paragraphs': when a fifth of it is in the match, the
+    # paragraphs need no count
+    all_chars = len(text_content(page)) if page is not None else 0
     for selector in BODY:
         candidates = [c for c in select(root, selector) if not _in_comments(c)]
         if not candidates:
             continue
         sizes = [_paragraph_chars(candidate) for candidate in candidates]
-        if max(sizes) < max(MIN_BODY_CHARS, page_chars * MIN_BODY_SHARE):
+        if max(sizes) < MIN_BODY_CHARS:
             continue
+        if max(sizes) < all_chars * MIN_BODY_SHARE:
+            if page_chars is None:
+                page_chars = _paragraph_chars(page) if page is not None else 0
+            if max(sizes) < page_chars * MIN_BODY_SHARE:
+                continue
         real = [
             c
             for c, size in zip(candidates, sizes, strict=True)
@@ -372,20 +391,29 @@ def _common_ancestor(nodes: list[Node]) -> Node:
 def without_boilerplate(body: Node) -> Node:
     """``body`` (a copy) without the blocks themes put inside posts: sharing, related posts,
     author boxes, tables of contents, captions, and lists that are mostly links."""
-    total = max(1, _paragraph_chars(body))
-    for node in list(body.iterdescendants()):
-        if not isinstance(node.tag, str) or node.getparent() is None:
+    half = max(1, _paragraph_chars(body)) / 2
+    # in document order, each block before what it holds; a dropped block's content is not
+    # looked at (a stack, not recursion: pages can nest deeper than Python's call stack)
+    stack = list(reversed(body))
+    while stack:
+        node = stack.pop()
+        if not isinstance(node.tag, str):
             continue
         words = _boilerplate_words(node)
         if node.tag == "figcaption" or words & ALWAYS_BOILERPLATE or _read_also(node):
             drop_tree(node)
-        elif (words or _mostly_links(node)) and _paragraph_chars(node) < total / 2:
+        elif (words or _mostly_links(node)) and _paragraph_chars(node) < half:
             drop_tree(node)  # a block that holds most of the text is the post, whatever its name
+        else:
+            stack.extend(reversed(node))
     return body
 
 
 def _boilerplate_words(node: Node) -> set[str]:
-    names = f"{node.get('class') or ''} {node.get('id') or ''}".lower().split()
+    class_, id_ = node.get("class"), node.get("id")
+    if not class_ and not id_:
+        return set()
+    names = f"{class_ or ''} {id_ or ''}".lower().split()
     # WordPress marks posts with their taxonomy (tag-social-media, category-ads): not a role
     names = [name for name in names if not name.startswith(TAXONOMY_PREFIXES)]
     words = {word for name in names for word in BOILERPLATE_SPLIT.split(name)}
@@ -398,8 +426,13 @@ def _read_also(node: Node) -> bool:
     """A short "Read also: …" / "Lesen Sie auch …" line pointing to other posts."""
     if node.tag not in ("p", "h2", "h3", "h4", "h5", "h6", "div"):
         return False
-    text = text_content(node)
-    return len(text) < 300 and READ_ALSO.match(text.strip()) is not None
+    chunks, length = [], 0
+    for chunk in node.itertext():
+        length += len(chunk)
+        if length >= READ_ALSO_CHARS:
+            return False  # a block that long is no pointer line
+        chunks.append(chunk)
+    return READ_ALSO.match("".join(chunks).strip()) is not None
 
 
 def _lead(root: Node, body: Node) -> Node | None:
@@ -410,29 +443,25 @@ def _lead(root: Node, body: Node) -> Node | None:
         scope = root.find("body")
     if scope is None:
         return None
-    position = {node: index for index, node in enumerate(root.iter())}
-    start = position[body]
-    leads = [
-        node
-        for node in scope.iter()
-        if isinstance(node.tag, str)
-        and position.get(node, start) < start
-        and body not in node.iterdescendants()
-        and LEAD_WORDS & _class_words(node)
-        and 30 <= len(text_of(node)) <= 1500
-        and not _in_comments(node)
-        and not any(a.tag in ("nav", "aside", "footer") for a in node.iterancestors())
-    ]
-    if not leads:
-        return None
-    lead = copy.deepcopy(leads[-1])
-    lead.tail = None
-    return lead
+    ancestors = set(body.iterancestors())
+    candidates = having_class(root, _is_lead_class)
+    # the last one that starts before the body and does not hold it
+    before = [node for node in candidates if node not in ancestors and precedes(node, body)]
+    for node in reversed(before):
+        if (
+            (node is scope or scope in node.iterancestors())
+            and 30 <= len(text_of(node)) <= 1500
+            and not _in_comments(node)
+            and not any(a.tag in ("nav", "aside", "footer") for a in node.iterancestors())
+        ):
+            lead = copy.deepcopy(node)
+            lead.tail = None
+            return lead
+    return None
 
 
-def _class_words(node: Node) -> set[str]:
-    names = (node.get("class") or "").lower().split()
-    return {word for name in names for word in BOILERPLATE_SPLIT.split(name)}
+def _is_lead_class(name: str) -> bool:
+    return LEAD_CLASS.search(name) is not None
 
 
 def _in_comments(node: Node) -> bool:
@@ -446,29 +475,38 @@ def _in_comments(node: Node) -> bool:
 def _mostly_links(node: Node) -> bool:
     if node.tag not in ("ul", "ol", "div", "section", "aside", "nav", "table"):
         return False
-    links = list(node.iter("a"))
-    if len(links) < 3:
+    if sum(1 for _ in islice(node.iter("a"), 3)) < 3:
         return False
-    text = len(normalize_space(text_content(node)))
-    linked = sum(len(normalize_space(text_content(a))) for a in links)
-    return text < 1500 and linked > 0.6 * text
+    raw = text_content(node)
+    if len(raw) >= MOSTLY_LINKS_CHARS and len(normalize_space(raw)) >= MOSTLY_LINKS_CHARS:
+        return False  # a long block is read, whatever it links to
+    text = len(normalize_space(raw))
+    linked = sum(len(normalize_space(text_content(a))) for a in node.iter("a"))
+    return linked > 0.6 * text
 
 
 def _paragraph_chars(element: Node) -> int:
     """How much text ``element`` holds in paragraphs, list items, headings and quotes."""
-    text = "".join(BLOCK_TEXT(element))
+    text = _block_text(element)
     if not text.strip():
         return len(text_content(element).strip()) // 2  # text outside paragraphs counts less
     return len(normalize_space(text))
 
 
-#: The text nodes inside any text block, each once (an XPath union has no duplicates).
-BLOCK_TEXT = etree.XPath(
-    "|".join(
-        f".//{tag}//text()" for tag in ("p", "li", "h2", "h3", "h4", "blockquote", "pre", "td")
-    ),
-    smart_strings=False,
-)
+#: Elements whose text is paragraph text.
+TEXT_BLOCKS = ("p", "li", "h2", "h3", "h4", "blockquote", "pre", "td")
+
+
+def _block_text(element: Node) -> str:
+    """The text inside the text blocks under ``element``, each text once: the outermost blocks'
+    whole text, in document order."""
+    parts = []
+    walker = etree.iterwalk(element, events=("start",), tag=TEXT_BLOCKS)
+    for _, block in walker:
+        if block is not element:  # the element's own text is not inside a block under it
+            parts.append(text_content(block))
+            walker.skip_subtree()
+    return "".join(parts)
 
 
 def _main_text_fallback(html: str, url: str) -> tuple[str, str] | None:
@@ -495,7 +533,7 @@ def _outer_html(element: Node) -> str:
 # -- metadata -------------------------------------------------------------------------------------
 
 
-def _title(root: Node, ld: dict[str, Any]) -> str | None:
+def _title(root: Node, ld: _ArticleJsonLd) -> str | None:
     for selector in TITLE:
         for heading in select(root, selector):
             text = text_of(heading)
@@ -515,7 +553,7 @@ def _single_h1(root: Node) -> str | None:
     return headings[0] if len(headings) == 1 else None
 
 
-def _author(root: Node, ld: dict[str, Any]) -> str | None:
+def _author(root: Node, ld: _ArticleJsonLd) -> str | None:
     name = None
     for selector in AUTHOR:
         for node in select(root, selector):
@@ -530,11 +568,30 @@ def _author(root: Node, ld: dict[str, Any]) -> str | None:
     return BYLINE_PREFIX.sub("", name).strip() or None
 
 
+class _ArticleJsonLd:
+    """The page's JSON-LD article, read when a value is first asked for: most pages' markup
+    answers every question, and a site's JSON-LD graph can be larger than its post."""
+
+    __slots__ = ("_item", "_root")
+
+    def __init__(self, root: Node) -> None:
+        self._root = root
+        self._item: dict[str, Any] | None = None
+
+    def get(self, key: str) -> Any:
+        if self._item is None:
+            self._item = _json_ld_article(self._root)
+        return self._item.get(key)
+
+
 def _json_ld_article(root: Node) -> dict[str, Any]:
     """The first Article / BlogPosting object of the page's JSON-LD, or ``{}``."""
     for script in select(root, "script[type='application/ld+json']"):
+        text = script.text or ""
+        if not any(name in text for name in ARTICLE_TYPE_WORDS):
+            continue  # no article in it: not worth parsing
         try:
-            data = json.loads(script.text or "")
+            data = json.loads(text)
         except ValueError:
             continue
         for item in _ld_items(data):
@@ -553,12 +610,12 @@ def _ld_items(data: Any) -> list[dict[str, Any]]:
     return []
 
 
-def _ld_text(ld: dict[str, Any], key: str) -> str | None:
+def _ld_text(ld: _ArticleJsonLd, key: str) -> str | None:
     value = ld.get(key)
     return normalize_space(value) or None if isinstance(value, str) else None
 
 
-def _ld_author(ld: dict[str, Any]) -> str | None:
+def _ld_author(ld: _ArticleJsonLd) -> str | None:
     author = ld.get("author")
     if isinstance(author, list):
         author = author[0] if author else None

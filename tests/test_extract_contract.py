@@ -97,3 +97,41 @@ def test_malformed_addresses_do_not_raise(href: str) -> None:
     page = extract.extract_page(html, "https://example.org/2024/01/p.html")
     assert page.post is not None and len(page.forms) == 1
     assert isinstance(canonical_url(href), str)
+
+
+FIXTURE_PAGES = sorted(Path(__file__).parent.glob("fixtures/*/*/input.html"))
+
+
+@pytest.mark.parametrize("page", FIXTURE_PAGES, ids=lambda p: p.parent.name)
+def test_the_page_index_answers_selectors_as_lxml_does(page: Path) -> None:
+    """Every selector the extractors ask of a page gets, from the page's index, the elements
+    lxml's own CSS translation finds, in the same order."""
+    html = page.read_text(encoding="utf-8")
+    url = "https://example.org/2024/01/post.html"
+    extract.clear_caches()
+    extract.extract_page(html, url)
+    root = _dom.parse(html, url)
+    index = _dom._index_of(root)
+    assert index is not None
+    asked = [*index.cache, "body.blog:not(.single)", "input:not([type=hidden]):not(.x) , a"]
+    assert len(asked) > 10
+    for selector in asked:
+        assert index.select(selector) == _dom.css(selector)(root), selector
+
+
+def test_paragraph_text_is_the_text_inside_text_blocks() -> None:
+    """``_block_text`` walks what this XPath union selects: each text node inside a block once."""
+    from lxml import etree
+
+    from extract import post
+
+    union = etree.XPath(
+        "|".join(f".//{tag}//text()" for tag in post.TEXT_BLOCKS), smart_strings=False
+    )
+    checked = 0
+    for page in FIXTURE_PAGES:
+        root = _dom.parse(page.read_text(encoding="utf-8"), "https://example.org/")
+        for element in root.iter("body", "div", "li", "td", "article", "section", "p"):
+            assert post._block_text(element) == "".join(union(element))
+            checked += 1
+    assert checked > 500
