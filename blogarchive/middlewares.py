@@ -102,10 +102,9 @@ class ConditionalRequestMiddleware:
 
     def __init__(self, crawler: Crawler) -> None:
         self.path = crawler.settings.get("ARCHIVE_DB")
-        self.validators: dict[str, tuple[str | None, str | None]] = {}
         self.connection: sqlite3.Connection | None = None
         self._validators: Callable[[str], tuple[str | None, str | None] | None]
-        self._validators = self.validators.get
+        self._validators = self._archived_validators
         if crawler.settings.getbool("BLOGARCHIVE_DISTRIBUTED"):
             # a worker holds no archive: a refresh queues its post pages' validators in Redis
             # (not feeds' or homes': a worker has no archived body to read them from)
@@ -125,18 +124,28 @@ class ConditionalRequestMiddleware:
         if not self.path or not Path(self.path).exists():
             return
         try:
-            self.connection = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
-            rows = self.connection.execute(
-                "SELECT url, etag, last_modified FROM pages WHERE body IS NOT NULL"
-                " AND (etag IS NOT NULL OR last_modified IS NOT NULL)"
-            ).fetchall()
+            connection = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+            connection.execute("SELECT url, etag, last_modified, body FROM pages LIMIT 1")
         except sqlite3.DatabaseError:
             return  # no archive yet, or not one: nothing to revalidate
-        self.validators.update((url, (etag, modified)) for url, etag, modified in rows)
+        # looked up page by page (an index seek), not loaded: memory does not grow with the site
+        self.connection = connection
+
+    def _archived_validators(self, url: str) -> tuple[str | None, str | None] | None:
+        """The ETag and Last-Modified the archived page of ``url`` was served with, if any."""
+        if self.connection is None:
+            return None
+        rows = self.connection.execute(
+            "SELECT etag, last_modified FROM pages WHERE url = ? AND body IS NOT NULL"
+            " AND (etag IS NOT NULL OR last_modified IS NOT NULL)",
+            [url],
+        ).fetchall()  # read to the end: no read transaction left open
+        return (rows[0][0], rows[0][1]) if rows else None
 
     def spider_closed(self, spider: Spider) -> None:
         if self.connection is not None:
             self.connection.close()
+            self.connection = None
 
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
         validators = self._validators(request.url)

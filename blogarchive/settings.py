@@ -24,6 +24,9 @@ USER_AGENT = (
 )
 ROBOTSTXT_OBEY = True
 
+#: Request fingerprints in a file of the job folder, not in memory (``blogarchive.scratch``).
+DUPEFILTER_CLASS = "blogarchive.scratch.DiskDupeFilter"
+
 ITEM_PIPELINES = {"blogarchive.pipelines.ArchivePipeline": 300}
 DOWNLOADER_MIDDLEWARES = {
     # before the robots.txt middleware (100): a private address is refused before anything else

@@ -14,7 +14,6 @@ import dataclasses
 import io
 import json
 import re
-import sys
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -49,6 +48,7 @@ from blogarchive.items import (
     SeenItem,
 )
 from blogarchive.middlewares import PrivateAddressBlocked
+from blogarchive.scratch import ScratchDB, report_store
 from extract import Comment, Post, extract_page, post_links
 from extract.feeds import Feed, FeedEntry, extract_comment_feed, extract_feed
 from extract.post import index_links, site_links
@@ -76,38 +76,70 @@ def parse_start_urls(*values: str | None) -> tuple[list[str], list[str]]:
     return good, bad
 
 
-@dataclasses.dataclass
 class BlogReport:
     """What the crawl learned of one blog's posts: how many the site states, the permalinks
-    each route gave, the posts archived, and the post pages that failed (with why)."""
+    each route gave, the posts archived, and the post pages that failed (with why).
 
-    stated: int | None = None
-    stated_by: str | None = None
-    found: dict[str, set[str]] = dataclasses.field(default_factory=dict)
-    archived: set[str] = dataclasses.field(default_factory=set)
-    not_posts: set[str] = dataclasses.field(default_factory=set)
-    failed: dict[str, str] = dataclasses.field(default_factory=dict)
+    The URLs are rows of the spider's scratch file (``blogarchive.scratch``), not sets in
+    memory: they grow with the site."""
+
+    #: The most missing posts a summary names.
+    MISSING_SHOWN = 100
+
+    def __init__(self, store: ScratchDB, blog: str) -> None:
+        self.store = store
+        self.blog = blog
+        self.stated: int | None = None
+        self.stated_by: str | None = None
 
     def add_found(self, route: str, urls: Iterable[str]) -> None:
-        # one string per URL whichever routes found it: the sets grow with the site
-        self.found.setdefault(route, set()).update(map(sys.intern, urls))
+        self.store.write_many(
+            "INSERT OR IGNORE INTO found VALUES (?, ?, ?)", ((self.blog, route, u) for u in urls)
+        )
 
     def add_archived(self, url: str) -> None:
-        self.archived.add(sys.intern(url))
+        self.store.write("INSERT OR IGNORE INTO archived VALUES (?, ?)", (self.blog, url))
+
+    def add_not_post(self, url: str) -> None:
+        self.store.write("INSERT OR IGNORE INTO not_posts VALUES (?, ?)", (self.blog, url))
+
+    def add_failed(self, url: str, reason: str) -> None:
+        self.store.write("INSERT OR REPLACE INTO failed VALUES (?, ?, ?)", (self.blog, url, reason))
 
     def summary(self) -> dict[str, Any]:
-        found = set().union(*self.found.values()) if self.found else set()
-        missing = sorted(u for u in found - self.archived - self.not_posts if may_be_post(u))
+        def count(table: str) -> int:
+            sql = f"SELECT count(*) FROM {table} WHERE blog = ?"
+            return int(self.store.read(sql, (self.blog,)).fetchone()[0])
+
+        found = self.store.read(
+            "SELECT route, count(*) FROM found WHERE blog = ? GROUP BY route ORDER BY route",
+            (self.blog,),
+        )
+        missing = []
+        # found by any route, neither archived nor a page that is no post, in URL order
+        unarchived = self.store.read(
+            """SELECT DISTINCT f.url, x.reason FROM found f
+            LEFT JOIN failed x ON x.blog = f.blog AND x.url = f.url
+            WHERE f.blog = ?
+            AND NOT EXISTS (SELECT 1 FROM archived a WHERE a.blog = f.blog AND a.url = f.url)
+            AND NOT EXISTS (SELECT 1 FROM not_posts n WHERE n.blog = f.blog AND n.url = f.url)
+            ORDER BY f.url""",
+            (self.blog,),
+        )
+        for url, reason in unarchived:
+            if may_be_post(url):
+                missing.append(
+                    {"url": url, "reason": reason or "not fetched (page cap or not a post)"}
+                )
+                if len(missing) == self.MISSING_SHOWN:
+                    break
         return {
             "stated": self.stated,
             "stated_by": self.stated_by,
-            "found": {route: len(urls) for route, urls in sorted(self.found.items())},
-            "archived": len(self.archived),
-            "failed": len(self.failed),
-            "missing": [
-                {"url": url, "reason": self.failed.get(url, "not fetched (page cap or not a post)")}
-                for url in missing[:100]
-            ],
+            "found": dict(found.fetchall()),
+            "archived": count("archived"),
+            "failed": count("failed"),
+            "missing": missing,
         }
 
 
@@ -147,6 +179,7 @@ class BlogSpider(scrapy.Spider):
         self.depth_of: dict[str, int] = {}
         self.pages_of: Counter[str] = Counter()
         self.reports: dict[str, BlogReport] = {}
+        self._report_store: ScratchDB | None = None
         self.comment_ids: dict[str, set[str]] = {}
         self.platform_of: dict[str, str] = {}
         self.max_depth = 1
@@ -165,10 +198,23 @@ class BlogSpider(scrapy.Spider):
         spider.feed_page_size = settings.getint("BLOGARCHIVE_FEED_PAGE_SIZE", 150)
         spider.distributed = settings.getbool("BLOGARCHIVE_DISTRIBUTED")
         crawler.signals.connect(spider.release_pending, signal=signals.spider_idle)
+        # after spider_closed, whose handlers read the reports
+        crawler.signals.connect(spider.close_reports, signal=signals.engine_stopped)
         return spider
 
+    def close_reports(self) -> None:
+        if self._report_store is not None:
+            self._report_store.close()
+            self._report_store = None
+
     def report_for(self, blog: str) -> BlogReport:
-        return self.reports.setdefault(blog, BlogReport())
+        report = self.reports.get(blog)
+        if report is None:
+            if self._report_store is None:
+                settings = getattr(self, "settings", None)
+                self._report_store = report_store(settings.get("JOBDIR") if settings else None)
+            report = self.reports[blog] = BlogReport(self._report_store, blog)
+        return report
 
     def discovery_report(self) -> dict[str, dict[str, Any]]:
         """Per blog: posts stated, found by each route, archived, failed (see BlogReport)."""
@@ -480,7 +526,7 @@ class BlogSpider(scrapy.Spider):
             return
         page = extract_page(page_text(response), response.url)
         if page.post is None:
-            self.report_for(blog).not_posts.add(page_url)
+            self.report_for(blog).add_not_post(page_url)
             yield self.page_item(response, kind="page")
             if page.forms:
                 yield FormsItem(blog_url=blog, page_url=page_url, forms=page.forms)
@@ -585,7 +631,7 @@ class BlogSpider(scrapy.Spider):
         if kind == "home":
             yield BlogItem(url=blog, title=None, platform=None, status=blog_status, error=reason)
         if kind == "post":
-            self.report_for(blog).failed[canonical_url(request.url)] = reason
+            self.report_for(blog).add_failed(canonical_url(request.url), reason)
             if status in (404, 410):  # the site says the post is gone; a 5xx says nothing
                 yield GoneItem(
                     blog_url=blog, url=post_permalink(canonical_url(request.url)), status=status

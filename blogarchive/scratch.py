@@ -1,0 +1,113 @@
+"""A crawl's bookkeeping that grows with the site, kept on disk rather than in memory.
+
+A crawl remembers every request it made (the duplicate filter) and, for each blog, every
+permalink each route found and every post it archived (the discovery report). Held in Python
+sets these cost about 500 bytes a request, 50 MB at 50,000 posts. Here they are rows of SQLite
+files in the run's job folder (``JOBDIR``), or in a temporary folder without one, so the crawl's
+memory does not grow with the site.
+
+The files are scratch: no journal, no fsync, committed in batches, deleted when the run ends.
+A run never resumes them (see ``blogarchive.crawl.queue_folder``).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from scrapy import Request
+from scrapy.dupefilters import RFPDupeFilter
+from scrapy.utils.request import RequestFingerprinterProtocol
+
+#: Writes between two commits (a commit costs a write of every changed page).
+BATCH = 5000
+#: The most memory SQLite may cache of one file, in KiB.
+CACHE_KIB = 512
+
+
+class ScratchDB:
+    """One SQLite file of scratch tables, created empty in ``folder`` (a temporary one if
+    ``None``) and removed by :meth:`close`."""
+
+    def __init__(self, folder: str | Path | None, name: str, schema: str) -> None:
+        self._temporary = None
+        if not folder:
+            self._temporary = tempfile.TemporaryDirectory(prefix="blogarchive-")
+            folder = self._temporary.name
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        self.path = Path(folder, name)
+        self.path.unlink(missing_ok=True)
+        self.connection = sqlite3.connect(self.path, isolation_level=None)
+        for pragma in ("journal_mode=OFF", "synchronous=OFF", f"cache_size=-{CACHE_KIB}"):
+            self.connection.execute(f"PRAGMA {pragma}")
+        self.connection.executescript(schema)
+        self.connection.execute("BEGIN")
+        self._writes = 0
+
+    def write(self, sql: str, parameters: tuple[Any, ...]) -> int:
+        """Run one INSERT/UPDATE; the number of rows it changed."""
+        changed = self.connection.execute(sql, parameters).rowcount
+        self._wrote(1)
+        return changed
+
+    def write_many(self, sql: str, rows: Iterable[tuple[Any, ...]]) -> None:
+        self._wrote(self.connection.executemany(sql, rows).rowcount)
+
+    def read(self, sql: str, parameters: tuple[Any, ...] = ()) -> sqlite3.Cursor:
+        return self.connection.execute(sql, parameters)
+
+    def _wrote(self, count: int) -> None:
+        self._writes += max(count, 1)
+        if self._writes >= BATCH:
+            self.connection.execute("COMMIT")
+            self.connection.execute("BEGIN")
+            self._writes = 0
+
+    def close(self) -> None:
+        self.connection.close()
+        self.path.unlink(missing_ok=True)
+        if self._temporary is not None:
+            self._temporary.cleanup()
+
+
+class DiskDupeFilter(RFPDupeFilter):
+    """Scrapy's duplicate filter (same fingerprints, same logging) with the fingerprints in a
+    SQLite file instead of a set: memory stays flat however many requests a crawl makes."""
+
+    def __init__(
+        self,
+        path: str | None = None,
+        debug: bool = False,
+        *,
+        fingerprinter: RequestFingerprinterProtocol | None = None,
+    ) -> None:
+        super().__init__(None, debug, fingerprinter=fingerprinter)
+        self.store = ScratchDB(
+            path,
+            "requests.seen.sqlite",
+            "CREATE TABLE seen (fingerprint BLOB PRIMARY KEY) WITHOUT ROWID",
+        )
+
+    def request_seen(self, request: Request) -> bool:
+        fingerprint = self._fingerprint(request)
+        return self.store.write("INSERT OR IGNORE INTO seen VALUES (?)", (fingerprint,)) == 0
+
+    def close(self, reason: str) -> None:
+        self.store.close()
+
+
+REPORT_SCHEMA = """
+CREATE TABLE found (blog TEXT, route TEXT, url TEXT, PRIMARY KEY (blog, route, url))
+    WITHOUT ROWID;
+CREATE TABLE archived (blog TEXT, url TEXT, PRIMARY KEY (blog, url)) WITHOUT ROWID;
+CREATE TABLE not_posts (blog TEXT, url TEXT, PRIMARY KEY (blog, url)) WITHOUT ROWID;
+CREATE TABLE failed (blog TEXT, url TEXT, reason TEXT, PRIMARY KEY (blog, url)) WITHOUT ROWID;
+"""
+
+
+def report_store(folder: str | Path | None) -> ScratchDB:
+    """The scratch file that the spider's per-blog reports (``BlogReport``) write to."""
+    return ScratchDB(folder, "discovery.sqlite", REPORT_SCHEMA)
