@@ -493,21 +493,24 @@ class BlogSpider(scrapy.Spider):
             return
         kind, locations = read
         yield self.page_item(response)
-        if kind != "sitemapindex":
-            report = self.report_for(blog)
-            report.add_found("sitemap", (canonical_url(u) for u in locations))
-            if "wp-sitemap-posts-post-" in response.url and report.stated_by in (None, "sitemap"):
-                # WordPress lists its posts (not its pages) in the posts-post sitemaps
-                report.stated = (report.stated or 0) + len(locations)
-                report.stated_by = "sitemap"
         if kind == "sitemapindex":
             for location in locations:
                 if origin(location) == origin(blog):
                     request = self.page_request(location, blog, "sitemap", self.parse_sitemap)
                     if request is not None:
                         yield request
-        else:
-            yield from self.post_requests(locations, blog)
+            return
+        # entry by entry, as the sitemap is read: 50,000 of them are never held at once
+        report = self.report_for(blog)
+        listed = 0
+        for location in locations:
+            listed += 1
+            report.add_found("sitemap", (canonical_url(location),))
+            yield from self.post_requests((location,), blog)
+        if "wp-sitemap-posts-post-" in response.url and report.stated_by in (None, "sitemap"):
+            # WordPress lists its posts (not its pages) in the posts-post sitemaps
+            report.stated = (report.stated or 0) + listed
+            report.stated_by = "sitemap"
 
     def parse_page(self, response: Response) -> Iterator[Any]:
         """A page that may hold a post: archive the post, or only the forms of other pages."""
@@ -731,27 +734,34 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def sitemap_locations(body: bytes) -> tuple[str, list[str]] | None:
+def sitemap_locations(body: bytes) -> tuple[str, Iterator[str]] | None:
     """``(kind, locations)`` of a sitemap (``urlset``) or sitemap index, or ``None`` for a body
-    that is not XML. Read as a stream: a sitemap of 50,000 posts never becomes one tree."""
-    kind = ""
-    locations: list[str] = []
+    that is not XML. Read as a stream, the locations as they come: a sitemap of 50,000 posts
+    never becomes one tree, nor one list."""
     events = etree.iterparse(
         io.BytesIO(body), events=("start", "end"), recover=True, resolve_entities=False,
         remove_comments=True, huge_tree=False,
     )  # fmt: skip
     try:
         for event, element in events:
-            name = etree.QName(element).localname if isinstance(element.tag, str) else ""
-            if event == "start":
-                kind = kind or name
+            if event == "start" and isinstance(element.tag, str):
+                return etree.QName(element).localname, _locations(events)
+    except etree.XMLSyntaxError:
+        pass
+    return None
+
+
+def _locations(events: Iterator[tuple[str, Any]]) -> Iterator[str]:
+    try:
+        for event, element in events:
+            if event != "end" or not isinstance(element.tag, str):
                 continue
+            name = etree.QName(element).localname
             if name == "loc" and element.text and element.text.strip():
-                locations.append(element.text.strip())
+                yield element.text.strip()
             elif name in ("url", "sitemap"):
                 element.clear()  # done with this entry
                 while element.getprevious() is not None:
                     del element.getparent()[0]
     except etree.XMLSyntaxError:
-        return None
-    return (kind, locations) if kind else None
+        return  # a sitemap cut short: the entries before the break stand

@@ -160,3 +160,36 @@ def test_a_feed_entry_vouches_for_a_post_only_when_dated_well_before_its_check()
     assert not spider.vouches(entry("2010-03-01T10:00:00"))  # no offset: no comparison
     assert not spider.vouches(entry(None))
     assert not spider.vouches(dataclasses.replace(entry("2010-03-01T10:00:00Z"), url=post + "x"))
+
+
+def sitemap_response(body: bytes, url: str = f"{CLASSIC_HOME}sitemap.xml") -> TextResponse:
+    request = Request(url, meta={"blog": CLASSIC_HOME, "kind": "sitemap"})
+    return TextResponse(url, body=body, request=request, headers={"Content-Type": "text/xml"})
+
+
+def test_a_sitemap_is_read_entry_by_entry() -> None:
+    spider = make_spider()
+    entries = "".join(
+        f"<url><loc>{CLASSIC_HOME}2024/01/post-{n}.html</loc></url>" for n in range(2000)
+    )
+    body = f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{entries}</urlset>'
+    requests, items = split(spider.parse_sitemap(sitemap_response(body.encode())))
+    assert [i.error for i in items if isinstance(i, PageItem)] == [None]
+    assert len(requests) == 2000
+    assert requests[0].url == f"{CLASSIC_HOME}2024/01/post-0.html"
+    assert spider.report_for(CLASSIC_HOME).summary()["found"] == {"sitemap": 2000}
+
+
+def test_a_sitemap_cut_short_keeps_its_first_entries_and_junk_is_no_sitemap() -> None:
+    spider = make_spider()
+    cut = (
+        f"<urlset><url><loc>{CLASSIC_HOME}2024/01/a.html</loc></url>"
+        f"<url><loc>{CLASSIC_HOME}2024/01/b.html</loc></url><url><lo"
+    )
+    requests, _ = split(spider.parse_sitemap(sitemap_response(cut.encode())))
+    assert [r.url for r in requests] == [
+        f"{CLASSIC_HOME}2024/01/a.html",
+        f"{CLASSIC_HOME}2024/01/b.html",
+    ]
+    requests, items = split(spider.parse_sitemap(sitemap_response(b"\x00\x01 no XML here")))
+    assert requests == [] and [i.error for i in items] == ["not a sitemap"]
