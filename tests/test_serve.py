@@ -62,3 +62,23 @@ def test_publish_writes_a_checkpointed_copy_and_its_metadata(
     assert "posts" in metadata["databases"]["archive"]["tables"]
     with sqlite3.connect(f"file:{tmp_path / 'site' / 'archive.db'}?mode=ro", uri=True) as conn:
         assert conn.execute("SELECT count(*) FROM posts").fetchone()[0] == 13
+
+
+def test_the_archive_is_read_through_a_memory_map(tmp_path: Path) -> None:
+    """Searches that match most posts read every matching row: through a memory map, not
+    SQLite's small page cache (bench/RESULTS.md has the latency it saves)."""
+    import asyncio
+
+    from datasette.app import Datasette
+
+    from blogarchive.archive import open_database
+    from blogarchive.datasette.plugin import MMAP_BYTES
+
+    path = tmp_path / "archive.db"
+    open_database(path).conn.close()
+    datasette = Datasette([str(path)])
+
+    async def mmap_size() -> int:
+        return (await datasette.get_database("archive").execute("PRAGMA mmap_size")).first()[0]
+
+    assert asyncio.run(mmap_size()) == MMAP_BYTES >= 256 << 20  # archives run to hundreds of MB

@@ -2,6 +2,11 @@
 (loaded by Datasette through the ``datasette`` entry point, which names this package, so that
 its ``templates/`` and ``static/`` folders come with it)."""
 
-from blogarchive.datasette.plugin import asgi_wrapper, register_routes, render_cell
+from blogarchive.datasette.plugin import (
+    asgi_wrapper,
+    prepare_connection,
+    register_routes,
+    render_cell,
+)
 
-__all__ = ["asgi_wrapper", "register_routes", "render_cell"]
+__all__ = ["asgi_wrapper", "prepare_connection", "register_routes", "render_cell"]
