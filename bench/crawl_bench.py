@@ -1,6 +1,8 @@
 """Crawl throughput, refresh cost, memory and archive size on a generated Blogger blog.
 
-    python bench/crawl_bench.py --posts 1000 [--posts 10000 ...] [--wget-max 10000] [--crawl-only]
+    python bench/crawl_bench.py --posts 1000 [--posts 10000 ...] [--wget-max 10000]
+    python bench/crawl_bench.py --crawl-only --posts 50000 [--keep bench50k.db]
+    python bench/crawl_bench.py --search bench50k.db
 
 For each size: a synthetic Blogger blog (``blogarchive.demo.synthetic``: 3 comments on every
 post, a key-observations list and a form on one post in ten) is rendered into files and served
@@ -25,6 +27,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import shutil
 import sqlite3
 import statistics
 import subprocess
@@ -181,14 +184,27 @@ def run(posts: int, folder: Path, wget_max: int) -> dict[str, float]:
     }
 
 
-def crawl_only(posts: int) -> str:
+def crawl_only(posts: int, keep: Path | None = None) -> str:
     blog = synthetic_blogger(
         "bench", posts=posts, comments=dict.fromkeys(range(posts), 3), extras_every=10
     )
     with tempfile.TemporaryDirectory() as folder, NginxSite(blog, Path(folder) / "nginx") as site:
         db = Path(folder) / "crawl.db"
         seconds, rss = blogarchive("crawl", site.home, "--db", str(db), "--depth", "0", "-q", *FAST)
+        if keep is not None:
+            shutil.copyfile(db, keep)  # checkpointed when the crawl ended: one file
     return f"{posts} posts: crawl {seconds:.0f} s, peak RSS {rss} MB"
+
+
+def search_only(db: Path) -> str:
+    with sqlite3.connect(db) as conn:
+        posts = conn.execute("SELECT count(*) FROM posts").fetchone()[0]
+    latency = search_latency(db)
+    return (
+        f"{posts} posts: FTS p50 / p95 ms: a few posts {latency['selective'][0]:.1f} / "
+        f"{latency['selective'][1]:.1f}, every post {latency['common'][0]:.0f} / "
+        f"{latency['common'][1]:.0f}, a few with facets p95 {latency['faceted'][1]:.0f}"
+    )
 
 
 def main() -> None:
@@ -198,10 +214,19 @@ def main() -> None:
     parser.add_argument(
         "--crawl-only", action="store_true", help="only the crawl: its time and peak RSS"
     )
+    parser.add_argument(
+        "--keep", type=Path, metavar="DB", help="with --crawl-only: keep the archive as DB"
+    )
+    parser.add_argument(
+        "--search", type=Path, metavar="DB", help="only the searches, on an archive kept before"
+    )
     args = parser.parse_args()
+    if args.search:
+        print(search_only(args.search), flush=True)
+        return
     if args.crawl_only:
         for posts in args.posts or [1000]:
-            print(crawl_only(posts), flush=True)
+            print(crawl_only(posts, args.keep), flush=True)
         return
     print(f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores")
     print("| posts | pages | crawl s | posts/s | pages/s crawl / bare Scrapy | wget s "
