@@ -29,26 +29,38 @@ def test_the_duplicate_filter_remembers_requests_in_its_file(tmp_path: Path) -> 
     stored = dupefilter.store.read("SELECT count(*) FROM seen").fetchone()[0]
     assert stored == 3
     assert dupefilter.store.path.parent == tmp_path
-    dupefilter.close("finished")
-    assert not dupefilter.store.path.exists()
+    dupefilter.close("shutdown")
+    assert dupefilter.store.path.exists()  # kept in the job folder, as requests.seen is
 
 
-def test_a_new_run_starts_with_an_empty_filter(tmp_path: Path) -> None:
-    """A killed run's file is not resumed: its fingerprints would hide pages to fetch."""
-    crawler = get_crawler(BlogSpider, {"JOBDIR": str(tmp_path)})
-    killed = DiskDupeFilter.from_crawler(crawler)
-    killed.request_seen(Request(f"{HOME}2024/01/a.html"))
-    killed.store.connection.commit()
-    again = DiskDupeFilter.from_crawler(crawler)
-    assert again.request_seen(Request(f"{HOME}2024/01/a.html")) is False
+def test_a_paused_job_resumes_with_its_filter_and_a_cli_run_starts_empty(tmp_path: Path) -> None:
+    """Like Scrapy's requests.seen, the fingerprints outlive a paused ``scrapy crawl -s
+    JOBDIR=...``; ``blogarchive crawl`` empties its job folder before each run."""
+    from blogarchive.crawl import queue_folder
+
+    folder = tmp_path / "archive.db.queue"
+    crawler = get_crawler(BlogSpider, {"JOBDIR": str(folder)})
+    paused = DiskDupeFilter.from_crawler(crawler)
+    paused.request_seen(Request(f"{HOME}2024/01/a.html"))
+    paused.close("shutdown")
+    resumed = DiskDupeFilter.from_crawler(crawler)
+    assert resumed.request_seen(Request(f"{HOME}2024/01/a.html")) is True
+    assert resumed.request_seen(Request(f"{HOME}2024/01/b.html")) is False
+    resumed.close("finished")
+    assert queue_folder(str(tmp_path / "archive.db")) == folder
+    fresh = DiskDupeFilter.from_crawler(crawler)
+    assert fresh.request_seen(Request(f"{HOME}2024/01/a.html")) is False
+    fresh.close("finished")
 
 
-def test_without_a_job_folder_the_files_are_temporary() -> None:
+def test_without_a_job_folder_nothing_is_left_on_disk() -> None:
+    """The temporary file is unlinked once open: not even a killed process leaves it."""
     dupefilter = DiskDupeFilter.from_crawler(get_crawler(BlogSpider))
     path = dupefilter.store.path
-    assert path.exists()
-    dupefilter.close("finished")
     assert not path.exists() and not path.parent.exists()
+    assert dupefilter.request_seen(Request(f"{HOME}2024/01/a.html")) is False
+    assert dupefilter.request_seen(Request(f"{HOME}2024/01/a.html")) is True
+    dupefilter.close("finished")
 
 
 def test_a_blog_report_counts_and_names_what_is_missing(tmp_path: Path) -> None:
