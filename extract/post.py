@@ -477,10 +477,9 @@ def _mostly_links(node: Node) -> bool:
         return False
     if sum(1 for _ in islice(node.iter("a"), 3)) < 3:
         return False
-    raw = text_content(node)
-    if len(raw) >= MOSTLY_LINKS_CHARS and len(normalize_space(raw)) >= MOSTLY_LINKS_CHARS:
+    text = len(normalize_space(text_content(node)))
+    if text >= MOSTLY_LINKS_CHARS:
         return False  # a long block is read, whatever it links to
-    text = len(normalize_space(raw))
     linked = sum(len(normalize_space(text_content(a))) for a in node.iter("a"))
     return linked > 0.6 * text
 

@@ -38,7 +38,7 @@ MMAP_BYTES = 1 << 30
 
 @hookimpl
 def prepare_connection(conn: Any, database: str) -> None:
-    if database != "_memory" and not database.startswith("_"):
+    if not database.startswith("_"):  # not Datasette's own _memory and _internal
         conn.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
 
 
