@@ -36,6 +36,26 @@ def test_search_finds_the_seed_post(datasette: str) -> None:
     assert "Miller Heiman: Round Table Discussions Part 2" in titles
 
 
+@pytest.mark.parametrize("table", ["posts", "comments", "key_observations"])
+def test_searchable_tables_list_rows_in_archive_order_and_page_through_them(
+    crawled: CrawledArchive, datasette: str, table: str
+) -> None:
+    """Searchable tables list rows in the order they were first archived, not by their hashed
+    ids: a search matching every row then reads only the page it shows."""
+    import sqlite3
+
+    with sqlite3.connect(crawled.path) as db:
+        archived = [row[0] for row in db.execute(f"SELECT id FROM {table} ORDER BY rowid")]
+    assert len(archived) > 3 and archived != sorted(archived)
+    seen: list[str] = []
+    url = f"{datasette}/archive/{table}.json?_shape=objects&_size=3&_nofacet=1"
+    while url:
+        data = get_json(url)
+        seen.extend(row["id"] for row in data["rows"])
+        url = data["next_url"]
+    assert seen == archived
+
+
 def test_table_page_shows_descriptions(datasette: str) -> None:
     with urllib.request.urlopen(f"{datasette}/archive/key_observations", timeout=10) as response:
         html = response.read().decode()
