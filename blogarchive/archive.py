@@ -80,7 +80,9 @@ class Archive:
         self.db = db
         ensure_schema(db)
         self.changes: Counter[str] = Counter()
-        #: table -> the SELECT of one row by its primary key (the schema is fixed while we write)
+        #: table -> its primary key's columns, and the SELECT of one row by them (the schema is
+        #: fixed while we write)
+        self._keys: dict[str, list[str]] = {}
         self._select_by_key: dict[str, str] = {}
         #: form id -> a digest of its rows as this writer last committed them: a form shown on
         #: every page of a blog (a sidebar's) is compared once, not once a page
@@ -461,14 +463,19 @@ class Archive:
         a crawl looks rows up some thirty times a post."""
         sql = self._select_by_key.get(table)
         if sql is None:
-            keys = self.db.table(table).pks  # type: ignore[union-attr]
-            where = " AND ".join(f"[{key}] = ?" for key in keys)
+            where = " AND ".join(f"[{key}] = ?" for key in self._primary_key(table))
             sql = self._select_by_key[table] = f"SELECT * FROM [{table}] WHERE {where}"
         cursor = self.db.execute(sql, list(pk) if isinstance(pk, tuple) else [pk])
         row = cursor.fetchone()
         if row is None:
             return None
         return dict(zip([column[0] for column in cursor.description], row, strict=True))
+
+    def _primary_key(self, table: str) -> list[str]:
+        keys = self._keys.get(table)
+        if keys is None:
+            keys = self._keys[table] = self.db.table(table).pks  # type: ignore[union-attr]
+        return keys
 
     def _exists(self, table: str, pk: Any) -> bool:
         return self._get(table, pk) is not None
@@ -479,8 +486,9 @@ class Archive:
         """Insert ``row`` plus ``on_insert`` (first-seen values), or update an existing row."""
         existing = self._get(table, pk)
         if existing is None:
-            pk_columns = self.db.table(table).pks  # type: ignore[union-attr]
-            keys = dict(zip(pk_columns, pk if isinstance(pk, tuple) else (pk,), strict=True))
+            keys = dict(
+                zip(self._primary_key(table), pk if isinstance(pk, tuple) else (pk,), strict=True)
+            )
             self.db.table(table).insert({**keys, **on_insert, **row})
             self.changes[f"{label}.added"] += 1
             return

@@ -7,6 +7,7 @@ from typing import Any
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
+from twisted.internet import task
 
 from blogarchive.archive import Archive, ArchiveError, open_database
 from blogarchive.items import (
@@ -23,7 +24,10 @@ from blogarchive.lock import ArchiveLock, ArchiveLocked
 
 
 class ArchivePipeline:
-    """Writes items into the SQLite archive named by the ``ARCHIVE_DB`` setting."""
+    """Writes items into the SQLite archive named by the ``ARCHIVE_DB`` setting.
+
+    Items are written in one transaction committed every ``BLOGARCHIVE_COMMIT_SECONDS``; each
+    item's own writes are a savepoint inside it, so an item that fails leaves the others."""
 
     def __init__(self, crawler: Crawler, path: str) -> None:
         self.crawler = crawler
@@ -31,6 +35,8 @@ class ArchivePipeline:
         self.archive: Archive | None = None
         self.run_id: int | None = None
         self.lock = ArchiveLock(path)
+        self.commit_seconds = crawler.settings.getfloat("BLOGARCHIVE_COMMIT_SECONDS", 1.0)
+        self._committer: task.LoopingCall | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
@@ -53,16 +59,29 @@ class ArchivePipeline:
         start_urls = getattr(self.crawler.spider, "start_urls", [])
         self.run_id = self.archive.start_run(start_urls)
         self.crawler.stats.set_value("archive/run_id", self.run_id)  # type: ignore[union-attr]
+        if self.commit_seconds > 0:
+            self._committer = task.LoopingCall(self.commit)
+            self._committer.start(self.commit_seconds, now=False)
+
+    def commit(self) -> None:
+        """Commit the items written since the last commit."""
+        if self.archive is not None and self.archive.db.conn.in_transaction:
+            self.archive.db.conn.commit()
 
     def process_item(self, item: Any, spider: Spider | None = None) -> Any:
         assert self.archive is not None, "open_spider runs first"
+        if self._committer is not None and not self.archive.db.conn.in_transaction:
+            self.archive.db.execute("BEGIN")
         store_item(self.archive, item, self.run_id)
         add_counts(self.crawler.stats, counts_of(item))
         return item
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
+        if self._committer is not None and self._committer.running:
+            self._committer.stop()
         if self.archive is None or self.run_id is None:
             return
+        self.commit()
         for (blog_id,) in self.archive.db.execute(
             "SELECT DISTINCT blog_id FROM pages WHERE crawl_run_id = ?", [self.run_id]
         ).fetchall():

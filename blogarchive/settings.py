@@ -41,6 +41,10 @@ DOWNLOADER_MIDDLEWARES = {
 }
 #: The longest Retry-After waited for before a retry; a longer one is left to the next run.
 BLOGARCHIVE_RETRY_AFTER_MAX = 30
+#: A crawl writes its items in transactions of at most this many seconds (and commits when it
+#: stops): one commit a second, not one an item. A crawl killed outright loses only the items of
+#: its last second, which the next run fetches again; what the archive held stays.
+BLOGARCHIVE_COMMIT_SECONDS = 1.0
 #: Ask the server whether archived pages changed (If-None-Match / If-Modified-Since).
 BLOGARCHIVE_REVALIDATE = True
 #: 304 Not Modified is an answer, not an error: the archived page stands.
@@ -56,6 +60,13 @@ TELNETCONSOLE_ENABLED = False
 
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
+#: The pipeline writes each item to SQLite synchronously: running many at once gains nothing,
+#: and Scrapy starts that many asyncio tasks for every response (100 by default).
+CONCURRENT_ITEMS = 4
+#: Scrapy's check for ``return value`` in generator callbacks re-reads the callback's source
+#: with ``ast`` on every response (its cache is keyed by the short-lived bound method).
+#: The spiders' tests hold what the check warns about.
+WARN_ON_GENERATOR_RETURN_VALUE = False
 DOWNLOAD_DELAY = 0.25
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 0.25

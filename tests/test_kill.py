@@ -49,3 +49,35 @@ def test_sigkill_midway_then_the_next_run_completes(
         assert conn.execute("SELECT count(*) FROM comments").fetchone() == (12,)
         statuses = [row[0] for row in conn.execute("SELECT status FROM crawl_runs ORDER BY id")]
     assert statuses[-1] == "finished" and "running" not in statuses  # the killed one: interrupted
+
+
+def test_a_running_crawl_commits_as_it_goes_and_a_kill_keeps_what_it_committed(
+    tmp_path: Path,
+) -> None:
+    """Items are committed every BLOGARCHIVE_COMMIT_SECONDS, not only at the end: another
+    connection sees posts while the crawl runs, and SIGKILL loses none of them."""
+    db = tmp_path / "archive.db"
+    blog = synthetic_blogger("commits", posts=POSTS)
+    with DemoNetwork(blogs={"commits": blog}) as network:
+        args = ["crawl", network.start_url, "--db", str(db), "--depth", "0", "-q", *FAST,
+                "-s", "BLOGARCHIVE_COMMIT_SECONDS=0.2"]  # fmt: skip
+        process = subprocess.Popen([*blogarchive_command(), *args], stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)  # fmt: skip
+        seen = 0
+        deadline = time.monotonic() + 120
+        while not seen and process.poll() is None:
+            assert time.monotonic() < deadline, "no post was committed while the crawl ran"
+            time.sleep(0.05)
+            if db.exists():
+                with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+                    try:
+                        seen = conn.execute("SELECT count(*) FROM posts").fetchone()[0]
+                    except sqlite3.OperationalError:  # the schema is not there yet
+                        continue
+        assert process.poll() is None, "the crawl finished before a commit was seen"
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+    assert 0 < seen < POSTS
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert conn.execute("SELECT count(*) FROM posts").fetchone()[0] >= seen
