@@ -11,7 +11,9 @@ concurrency for every tool,
 
 - ``blogarchive crawl``: posts archived per second, peak RSS, archive bytes per post;
 - a bare Scrapy spider fetching the very URLs the crawl fetched and discarding them: the
-  engine's own limit here, since nginx serves files far faster than Scrapy asks for them;
+  engine's own limit here, since nginx serves files far faster than Scrapy asks for them (it
+  has the crawl's concurrency of requests and of items: ``CONCURRENT_ITEMS`` sets how many
+  asyncio tasks Scrapy starts for every response);
 - ``wget --mirror`` of the same site (a user's alternative that only saves files), up to
   ``--wget-max`` posts (it fetches one page at a time);
 - ``blogarchive refresh`` of the unchanged site: its time and bytes as shares of the crawl's;
@@ -56,7 +58,8 @@ class Bare(scrapy.Spider):
     def parse(self, response):
         pass
 process = CrawlerProcess({"LOG_LEVEL": "ERROR", "CONCURRENT_REQUESTS": 16,
-    "CONCURRENT_REQUESTS_PER_DOMAIN": 16, "DOWNLOAD_DELAY": 0, "ROBOTSTXT_OBEY": False,
+    "CONCURRENT_REQUESTS_PER_DOMAIN": 16, "CONCURRENT_ITEMS": 4, "DOWNLOAD_DELAY": 0,
+    "ROBOTSTXT_OBEY": False,
     "TELNETCONSOLE_ENABLED": False, "REMOTE_CONTROL_ENABLED": False})
 process.crawl(Bare)
 process.start()
