@@ -161,7 +161,7 @@ def run_and_report(urls: tuple[str, ...] | list[str], db: str, **options: Any) -
     check_unlocked(db)
     quiet = options.pop("quiet", False)
     verbose = options.pop("verbose", False)
-    what = "Refreshing" if options.get("known") else "Crawling"
+    what = "Refreshing" if options.get("refresh") else "Crawling"
     shown = ", ".join(urls[:5]) + (f" and {len(urls) - 5} more" if len(urls) > 5 else "")
     click.echo(f"{what} {shown} into {db} (depth {options.get('depth', 1)})", err=True)
     result = run_crawl(
@@ -267,40 +267,37 @@ def refresh(
         fail(f"no archive at {db}: run `blogarchive crawl` first")
     database = open_database(db)
     blogs = [row["url"] for row in database.query("SELECT url FROM blogs ORDER BY url")]
+    if not blogs:
+        database.close()
+        fail(f"{db} holds no blogs to refresh")
+    if not redis_url:
+        database.close()
+        # the spider reads the archived posts from the archive as it goes (blogarchive.refresh)
+        run_and_report(
+            blogs, db, depth=0, allow_private=False, refresh=True, every_page=every_page,
+            overrides=overrides, quiet=quiet, verbose=verbose,
+        )  # fmt: skip
+        return
+    # workers hold no archive: the archived posts, their comment counts and their pages'
+    # validators go to Redis with the seeds
     known: dict[str, dict[str, int]] = {}
-    # when each post's page last answered: what a feed entry's `updated` is held against
-    checked: dict[str, str] = {}
-    trust_feeds = not (every_page or redis_url)
     for row in database.query(
         "SELECT b.url AS blog, p.url AS post,"
         " (SELECT count(*) FROM comments c WHERE c.post_id = p.id AND c.deleted_at IS NULL)"
-        " AS comments, CASE WHEN g.status IN (200, 304) AND g.error IS NULL"
-        " THEN g.fetched_at END AS checked"
-        " FROM posts p JOIN blogs b ON b.id = p.blog_id LEFT JOIN pages g ON g.url = p.url"
+        " AS comments FROM posts p JOIN blogs b ON b.id = p.blog_id"
         " WHERE p.deleted_at IS NULL ORDER BY p.url"
     ):
         known.setdefault(row["blog"], {})[row["post"]] = row["comments"]
-        if trust_feeds and row["checked"]:
-            checked[row["post"]] = row["checked"]
-    # a local refresh's middleware reads validators from the archive itself; workers have none
     validators = {
         row["url"]: (row["etag"], row["last_modified"])
         for row in database.query(
             "SELECT url, etag, last_modified FROM pages WHERE kind = 'post'"
             " AND body IS NOT NULL AND (etag IS NOT NULL OR last_modified IS NOT NULL)"
         )
-    } if redis_url else {}  # fmt: skip
+    }
     database.close()
-    if not blogs:
-        fail(f"{db} holds no blogs to refresh")
-    if redis_url:
-        seed_distributed(redis_url, tuple(blogs), depth=0, max_pages=None, known=known,
-                         validators=validators)  # fmt: skip
-        return
-    run_and_report(
-        blogs, db, depth=0, allow_private=False, known=known, checked=checked,
-        overrides=overrides, quiet=quiet, verbose=verbose,
-    )  # fmt: skip
+    seed_distributed(redis_url, tuple(blogs), depth=0, max_pages=None, known=known,
+                     validators=validators)  # fmt: skip
 
 
 # -- distributed ------------------------------------------------------------------------------

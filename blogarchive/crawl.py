@@ -30,10 +30,10 @@ class CrawlOptions:
     allow_private: bool = False
     max_pages: int | None = None
     overrides: Sequence[str] = ()
-    #: for a refresh: each blog's archived post URLs, to revalidate
-    known: dict[str, dict[str, int]] = field(default_factory=dict)
-    #: for a refresh: when each archived post's page last answered (empty: ask for every page)
-    checked: dict[str, str] = field(default_factory=dict)
+    #: a refresh: the archive's posts are asked for again (read from ``db`` as the run goes)
+    refresh: bool = False
+    #: a refresh: revalidate every archived post page, even those their feed vouches for
+    every_page: bool = False
     progress_interval: float = 5.0
     log_level: str = "WARNING"
 
@@ -117,8 +117,9 @@ def run_crawl(options: CrawlOptions) -> CrawlResult:
     crawler = process.create_crawler(BlogSpider)
     started = time.monotonic()
     try:
-        process.crawl(crawler, urls=" ".join(options.urls), known=options.known,
-                      checked=options.checked)  # fmt: skip
+        process.crawl(crawler, urls=" ".join(options.urls),
+                      refresh_from=options.db if options.refresh else None,
+                      every_page=options.every_page)  # fmt: skip
         process.start()
     finally:
         shutil.rmtree(queue, ignore_errors=True)

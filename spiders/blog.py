@@ -48,6 +48,7 @@ from blogarchive.items import (
     SeenItem,
 )
 from blogarchive.middlewares import PrivateAddressBlocked
+from blogarchive.refresh import ArchivedPosts, CommentCounts, PendingPosts
 from blogarchive.scratch import ScratchDB, report_store
 from extract import Comment, Post, extract_page, post_links
 from extract.feeds import Feed, FeedEntry, extract_comment_feed, extract_feed
@@ -150,28 +151,27 @@ class BlogSpider(scrapy.Spider):
         self,
         url: str | None = None,
         urls: str | None = None,
-        known: dict[str, dict[str, int]] | None = None,
-        checked: dict[str, str] | None = None,
+        refresh_from: str | None = None,
+        every_page: bool | str = False,
         **kwargs: Any,
     ) -> None:
-        """For a refresh: ``known``, each blog's archived posts (URL -> comments archived), and
-        ``checked``, when each post's page last answered (URL -> ISO time).
+        """A refresh names the archive in ``refresh_from`` (``-a refresh_from=archive.db``):
+        its archived posts are asked for again, their pages revalidated.
 
-        Without ``checked`` every archived post page is revalidated. With it, a Blogger blog's
-        archived posts wait for its posts feed: a post whose entry is unchanged (``updated``
-        before the page was checked, ``thr:total`` equal to the comments archived) is not asked
-        for; the rest are, once the whole feed is read, so a post the feed no longer lists is
-        asked too (only the site's 404 or 410 marks it deleted)."""
+        A Blogger blog's archived posts wait for its posts feed: a post whose entry is
+        unchanged (``updated`` well before the page last answered, ``thr:total`` equal to the
+        comments archived) is not asked for; the rest are, once the whole feed is read, so a
+        post the feed no longer lists is asked too (only the site's 404 or 410 marks it
+        deleted). With ``every_page`` every archived post page is revalidated."""
         super().__init__(**kwargs)
-        self.known = known or {}
-        self.checked = checked or {}
-        #: blog -> its archived posts not yet vouched for by its feed nor asked for
-        self.pending: dict[str, set[str]] = {}
-        #: archived posts the feed vouched for: not asked for this run
-        self.vouched: set[str] = set()
-        self.archived_comments = {
-            url: n for posts in self.known.values() for url, n in posts.items()
-        }
+        self.refresh_from = refresh_from
+        self.trust_feeds = str(every_page).lower() in ("", "0", "false", "no")
+        #: a refresh's view of the archive, read when asked (opened by ``start``)
+        self.archived: ArchivedPosts | None = None
+        #: archived posts waiting for their blog's feed, and those it vouched for
+        self.pending: PendingPosts | None = None
+        #: post URL -> comments archived (``in`` and ``get``): a refresh's, or a worker's
+        self.archived_comments: Any = {}
         self.start_urls, rejected = parse_start_urls(url, urls)
         for bad in rejected:
             self.logger.error("not an http(s) URL, skipped: %s", bad)
@@ -206,6 +206,12 @@ class BlogSpider(scrapy.Spider):
         if self._report_store is not None:
             self._report_store.close()
             self._report_store = None
+        if self.pending is not None:
+            self.pending.close()
+            self.pending = None
+        if self.archived is not None:
+            self.archived.close()
+            self.archived = None
 
     def report_for(self, blog: str) -> BlogReport:
         report = self.reports.get(blog)
@@ -225,11 +231,18 @@ class BlogSpider(scrapy.Spider):
             request = self.blog_request(url, depth=0)
             if request is not None:
                 yield request
-        for blog, posts in self.known.items():
-            if self.checked and not self.distributed:
-                self.pending[home_url(blog)] = set(posts)  # until the blog's feed is read
+        if not self.refresh_from:
+            return
+        self.archived = archived = ArchivedPosts(self.refresh_from)
+        self.archived_comments = CommentCounts(archived)
+        if self.trust_feeds and not self.distributed:
+            settings = getattr(self, "settings", None)
+            self.pending = PendingPosts(settings.get("JOBDIR") if settings else None)
+        for blog in archived.blogs():
+            if self.pending is not None:
+                self.pending.wait(home_url(blog), archived.posts(blog))  # until its feed is read
                 continue
-            for post_request in self.post_requests(posts, home_url(blog)):
+            for post_request in self.post_requests(archived.posts(blog), home_url(blog)):
                 yield post_request
 
     # -- requests ---------------------------------------------------------------------------
@@ -266,11 +279,11 @@ class BlogSpider(scrapy.Spider):
         )
 
     def post_requests(self, urls: Any, blog: str) -> Iterator[scrapy.Request]:
-        waiting = self.pending.get(blog, ())
+        pending = self.pending
         for url in urls:
             url = canonical_url(url)
             if origin(url) == origin(blog) and may_be_post(url):
-                if url in waiting or url in self.vouched:
+                if pending is not None and pending.held(url):
                     continue  # an archived post: its feed entry decides
                 request = self.page_request(url, blog, "post", self.parse_page)
                 if request is not None:
@@ -280,7 +293,7 @@ class BlogSpider(scrapy.Spider):
 
     def vouches(self, entry: FeedEntry) -> bool:
         """Does this feed entry say the archived post is as the archive last saw it?"""
-        checked = self.checked.get(entry.url)
+        checked = self.archived.checked(entry.url) if self.archived is not None else None
         if checked is None or entry.updated is None or entry.comment_count is None:
             return False
         if entry.comment_count != self.archived_comments.get(entry.url):
@@ -296,14 +309,15 @@ class BlogSpider(scrapy.Spider):
 
     def vouch(self, blog: str, feed: Feed) -> Iterator[Any]:
         """The archived posts this feed page lists unchanged: seen, not asked for."""
-        waiting = self.pending.get(blog)
-        if not waiting:
+        pending = self.pending
+        if pending is None or not pending.waiting(blog):
             return
         for entry in feed.entries:
-            if entry.url in waiting:
-                waiting.discard(entry.url)
-                if self.vouches(entry):
-                    self.vouched.add(entry.url)
+            if pending.waits(entry.url):
+                if not self.vouches(entry):
+                    pending.discard(entry.url)
+                else:
+                    pending.vouch(entry.url)
                     self.report_for(blog).add_archived(entry.url)
                     self.crawler.stats.inc_value("blogarchive/unchanged_in_feed")  # type: ignore[union-attr]
                     yield SeenItem(blog_url=blog, url=entry.url)
@@ -311,15 +325,15 @@ class BlogSpider(scrapy.Spider):
     def release(self, blog: str) -> Iterator[scrapy.Request]:
         """Ask for the blog's archived posts its feed did not vouch for (all of them when the
         feed could not be read whole)."""
-        waiting = self.pending.pop(blog, None)
-        if waiting:
-            yield from self.post_requests(sorted(waiting), blog)
+        if self.pending is not None:
+            yield from self.post_requests(self.pending.release(blog), blog)
 
     def release_pending(self) -> None:
         """On idle: whatever still waits is asked for (a blog whose home or feed never came)."""
-        if not self.pending:
+        blogs = self.pending.blogs() if self.pending is not None else []
+        if not blogs:
             return
-        for blog in list(self.pending):
+        for blog in blogs:
             for request in self.release(blog):
                 self.crawler.engine.crawl(request)  # type: ignore[union-attr]
         raise DontCloseSpider

@@ -136,15 +136,41 @@ def test_per_blog_page_cap() -> None:
     assert spider.crawler.stats.get_value("blogarchive/capped") == 2
 
 
-def test_a_feed_entry_vouches_for_a_post_only_when_dated_well_before_its_check() -> None:
-    post = f"{CLASSIC_HOME}2010/03/a-post.html"
+def archive_with_a_post(path: Path, post: str, comments: int, checked: str) -> None:
+    """An archive holding one post of CLASSIC_HOME with ``comments`` comments, its page last
+    answering at ``checked``."""
+    from blogarchive.archive import blog_id_for, open_database, post_id_for
+
+    db = open_database(path)
+    db["blogs"].insert({"id": blog_id_for(CLASSIC_HOME), "url": CLASSIC_HOME})
+    db["posts"].insert({"id": post_id_for(post), "blog_id": blog_id_for(CLASSIC_HOME), "url": post})
+    for n in range(comments):
+        db["comments"].insert({"id": f"c{n}", "post_id": post_id_for(post)})
+    db["pages"].insert({"url": post, "status": 200, "fetched_at": checked})
+    db.close()
+
+
+def refresh_spider(archive: Path) -> BlogSpider:
+    """A refresh's spider on ``archive``, started (its archived posts wait for their feed)."""
+    import asyncio
+
     crawler = get_crawler(BlogSpider, {})
-    spider = BlogSpider.from_crawler(
-        crawler,
-        url=CLASSIC_HOME,
-        known={CLASSIC_HOME: {post: 2}},
-        checked={post: "2026-11-27T12:00:00+00:00"},
-    )
+    spider = BlogSpider.from_crawler(crawler, url=CLASSIC_HOME, refresh_from=str(archive))
+
+    async def start() -> list[Any]:
+        return [request async for request in spider.start()]
+
+    requests = asyncio.run(start())
+    assert [r.url for r in requests] == [CLASSIC_HOME]  # the post waits for the feed
+    return spider
+
+
+def test_a_feed_entry_vouches_for_a_post_only_when_dated_well_before_its_check(
+    tmp_path: Path,
+) -> None:
+    post = f"{CLASSIC_HOME}2010/03/a-post.html"
+    archive_with_a_post(tmp_path / "archive.db", post, 2, "2026-11-27T12:00:00+00:00")
+    spider = refresh_spider(tmp_path / "archive.db")
 
     def entry(updated: str | None, comments: int | None = 2) -> FeedEntry:
         return FeedEntry(
@@ -160,6 +186,40 @@ def test_a_feed_entry_vouches_for_a_post_only_when_dated_well_before_its_check()
     assert not spider.vouches(entry("2010-03-01T10:00:00"))  # no offset: no comparison
     assert not spider.vouches(entry(None))
     assert not spider.vouches(dataclasses.replace(entry("2010-03-01T10:00:00Z"), url=post + "x"))
+    spider.close_reports()
+
+
+def test_a_refresh_asks_for_the_archived_posts_its_feed_does_not_vouch_for(
+    tmp_path: Path,
+) -> None:
+    """The archived post waits for the feed; a feed entry that vouches keeps it from being
+    asked for; once released, a post no entry vouched for is asked for, and only once."""
+    from extract.feeds import Feed
+
+    post = f"{CLASSIC_HOME}2010/03/a-post.html"
+    other = f"{CLASSIC_HOME}2010/04/b-post.html"
+    archive_with_a_post(tmp_path / "archive.db", post, 0, "2026-11-27T12:00:00+00:00")
+    spider = refresh_spider(tmp_path / "archive.db")
+    assert spider.pending is not None and spider.pending.waits(post)
+    assert [r.url for r in spider.post_requests([post, other], CLASSIC_HOME)] == [other]
+    unchanged = FeedEntry(
+        url=post, id=None, platform_id="1", title="A post", published=None,
+        updated="2010-03-01T10:00:00Z", comment_count=0,
+    )  # fmt: skip
+    feed = Feed(url=f"{CLASSIC_HOME}feeds/posts/default", title=None, entries=(unchanged,),
+                total=1, next_url=None, ok=True)  # fmt: skip
+    seen = list(spider.vouch(CLASSIC_HOME, feed))
+    assert [item.url for item in seen] == [post]
+    assert list(spider.release(CLASSIC_HOME)) == []  # vouched for: not asked
+    assert list(spider.post_requests([post], CLASSIC_HOME)) == []
+    spider.close_reports()
+
+    archive_with_a_post(tmp_path / "edited.db", post, 0, "2026-11-27T12:00:00+00:00")
+    spider = refresh_spider(tmp_path / "edited.db")
+    edited = dataclasses.replace(unchanged, updated="2026-11-27T12:30:00Z")
+    assert list(spider.vouch(CLASSIC_HOME, dataclasses.replace(feed, entries=(edited,)))) == []
+    assert [r.url for r in spider.post_requests([post], CLASSIC_HOME)] == [post]
+    spider.close_reports()
 
 
 def sitemap_response(body: bytes, url: str = f"{CLASSIC_HOME}sitemap.xml") -> TextResponse:

@@ -1,0 +1,154 @@
+"""What a refresh knows of the archive, read from it when asked rather than held in memory.
+
+A refresh asks, for every archived post: is it still there (its page, revalidated), and, on
+Blogger, does its feed entry vouch for it (``updated`` well before the page last answered, as
+many comments as the archive holds). Loaded up front, those answers were about 1 KB a post in
+the refresh's memory; here each is a primary-key lookup in the archive (read-only), and the
+posts waiting for their blog's feed are rows of a scratch file (:mod:`blogarchive.scratch`).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+from blogarchive.archive import post_id_for
+from blogarchive.scratch import ScratchDB
+
+#: Archived post URLs read per query when a blog's posts are listed (no read transaction is
+#: left open between two: the crawl writes the archive meanwhile).
+PAGE = 1000
+
+
+class ArchivedPosts:
+    """The archive's posts as a refresh sees them (those not marked deleted)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+
+    def blogs(self) -> list[str]:
+        """The home URLs of the blogs that have archived posts."""
+        return [
+            url
+            for (url,) in self.connection.execute(
+                "SELECT url FROM blogs WHERE id IN"
+                " (SELECT blog_id FROM posts WHERE deleted_at IS NULL) ORDER BY url"
+            )
+        ]
+
+    def posts(self, blog: str) -> Iterator[str]:
+        """The blog's archived post URLs, in URL order, read a page at a time."""
+        after = ""
+        while True:
+            page = self.connection.execute(
+                "SELECT p.url FROM posts p JOIN blogs b ON b.id = p.blog_id"
+                " WHERE b.url = ? AND p.deleted_at IS NULL AND p.url > ? ORDER BY p.url LIMIT ?",
+                [blog, after, PAGE],
+            ).fetchall()
+            yield from (url for (url,) in page)
+            if len(page) < PAGE:
+                return
+            after = page[-1][0]
+
+    def comments(self, url: str) -> int | None:
+        """How many comments the archive holds for the post at ``url``; None if it is not an
+        archived post."""
+        row = self.connection.execute(
+            "SELECT (SELECT count(*) FROM comments c WHERE c.post_id = p.id"
+            " AND c.deleted_at IS NULL) FROM posts p WHERE p.id = ? AND p.deleted_at IS NULL",
+            [post_id_for(url)],
+        ).fetchone()
+        return None if row is None else int(row[0])
+
+    def checked(self, url: str) -> str | None:
+        """When the page at ``url`` last answered (200 or 304), as the archive recorded it."""
+        row = self.connection.execute(
+            "SELECT fetched_at FROM pages WHERE url = ? AND status IN (200, 304) AND error IS NULL",
+            [url],
+        ).fetchone()
+        return None if row is None else row[0]
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+class CommentCounts:
+    """``ArchivedPosts.comments`` as the spider's ``archived_comments`` reads it (``in`` and
+    ``get``, as a dict of post URL -> comments archived would answer)."""
+
+    def __init__(self, archived: ArchivedPosts) -> None:
+        self.archived = archived
+
+    def __contains__(self, url: object) -> bool:
+        return self.archived.comments(str(url)) is not None
+
+    def get(self, url: str, default: int | None = None) -> int | None:
+        count = self.archived.comments(url)
+        return default if count is None else count
+
+
+PENDING_SCHEMA = """
+CREATE TABLE pending (url TEXT PRIMARY KEY, blog TEXT NOT NULL, vouched INTEGER NOT NULL)
+    WITHOUT ROWID;
+CREATE INDEX pending_by_blog ON pending (blog, vouched, url);
+"""
+
+
+class PendingPosts:
+    """Archived posts waiting for their blog's feed, and those the feed vouched for.
+
+    A post waits until its blog's feed lists it (then the entry decides) or the blog is
+    released (the feed is read whole, or never came): then it is asked for. A vouched post is
+    not asked for this run."""
+
+    def __init__(self, folder: str | Path | None) -> None:
+        self.store = ScratchDB(folder, "pending.sqlite", PENDING_SCHEMA)
+
+    def wait(self, blog: str, urls: Iterator[str]) -> None:
+        self.store.write_many(
+            "INSERT OR IGNORE INTO pending VALUES (?, ?, 0)", ((url, blog) for url in urls)
+        )
+
+    def held(self, url: str) -> bool:
+        """Is ``url`` waiting or vouched for (either way, not to be asked for now)?"""
+        return self.store.read("SELECT 1 FROM pending WHERE url = ?", (url,)).fetchone() is not None
+
+    def waiting(self, blog: str) -> bool:
+        """Do posts of ``blog`` wait for its feed?"""
+        sql = "SELECT 1 FROM pending WHERE blog = ? AND vouched = 0 LIMIT 1"
+        return self.store.read(sql, (blog,)).fetchone() is not None
+
+    def waits(self, url: str) -> bool:
+        """Does the post at ``url`` wait for its blog's feed?"""
+        sql = "SELECT 1 FROM pending WHERE url = ? AND vouched = 0"
+        return self.store.read(sql, (url,)).fetchone() is not None
+
+    def vouch(self, url: str) -> None:
+        self.store.write("UPDATE pending SET vouched = 1 WHERE url = ?", (url,))
+
+    def discard(self, url: str) -> None:
+        """The feed listed ``url`` without vouching for it: it is asked for like a new post."""
+        self.store.write("DELETE FROM pending WHERE url = ? AND vouched = 0", (url,))
+
+    def blogs(self) -> list[str]:
+        """The blogs with posts still waiting."""
+        rows = self.store.read("SELECT DISTINCT blog FROM pending WHERE vouched = 0 ORDER BY blog")
+        return [blog for (blog,) in rows]
+
+    def release(self, blog: str) -> Iterator[str]:
+        """The blog's waiting posts, in URL order, each taken out as it is read."""
+        while True:
+            page = self.store.read(
+                "SELECT url FROM pending WHERE blog = ? AND vouched = 0 ORDER BY url LIMIT ?",
+                (blog, PAGE),
+            ).fetchall()
+            if not page:
+                return
+            self.store.write_many(
+                "DELETE FROM pending WHERE url = ? AND vouched = 0", ((url,) for (url,) in page)
+            )
+            yield from (url for (url,) in page)
+
+    def close(self) -> None:
+        self.store.close()
