@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache, partial
 from html import escape as html_escape
@@ -472,21 +472,29 @@ def normalize_space(text: str) -> str:
     return " ".join(text.split())
 
 
-def iter_visible_text(element: _Element) -> Iterator[str]:
+def visible_strings(element: _Element) -> list[str]:
     """Visible strings of ``element``'s subtree in document order (tails of children included)."""
-    if not isinstance(element.tag, str) or element.tag in INVISIBLE_TAGS:
-        return
+    strings: list[str] = []
+    if isinstance(element.tag, str) and element.tag not in INVISIBLE_TAGS:
+        _add_visible(element, strings)
+    return strings
+
+
+def _add_visible(element: _Element, strings: list[str]) -> None:
+    # appends rather than yields: a generator chain hands each string up through every level
     if element.text:
-        yield element.text
+        strings.append(element.text)
     for child in element:
-        yield from iter_visible_text(child)
+        tag = child.tag
+        if isinstance(tag, str) and tag not in INVISIBLE_TAGS:
+            _add_visible(child, strings)
         if child.tail:
-            yield child.tail
+            strings.append(child.tail)
 
 
 def text_of(element: _Element) -> str:
     """Visible text of ``element`` on one line, whitespace collapsed."""
-    return normalize_space(" ".join(iter_visible_text(element)))
+    return normalize_space(" ".join(visible_strings(element)))
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,6 +31,8 @@ NOT_FIELDS = frozenset({"hidden", "submit", "button", "reset", "image"})
 #: when its fieldset holds the whole form, not when it names one group of fields).
 TITLE_INSIDE = ("h1, h2, h3, h4, h5, h6", "caption")
 CONTROLS = "input:not([type=hidden]):not([type=submit]), select, textarea"
+#: The labels that name their control (answered from the page's index, once a page).
+LABELS_FOR = "label[for]"
 HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 PLACEHOLDER_OPTION = re.compile(
@@ -452,7 +454,7 @@ def _label_for(element: Node, root: Node) -> str | None:
     control_id = element.get("id")
     if not control_id:
         return None
-    for label in root.iter("label"):
+    for label in select(root, LABELS_FOR):
         if label.get("for") == control_id:
             return _text_without_controls(label)
     return None
@@ -642,14 +644,15 @@ def _purpose(
             ),
         )
     )
-    said = [purpose for purpose, pattern in PURPOSE_WORDS if pattern.search(words)]
-    by_words = said[0] if said else None
+    said = (purpose for purpose, pattern in PURPOSE_WORDS if pattern.search(words))
+    by_words = next(said, None)
     about_password = by_words == "password-recovery" or PASSWORD_WORDS.search(words)
     if passwords == 0 and about_password and len(fields) <= 3:
         return "password-recovery"
     if passwords:
         # one password: a login form, even on a page that also offers to register
-        registering = "registration" in said and "login" not in said
+        later = {by_words, *said}  # the words' other purposes, read only here
+        registering = "registration" in later and "login" not in later
         if passwords >= 2 or registering or len(fields) > 5:
             return "registration"
         return "login"
