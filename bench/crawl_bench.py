@@ -1,6 +1,7 @@
 """Crawl throughput, refresh cost, memory and archive size on a generated Blogger blog.
 
     python bench/crawl_bench.py --posts 1000 [--posts 10000 ...] [--wget-max 10000]
+                                [--bare-items 4]
     python bench/crawl_bench.py --crawl-only --posts 50000 [--keep bench50k.db]
     python bench/crawl_bench.py --search bench50k.db
 
@@ -58,7 +59,7 @@ class Bare(scrapy.Spider):
     def parse(self, response):
         pass
 process = CrawlerProcess({"LOG_LEVEL": "ERROR", "CONCURRENT_REQUESTS": 16,
-    "CONCURRENT_REQUESTS_PER_DOMAIN": 16, "CONCURRENT_ITEMS": 4, "DOWNLOAD_DELAY": 0,
+    "CONCURRENT_REQUESTS_PER_DOMAIN": 16, "CONCURRENT_ITEMS": int(sys.argv[2]), "DOWNLOAD_DELAY": 0,
     "ROBOTSTXT_OBEY": False,
     "TELNETCONSOLE_ENABLED": False, "REMOTE_CONTROL_ENABLED": False})
 process.crawl(Bare)
@@ -135,7 +136,7 @@ def search_latency(db: Path) -> dict[str, tuple[float, float]]:
         server.wait()
 
 
-def run(posts: int, folder: Path, wget_max: int) -> dict[str, float]:
+def run(posts: int, folder: Path, wget_max: int, bare_items: int = 4) -> dict[str, float]:
     blog = synthetic_blogger(
         "bench", posts=posts, comments=dict.fromkeys(range(posts), 3), extras_every=10
     )
@@ -151,7 +152,7 @@ def run(posts: int, folder: Path, wget_max: int) -> dict[str, float]:
         script.write_text(BARE_SPIDER)
         site.mark()
         started = time.perf_counter()
-        subprocess.run([sys.executable, str(script), str(urls)], check=True)
+        subprocess.run([sys.executable, str(script), str(urls), str(bare_items)], check=True)
         bare_seconds = time.perf_counter() - started
         bare_fetched = len(site.requests())
         wget_seconds = float("nan")
@@ -215,6 +216,10 @@ def main() -> None:
     parser.add_argument("--posts", type=int, action="append", default=None)
     parser.add_argument("--wget-max", type=int, default=10_000)
     parser.add_argument(
+        "--bare-items", type=int, default=4, metavar="N",
+        help="the bare spider's CONCURRENT_ITEMS (the crawl's is 4; Scrapy's default is 100)",
+    )  # fmt: skip
+    parser.add_argument(
         "--crawl-only", action="store_true", help="only the crawl: its time and peak RSS"
     )
     parser.add_argument(
@@ -238,7 +243,7 @@ def main() -> None:
     print("|" + "---|" * 13)
     for posts in args.posts or [1000]:
         with tempfile.TemporaryDirectory() as folder:
-            r = run(posts, Path(folder), args.wget_max)
+            r = run(posts, Path(folder), args.wget_max, args.bare_items)
         print(f"| {r['posts']} | {r['pages']} | {r['crawl_s']:.1f} | {r['posts_per_s']:.0f} | "
               f"{r['crawl_pages_per_s']:.0f} / {r['bare_pages_per_s']:.0f} = "
               f"{100 * r['crawl_pages_per_s'] / r['bare_pages_per_s']:.0f}% | "

@@ -156,7 +156,8 @@ class BlogSpider(scrapy.Spider):
         **kwargs: Any,
     ) -> None:
         """A refresh names the archive in ``refresh_from`` (``-a refresh_from=archive.db``):
-        its archived posts are asked for again, their pages revalidated.
+        its blogs are crawled again and its archived posts asked for again, their pages
+        revalidated.
 
         A Blogger blog's archived posts wait for its posts feed: a post whose entry is
         unchanged (``updated`` well before the page last answered, ``thr:total`` equal to the
@@ -239,6 +240,9 @@ class BlogSpider(scrapy.Spider):
             settings = getattr(self, "settings", None)
             self.pending = PendingPosts(settings.get("JOBDIR") if settings else None)
         for blog in archived.blogs():
+            home = self.blog_request(blog, depth=0)  # a blog not among the start URLs too
+            if home is not None:
+                yield home
             if self.pending is not None:
                 self.pending.wait(home_url(blog), archived.posts(blog))  # until its feed is read
                 continue

@@ -155,13 +155,13 @@ def refresh_spider(archive: Path) -> BlogSpider:
     import asyncio
 
     crawler = get_crawler(BlogSpider, {})
-    spider = BlogSpider.from_crawler(crawler, url=CLASSIC_HOME, refresh_from=str(archive))
+    spider = BlogSpider.from_crawler(crawler, refresh_from=str(archive))  # no -a url
 
     async def start() -> list[Any]:
         return [request async for request in spider.start()]
 
     requests = asyncio.run(start())
-    assert [r.url for r in requests] == [CLASSIC_HOME]  # the post waits for the feed
+    assert [r.url for r in requests] == [CLASSIC_HOME]  # its home; the post waits for the feed
     return spider
 
 

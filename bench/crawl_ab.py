@@ -1,0 +1,78 @@
+"""The same crawl from two or more source trees, back to back: which one costs less.
+
+    git worktree add /tmp/before <commit>
+    python bench/crawl_ab.py --posts 2000 --rounds 3 /tmp/before .
+
+A generated Blogger blog (as ``crawl_bench.py`` makes it) is served by nginx once; each round
+crawls it with every tree in turn (``blogarchive crawl`` run with the tree as its working
+folder and ``PYTHONPATH``), politeness off. Prints each run, then each tree's median wall and
+CPU seconds. Runs alternate so that a machine that slows down or speeds up during the
+benchmark weighs on every tree alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from crawl_bench import FAST  # bench/ is the script's folder
+from static_site import NginxSite
+
+from blogarchive.demo.synthetic import synthetic_blogger
+
+
+def crawl(tree: Path, home: str, db: Path) -> tuple[float, float]:
+    """(wall, CPU) seconds of one crawl of ``home`` with the code in ``tree``."""
+    for leftover in db.parent.glob(db.name + "*"):
+        shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "blogarchive.cli", "crawl", home, "--db", str(db), "--depth", "0",
+         "-q", *FAST],
+        cwd=tree, env={**os.environ, "PYTHONPATH": str(tree)}, check=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return wall, cpu
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("trees", nargs="+", type=Path, help="source trees (repository clones)")
+    parser.add_argument("--posts", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    trees = [tree.resolve() for tree in args.trees]
+    for tree in trees:
+        if not (tree / "blogarchive" / "cli.py").exists():
+            raise SystemExit(f"crawl_ab: {tree} is not a blogarchive source tree")
+    posts = args.posts
+    blog = synthetic_blogger(
+        "bench", posts=posts, comments=dict.fromkeys(range(posts), 3), extras_every=10
+    )
+    runs: dict[Path, list[tuple[float, float]]] = {tree: [] for tree in trees}
+    with tempfile.TemporaryDirectory() as folder, NginxSite(blog, Path(folder) / "nginx") as site:
+        for round_ in range(1, args.rounds + 1):
+            for tree in trees:
+                wall, cpu = crawl(tree, site.home, Path(folder) / "crawl.db")
+                runs[tree].append((wall, cpu))
+                print(f"round {round_}: {tree}: wall {wall:.1f} s, CPU {cpu:.1f} s", flush=True)
+    for tree, timings in runs.items():
+        wall = statistics.median(t[0] for t in timings)
+        cpu = statistics.median(t[1] for t in timings)
+        print(f"{tree}: {posts} posts, median wall {wall:.1f} s, CPU {cpu:.1f} s")
+
+
+if __name__ == "__main__":
+    main()
