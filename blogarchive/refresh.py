@@ -38,15 +38,19 @@ class ArchivedPosts:
         ]
 
     def posts(self, blog: str) -> Iterator[str]:
-        """The blog's archived post URLs, in URL order, read a page at a time."""
-        after = ""
+        """The blog's archived post URLs in the order they were archived, read a page at a
+        time (each page one seek in the posts' ``blog_id`` index)."""
+        found = self.connection.execute("SELECT id FROM blogs WHERE url = ?", [blog]).fetchone()
+        if found is None:
+            return
+        after = 0
         while True:
             page = self.connection.execute(
-                "SELECT p.url FROM posts p JOIN blogs b ON b.id = p.blog_id"
-                " WHERE b.url = ? AND p.deleted_at IS NULL AND p.url > ? ORDER BY p.url LIMIT ?",
-                [blog, after, PAGE],
+                "SELECT rowid, url FROM posts WHERE blog_id = ? AND deleted_at IS NULL"
+                " AND rowid > ? ORDER BY rowid LIMIT ?",
+                [found[0], after, PAGE],
             ).fetchall()
-            yield from (url for (url,) in page)
+            yield from (url for _, url in page)
             if len(page) < PAGE:
                 return
             after = page[-1][0]

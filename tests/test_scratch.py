@@ -1,9 +1,11 @@
-"""The crawl's bookkeeping on disk: the duplicate filter and the per-blog discovery report."""
+"""The crawl's bookkeeping on disk: the duplicate filter, the per-blog discovery report and a
+refresh's view of the archive."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from scrapy import Request
 from scrapy.utils.test import get_crawler
 
@@ -90,3 +92,53 @@ def test_a_blog_report_counts_and_names_what_is_missing(tmp_path: Path) -> None:
     assert other.summary()["found"] == {"sitemap": 1}
     store.close()
     assert not store.path.exists()
+
+
+def test_a_refresh_reads_the_archived_posts_page_by_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``ArchivedPosts`` lists a blog's posts in archive order across pages, leaves out deleted
+    ones, and answers comment counts and last answers per URL; ``PendingPosts`` releases what
+    its feed did not vouch for, in URL order, across pages, each once."""
+    from blogarchive import refresh
+    from blogarchive.archive import blog_id_for, open_database, post_id_for
+
+    monkeypatch.setattr(refresh, "PAGE", 7)
+    urls = [f"{HOME}2024/01/post-{n:03}.html" for n in range(40, 0, -1)]  # archived newest first
+    db = open_database(tmp_path / "archive.db")
+    db["blogs"].insert({"id": blog_id_for(HOME), "url": HOME})
+    db["posts"].insert_all(
+        {"id": post_id_for(url), "blog_id": blog_id_for(HOME), "url": url,
+         "deleted_at": "2026-01-01T00:00:00Z" if n == 5 else None}
+        for n, url in enumerate(urls)
+    )  # fmt: skip
+    db["comments"].insert_all({"id": f"c{n}", "post_id": post_id_for(urls[0])} for n in range(3))
+    db["pages"].insert({"url": urls[0], "status": 304, "fetched_at": "2026-11-27T12:00:00Z"})
+    db["pages"].insert({"url": urls[1], "status": 500, "error": "HTTP 500"})
+    db.close()
+
+    archived = refresh.ArchivedPosts(tmp_path / "archive.db")
+    live = [url for n, url in enumerate(urls) if n != 5]
+    assert archived.blogs() == [HOME]
+    assert list(archived.posts(HOME)) == live
+    assert list(archived.posts("https://not-archived.example/")) == []
+    assert (archived.comments(urls[0]), archived.comments(urls[1])) == (3, 0)
+    assert archived.comments(urls[5]) is None  # deleted: not an archived post
+    assert archived.checked(urls[0]) == "2026-11-27T12:00:00Z"
+    assert archived.checked(urls[1]) is None  # its last answer was an error
+    counts = refresh.CommentCounts(archived)
+    assert urls[0] in counts and counts.get(urls[0]) == 3 and urls[5] not in counts
+
+    pending = refresh.PendingPosts(tmp_path)
+    pending.wait(HOME, archived.posts(HOME))
+    pending.vouch(live[0])
+    pending.discard(live[1])
+    assert pending.held(live[0]) and not pending.waits(live[0])  # vouched: held, not waiting
+    assert not pending.held(live[1])  # discarded: asked for like a new post
+    assert pending.waiting(HOME) and pending.blogs() == [HOME]
+    released = list(pending.release(HOME))
+    assert released == sorted(live[2:])
+    assert list(pending.release(HOME)) == [] and pending.blogs() == []
+    assert pending.held(live[0])  # a vouched post stays held after the release
+    pending.close()
+    archived.close()
