@@ -13,7 +13,7 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
-from blogarchive.archive import post_id_for
+from blogarchive.archive import blog_id_for, post_id_for
 from blogarchive.scratch import ScratchDB
 
 #: Archived post URLs read per query when a blog's posts are listed (no read transaction is
@@ -40,15 +40,13 @@ class ArchivedPosts:
     def posts(self, blog: str) -> Iterator[str]:
         """The blog's archived post URLs in the order they were archived, read a page at a
         time (each page one seek in the posts' ``blog_id`` index)."""
-        found = self.connection.execute("SELECT id FROM blogs WHERE url = ?", [blog]).fetchone()
-        if found is None:
-            return
+        blog_id = blog_id_for(blog)
         after = 0
         while True:
             page = self.connection.execute(
                 "SELECT rowid, url FROM posts WHERE blog_id = ? AND deleted_at IS NULL"
                 " AND rowid > ? ORDER BY rowid LIMIT ?",
-                [found[0], after, PAGE],
+                [blog_id, after, PAGE],
             ).fetchall()
             yield from (url for _, url in page)
             if len(page) < PAGE:

@@ -214,12 +214,16 @@ class BlogSpider(scrapy.Spider):
             self.archived.close()
             self.archived = None
 
+    def job_folder(self) -> str | None:
+        """The crawl's ``JOBDIR``, where its scratch files go (None: a temporary folder)."""
+        settings = getattr(self, "settings", None)
+        return settings.get("JOBDIR") if settings else None
+
     def report_for(self, blog: str) -> BlogReport:
         report = self.reports.get(blog)
         if report is None:
             if self._report_store is None:
-                settings = getattr(self, "settings", None)
-                self._report_store = report_store(settings.get("JOBDIR") if settings else None)
+                self._report_store = report_store(self.job_folder())
             report = self.reports[blog] = BlogReport(self._report_store, blog)
         return report
 
@@ -237,8 +241,7 @@ class BlogSpider(scrapy.Spider):
         self.archived = archived = ArchivedPosts(self.refresh_from)
         self.archived_comments = CommentCounts(archived)
         if self.trust_feeds and not self.distributed:
-            settings = getattr(self, "settings", None)
-            self.pending = PendingPosts(settings.get("JOBDIR") if settings else None)
+            self.pending = PendingPosts(self.job_folder())
         for blog in archived.blogs():
             home = self.blog_request(blog, depth=0)  # a blog not among the start URLs too
             if home is not None:
