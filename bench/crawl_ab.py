@@ -23,10 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from crawl_bench import FAST  # bench/ is the script's folder
 from static_site import NginxSite
-
-from blogarchive.demo.synthetic import synthetic_blogger
+from workload import FAST, bench_blog
 
 
 def crawl(tree: Path, home: str, db: Path) -> tuple[float, float]:
@@ -58,9 +56,7 @@ def main() -> None:
         if not (tree / "blogarchive" / "cli.py").exists():
             raise SystemExit(f"crawl_ab: {tree} is not a blogarchive source tree")
     posts = args.posts
-    blog = synthetic_blogger(
-        "bench", posts=posts, comments=dict.fromkeys(range(posts), 3), extras_every=10
-    )
+    blog = bench_blog(posts)
     runs: dict[Path, list[tuple[float, float]]] = {tree: [] for tree in trees}
     with tempfile.TemporaryDirectory() as folder, NginxSite(blog, Path(folder) / "nginx") as site:
         for round_ in range(1, args.rounds + 1):

@@ -42,11 +42,8 @@ import urllib.request
 from pathlib import Path
 
 from static_site import NginxSite  # bench/ is the script's folder
+from workload import FAST, bench_blog
 
-from blogarchive.demo.synthetic import synthetic_blogger
-
-FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False",
-        "-s", "CONCURRENT_REQUESTS=16", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16"]  # fmt: skip
 BARE_SPIDER = """
 import sys, scrapy
 from scrapy.crawler import CrawlerProcess
@@ -137,9 +134,7 @@ def search_latency(db: Path) -> dict[str, tuple[float, float]]:
 
 
 def run(posts: int, folder: Path, wget_max: int, bare_items: int = 4) -> dict[str, float]:
-    blog = synthetic_blogger(
-        "bench", posts=posts, comments=dict.fromkeys(range(posts), 3), extras_every=10
-    )
+    blog = bench_blog(posts)
     db = folder / f"bench{posts}.db"
     with NginxSite(blog, folder / "nginx") as site:
         home = site.home
@@ -189,9 +184,7 @@ def run(posts: int, folder: Path, wget_max: int, bare_items: int = 4) -> dict[st
 
 
 def crawl_only(posts: int, keep: Path | None = None) -> str:
-    blog = synthetic_blogger(
-        "bench", posts=posts, comments=dict.fromkeys(range(posts), 3), extras_every=10
-    )
+    blog = bench_blog(posts)
     with tempfile.TemporaryDirectory() as folder, NginxSite(blog, Path(folder) / "nginx") as site:
         db = Path(folder) / "crawl.db"
         seconds, rss = blogarchive("crawl", site.home, "--db", str(db), "--depth", "0", "-q", *FAST)

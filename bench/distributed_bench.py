@@ -24,11 +24,7 @@ from pathlib import Path
 
 import redis
 from static_site import NginxSite  # bench/ is the script's folder
-
-from blogarchive.demo.synthetic import synthetic_blogger
-
-FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False",
-        "-s", "CONCURRENT_REQUESTS=16", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16"]  # fmt: skip
+from workload import FAST, bench_blog
 
 
 def cli(*args: str) -> float:
@@ -60,10 +56,7 @@ def main() -> None:
             except redis.ConnectionError:
                 time.sleep(0.05)
         try:
-            blog = synthetic_blogger(
-                "bench", posts=args.posts, comments=dict.fromkeys(range(args.posts), 3),
-                extras_every=10,
-            )  # fmt: skip
+            blog = bench_blog(args.posts)
             with NginxSite(blog, folder / "nginx") as site:
                 cli("crawl", site.home, "--redis", url, "--depth", "0")
                 worker_s = cli("worker", "--redis", url, "--idle-timeout", "3",

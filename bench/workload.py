@@ -1,0 +1,21 @@
+"""What every crawl benchmark crawls, and how: one generated blog shape, politeness off.
+
+A synthetic Blogger blog (``blogarchive.demo.synthetic``) of ``posts`` posts with 3 comments
+on every post and a key-observations list and a form on one post in ten; and the settings that
+turn politeness off with 16 concurrent requests, given to every tool measured.
+"""
+
+from __future__ import annotations
+
+from blogarchive.demo.content import DemoBlog
+from blogarchive.demo.synthetic import synthetic_blogger
+
+FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False",
+        "-s", "CONCURRENT_REQUESTS=16", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16"]  # fmt: skip
+
+
+def bench_blog(posts: int) -> DemoBlog:
+    """The benchmarks' blog of ``posts`` posts."""
+    return synthetic_blogger(
+        "bench", posts=posts, comments=dict.fromkeys(range(posts), 3), extras_every=10
+    )
