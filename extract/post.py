@@ -237,6 +237,8 @@ READ_ALSO = re.compile(
 MOSTLY_LINKS_CHARS = 1500
 #: A "Read also" line is shorter than this.
 READ_ALSO_CHARS = 300
+#: ``READ_ALSO`` matches or not within this many characters (its longest phrase and one more).
+READ_ALSO_DECIDED = 48
 BOILERPLATE_SPLIT = re.compile(r"[_-]+")
 #: Class words of a lead paragraph that themes place outside the body.
 LEAD_WORDS = frozenset("lead intro excerpt standfirst subtitle subheadline teaser deck".split())
@@ -409,29 +411,46 @@ def without_boilerplate(body: Node) -> Node:
     return body
 
 
-def _boilerplate_words(node: Node) -> set[str]:
+def _boilerplate_words(node: Node) -> frozenset[str]:
     class_, id_ = node.get("class"), node.get("id")
     if not class_ and not id_:
-        return set()
+        return NO_WORDS
+    return _boilerplate_words_of(class_, id_)
+
+
+NO_WORDS: frozenset[str] = frozenset()
+
+
+@lru_cache(maxsize=4096)
+def _boilerplate_words_of(class_: str | None, id_: str | None) -> frozenset[str]:
+    """The boilerplate words of a class and id (a theme repeats the same few on every page)."""
     names = f"{class_ or ''} {id_ or ''}".lower().split()
     # WordPress marks posts with their taxonomy (tag-social-media, category-ads): not a role
     names = [name for name in names if not name.startswith(TAXONOMY_PREFIXES)]
     words = {word for name in names for word in BOILERPLATE_SPLIT.split(name)}
     found = words & BOILERPLATE_WORDS
     found.update(part for part in BOILERPLATE_PARTS for name in names if part in name)
-    return found
+    return frozenset(found)
 
 
 def _read_also(node: Node) -> bool:
     """A short "Read also: …" / "Lesen Sie auch …" line pointing to other posts."""
     if node.tag not in ("p", "h2", "h3", "h4", "h5", "h6", "div"):
         return False
-    chunks, length = [], 0
+    chunks, length, matched = [], 0, None
     for chunk in node.itertext():
         length += len(chunk)
         if length >= READ_ALSO_CHARS:
             return False  # a block that long is no pointer line
         chunks.append(chunk)
+        if matched is None and length >= READ_ALSO_DECIDED:
+            # the words the line must start with are in its first characters: most blocks are
+            # told apart there, without reading on
+            start = "".join(chunks).lstrip()
+            if len(start) >= READ_ALSO_DECIDED:
+                if READ_ALSO.match(start) is None:
+                    return False
+                matched = True
     return READ_ALSO.match("".join(chunks).strip()) is not None
 
 
@@ -477,11 +496,20 @@ def _mostly_links(node: Node) -> bool:
         return False
     if sum(1 for _ in islice(node.iter("a"), 3)) < 3:
         return False
-    text = len(normalize_space(text_content(node)))
-    if text >= MOSTLY_LINKS_CHARS:
+    text = text_content(node)
+    if len(text) >= MOSTLY_LINKS_CHARS and _longer_than(text, MOSTLY_LINKS_CHARS):
         return False  # a long block is read, whatever it links to
+    length = len(normalize_space(text))
+    if length >= MOSTLY_LINKS_CHARS:
+        return False
     linked = sum(len(normalize_space(text_content(a))) for a in node.iter("a"))
-    return linked > 0.6 * text
+    return linked > 0.6 * length
+
+
+def _longer_than(text: str, chars: int) -> bool:
+    """Whether ``text`` with its whitespace collapsed has at least ``chars`` characters, told from
+    its start where it can be (a post's wrapper holds all of its text)."""
+    return len(normalize_space(text[: 2 * chars])) >= chars
 
 
 def _paragraph_chars(element: Node) -> int:
