@@ -51,12 +51,13 @@ class Page:
 
 
 def clear_caches() -> None:
-    """Forget the parsed pages and matched labels kept for reuse (benchmarks time extraction
-    from scratch)."""
+    """Forget the parsed pages, and the matched labels and class words kept for reuse
+    (benchmarks time extraction from scratch)."""
     from extract import _dom, forms, post
 
     _dom.parse.cache_clear()
     post.cleaned_body.cache_clear()
+    post._boilerplate_words_of.cache_clear()
     forms._semantic_of_words.cache_clear()
 
 

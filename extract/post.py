@@ -31,11 +31,12 @@ from extract._dom import (
     drop_tree,
     first_attr,
     having_class,
+    inner_html,
     normalize_space,
     parse,
     precedes,
     pruned_copy,
-    sanitize,
+    resolve_links,
     select,
     text_content,
     text_of,
@@ -296,7 +297,8 @@ def extract_article(html: str, url: str) -> Post | None:
         return None
     cleaned = cleaned_body(html, url)
     if cleaned is not None:
-        content_html, content_text = sanitize(cleaned, url), text_with_breaks(cleaned)
+        # the copy's links are already absolute (cleaned_body)
+        content_html, content_text = clean_html(inner_html(cleaned)), text_with_breaks(cleaned)
     else:
         fallback = _main_text_fallback(html, url)
         if fallback is None:
@@ -323,7 +325,8 @@ def extract_article(html: str, url: str) -> Post | None:
 
 @lru_cache(maxsize=8)
 def cleaned_body(html: str, url: str) -> Node | None:
-    """A copy of the post body without boilerplate, its lead put back (shared: do not change)."""
+    """A copy of the post body without boilerplate, its lead put back and its links made
+    absolute (shared: do not change)."""
     root = parse(html, url)
     body = post_body(root)
     if body is None:
@@ -332,6 +335,7 @@ def cleaned_body(html: str, url: str) -> Node | None:
     lead = _lead(root, body)
     if lead is not None:
         cleaned.insert(0, lead)
+    resolve_links(cleaned, url)
     return cleaned
 
 
