@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache, partial
 from html import escape as html_escape
@@ -263,6 +263,7 @@ class _Index:
                     by_attribute[name].append(element)
         self.pools = pools
         self._position: dict[Node, int] | None = None
+        self._class_names: str | None = None
         self.cache: dict[str, list[Node] | None] = {}
 
     @property
@@ -353,12 +354,20 @@ class _Index:
         ``@class`` whose value has no space)."""
         if " " in value:
             return self._having("class")
-        return self.having_class(lambda name: value in name)
+        return self.having_class(_literal(value))
 
-    def having_class(self, test: Callable[[str], bool]) -> list[Node]:
-        """Elements with a class name that passes ``test``, in document order (do not change
-        the list)."""
-        lists = [elements for name, elements in self.by_class.items() if test(name)]
+    def having_class(self, pattern: re.Pattern[str]) -> list[Node]:
+        """Elements with a class name in which ``pattern`` finds a match, in document order
+        (do not change the list)."""
+        if self._class_names is None:
+            self._class_names = "\n".join(self.by_class)  # one search of all the names
+        text = self._class_names
+        names: dict[str, None] = {}
+        for match in pattern.finditer(text):
+            start = text.rfind("\n", 0, match.start()) + 1
+            end = text.find("\n", match.end())
+            names[text[start : end if end >= 0 else len(text)]] = None
+        lists = [self.by_class[name] for name in names]
         if len(lists) == 1:
             return lists[0]
         return self.in_document_order({element: None for elements in lists for element in elements})
@@ -410,16 +419,23 @@ def _index_of(root: _Element) -> _Index | None:
     return entry[1]
 
 
-def having_class(root: _Element, test: Callable[[str], bool]) -> list[Node]:
-    """Elements under ``root`` with a class name that passes ``test``, in document order."""
+def having_class(root: _Element, pattern: re.Pattern[str]) -> list[Node]:
+    """Elements under ``root`` with a class name in which ``pattern`` finds a match, in document
+    order. ``^`` and ``$`` stand for the start and end of a name only with ``re.MULTILINE``, and
+    the pattern must not match a line break (the page's names are searched as lines)."""
     index = _index_of(root)
     if index is None:
         return [
             element
             for element in _HAVING_CLASS(root)
-            if any(test(name) for name in element.get("class").split())
+            if any(pattern.search(name) for name in element.get("class").split())
         ]
-    return list(index.having_class(test))
+    return list(index.having_class(pattern))
+
+
+@lru_cache(maxsize=64)
+def _literal(value: str) -> re.Pattern[str]:
+    return re.compile(re.escape(value))
 
 
 #: Up to this many elements are sorted by their paths (see ``_Index.in_document_order``).

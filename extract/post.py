@@ -244,7 +244,9 @@ BOILERPLATE_SPLIT = re.compile(r"[_-]+")
 #: Class words of a lead paragraph that themes place outside the body.
 LEAD_WORDS = frozenset("lead intro excerpt standfirst subtitle subheadline teaser deck".split())
 #: A class name with one of those words, between its ``-`` and ``_`` separators.
-LEAD_CLASS = re.compile(rf"(?:^|[_-])(?:{'|'.join(sorted(LEAD_WORDS))})(?:[_-]|$)", re.IGNORECASE)
+LEAD_CLASS = re.compile(
+    rf"(?:^|[_-])(?:{'|'.join(sorted(LEAD_WORDS))})(?:[_-]|$)", re.IGNORECASE | re.MULTILINE
+)
 TAXONOMY_PREFIXES = (
     "tag-",
     "category-",
@@ -354,9 +356,8 @@ def post_body(root: Node) -> Node | None:
     """
     page = root.find("body")
     page_chars: int | None = None
-    # all the page's text is more than its paragraphs': when a fifth of it is in the match, the
-    # paragraphs need no count
-    all_chars = len(text_content(page)) if page is not None else 0
+    # when a fifth of this is in the match, the page's paragraphs need no count
+    all_chars = _paragraph_chars_bound(root, page) if page is not None else 0
     for selector in BODY:
         candidates = [c for c in select(root, selector) if not _in_comments(c)]
         if not candidates:
@@ -380,6 +381,24 @@ def post_body(root: Node) -> Node | None:
         sections = [c for c in real if _article_of(c) is article]
         return real[0] if len(sections) == 1 else _common_ancestor(sections)
     return None
+
+
+def _paragraph_chars_bound(root: Node, page: Node) -> int:
+    """At least ``_paragraph_chars(page)``, found without reading the paragraphs: the page's
+    text but its scripts and styles (unless a paragraph holds them), or half of all of it when
+    no paragraph has text."""
+    all_chars = len(text_content(page))
+    if not any(chunk.strip() for block in page.iter(*TEXT_BLOCKS) for chunk in block.itertext()):
+        return all_chars // 2
+    code = 0
+    for node in (*select(root, "script"), *select(root, "style")):
+        for ancestor in node.iterancestors():
+            if ancestor.tag in TEXT_BLOCKS:
+                break  # a paragraph's text, script or not
+            if ancestor is page:
+                code += len(text_content(node))
+                break
+    return all_chars - code
 
 
 def _article_of(node: Node) -> Node | None:
@@ -467,7 +486,7 @@ def _lead(root: Node, body: Node) -> Node | None:
     if scope is None:
         return None
     ancestors = set(body.iterancestors())
-    candidates = having_class(root, _is_lead_class)
+    candidates = having_class(root, LEAD_CLASS)
     # the last one that starts before the body and does not hold it
     before = [node for node in candidates if node not in ancestors and precedes(node, body)]
     for node in reversed(before):
@@ -481,10 +500,6 @@ def _lead(root: Node, body: Node) -> Node | None:
             lead.tail = None
             return lead
     return None
-
-
-def _is_lead_class(name: str) -> bool:
-    return LEAD_CLASS.search(name) is not None
 
 
 def _in_comments(node: Node) -> bool:
