@@ -219,6 +219,8 @@ RARE_TAGS = frozenset(
 )
 #: Attributes the extractors' selectors test most (pages' metadata and microdata, labels).
 POOLED_ATTRIBUTES = frozenset(("rel", "type", "name", "property", "itemprop", "datetime", "for"))
+#: Of those, the ones that hold a list of words (``[rel~=tag]``).
+TOKEN_LISTS = frozenset(("rel", "itemprop"))
 
 
 class _Index:
@@ -241,6 +243,8 @@ class _Index:
         having_id: list[Node] = []
         pools["@class"], pools["@id"] = having_class, having_id
         by_class, by_id = self.by_class, self.by_id
+        # elements by (pooled attribute, value): meta[name=generator], link[rel=canonical]
+        by_value: dict[tuple[str, str], list[Node]] = {}
         # one pass over the page's elements, in document order
         for element in root.iter(etree.Element):
             tag = element.tag
@@ -261,9 +265,15 @@ class _Index:
                         by_id.setdefault(value, []).append(element)
                 elif name in by_attribute:
                     by_attribute[name].append(element)
+                    by_value.setdefault((name, value), []).append(element)
+                    if name in TOKEN_LISTS:
+                        for token in dict.fromkeys(value.split()):
+                            by_value.setdefault((f"{name}~", token), []).append(element)
         self.pools = pools
+        self.by_value = by_value
         self._position: dict[Node, int] | None = None
         self._class_names: str | None = None
+        self._id_order: dict[Node, int] | None = None
         self.cache: dict[str, list[Node] | None] = {}
 
     @property
@@ -295,6 +305,8 @@ class _Index:
         found: dict[Node, None] = {}
         ordered = len(compiled) == 1
         for compounds, combinators in compiled:
+            if any(_indexed(compound) and not self._pool(compound) for compound in compounds):
+                continue  # a class or id the page does not have: nothing matches
             first, last = compounds[0], compounds[-1]
             if len(compounds) > 1 and _indexed(first) and not _indexed(last):
                 # ".post-labels a": down from the few elements with the class
@@ -339,6 +351,12 @@ class _Index:
         for name, operator, value in compound.attributes:
             if name == "class" and operator in ("*=", "^=", "$=", "~=", "=") and value:
                 return self._classes_like(value)
+            if operator == "=" and name in POOLED_ATTRIBUTES:
+                return self.by_value.get((name, value), [])
+            if operator == "~=" and name in TOKEN_LISTS:
+                return self.by_value.get((f"{name}~", value), [])
+            if operator == "^=" and name == "id" and value:
+                return self._ids_starting(value)
         if compound.tag in RARE_TAGS:
             tagged = self._tag(compound.tag)
             if not compound.attributes or len(tagged) <= len(
@@ -371,6 +389,15 @@ class _Index:
         if len(lists) == 1:
             return lists[0]
         return self.in_document_order({element: None for elements in lists for element in elements})
+
+    def _ids_starting(self, prefix: str) -> list[Node]:
+        """Elements whose id starts with ``prefix``, in document order."""
+        lists = [elements for name, elements in self.by_id.items() if name.startswith(prefix)]
+        if len(lists) <= 1:
+            return lists[0] if lists else []
+        if self._id_order is None:
+            self._id_order = {element: n for n, element in enumerate(self.pools["@id"])}
+        return sorted((e for elements in lists for e in elements), key=self._id_order.__getitem__)
 
     def _having(self, attribute: str) -> list[Node]:
         key = f"@{attribute}"

@@ -460,21 +460,13 @@ def _read_also(node: Node) -> bool:
     """A short "Read also: …" / "Lesen Sie auch …" line pointing to other posts."""
     if node.tag not in ("p", "h2", "h3", "h4", "h5", "h6", "div"):
         return False
-    chunks, length, matched = [], 0, None
-    for chunk in node.itertext():
-        length += len(chunk)
-        if length >= READ_ALSO_CHARS:
-            return False  # a block that long is no pointer line
-        chunks.append(chunk)
-        if matched is None and length >= READ_ALSO_DECIDED:
-            # the words the line must start with are in its first characters: most blocks are
-            # told apart there, without reading on
-            start = "".join(chunks).lstrip()
-            if len(start) >= READ_ALSO_DECIDED:
-                if READ_ALSO.match(start) is None:
-                    return False
-                matched = True
-    return READ_ALSO.match("".join(chunks).strip()) is not None
+    # the words such a line starts with are in its first characters: most blocks are told
+    # apart by their own text, without reading their children's
+    start = (node.text or "").lstrip()
+    if len(start) >= READ_ALSO_DECIDED and READ_ALSO.match(start) is None:
+        return False
+    text = text_content(node)
+    return len(text) < READ_ALSO_CHARS and READ_ALSO.match(text.strip()) is not None
 
 
 def _lead(root: Node, body: Node) -> Node | None:
