@@ -439,11 +439,26 @@ def _in_context(
 _INDEXES: dict[int, tuple[_Element, _Index]] = {}
 
 
+#: Indexes of trees the extractors built and own (see :func:`index_copy`).
+_COPY_INDEXES: dict[int, tuple[_Element, _Index]] = {}
+
+
 def _index_of(root: _Element) -> _Index | None:
-    entry = _INDEXES.get(id(root))
+    entry = _INDEXES.get(id(root)) or _COPY_INDEXES.get(id(root))
     if entry is None or entry[0] is not root:
         return None
     return entry[1]
+
+
+def index_copy(root: _Element) -> _Element:
+    """Index a tree the caller built (a copy of part of a page), so that :func:`select` under
+    ``root`` answers from the index, as on a page from :func:`parse`: worth it when many
+    selectors are asked of it. Afterwards, only attributes the index does not keep (``href``,
+    ``src``) may change: answers given are kept."""
+    if len(_COPY_INDEXES) >= 256:
+        _COPY_INDEXES.clear()
+    _COPY_INDEXES[id(root)] = (root, _Index(root))
+    return root
 
 
 def having_class(root: _Element, pattern: re.Pattern[str]) -> list[Node]:

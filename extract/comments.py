@@ -23,10 +23,14 @@ from lxml import etree
 from extract._dom import (
     Node,
     absolute,
+    clean_html,
     drop_tree,
     first_attr,
+    index_copy,
+    inner_html,
     parse,
     pruned_copy,
+    resolve_links,
     sanitize,
     select,
     text_of,
@@ -140,14 +144,19 @@ def _threaded(items: list[Node], url: str) -> Iterator[Comment]:
         own = _own_copy(item, members)
         body = _body(own)
         link = first_attr(own, [(selector, "href") for selector in PERMALINK])
+        author = _author(own)
+        author_url = absolute(url, first_attr(own, [(s, "href") for s in AUTHOR_LINK]))
+        published = _published(own, link)
+        if body is not None:
+            resolve_links(body, url)  # a copy: changed last, when nothing else reads it
         yield Comment(
             platform_id=_comment_id(item.get("id")),
             parent_platform_id=_comment_id(parent.get("id")) if parent is not None else None,
             position=position,
-            author=_author(own),
-            author_url=absolute(url, first_attr(own, [(s, "href") for s in AUTHOR_LINK])),
-            published=_published(own, link),
-            content_html=sanitize(body, url) if body is not None else "",
+            author=author,
+            author_url=author_url,
+            published=published,
+            content_html=clean_html(inner_html(body)) if body is not None else "",
             content_text=text_with_breaks(body) if body is not None else "",
             url=absolute(url, link),
         )
@@ -164,7 +173,7 @@ def _own_copy(item: Node, members: set[Node]) -> Node:
     ]
     for node in replies:
         drop_tree(node)
-    return clone
+    return index_copy(clone)  # some thirty selectors are asked of it
 
 
 def _body(own: Node) -> Node | None:
