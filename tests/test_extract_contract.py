@@ -119,6 +119,35 @@ def test_the_page_index_answers_selectors_as_lxml_does(page: Path) -> None:
         assert index.select(selector) == _dom.css(selector)(root), selector
 
 
+def test_a_comments_indexed_copy_answers_selectors_as_lxml_does() -> None:
+    """A comment's own copy is indexed (``index_copy``): every selector the comment extractor
+    asks of it gets what lxml's CSS translation finds in the copy, in the same order."""
+    from extract import comments
+
+    asked = [
+        *comments.AUTHOR,
+        *comments.AUTHOR_LINK,
+        *comments.BODY,
+        *comments.NOT_TEXT,
+        *comments.PERMALINK,
+        *(selector for selector, _ in comments.TIME),
+        "li[id^=comment-] p, [rel~=nofollow]",
+    ]
+    checked = 0
+    for page in FIXTURE_PAGES:
+        root = _dom.parse(page.read_text(encoding="utf-8"), "https://example.org/")
+        for selector in comments.ITEMS:
+            items = _dom.select(root, selector)
+            for item in items:
+                own = comments._own_copy(item, set(items))
+                assert _dom._index_of(own) is not None
+                for asked_selector in asked:
+                    expected = _dom.css(asked_selector)(own)
+                    assert _dom.select(own, asked_selector) == expected, asked_selector
+                    checked += bool(expected)
+    assert checked > 100
+
+
 def test_paragraph_text_is_the_text_inside_text_blocks() -> None:
     """``_block_text`` walks what this XPath union selects: each text node inside a block once."""
     from lxml import etree
