@@ -59,6 +59,21 @@ ALLOWED_ATTRIBUTES = {
 @lru_cache(maxsize=8)
 def parse(html: str, url: str) -> Node:
     """Parse ``html`` with ``url`` as its base. The tree is shared by callers: never change it."""
+    root = _parse(html, url)
+    if len(_INDEXES) >= 2 * (parse.cache_info().maxsize or 8):
+        _INDEXES.clear()  # the pages parse() has dropped; the ones it keeps index again
+    _INDEXES[id(root)] = (root, _Index(root))
+    return root
+
+
+def parse_fragment(html: str, url: str) -> Node:
+    """The ``<body>`` of a fragment of HTML (a comment from a feed): a tree of the caller's own,
+    neither kept nor indexed, for the few questions asked of a fragment."""
+    body = _parse(f"<html><body>{html}</body></html>", url).find("body")
+    return body if body is not None else etree.Element("body")
+
+
+def _parse(html: str, url: str) -> Node:
     # characters XML cannot hold go before parsing (lone surrogates become "?")
     # (looked for before they are removed: a search per byte is faster than one translate)
     data = html.encode("utf-8", "replace")
@@ -78,9 +93,6 @@ def parse(html: str, url: str) -> Node:
         # markup before a stray </html> can make libxml2 start a second document element:
         # the page is the one that holds the most
         root = max([root, *siblings], key=lambda element: sum(1 for _ in element.iter()))
-    if len(_INDEXES) >= 2 * (parse.cache_info().maxsize or 8):
-        _INDEXES.clear()  # the pages parse() has dropped; the ones it keeps index again
-    _INDEXES[id(root)] = (root, _Index(root))
     return root
 
 

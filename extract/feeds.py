@@ -21,7 +21,7 @@ from urllib.parse import urljoin
 import feedparser
 from lxml import etree
 
-from extract._dom import clean_html, parse, text_with_breaks
+from extract._dom import clean_html, parse_fragment, text_with_breaks
 from extract.comments import Comment
 from extract.urls import canonical_url
 
@@ -103,7 +103,7 @@ def extract_comment_feed(xml: str | bytes, url: str) -> CommentFeed:
     comments = []
     for position, entry in enumerate(entries, start=1):
         html = entry.get("content", [{}])[0].get("value") or entry.get("summary") or ""
-        body = parse(f"<html><body>{html}</body></html>", url).find("body")
+        body = parse_fragment(html, url)
         related = _link(entry, "related") or ""
         parent = PARENT_ID.search(related)
         comments.append(
@@ -115,7 +115,7 @@ def extract_comment_feed(xml: str | bytes, url: str) -> CommentFeed:
                 author_url=(entry.get("author_detail") or {}).get("href"),
                 published=entry.get("published"),
                 content_html=clean_html(html, base=url),
-                content_text=text_with_breaks(body) if body is not None else "",
+                content_text=text_with_breaks(body),
                 url=_link(entry, "alternate", "text/html"),
             )
         )

@@ -29,8 +29,8 @@ INPUT_TYPES = frozenset(
 NOT_FIELDS = frozenset({"hidden", "submit", "button", "reset", "image"})
 #: Where a form's title is looked for inside the form, in the order tried (a legend counts only
 #: when its fieldset holds the whole form, not when it names one group of fields).
-TITLE_INSIDE = ("h1, h2, h3, h4, h5, h6", "caption")
-CONTROLS = "input:not([type=hidden]):not([type=submit]), select, textarea"
+#: A form's own title: its first heading, else its table's caption (tags, walked in order).
+TITLE_INSIDE = (("h1", "h2", "h3", "h4", "h5", "h6"), ("caption",))
 #: The labels that name their control (answered from the page's index, once a page).
 LABELS_FOR = "label[for]"
 HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
@@ -682,8 +682,8 @@ def _buttons_text(form: Node) -> str:
 
 
 def _title(form: Node) -> str | None:
-    for selector in TITLE_INSIDE:
-        for node in select(form, selector):
+    for tags in TITLE_INSIDE:
+        for node in form.iter(*tags):
             text = text_of(node)
             if text:
                 return text
@@ -704,12 +704,21 @@ def _title(form: Node) -> str | None:
 
 
 def _whole_form_legend(form: Node) -> str | None:
-    controls = len(select(form, CONTROLS))
+    controls = _count_controls(form)
     for fieldset in form.iter("fieldset"):
         legend = fieldset.find("legend")
-        if legend is not None and len(select(fieldset, CONTROLS)) == controls:
+        if legend is not None and _count_controls(fieldset) == controls:
             return text_of(legend) or None
     return None
+
+
+def _count_controls(element: Node) -> int:
+    """The inputs (but hidden ones and submit buttons), selects and textareas under ``element``."""
+    return sum(
+        1
+        for node in element.iter("input", "select", "textarea")
+        if node.tag != "input" or node.get("type") not in ("hidden", "submit")
+    )
 
 
 def _action(form: Node, url: str) -> str | None:
