@@ -467,7 +467,7 @@ def index_copy(root: _Element) -> _Element:
     ``root`` answers from the index, as on a page from :func:`parse`: worth it when many
     selectors are asked of it. Afterwards, only attributes the index does not keep (``href``,
     ``src``) may change: answers given are kept."""
-    if len(_COPY_INDEXES) >= 256:
+    if len(_COPY_INDEXES) >= 32:
         _COPY_INDEXES.clear()
     _COPY_INDEXES[id(root)] = (root, _Index(root))
     return root
