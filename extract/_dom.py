@@ -255,17 +255,16 @@ class _Index:
         having_id: list[Node] = []
         pools["@class"], pools["@id"] = having_class, having_id
         by_class, by_id = self.by_class, self.by_id
-        # elements by (pooled attribute, value): meta[name=generator], link[rel=canonical]
-        by_value: dict[tuple[str, str], list[Node]] = {}
-        # one pass over the page's elements, in document order
+        # one pass over the page's elements, in document order (attribute names first: most
+        # values are not needed, and making strings of them all costs more than asking for some)
         for element in root.iter(etree.Element):
             tag = element.tag
             if tag in RARE_TAGS:
                 pools[tag].append(element)
-            for name, value in element.items():
+            for name in element.keys():  # noqa: SIM118 - an element iterates its children
                 if name == "class":
                     having_class.append(element)
-                    for class_name in value.split():
+                    for class_name in element.get("class").split():
                         elements = by_class.get(class_name)
                         if elements is None:
                             by_class[class_name] = [element]
@@ -273,16 +272,15 @@ class _Index:
                             elements.append(element)
                 elif name == "id":
                     having_id.append(element)
+                    value = element.get("id")
                     if value:
                         by_id.setdefault(value, []).append(element)
                 elif name in by_attribute:
                     by_attribute[name].append(element)
-                    by_value.setdefault((name, value), []).append(element)
-                    if name in TOKEN_LISTS:
-                        for token in dict.fromkeys(value.split()):
-                            by_value.setdefault((f"{name}~", token), []).append(element)
         self.pools = pools
-        self.by_value = by_value
+        # elements by (pooled attribute, value), for meta[name=generator], link[rel=canonical]
+        # and a[rel~=tag]: made for an attribute when a selector first tests its value
+        self._by_value: dict[str, dict[str, list[Node]]] = {}
         self._position: dict[Node, int] | None = None
         self._class_names: str | None = None
         self._id_order: dict[Node, int] | None = None
@@ -364,9 +362,9 @@ class _Index:
             if name == "class" and operator in ("*=", "^=", "$=", "~=", "=") and value:
                 return self._classes_like(value)
             if operator == "=" and name in POOLED_ATTRIBUTES:
-                return self.by_value.get((name, value), [])
+                return self._with_value(name).get(value, [])
             if operator == "~=" and name in TOKEN_LISTS:
-                return self.by_value.get((f"{name}~", value), [])
+                return self._with_value(f"{name}~").get(value, [])
             if operator == "^=" and name == "id" and value:
                 return self._ids_starting(value)
         if compound.tag in RARE_TAGS:
@@ -401,6 +399,19 @@ class _Index:
         if len(lists) == 1:
             return lists[0]
         return self.in_document_order({element: None for elements in lists for element in elements})
+
+    def _with_value(self, key: str) -> dict[str, list[Node]]:
+        """Elements with a pooled attribute by its value (``"rel"``), or by each word of it
+        (``"rel~"``)."""
+        found = self._by_value.get(key)
+        if found is None:
+            found = self._by_value[key] = {}
+            name = key.rstrip("~")
+            for element in self.pools[f"@{name}"]:
+                value = element.get(name)
+                for word in dict.fromkeys(value.split()) if key.endswith("~") else (value,):
+                    found.setdefault(word, []).append(element)
+        return found
 
     def _ids_starting(self, prefix: str) -> list[Node]:
         """Elements whose id starts with ``prefix``, in document order."""
