@@ -73,6 +73,13 @@ def open_database(path: str | Path) -> Database:
     return db
 
 
+def connect_read_only(path: str | Path) -> sqlite3.Connection:
+    """A connection that can only read the archive at ``path`` (a crawl writes it meanwhile
+    through its own connection). The path goes in as a ``file:`` URI, percent-encoded, so a
+    folder named with ``?``, ``#`` or ``%`` opens as well."""
+    return sqlite3.connect(f"{Path(path).absolute().as_uri()}?mode=ro", uri=True)
+
+
 class Archive:
     """The archive's writer. ``changes`` counts rows added, changed and marked deleted."""
 

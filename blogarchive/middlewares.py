@@ -22,6 +22,7 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 from scrapy.responsetypes import responsetypes
 
+from blogarchive.archive import connect_read_only
 from extract.urls import origin
 
 ALLOWED_SCHEMES = ("http", "https")
@@ -124,7 +125,7 @@ class ConditionalRequestMiddleware:
         if not self.path or not Path(self.path).exists():
             return
         try:
-            connection = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+            connection = connect_read_only(self.path)
             connection.execute("SELECT url, etag, last_modified, body FROM pages LIMIT 1")
         except sqlite3.DatabaseError:
             return  # no archive yet, or not one: nothing to revalidate

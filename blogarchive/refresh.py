@@ -9,11 +9,10 @@ posts waiting for their blog's feed are rows of a scratch file (:mod:`blogarchiv
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
-from blogarchive.archive import blog_id_for, post_id_for
+from blogarchive.archive import blog_id_for, connect_read_only, post_id_for
 from blogarchive.scratch import ScratchDB
 
 #: Archived post URLs read per query when a blog's posts are listed (no read transaction is
@@ -25,7 +24,7 @@ class ArchivedPosts:
     """The archive's posts as a refresh sees them (those not marked deleted)."""
 
     def __init__(self, path: str | Path) -> None:
-        self.connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        self.connection = connect_read_only(path)
 
     def blogs(self) -> list[str]:
         """The home URLs of the blogs that have archived posts."""

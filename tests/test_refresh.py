@@ -61,10 +61,14 @@ def last_run(db: Path) -> dict:
     }  # fmt: skip
 
 
+@pytest.mark.parametrize("folder", ["plain", "a?b#c%20d"], ids=["plain", "uri-characters"])
 def test_a_refresh_with_nothing_changed_adds_nothing_and_costs_little(
-    network: DemoNetwork, tmp_path: Path
+    network: DemoNetwork, tmp_path: Path, folder: str
 ) -> None:
-    db = tmp_path / "archive.db"
+    """(Also in a folder whose name holds ``?``, ``#`` and ``%``: the archive is read through
+    a ``file:`` URI, which must encode them.)"""
+    (tmp_path / folder).mkdir()
+    db = tmp_path / folder / "archive.db"
     crawl(network, db)
     first_bytes = network.bytes_sent()
     before = counts(db)
