@@ -52,6 +52,15 @@ class ArchivedPosts:
                 return
             after = page[-1][0]
 
+    def has(self, url: str) -> bool:
+        """Whether the post at ``url`` is archived (and not marked deleted)."""
+        return (
+            self.connection.execute(
+                "SELECT 1 FROM posts WHERE id = ? AND deleted_at IS NULL", [post_id_for(url)]
+            ).fetchone()
+            is not None
+        )
+
     def comments(self, url: str) -> int | None:
         """How many comments the archive holds for the post at ``url``; None if it is not an
         archived post."""
@@ -82,7 +91,7 @@ class CommentCounts:
         self.archived = archived
 
     def __contains__(self, url: object) -> bool:
-        return self.archived.comments(str(url)) is not None
+        return self.archived.has(str(url))
 
     def get(self, url: str, default: int | None = None) -> int | None:
         count = self.archived.comments(url)

@@ -124,6 +124,8 @@ def test_a_refresh_reads_the_archived_posts_page_by_page(
     assert list(archived.posts("https://not-archived.example/")) == []
     assert (archived.comments(urls[0]), archived.comments(urls[1])) == (3, 0)
     assert archived.comments(urls[5]) is None  # deleted: not an archived post
+    assert archived.has(urls[1]) and not archived.has(urls[5])
+    assert not archived.has("https://not-archived.example/2024/01/x.html")
     assert archived.checked(urls[0]) == "2026-11-27T12:00:00Z"
     assert archived.checked(urls[1]) is None  # its last answer was an error
     counts = refresh.CommentCounts(archived)
