@@ -616,39 +616,34 @@ def lines_of(element: _Element) -> list[Line]:
         return cached[1]
     lines: list[Line] = []
     buffer: list[str] = []
-    # (element, list item): the stack of open elements, with the <li> each one sits in
-    stack: list[Node | None] = [None]
-    walker = etree.iterwalk(element, events=("start", "end"))
-    for event, node in walker:
-        tag = node.tag
-        if not isinstance(tag, str):
-            if event == "end" and node.tail and node is not element:
-                buffer.append(node.tail)
-            continue
-        if event == "start":
-            if tag in INVISIBLE_TAGS:
-                walker.skip_subtree()  # its "end" still comes, for the tail
-                continue
-            if tag in BLOCK_TAGS or tag == "br":
-                _flush(buffer, lines, stack[-1])
-            stack.append(node if tag == "li" else stack[-1])
-            if node.text and tag not in CONTROL_TAGS:
-                buffer.append(node.text)
-        else:
-            if tag in INVISIBLE_TAGS:
-                if node.tail and node is not element:
-                    buffer.append(node.tail)
-                continue
-            item = stack.pop()
-            if tag in BLOCK_TAGS:
-                _flush(buffer, lines, item)
-            if node.tail and node is not element:
-                buffer.append(node.tail)
-    _flush(buffer, lines, stack[-1])
+    if isinstance(element.tag, str) and element.tag not in INVISIBLE_TAGS:
+        _render(element, None, buffer, lines)
+    _flush(buffer, lines, None)
     if len(_LINES) > 64:
         _LINES.clear()
     _LINES[id(element)] = (element, lines)
     return lines
+
+
+def _render(node: Node, item: Node | None, buffer: list[str], lines: list[Line]) -> None:
+    """Add the text of ``node`` (a visible element inside list item ``item``, if any) to
+    ``buffer``, and the lines it ends to ``lines``. Recursive: a parsed page is at most 255
+    elements deep (libxml2's limit), and a call per element costs less than a walker's two
+    events."""
+    tag = node.tag
+    if tag in BLOCK_TAGS or tag == "br":
+        _flush(buffer, lines, item)
+    own = node if tag == "li" else item
+    if node.text and tag not in CONTROL_TAGS:
+        buffer.append(node.text)
+    for child in node:
+        child_tag = child.tag
+        if isinstance(child_tag, str) and child_tag not in INVISIBLE_TAGS:
+            _render(child, own, buffer, lines)
+        if child.tail:
+            buffer.append(child.tail)
+    if tag in BLOCK_TAGS:
+        _flush(buffer, lines, own)
 
 
 def _flush(buffer: list[str], lines: list[Line], list_item: Node | None) -> None:
