@@ -2,7 +2,7 @@
 
 Every extractor parses through :func:`parse`, which caches the last trees it built so that
 running all extractors over one page parses it once. The cached tree is shared: nothing here or
-in the extractors may change it. Code that needs a changed tree works on ``copy.deepcopy``.
+in the extractors may change it. Code that needs a changed tree works on a copy (:func:`copy_tree`).
 """
 
 from __future__ import annotations
@@ -665,9 +665,37 @@ def text_with_breaks(element: _Element) -> str:
     return "\n".join(line.text for line in lines_of(element))
 
 
+#: Whether a subtree holds an element with an ``id``.
+_HAS_ID = etree.XPath("boolean(descendant-or-self::*[@id])")
+
+
+def copy_tree(element: _Element) -> Node:
+    """A deep copy of ``element`` (and its tail), the root of a tree of its own.
+
+    ``copy.deepcopy`` of an element of an HTML page enters every ``id`` it copies in the new
+    document's ID table, whose keys libxml2 keeps in the string dictionary that lxml shares
+    between all the documents of a thread; a dictionary never lets go of a string, so a crawl
+    kept every post's and comment's ids for the rest of its life (about 60 bytes each, 420 a
+    post on the benchmark's blog). Parsing enters none: a subtree with ids is serialized and
+    parsed again, and kept only if it serializes back to the same HTML (else, rarely, it is a
+    ``deepcopy`` after all).
+    """
+    if not _HAS_ID(element) or element.tag in ("html", "head", "body"):
+        return copy.deepcopy(element)
+    html = etree.tostring(element, method="html", encoding="unicode", with_tail=False)
+    holder = _parse(f"<html><body>{html}</body></html>", "").find("body")
+    if holder is not None and len(holder) == 1:
+        clone = holder[0]
+        holder.remove(clone)
+        if etree.tostring(clone, method="html", encoding="unicode", with_tail=False) == html:
+            clone.tail = element.tail
+            return clone
+    return copy.deepcopy(element)
+
+
 def pruned_copy(element: _Element, drop: Sequence[str] = ()) -> Node:
     """A deep copy of ``element`` without the subtrees that the ``drop`` selectors match."""
-    clone = copy.deepcopy(element)
+    clone = copy_tree(element)
     if not drop:
         return clone
     index = _index_of(element.getroottree().getroot())

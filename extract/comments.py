@@ -11,7 +11,6 @@ Three families of markup are read:
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from extract._dom import (
     Node,
     absolute,
     clean_html,
+    copy_tree,
     drop_tree,
     first_attr,
     index_copy,
@@ -164,7 +164,7 @@ def _threaded(items: list[Node], url: str) -> Iterator[Comment]:
 
 def _own_copy(item: Node, members: set[Node]) -> Node:
     """A copy of ``item`` without its replies (nested comments and their containers)."""
-    clone = copy.deepcopy(item)
+    clone = copy_tree(item)
     # a deep copy has the same shape: walking both in step pairs each node with its copy
     replies = [
         copied
@@ -194,7 +194,7 @@ def _wrap(nodes: list[Node]) -> Node:
     """The given paragraphs under one new ``div`` (copies), as one comment body."""
     holder = etree.Element("div")
     for node in nodes:
-        clone = copy.deepcopy(node)
+        clone = copy_tree(node)
         clone.tail = None
         holder.append(clone)
     return holder

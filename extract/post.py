@@ -13,7 +13,6 @@ posts. :func:`post_links` gives the permalinks an index page lists.
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from extract._dom import (
     Node,
     absolute,
     clean_html,
+    copy_tree,
     drop_tree,
     first_attr,
     having_class,
@@ -488,7 +488,7 @@ def _lead(root: Node, body: Node) -> Node | None:
             and not _in_comments(node)
             and not any(a.tag in ("nav", "aside", "footer") for a in node.iterancestors())
         ):
-            lead = copy.deepcopy(node)
+            lead = copy_tree(node)
             lead.tail = None
             return lead
     return None

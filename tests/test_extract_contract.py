@@ -148,6 +148,30 @@ def test_a_comments_indexed_copy_answers_selectors_as_lxml_does() -> None:
     assert checked > 100
 
 
+def test_copy_tree_copies_exactly_into_a_tree_of_its_own() -> None:
+    """``copy_tree`` (which parses a subtree with ids again rather than deep-copying it, see
+    bench/copy_memory.py) gives what ``deepcopy`` gives: the same HTML, the same tail, and a
+    root of its own that changes leave the page alone."""
+    import copy
+
+    from lxml import etree
+
+    html = (
+        "<html><body><div id='post-body-1' class='post-body'><p id='p1'>One &amp; <b>two</b>"
+        "</p><ul><li id='c1'>A <a href='/x'>link</a></li></ul></div>after"
+        "<div class='plain'><p>No id here.</p></div>tail</body></html>"
+    )
+    root = _dom.parse(html, "https://example.org/")
+    for element in root.find("body"):
+        copied = _dom.copy_tree(element)
+        expected = copy.deepcopy(element)
+        assert etree.tostring(copied, method="html") == etree.tostring(expected, method="html")
+        assert copied.tail == element.tail and copied.getparent() is None
+        copied.clear()
+        assert len(element) > 0  # the page is untouched
+    assert _dom.text_of(root.find("body/div")) == "One & two A link"
+
+
 def test_paragraph_text_is_the_text_inside_text_blocks() -> None:
     """``_block_text`` walks what this XPath union selects: each text node inside a block once."""
     from lxml import etree
