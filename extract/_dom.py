@@ -328,7 +328,7 @@ class _Index:
             found.update(
                 (element, None)
                 for element in self._pool(last)
-                if last.matches(element) and _in_context(element, compounds, combinators)
+                if last.matches(element) and _in_context(element, compounds, combinators, self.root)
             )
         results = list(found)
         if not ordered:
@@ -439,48 +439,53 @@ def _indexed(compound: _Compound) -> bool:
 
 
 def _in_context(
-    element: Node, compounds: tuple[_Compound, ...], combinators: tuple[str, ...]
+    element: Node, compounds: tuple[_Compound, ...], combinators: tuple[str, ...], root: Node
 ) -> bool:
-    """Whether ``element`` (matching ``compounds[-1]``) has the ancestors the rest ask for."""
+    """Whether ``element`` (matching ``compounds[-1]``) has the ancestors the rest ask for, at
+    or under ``root`` (as a selector asked of ``root`` sees them)."""
     if len(compounds) == 1:
         return True
+    if element is root:
+        return False  # the ancestors it needs are outside the tree asked
     wanted, rest = compounds[-2], compounds[:-1]
     if combinators[-1] == ">":
         parent = element.getparent()
         return (
             parent is not None
             and wanted.matches(parent)
-            and _in_context(parent, rest, combinators[:-1])
+            and _in_context(parent, rest, combinators[:-1], root)
         )
-    return any(
-        wanted.matches(ancestor) and _in_context(ancestor, rest, combinators[:-1])
-        for ancestor in element.iterancestors()
-    )
+    for ancestor in element.iterancestors():
+        if wanted.matches(ancestor) and _in_context(ancestor, rest, combinators[:-1], root):
+            return True
+        if ancestor is root:
+            break
+    return False
 
 
 #: Indexes of the pages :func:`parse` keeps, by the id of their root (checked on lookup).
 _INDEXES: dict[int, tuple[_Element, _Index]] = {}
 
 
-#: Indexes of trees the extractors built and own (see :func:`index_copy`).
-_COPY_INDEXES: dict[int, tuple[_Element, _Index]] = {}
+#: Indexes of the trees :func:`index_tree` was given, by the id of their root.
+_TREE_INDEXES: dict[int, tuple[_Element, _Index]] = {}
 
 
 def _index_of(root: _Element) -> _Index | None:
-    entry = _INDEXES.get(id(root)) or _COPY_INDEXES.get(id(root))
+    entry = _INDEXES.get(id(root)) or _TREE_INDEXES.get(id(root))
     if entry is None or entry[0] is not root:
         return None
     return entry[1]
 
 
-def index_copy(root: _Element) -> _Element:
-    """Index a tree the caller built (a copy of part of a page), so that :func:`select` under
-    ``root`` answers from the index, as on a page from :func:`parse`: worth it when many
-    selectors are asked of it. Afterwards, only attributes the index does not keep (``href``,
-    ``src``) may change: answers given are kept."""
-    if len(_COPY_INDEXES) >= 32:
-        _COPY_INDEXES.clear()
-    _COPY_INDEXES[id(root)] = (root, _Index(root))
+def index_tree(root: _Element) -> _Element:
+    """Index the tree under ``root`` (a copy the caller built, or a part of a page), so that
+    :func:`select` under ``root`` answers from the index, as on a page from :func:`parse`:
+    worth it when many selectors are asked of it. Afterwards, only attributes the index does
+    not keep (``href``, ``src``) may change: answers given are kept."""
+    if len(_TREE_INDEXES) >= 32:
+        _TREE_INDEXES.clear()
+    _TREE_INDEXES[id(root)] = (root, _Index(root))
     return root
 
 

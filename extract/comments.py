@@ -26,7 +26,7 @@ from extract._dom import (
     copy_tree,
     drop_tree,
     first_attr,
-    index_copy,
+    index_tree,
     inner_html,
     parse,
     pruned_copy,
@@ -141,14 +141,19 @@ def _threaded(items: list[Node], url: str) -> Iterator[Comment]:
     members = set(items)
     for position, item in enumerate(items, start=1):
         parent = next((a for a in item.iterancestors() if a in members), None)
-        own = _own_copy(item, members)
+        own = _own_tree(item, members)
         body = _body(own)
         link = first_attr(own, [(selector, "href") for selector in PERMALINK])
         author = _author(own)
         author_url = absolute(url, first_attr(own, [(s, "href") for s in AUTHOR_LINK]))
         published = _published(own, link)
-        if body is not None:
+        if body is None:
+            content_html = ""
+        elif own is item:
+            content_html = sanitize(body, url)  # the page's own elements: read, never changed
+        else:
             resolve_links(body, url)  # a copy: changed last, when nothing else reads it
+            content_html = clean_html(inner_html(body))
         yield Comment(
             platform_id=_comment_id(item.get("id")),
             parent_platform_id=_comment_id(parent.get("id")) if parent is not None else None,
@@ -156,24 +161,33 @@ def _threaded(items: list[Node], url: str) -> Iterator[Comment]:
             author=author,
             author_url=author_url,
             published=published,
-            content_html=clean_html(inner_html(body)) if body is not None else "",
+            content_html=content_html,
             content_text=text_with_breaks(body) if body is not None else "",
             url=absolute(url, link),
         )
 
 
-def _own_copy(item: Node, members: set[Node]) -> Node:
-    """A copy of ``item`` without its replies (nested comments and their containers)."""
+def _own_tree(item: Node, members: set[Node]) -> Node:
+    """``item`` without its replies (nested comments and their containers), indexed: some
+    thirty selectors are asked of it. That is the page's own subtree when it holds no reply
+    (most comments), else a copy without them."""
+    replies = {
+        node
+        for node in item.iterdescendants()
+        if node in members or REPLY_CONTAINERS & set((node.get("class") or "").split())
+    }
+    if not replies:
+        return index_tree(item)
     clone = copy_tree(item)
-    # a deep copy has the same shape: walking both in step pairs each node with its copy
-    replies = [
+    # a copy has the same shape: walking both in step pairs each node with its copy
+    doomed = [
         copied
         for node, copied in zip(item.iterdescendants(), clone.iterdescendants(), strict=True)
-        if node in members or REPLY_CONTAINERS & set((node.get("class") or "").split())
+        if node in replies
     ]
-    for node in replies:
+    for node in doomed:
         drop_tree(node)
-    return index_copy(clone)  # some thirty selectors are asked of it
+    return index_tree(clone)
 
 
 def _body(own: Node) -> Node | None:

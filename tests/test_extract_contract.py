@@ -119,9 +119,10 @@ def test_the_page_index_answers_selectors_as_lxml_does(page: Path) -> None:
         assert index.select(selector) == _dom.css(selector)(root), selector
 
 
-def test_a_comments_indexed_copy_answers_selectors_as_lxml_does() -> None:
-    """A comment's own copy is indexed (``index_copy``): every selector the comment extractor
-    asks of it gets what lxml's CSS translation finds in the copy, in the same order."""
+def test_a_comments_indexed_tree_answers_selectors_as_lxml_does() -> None:
+    """A comment's own tree is indexed (``index_tree``): the page's own subtree, or a copy
+    without its replies. Every selector the comment extractor asks of it gets what lxml's CSS
+    translation finds under it, in the same order; ancestors above it do not count."""
     from extract import comments
 
     asked = [
@@ -132,20 +133,25 @@ def test_a_comments_indexed_copy_answers_selectors_as_lxml_does() -> None:
         *comments.PERMALINK,
         *(selector for selector, _ in comments.TIME),
         "li[id^=comment-] p, [rel~=nofollow]",
+        "body p",  # body is above every comment: nothing under one matches
+        "ol .comment-content, li > div",
     ]
     checked = 0
+    kinds = set()
     for page in FIXTURE_PAGES:
         root = _dom.parse(page.read_text(encoding="utf-8"), "https://example.org/")
         for selector in comments.ITEMS:
             items = _dom.select(root, selector)
             for item in items:
-                own = comments._own_copy(item, set(items))
+                own = comments._own_tree(item, set(items))
                 assert _dom._index_of(own) is not None
+                kinds.add("subtree" if own is item else "copy")
                 for asked_selector in asked:
                     expected = _dom.css(asked_selector)(own)
                     assert _dom.select(own, asked_selector) == expected, asked_selector
                     checked += bool(expected)
     assert checked > 100
+    assert kinds == {"subtree", "copy"}
 
 
 def test_copy_tree_copies_exactly_into_a_tree_of_its_own() -> None:
