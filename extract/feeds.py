@@ -136,7 +136,10 @@ def _read(
     root = _atom(xml, url)
     if root is not None:
         return _AtomItem(root, url), _atom_entries(root, url), True
-    parsed = feedparser.parse(xml, response_headers={"content-location": url})
+    try:
+        parsed = feedparser.parse(xml, response_headers={"content-location": url})
+    except Exception:  # feedparser raises on some broken markup (found by the fuzz target)
+        return {}, (), False  # read as what it is: not a feed
     return parsed.feed, parsed.entries, _is_feed(parsed)
 
 

@@ -95,3 +95,14 @@ def test_relative_links_resolve_against_xml_base() -> None:
     assert [e.url for e in feed.entries] == ["http://b.example/blog/2020/01/p.html"]
     assert feed.entries[0].updated == "2020-01-02T03:04:05.000-08:00"
     assert feed.next_url == "http://b.example/blog/feed?page=2"
+
+
+@pytest.mark.parametrize("body", [b"<body<width/>", "<body<width/>"])
+def test_markup_feedparser_raises_on_is_not_a_feed(body: bytes | str) -> None:
+    """Found by the fuzz target: feedparser raises TypeError on this (a ``width`` with no
+    value); the extractors read it as what it is, not a feed, and raise nothing."""
+    url = "https://example.org/feeds/posts/default"
+    feed = extract_feed(body, url)
+    assert not feed.ok and feed.entries == ()
+    comments = extract_comment_feed(body, url)
+    assert not comments.ok and comments.comments == ()
