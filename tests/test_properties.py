@@ -99,13 +99,16 @@ def test_any_text(text: str) -> None:
 def test_the_fuzz_target_runs_without_a_crash(tmp_path: Path) -> None:
     pytest.importorskip("atheris")
     seconds = os.environ.get("BLOGARCHIVE_FUZZ_SECONDS", "10")
+    # a fixed seed, so that what a run finds in CI is found again by the same run here
+    seed = os.environ.get("BLOGARCHIVE_FUZZ_SEED", "1")
     corpus = tmp_path / "corpus"  # libFuzzer adds what it finds to it: a copy, never the fixtures
     corpus.mkdir()
     for n, page in enumerate(PAGES):
         (corpus / f"seed-{n}.html").write_bytes(page.read_bytes())
     result = subprocess.run(
         [sys.executable, str(Path(__file__).parent.parent / "fuzz" / "fuzz_extract.py"),
-         f"-max_total_time={seconds}", "-rss_limit_mb=4096", f"-artifact_prefix={tmp_path}/",
+         f"-max_total_time={seconds}", f"-seed={seed}", "-rss_limit_mb=4096",
+         f"-artifact_prefix={tmp_path}/",
          str(corpus)],
         capture_output=True, text=True, timeout=int(seconds) + 120,
     )  # fmt: skip
