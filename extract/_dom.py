@@ -687,17 +687,12 @@ def copy_tree(element: _Element) -> Node:
     """
     if not _HAS_ID(element) or element.tag in ("html", "head", "body"):
         return copy.deepcopy(element)
-    html = etree.tostring(element, method="html", encoding="utf-8", with_tail=False)
-    parser = etree.HTMLParser(encoding="utf-8", remove_comments=True)
-    try:
-        page = etree.fromstring(b"<html><body>" + html + b"</body></html>", parser)
-    except (etree.ParserError, etree.XMLSyntaxError, ValueError):
-        page = None
-    holder = page.find("body") if page is not None else None
-    if holder is not None and len(holder) == 1:
+    html = etree.tostring(element, method="html", encoding="unicode", with_tail=False)
+    holder = parse_fragment(html, "")
+    if len(holder) == 1:
         clone = holder[0]
         holder.remove(clone)
-        if etree.tostring(clone, method="html", encoding="utf-8", with_tail=False) == html:
+        if etree.tostring(clone, method="html", encoding="unicode", with_tail=False) == html:
             clone.tail = element.tail
             return clone
     return copy.deepcopy(element)
