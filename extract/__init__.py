@@ -51,11 +51,14 @@ class Page:
 
 
 def clear_caches() -> None:
-    """Forget the parsed pages, and the matched labels and class words kept for reuse
-    (benchmarks time extraction from scratch)."""
+    """Forget the parsed pages (their trees are freed), and the matched labels and class words
+    kept for reuse (benchmarks time extraction from scratch, and the release of its trees)."""
     from extract import _dom, forms, post
 
-    _dom.parse.cache_clear()
+    _dom._parsed.cache_clear()
+    _dom._INDEXES.clear()
+    _dom._TREE_INDEXES.clear()
+    _dom._LINES.clear()
     post.cleaned_body.cache_clear()
     post._boilerplate_words_of.cache_clear()
     forms._semantic_of_words.cache_clear()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache, partial
@@ -56,14 +57,27 @@ ALLOWED_ATTRIBUTES = {
 }
 
 
-@lru_cache(maxsize=8)
+#: How many parsed pages :func:`parse` keeps, and their indexes (twice as many): a page is asked
+#: again only while it is being extracted, and each tree kept holds memory.
+PAGES_KEPT = 4
+
+
 def parse(html: str, url: str) -> Node:
     """Parse ``html`` with ``url`` as its base. The tree is shared by callers: never change it."""
-    root = _parse(html, url)
-    if len(_INDEXES) >= 2 * (parse.cache_info().maxsize or 8):
-        _INDEXES.clear()  # the pages parse() has dropped; the ones it keeps index again
-    _INDEXES[id(root)] = (root, _Index(root))
+    root, index = _parsed(html, url)
+    # the pages parsed last keep their indexes: a page's extractors may parse other HTML (a
+    # fallback's output) between two questions about the page
+    key = id(root)
+    if _INDEXES.pop(key, None) is None and len(_INDEXES) >= 2 * PAGES_KEPT:
+        del _INDEXES[next(iter(_INDEXES))]
+    _INDEXES[key] = (root, index)
     return root
+
+
+@lru_cache(maxsize=PAGES_KEPT)
+def _parsed(html: str, url: str) -> tuple[Node, _Index]:
+    root = _parse(html, url)
+    return root, _Index(root)
 
 
 def parse_fragment(html: str, url: str) -> Node:
@@ -105,12 +119,19 @@ def css(selector: str) -> CSSSelector:
 def select(root: _Element, selector: str) -> list[Node]:
     """Elements matching ``selector`` under ``root``, in document order.
 
-    On a page from :func:`parse`, the answer comes from the page's index (see ``_Index``) and
-    is kept for the next call; under any other element, from lxml's XPath translation.
+    On a page from :func:`parse` (or a tree given to :func:`index_tree`), the answer comes from
+    the page's index (see ``_Index``) and is kept for the next call; under an element of such a
+    page, it is the page's answer cut to the element's subtree; under any other element, it
+    comes from lxml's XPath translation.
     """
     index = _index_of(root)
     if index is not None:
         return index.select(selector)
+    page = root.getroottree().getroot()
+    if page is not root:
+        index = _index_of(page)
+        if index is not None:
+            return index.select_under(root, selector)  # a comment, a widget
     return css(selector)(root)  # type: ignore[no-any-return]
 
 
@@ -285,6 +306,9 @@ class _Index:
         self._class_names: str | None = None
         self._id_order: dict[Node, int] | None = None
         self.cache: dict[str, list[Node] | None] = {}
+        # the positions of a selector's answer, and the span of the last subtree asked about
+        self._positions: dict[str, list[int]] = {}
+        self._span: tuple[Node | None, int, int] = (None, 0, 0)
 
     @property
     def position(self) -> dict[Node, int]:
@@ -305,6 +329,41 @@ class _Index:
         if found is None:
             found = self.cache[selector] = self._select(selector)
         return list(found)
+
+    def select_under(self, node: Node, selector: str) -> list[Node]:
+        """What ``select(node, selector)`` finds, for ``node`` an element of the page: the
+        page's answer (kept) cut by position to ``node``'s subtree, less the elements whose
+        ancestors the selector asks for are not at or under ``node``."""
+        compiled = _compile(selector)
+        if compiled is None:
+            return css(selector)(node)  # type: ignore[no-any-return]  # pseudo-classes
+        found = self.cache.get(selector)
+        if found is None:
+            found = self.cache[selector] = self._select(selector)
+        if not found:
+            return []
+        positions = self._positions.get(selector)
+        if positions is None:
+            order = self.position
+            positions = self._positions[selector] = [order[element] for element in found]
+        if self._span[0] is not node:
+            last = node
+            while len(last):
+                last = last[-1]
+            self._span = (node, self.position[node], self.position[last])
+        _, start, end = self._span
+        matches = found[bisect_left(positions, start) : bisect_right(positions, end)]
+        if matches and any(len(compounds) > 1 for compounds, _ in compiled):
+            matches = [
+                element
+                for element in matches
+                if any(
+                    compounds[-1].matches(element)
+                    and _in_context(element, compounds, combinators, node)
+                    for compounds, combinators in compiled
+                )
+            ]
+        return matches
 
     def _select(self, selector: str) -> list[Node]:
         compiled = _compile(selector)
@@ -749,28 +808,29 @@ def resolve_links(element: _Element, base: str) -> None:
                 node.set(attribute, resolved)
 
 
-#: The sanitizer for HTML whose links need no resolving (built once: its settings are fixed).
-_CLEANER = nh3.Cleaner(
-    tags=set(ALLOWED_TAGS),
-    attributes={tag: set(attrs) for tag, attrs in ALLOWED_ATTRIBUTES.items()},
-    url_schemes={"http", "https", "mailto"},
-    link_rel="nofollow noopener noreferrer",
-)
+def _cleaner(base: str | None) -> nh3.Cleaner:
+    """The sanitizer of :func:`clean_html`: its settings are fixed, so it is built once, and
+    once per base its links are resolved against."""
+    return nh3.Cleaner(
+        tags=set(ALLOWED_TAGS),
+        attributes={tag: set(attrs) for tag, attrs in ALLOWED_ATTRIBUTES.items()},
+        url_schemes={"http", "https", "mailto"},
+        link_rel="nofollow noopener noreferrer",
+        attribute_filter=None if base is None else partial(_resolve, base),
+    )
+
+
+#: The sanitizer for HTML whose links need no resolving (no call back into Python).
+_CLEANER = _cleaner(None)
+#: Sanitizers that resolve links, for the last pages' addresses.
+_cleaner_for = lru_cache(maxsize=16)(_cleaner)
 
 
 def clean_html(html: str, base: str | None = None) -> str:
     """``html`` with only the allowed tags, attributes and URL schemes (nh3, an ammonia binding);
     links and images resolved against ``base`` when one is given."""
-    if base is None:
-        return _CLEANER.clean(html).strip()  # type: ignore[no-any-return]
-    return nh3.clean(
-        html,
-        tags=set(ALLOWED_TAGS),
-        attributes={tag: set(attrs) for tag, attrs in ALLOWED_ATTRIBUTES.items()},
-        url_schemes={"http", "https", "mailto"},
-        link_rel="nofollow noopener noreferrer",
-        attribute_filter=partial(_resolve, base),
-    ).strip()
+    cleaner = _CLEANER if base is None else _cleaner_for(base)
+    return cleaner.clean(html).strip()  # type: ignore[no-any-return]
 
 
 def _resolve(base: str, tag: str, attribute: str, value: str) -> str | None:

@@ -93,6 +93,7 @@ PERMALINK = (
 )
 #: Classes of containers that hold replies, inside their parent comment.
 REPLY_CONTAINERS = frozenset({"comment-replies", "children"})
+REPLY_CONTAINER_SELECTOR = ", ".join(f".{name}" for name in sorted(REPLY_CONTAINERS))
 
 SAID = re.compile(r"\s+(said|says|wrote|dijo|a dit|sagte|schrieb|sagt|meint)\W*$", re.IGNORECASE)
 COMMENT_ID = re.compile(r"(\d+)\D*$")
@@ -168,16 +169,16 @@ def _threaded(items: list[Node], url: str) -> Iterator[Comment]:
 
 
 def _own_tree(item: Node, members: set[Node]) -> Node:
-    """``item`` without its replies (nested comments and their containers), indexed: some
-    thirty selectors are asked of it. That is the page's own subtree when it holds no reply
-    (most comments), else a copy without them."""
+    """``item`` without its replies (nested comments and their containers): the page's own
+    subtree when it holds no reply (most comments; the page's index answers the selectors asked
+    of it), else a copy without them, indexed (some thirty selectors are asked of it)."""
+    if not _holds_replies(item, members):
+        return item
     replies = {
         node
         for node in item.iterdescendants()
         if node in members or REPLY_CONTAINERS & set((node.get("class") or "").split())
     }
-    if not replies:
-        return index_tree(item)
     clone = copy_tree(item)
     # a copy has the same shape: walking both in step pairs each node with its copy
     doomed = [
@@ -188,6 +189,16 @@ def _own_tree(item: Node, members: set[Node]) -> Node:
     for node in doomed:
         drop_tree(node)
     return index_tree(clone)
+
+
+def _holds_replies(item: Node, members: set[Node]) -> bool:
+    """Whether a comment holds another, or a container of replies (told without a walk of
+    every element under it: the page's index finds the containers, and comments are of a few
+    tags)."""
+    if any(node is not item for node in select(item, REPLY_CONTAINER_SELECTOR)):
+        return True
+    tags = {member.tag for member in members}
+    return any(node in members for node in item.iterdescendants(*tags))
 
 
 def _body(own: Node) -> Node | None:

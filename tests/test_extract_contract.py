@@ -10,6 +10,7 @@ from pathlib import Path
 
 import lxml.html
 import pytest
+from lxml import etree
 
 import extract
 from extract import _dom
@@ -119,10 +120,11 @@ def test_the_page_index_answers_selectors_as_lxml_does(page: Path) -> None:
         assert index.select(selector) == _dom.css(selector)(root), selector
 
 
-def test_a_comments_indexed_tree_answers_selectors_as_lxml_does() -> None:
-    """A comment's own tree is indexed (``index_tree``): the page's own subtree, or a copy
-    without its replies. Every selector the comment extractor asks of it gets what lxml's CSS
-    translation finds under it, in the same order; ancestors above it do not count."""
+def test_a_comments_own_tree_answers_selectors_as_lxml_does() -> None:
+    """A comment's own tree is the page's own subtree (answered from the page's index) or a
+    copy without its replies (indexed with ``index_tree``). Every selector the comment
+    extractor asks of it gets what lxml's CSS translation finds under it, in the same order;
+    ancestors above it do not count."""
     from extract import comments
 
     asked = [
@@ -135,6 +137,7 @@ def test_a_comments_indexed_tree_answers_selectors_as_lxml_does() -> None:
         "li[id^=comment-] p, [rel~=nofollow]",
         "body p",  # body is above every comment: nothing under one matches
         "ol .comment-content, li > div",
+        "p:not(.x) a",  # a pseudo-class: lxml's own translation
     ]
     checked = 0
     kinds = set()
@@ -144,7 +147,7 @@ def test_a_comments_indexed_tree_answers_selectors_as_lxml_does() -> None:
             items = _dom.select(root, selector)
             for item in items:
                 own = comments._own_tree(item, set(items))
-                assert _dom._index_of(own) is not None
+                assert own is item or _dom._index_of(own) is not None
                 kinds.add("subtree" if own is item else "copy")
                 for asked_selector in asked:
                     expected = _dom.css(asked_selector)(own)
@@ -152,6 +155,49 @@ def test_a_comments_indexed_tree_answers_selectors_as_lxml_does() -> None:
                     checked += bool(expected)
     assert checked > 100
     assert kinds == {"subtree", "copy"}
+
+
+@pytest.mark.parametrize("page", FIXTURE_PAGES[::3], ids=lambda p: p.parent.name)
+def test_any_element_of_a_page_answers_selectors_as_lxml_does(page: Path) -> None:
+    """Under any element of a parsed page, a selector gets the page's answer cut to the
+    element's subtree: what lxml's CSS translation finds under that element, in order."""
+    html = page.read_text(encoding="utf-8")
+    url = "https://example.org/2024/01/post.html"
+    extract.clear_caches()
+    extract.extract_page(html, url)
+    root = _dom.parse(html, url)
+    index = _dom._index_of(root)
+    assert index is not None
+    asked = [*list(index.cache)[:40], "div p", "div > a", "li a, p", "ul > li > a", "body div"]
+    elements = [e for e in root.iter(etree.Element) if e.get("class") or e.get("id")][::4]
+    assert elements
+    found = 0
+    for element in elements:
+        for selector in asked:
+            expected = _dom.css(selector)(element)
+            assert _dom.select(element, selector) == expected, (selector, element.get("class"))
+            found += len(expected)
+    assert found > 0
+
+
+def test_a_page_keeps_its_index_while_other_html_is_parsed() -> None:
+    """A page's extractors may parse other HTML between two questions about the page (the
+    fallback's output): the page stays indexed until many more pages were parsed after it,
+    and is indexed again whenever it is parsed again."""
+    url = "https://example.org/2024/01/post.html"
+    page = "<html><body><div class='post-body'><p>Text</p></div></body></html>"
+    _dom._INDEXES.clear()
+    for n in range(5):  # parsed before it
+        _dom.parse(f"<html><body><p>Earlier page {n}</p></body></html>", url)
+    root = _dom.parse(page, url)
+    for n in range(2 * _dom.PAGES_KEPT - 1):
+        _dom.parse(f"<html><body><p>Other page {n}</p></body></html>", url)
+        assert _dom._index_of(root) is not None, n
+    for n in range(2 * _dom.PAGES_KEPT):
+        _dom.parse(f"<html><body><p>Later page {n}</p></body></html>", url)
+    again = _dom.parse(page, url)
+    assert _dom._index_of(again) is not None
+    assert _dom.select(again, "div.post-body") == _dom.css("div.post-body")(again)
 
 
 def test_copy_tree_copies_exactly_into_a_tree_of_its_own() -> None:
