@@ -12,9 +12,10 @@ Three families of markup are read:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from lxml import etree
@@ -138,47 +139,114 @@ def _outermost(items: list[Node]) -> list[Node]:
     return kept
 
 
+class _Scope:
+    """Where a comment's parts are looked for: its element less its replies (nested comments and
+    their containers). On the page, the page's index answers and what lies in a reply is left
+    out; a copy without the replies is a scope with none."""
+
+    __slots__ = ("copied", "replies", "root")
+
+    def __init__(self, root: Node, replies: frozenset[Node] = frozenset(), *, copied: bool) -> None:
+        self.root = root
+        self.replies = replies
+        self.copied = copied
+
+    def select(self, selector: str) -> list[Node]:
+        found = select(self.root, selector)
+        if not self.replies:
+            return found
+        return [node for node in found if not self._in_reply(node)]
+
+    def first_attr(self, selectors: Sequence[tuple[str, str]]) -> str | None:
+        for selector, attribute in selectors:
+            for element in self.select(selector):
+                value = (element.get(attribute) or "").strip()
+                if value:
+                    return value
+        return None
+
+    def _in_reply(self, node: Node) -> bool:
+        for element in (node, *node.iterancestors()):
+            if element is self.root:
+                return False
+            if element in self.replies:
+                return True
+        return False
+
+    def holds_reply(self, node: Node | None) -> bool:
+        """Whether ``node`` (a part found in the scope) has a reply inside: its text would not
+        be the comment's alone."""
+        return node is not None and any(
+            node is reply or node in reply.iterancestors() for reply in self.replies
+        )
+
+
 def _threaded(items: list[Node], url: str) -> Iterator[Comment]:
     members = set(items)
     for position, item in enumerate(items, start=1):
         parent = next((a for a in item.iterancestors() if a in members), None)
-        own = _own_tree(item, members)
-        body = _body(own)
-        link = first_attr(own, [(selector, "href") for selector in PERMALINK])
-        author = _author(own)
-        author_url = absolute(url, first_attr(own, [(s, "href") for s in AUTHOR_LINK]))
-        published = _published(own, link)
-        if body is None:
-            content_html = ""
-        elif own is item:
-            content_html = sanitize(body, url)  # the page's own elements: read, never changed
-        else:
-            resolve_links(body, url)  # a copy: changed last, when nothing else reads it
-            content_html = clean_html(inner_html(body))
+        replies = _replies(item, members)
+        parts = _parts(_Scope(item, replies, copied=False), url)
+        if parts is None:  # a part holds a reply: read a copy without them
+            parts = _parts(_Scope(_copy_without(item, replies), copied=True), url)
+        assert parts is not None  # a scope without replies always answers
         yield Comment(
             platform_id=_comment_id(item.get("id")),
             parent_platform_id=_comment_id(parent.get("id")) if parent is not None else None,
             position=position,
-            author=author,
-            author_url=author_url,
-            published=published,
-            content_html=content_html,
-            content_text=text_with_breaks(body) if body is not None else "",
-            url=absolute(url, link),
+            **parts,
         )
 
 
-def _own_tree(item: Node, members: set[Node]) -> Node:
-    """``item`` without its replies (nested comments and their containers): the page's own
-    subtree when it holds no reply (most comments; the page's index answers the selectors asked
-    of it), else a copy without them, indexed (some thirty selectors are asked of it)."""
-    if not _holds_replies(item, members):
-        return item
-    replies = {
-        node
-        for node in item.iterdescendants()
-        if node in members or REPLY_CONTAINERS & set((node.get("class") or "").split())
+class _ReadACopy(Exception):
+    """A comment's part holds a reply, or its text is wanted without them: only a copy of the
+    comment without its replies can give it."""
+
+
+def _parts(scope: _Scope, url: str) -> dict[str, Any] | None:
+    """A comment's fields read in ``scope``; ``None`` when a part read holds a reply."""
+    try:
+        body = _body(scope)
+    except _ReadACopy:
+        return None
+    link = scope.first_attr([(selector, "href") for selector in PERMALINK])
+    author_node = _author_node(scope)
+    if scope.holds_reply(body) or scope.holds_reply(author_node):
+        return None
+    if body is None:
+        content_html = ""
+    elif not scope.copied:
+        content_html = sanitize(body, url)  # the page's own elements: read, never changed
+    else:
+        resolve_links(body, url)  # a copy: changed last, when nothing else reads it
+        content_html = clean_html(inner_html(body))
+    return {
+        "author": _author_name(author_node),
+        "author_url": absolute(url, scope.first_attr([(s, "href") for s in AUTHOR_LINK])),
+        "published": _published(scope, link),
+        "content_html": content_html,
+        "content_text": text_with_breaks(body) if body is not None else "",
+        "url": absolute(url, link),
     }
+
+
+def _replies(item: Node, members: set[Node]) -> frozenset[Node]:
+    """The replies inside a comment: nested comments and containers of replies (found by the
+    page's index and by the few tags comments have, without a walk of every element)."""
+    containers = [node for node in select(item, REPLY_CONTAINER_SELECTOR) if node is not item]
+    tags = {member.tag for member in members}
+    nested = [node for node in item.iterdescendants(*tags) if node in members]
+    return frozenset((*containers, *nested))
+
+
+def _own_tree(item: Node, members: set[Node]) -> Node:
+    """``item`` without its replies: the page's own subtree when it holds none, else a copy
+    without them, indexed (some thirty selectors are asked of it)."""
+    replies = _replies(item, members)
+    return _copy_without(item, replies) if replies else item
+
+
+def _copy_without(item: Node, replies: frozenset[Node]) -> Node:
     clone = copy_tree(item)
     # a copy has the same shape: walking both in step pairs each node with its copy
     doomed = [
@@ -191,43 +259,37 @@ def _own_tree(item: Node, members: set[Node]) -> Node:
     return index_tree(clone)
 
 
-def _holds_replies(item: Node, members: set[Node]) -> bool:
-    """Whether a comment holds another, or a container of replies (told without a walk of
-    every element under it: the page's index finds the containers, and comments are of a few
-    tags)."""
-    if any(node is not item for node in select(item, REPLY_CONTAINER_SELECTOR)):
-        return True
-    tags = {member.tag for member in members}
-    return any(node in members for node in item.iterdescendants(*tags))
-
-
-def _body(own: Node) -> Node | None:
+def _body(scope: _Scope) -> Node | None:
     for selector in BODY:
-        found = select(own, selector)
+        found = scope.select(selector)
         if not found:
             continue
         if selector.endswith("> p"):
-            return _wrap(found)
+            return _wrap(found, scope)
         return found[0]
-    paragraphs = [p for p in own.iter("p") if not _inside(p, own, NOT_TEXT)] or list(own.iter("p"))
+    paragraphs = scope.select("p")
     if paragraphs:
-        return _wrap(paragraphs)
-    return pruned_copy(own, NOT_TEXT) if text_of(own) else None
+        excluded = {element for selector in NOT_TEXT for element in scope.select(selector)}
+        return _wrap(
+            [p for p in paragraphs if not any(a in excluded for a in p.iterancestors())]
+            or paragraphs,
+            scope,
+        )
+    if scope.replies:
+        raise _ReadACopy  # its text less the replies'
+    return pruned_copy(scope.root, NOT_TEXT) if text_of(scope.root) else None
 
 
-def _wrap(nodes: list[Node]) -> Node:
+def _wrap(nodes: list[Node], scope: _Scope) -> Node:
     """The given paragraphs under one new ``div`` (copies), as one comment body."""
+    if any(scope.holds_reply(node) for node in nodes):
+        raise _ReadACopy
     holder = etree.Element("div")
     for node in nodes:
         clone = copy_tree(node)
         clone.tail = None
         holder.append(clone)
     return holder
-
-
-def _inside(node: Node, root: Node, selectors: tuple[str, ...]) -> bool:
-    excluded = {element for selector in selectors for element in select(root, selector)}
-    return any(ancestor in excluded for ancestor in node.iterancestors())
 
 
 def _classic(root: Node, url: str) -> Iterator[Comment]:
@@ -245,7 +307,9 @@ def _classic(root: Node, url: str) -> Iterator[Comment]:
             position=position,
             author=SAID.sub("", text_of(dt)) or None,
             author_url=absolute(url, author_link.get("href")) if author_link is not None else None,
-            published=_published(footer, link) if footer is not None else None,
+            published=_published(_Scope(footer, copied=False), link)
+            if footer is not None
+            else None,
             content_html=sanitize(body, url) if body is not None else "",
             content_text=text_with_breaks(body) if body is not None else "",
             url=absolute(url, link),
@@ -258,17 +322,21 @@ def _footer_link(footer: Node | None) -> str | None:
     return first_attr(footer, [("span.comment-timestamp a", "href"), ("a", "href")])
 
 
-def _author(own: Node) -> str | None:
+def _author_node(scope: _Scope) -> Node | None:
+    """The first element the author selectors find that names someone."""
     for selector in AUTHOR:
-        for node in select(own, selector):
-            name = SAID.sub("", text_of(node)).strip()
-            if name:
-                return name
+        for node in scope.select(selector):
+            if _author_name(node):
+                return node
     return None
 
 
-def _published(own: Node, link: str | None) -> str | None:
-    value = first_attr(own, TIME)
+def _author_name(node: Node | None) -> str | None:
+    return SAID.sub("", text_of(node)).strip() or None if node is not None else None
+
+
+def _published(scope: _Scope, link: str | None) -> str | None:
+    value = scope.first_attr(TIME)
     return value.strip() if value else showcomment_time(link)
 
 

@@ -157,6 +157,64 @@ def test_a_comments_own_tree_answers_selectors_as_lxml_does() -> None:
     assert kinds == {"subtree", "copy"}
 
 
+def test_a_comments_scope_answers_what_its_copy_without_replies_does() -> None:
+    """A comment is read on the page itself, less what lies in its replies: each selector the
+    comment extractor asks finds there the same elements (the same HTML) as in a copy of the
+    comment without its replies."""
+    from extract import comments
+
+    asked = [
+        *comments.AUTHOR,
+        *comments.AUTHOR_LINK,
+        *comments.BODY,
+        *comments.NOT_TEXT,
+        *comments.PERMALINK,
+        *(selector for selector, _ in comments.TIME),
+        "p",
+        "a",
+    ]
+    with_replies = checked = 0
+    for page in FIXTURE_PAGES:
+        root = _dom.parse(page.read_text(encoding="utf-8"), "https://example.org/")
+        for selector in comments.ITEMS:
+            items = _dom.select(root, selector)
+            for item in items:
+                replies = comments._replies(item, set(items))
+                with_replies += bool(replies)
+                scope = comments._Scope(item, replies, copied=False)
+                copy = comments._copy_without(item, replies)
+                for asked_selector in asked:
+                    on_page = [html(e) for e in scope.select(asked_selector)]
+                    assert on_page == [html(e) for e in _dom.select(copy, asked_selector)]
+                    checked += bool(on_page)
+    assert with_replies > 5 and checked > 100
+
+
+def test_a_comment_part_holding_a_reply_is_read_from_a_copy() -> None:
+    """A theme that puts the replies inside the comment's text: the text is the comment's own,
+    and the reply is a comment of its own."""
+    html = (
+        "<html><body><ol class='comment-list'>"
+        "<li class='comment' id='comment-1'><cite class='fn'>Ann</cite>"
+        "<div class='comment-content'><p>First words.</p>"
+        "<ol class='children'><li class='comment' id='comment-2'><cite class='fn'>Bob</cite>"
+        "<div class='comment-content'><p>A reply.</p></div></li></ol></div></li>"
+        "</ol></body></html>"
+    )
+    found = extract.extract_comments(html, "https://example.org/2024/01/post.html")
+    assert [(c.platform_id, c.parent_platform_id, c.author) for c in found] == [
+        ("1", None, "Ann"),
+        ("2", "1", "Bob"),
+    ]
+    assert found[0].content_text == "First words."
+    assert "reply" not in found[0].content_html
+    assert found[1].content_text == "A reply."
+
+
+def html(element: etree._Element) -> bytes:
+    return etree.tostring(element, method="html", with_tail=False)
+
+
 @pytest.mark.parametrize("page", FIXTURE_PAGES[::3], ids=lambda p: p.parent.name)
 def test_any_element_of_a_page_answers_selectors_as_lxml_does(page: Path) -> None:
     """Under any element of a parsed page, a selector gets the page's answer cut to the
