@@ -6,6 +6,7 @@ import copy
 import dataclasses
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import lxml.html
@@ -103,10 +104,9 @@ def test_malformed_addresses_do_not_raise(href: str) -> None:
 FIXTURE_PAGES = sorted(Path(__file__).parent.glob("fixtures/*/*/input.html"))
 
 
-@pytest.mark.parametrize("page", FIXTURE_PAGES, ids=lambda p: p.parent.name)
-def test_the_page_index_answers_selectors_as_lxml_does(page: Path) -> None:
-    """Every selector the extractors ask of a page gets, from the page's index, the elements
-    lxml's own CSS translation finds, in the same order."""
+def extracted(page: Path) -> tuple[etree._Element, _dom._Index]:
+    """A fixture page after every extractor ran over it: its tree, and its index with the
+    answers the extractors asked for."""
     html = page.read_text(encoding="utf-8")
     url = "https://example.org/2024/01/post.html"
     extract.clear_caches()
@@ -114,10 +114,44 @@ def test_the_page_index_answers_selectors_as_lxml_does(page: Path) -> None:
     root = _dom.parse(html, url)
     index = _dom._index_of(root)
     assert index is not None
+    return root, index
+
+
+@pytest.mark.parametrize("page", FIXTURE_PAGES, ids=lambda p: p.parent.name)
+def test_the_page_index_answers_selectors_as_lxml_does(page: Path) -> None:
+    """Every selector the extractors ask of a page gets, from the page's index, the elements
+    lxml's own CSS translation finds, in the same order."""
+    root, index = extracted(page)
     asked = [*index.cache, "body.blog:not(.single)", "input:not([type=hidden]):not(.x) , a"]
     assert len(asked) > 10
     for selector in asked:
         assert index.select(selector) == _dom.css(selector)(root), selector
+
+
+def comment_selectors() -> list[str]:
+    """The selectors the comment extractor asks of a comment."""
+    from extract import comments
+
+    return [
+        *comments.AUTHOR,
+        *comments.AUTHOR_LINK,
+        *comments.BODY,
+        *comments.NOT_TEXT,
+        *comments.PERMALINK,
+        *(selector for selector, _ in comments.TIME),
+    ]
+
+
+def fixture_comments() -> Iterator[tuple[etree._Element, set[etree._Element]]]:
+    """Every comment element of the fixture pages, with the comments of its kind on its page."""
+    from extract import comments
+
+    for page in FIXTURE_PAGES:
+        root = _dom.parse(page.read_text(encoding="utf-8"), "https://example.org/")
+        for selector in comments.ITEMS:
+            items = _dom.select(root, selector)
+            for item in items:
+                yield item, set(items)
 
 
 def test_a_comments_own_tree_answers_selectors_as_lxml_does() -> None:
@@ -128,12 +162,7 @@ def test_a_comments_own_tree_answers_selectors_as_lxml_does() -> None:
     from extract import comments
 
     asked = [
-        *comments.AUTHOR,
-        *comments.AUTHOR_LINK,
-        *comments.BODY,
-        *comments.NOT_TEXT,
-        *comments.PERMALINK,
-        *(selector for selector, _ in comments.TIME),
+        *comment_selectors(),
         "li[id^=comment-] p, [rel~=nofollow]",
         "body p",  # body is above every comment: nothing under one matches
         "ol .comment-content, li > div",
@@ -141,18 +170,14 @@ def test_a_comments_own_tree_answers_selectors_as_lxml_does() -> None:
     ]
     checked = 0
     kinds = set()
-    for page in FIXTURE_PAGES:
-        root = _dom.parse(page.read_text(encoding="utf-8"), "https://example.org/")
-        for selector in comments.ITEMS:
-            items = _dom.select(root, selector)
-            for item in items:
-                own = comments._own_tree(item, set(items))
-                assert own is item or _dom._index_of(own) is not None
-                kinds.add("subtree" if own is item else "copy")
-                for asked_selector in asked:
-                    expected = _dom.css(asked_selector)(own)
-                    assert _dom.select(own, asked_selector) == expected, asked_selector
-                    checked += bool(expected)
+    for item, members in fixture_comments():
+        own = comments._own_tree(item, members)
+        assert own is item or _dom._index_of(own) is not None
+        kinds.add("subtree" if own is item else "copy")
+        for selector in asked:
+            expected = _dom.css(selector)(own)
+            assert _dom.select(own, selector) == expected, selector
+            checked += bool(expected)
     assert checked > 100
     assert kinds == {"subtree", "copy"}
 
@@ -163,30 +188,16 @@ def test_a_comments_scope_answers_what_its_copy_without_replies_does() -> None:
     comment without its replies."""
     from extract import comments
 
-    asked = [
-        *comments.AUTHOR,
-        *comments.AUTHOR_LINK,
-        *comments.BODY,
-        *comments.NOT_TEXT,
-        *comments.PERMALINK,
-        *(selector for selector, _ in comments.TIME),
-        "p",
-        "a",
-    ]
     with_replies = checked = 0
-    for page in FIXTURE_PAGES:
-        root = _dom.parse(page.read_text(encoding="utf-8"), "https://example.org/")
-        for selector in comments.ITEMS:
-            items = _dom.select(root, selector)
-            for item in items:
-                replies = comments._replies(item, set(items))
-                with_replies += bool(replies)
-                scope = comments._Scope(item, replies, copied=False)
-                copy = comments._copy_without(item, replies)
-                for asked_selector in asked:
-                    on_page = [html(e) for e in scope.select(asked_selector)]
-                    assert on_page == [html(e) for e in _dom.select(copy, asked_selector)]
-                    checked += bool(on_page)
+    for item, members in fixture_comments():
+        replies = comments._replies(item, members)
+        with_replies += bool(replies)
+        scope = comments._Scope(item, replies, copied=False)
+        copy = comments._copy_without(item, replies)
+        for selector in [*comment_selectors(), "p", "a"]:
+            on_page = [outer_html(e) for e in scope.select(selector)]
+            assert on_page == [outer_html(e) for e in _dom.select(copy, selector)], selector
+            checked += bool(on_page)
     assert with_replies > 5 and checked > 100
 
 
@@ -211,7 +222,7 @@ def test_a_comment_part_holding_a_reply_is_read_from_a_copy() -> None:
     assert found[1].content_text == "A reply."
 
 
-def html(element: etree._Element) -> bytes:
+def outer_html(element: etree._Element) -> bytes:
     return etree.tostring(element, method="html", with_tail=False)
 
 
@@ -219,13 +230,7 @@ def html(element: etree._Element) -> bytes:
 def test_any_element_of_a_page_answers_selectors_as_lxml_does(page: Path) -> None:
     """Under any element of a parsed page, a selector gets the page's answer cut to the
     element's subtree: what lxml's CSS translation finds under that element, in order."""
-    html = page.read_text(encoding="utf-8")
-    url = "https://example.org/2024/01/post.html"
-    extract.clear_caches()
-    extract.extract_page(html, url)
-    root = _dom.parse(html, url)
-    index = _dom._index_of(root)
-    assert index is not None
+    root, index = extracted(page)
     asked = [*list(index.cache)[:40], "div p", "div > a", "li a, p", "ul > li > a", "body div"]
     elements = [e for e in root.iter(etree.Element) if e.get("class") or e.get("id")][::4]
     assert elements
