@@ -186,16 +186,16 @@ def _threaded(items: list[Node], url: str) -> Iterator[Comment]:
     for position, item in enumerate(items, start=1):
         parent = next((a for a in item.iterancestors() if a in members), None)
         replies = _replies(item, members)
-        parts = _parts(_Scope(item, replies, copied=False), url)
-        if parts is None:  # a part holds a reply: read a copy without them
-            parts = _parts(_Scope(_copy_without(item, replies), copied=True), url)
-        assert parts is not None  # a scope without replies always answers
-        yield Comment(
-            platform_id=_comment_id(item.get("id")),
-            parent_platform_id=_comment_id(parent.get("id")) if parent is not None else None,
-            position=position,
-            **parts,
-        )
+        identity = {
+            "platform_id": _comment_id(item.get("id")),
+            "parent_platform_id": _comment_id(parent.get("id")) if parent is not None else None,
+            "position": position,
+        }
+        try:
+            comment = _read(_Scope(item, replies, copied=False), url, identity)
+        except _ReadACopy:
+            comment = _read(_Scope(_copy_without(item, replies), copied=True), url, identity)
+        yield comment
 
 
 class _ReadACopy(Exception):
@@ -203,16 +203,13 @@ class _ReadACopy(Exception):
     comment without its replies can give it."""
 
 
-def _parts(scope: _Scope, url: str) -> dict[str, Any] | None:
-    """A comment's fields read in ``scope``; ``None`` when a part read holds a reply."""
-    try:
-        body = _body(scope)
-    except _ReadACopy:
-        return None
+def _read(scope: _Scope, url: str, identity: dict[str, Any]) -> Comment:
+    """The comment read in ``scope`` (raises ``_ReadACopy`` when a part read holds a reply)."""
+    body = _body(scope)
     link = scope.first_attr([(selector, "href") for selector in PERMALINK])
     author_node = _author_node(scope)
     if scope.holds_reply(body) or scope.holds_reply(author_node):
-        return None
+        raise _ReadACopy
     if body is None:
         content_html = ""
     elif not scope.copied:
@@ -220,14 +217,15 @@ def _parts(scope: _Scope, url: str) -> dict[str, Any] | None:
     else:
         resolve_links(body, url)  # a copy: changed last, when nothing else reads it
         content_html = clean_html(inner_html(body))
-    return {
-        "author": _author_name(author_node),
-        "author_url": absolute(url, scope.first_attr([(s, "href") for s in AUTHOR_LINK])),
-        "published": _published(scope, link),
-        "content_html": content_html,
-        "content_text": text_with_breaks(body) if body is not None else "",
-        "url": absolute(url, link),
-    }
+    return Comment(
+        **identity,
+        author=_author_name(author_node),
+        author_url=absolute(url, scope.first_attr([(s, "href") for s in AUTHOR_LINK])),
+        published=_published(scope, link),
+        content_html=content_html,
+        content_text=text_with_breaks(body) if body is not None else "",
+        url=absolute(url, link),
+    )
 
 
 def _replies(item: Node, members: set[Node]) -> frozenset[Node]:
@@ -239,14 +237,8 @@ def _replies(item: Node, members: set[Node]) -> frozenset[Node]:
     return frozenset((*containers, *nested))
 
 
-def _own_tree(item: Node, members: set[Node]) -> Node:
-    """``item`` without its replies: the page's own subtree when it holds none, else a copy
-    without them, indexed (some thirty selectors are asked of it)."""
-    replies = _replies(item, members)
-    return _copy_without(item, replies) if replies else item
-
-
 def _copy_without(item: Node, replies: frozenset[Node]) -> Node:
+    """A copy of ``item`` without its replies, indexed (some thirty selectors are asked of it)."""
     clone = copy_tree(item)
     # a copy has the same shape: walking both in step pairs each node with its copy
     doomed = [
