@@ -3,6 +3,9 @@
     git worktree add /tmp/before <commit>
     python bench/crawl_ab.py --posts 2000 --rounds 3 /tmp/before .
 
+A tree may carry Scrapy settings for its runs, after ``@`` (comma-separated): the same tree
+with and without extraction processes is ``. .@BLOGARCHIVE_EXTRACT_PROCESSES=1``.
+
 A generated Blogger blog (as ``crawl_bench.py`` makes it) is served by nginx once; each round
 crawls it with every tree in turn (``blogarchive crawl`` run with the tree as its working
 folder and ``PYTHONPATH``), politeness off. Prints each run, then each tree's median wall and
@@ -27,15 +30,16 @@ from static_site import NginxSite
 from workload import FAST, bench_blog
 
 
-def crawl(tree: Path, home: str, db: Path) -> tuple[float, float]:
-    """(wall, CPU) seconds of one crawl of ``home`` with the code in ``tree``."""
+def crawl(tree: Path, home: str, db: Path, settings: list[str]) -> tuple[float, float]:
+    """(wall, CPU) seconds of one crawl of ``home`` with the code in ``tree`` (CPU: the crawl's
+    and its own children's, extraction processes included)."""
     for leftover in db.parent.glob(db.name + "*"):
         shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     subprocess.run(
         [sys.executable, "-m", "blogarchive.cli", "crawl", home, "--db", str(db), "--depth", "0",
-         "-q", *FAST],
+         "-q", *FAST, *(arg for setting in settings for arg in ("-s", setting))],
         cwd=tree, env={**os.environ, "PYTHONPATH": str(tree)}, check=True,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
@@ -47,27 +51,33 @@ def crawl(tree: Path, home: str, db: Path) -> tuple[float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("trees", nargs="+", type=Path, help="source trees (repository clones)")
+    parser.add_argument(
+        "trees", nargs="+", help="source trees (repository clones), each as TREE[@NAME=VALUE,...]"
+    )
     parser.add_argument("--posts", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    trees = [tree.resolve() for tree in args.trees]
-    for tree in trees:
+    variants = {}  # label -> (tree, settings)
+    for given in args.trees:
+        folder, _, settings = given.partition("@")
+        tree = Path(folder).resolve()
         if not (tree / "blogarchive" / "cli.py").exists():
             raise SystemExit(f"crawl_ab: {tree} is not a blogarchive source tree")
+        label = f"{tree}@{settings}" if settings else str(tree)
+        variants[label] = (tree, [s for s in settings.split(",") if s])
     posts = args.posts
     blog = bench_blog(posts)
-    runs: dict[Path, list[tuple[float, float]]] = {tree: [] for tree in trees}
+    runs: dict[str, list[tuple[float, float]]] = {label: [] for label in variants}
     with tempfile.TemporaryDirectory() as folder, NginxSite(blog, Path(folder) / "nginx") as site:
         for round_ in range(1, args.rounds + 1):
-            for tree in trees:
-                wall, cpu = crawl(tree, site.home, Path(folder) / "crawl.db")
-                runs[tree].append((wall, cpu))
-                print(f"round {round_}: {tree}: wall {wall:.1f} s, CPU {cpu:.1f} s", flush=True)
-    for tree, timings in runs.items():
+            for label, (tree, settings) in variants.items():
+                wall, cpu = crawl(tree, site.home, Path(folder) / "crawl.db", settings)
+                runs[label].append((wall, cpu))
+                print(f"round {round_}: {label}: wall {wall:.1f} s, CPU {cpu:.1f} s", flush=True)
+    for label, timings in runs.items():
         wall = statistics.median(t[0] for t in timings)
         cpu = statistics.median(t[1] for t in timings)
-        print(f"{tree}: {posts} posts, median wall {wall:.1f} s, CPU {cpu:.1f} s")
+        print(f"{label}: {posts} posts, median wall {wall:.1f} s, CPU {cpu:.1f} s")
 
 
 if __name__ == "__main__":

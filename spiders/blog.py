@@ -37,6 +37,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import ConnectError, DNSLookupError, TimeoutError
 from twisted.python.failure import Failure
 
+from blogarchive.extraction import ExtractionPool
 from blogarchive.items import (
     BlogItem,
     CommentsItem,
@@ -50,7 +51,7 @@ from blogarchive.items import (
 from blogarchive.middlewares import PrivateAddressBlocked
 from blogarchive.refresh import ArchivedPosts, CommentCounts, PendingPosts
 from blogarchive.scratch import ScratchDB, report_store
-from extract import Comment, Post, extract_page, post_links
+from extract import Comment, Page, Post, extract_page, post_links
 from extract.feeds import Feed, FeedEntry, extract_comment_feed, extract_feed
 from extract.post import index_links, site_links
 from extract.urls import canonical_url, home_url, may_be_post, origin, post_permalink
@@ -188,6 +189,7 @@ class BlogSpider(scrapy.Spider):
         self.generic_max_pages = 2000
         self.feed_page_size = 150
         self.distributed = False
+        self.extraction = ExtractionPool(0)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> BlogSpider:
@@ -198,6 +200,8 @@ class BlogSpider(scrapy.Spider):
         spider.generic_max_pages = settings.getint("BLOGARCHIVE_GENERIC_MAX_PAGES", 2000)
         spider.feed_page_size = settings.getint("BLOGARCHIVE_FEED_PAGE_SIZE", 150)
         spider.distributed = settings.getbool("BLOGARCHIVE_DISTRIBUTED")
+        spider.extraction = ExtractionPool(settings.getint("BLOGARCHIVE_EXTRACT_PROCESSES", 0))
+        crawler.signals.connect(spider.extraction.close, signal=signals.spider_closed)
         crawler.signals.connect(spider.release_pending, signal=signals.spider_idle)
         # after spider_closed, whose handlers read the reports
         crawler.signals.connect(spider.close_reports, signal=signals.engine_stopped)
@@ -285,6 +289,12 @@ class BlogSpider(scrapy.Spider):
             **kwargs,
         )
 
+    @property
+    def post_callback(self) -> Any:
+        """What reads a post page: ``parse_page``, or with extraction processes
+        (``BLOGARCHIVE_EXTRACT_PROCESSES``) ``parse_page_in_pool``."""
+        return self.parse_page_in_pool if self.extraction.processes else self.parse_page
+
     def post_requests(self, urls: Any, blog: str) -> Iterator[scrapy.Request]:
         pending = self.pending
         for url in urls:
@@ -292,7 +302,7 @@ class BlogSpider(scrapy.Spider):
             if origin(url) == origin(blog) and may_be_post(url):
                 if pending is not None and pending.held(url):
                     continue  # an archived post: its feed entry decides
-                request = self.page_request(url, blog, "post", self.parse_page)
+                request = self.page_request(url, blog, "post", self.post_callback)
                 if request is not None:
                     yield request
 
@@ -535,20 +545,57 @@ class BlogSpider(scrapy.Spider):
 
     def parse_page(self, response: Response) -> Iterator[Any]:
         """A page that may hold a post: archive the post, or only the forms of other pages."""
+        if not self.needs_extraction(response):
+            yield from self.not_extracted(response)
+            return
+        assert isinstance(response, TextResponse)
+        blog = response.meta["blog"]
+        page = extract_page(page_text(response), response.url)
+        links = self.page_links(response, self.platform_of.get(blog, page.blog.platform))
+        yield from self.archive_page(response, page, links)
+
+    async def parse_page_in_pool(self, response: Response) -> AsyncIterator[Any]:
+        """``parse_page``, its extraction in one of the crawl's extraction processes."""
+        if not self.needs_extraction(response):
+            for item in self.not_extracted(response):
+                yield item
+            return
+        assert isinstance(response, TextResponse)
+        blog = response.meta["blog"]
+        page, links = await self.extraction.extract(
+            page_text(response), response.url, self.platform_of.get(blog)
+        )
+        if self.extraction.processes:  # (not when the workers stopped and this process took over)
+            self.crawler.stats.inc_value("blogarchive/extracted_in_workers")  # type: ignore[union-attr]
+        for result in self.archive_page(response, page, links):
+            yield result
+
+    def needs_extraction(self, response: Response) -> bool:
+        """Whether a post page's response is to be read: HTML, and not a 304 for a page the
+        archive holds."""
+        if not _is_html(response):
+            return False
+        url = post_permalink(canonical_url(response.url))
+        return response.status != 304 or url not in self.archived_comments
+
+    def not_extracted(self, response: Response) -> Iterator[Any]:
         blog = response.meta["blog"]
         if not _is_html(response):
             yield self.page_item(response, error=f"not HTML: {_content_type(response)}")
             return
-        assert isinstance(response, TextResponse)
+        # unchanged since the archive read it: same post, same comments (a new or deleted
+        # comment changes the page), nothing to extract again
+        url = post_permalink(canonical_url(response.url))
+        yield self.page_item(response)
+        yield SeenItem(blog_url=blog, url=url)
+        self.report_for(blog).add_archived(url)
+
+    def archive_page(
+        self, response: TextResponse, page: Page, links: tuple[str, ...]
+    ) -> Iterator[Any]:
+        """The items of an extracted page, and the requests for the posts it links to."""
+        blog = response.meta["blog"]
         page_url = canonical_url(response.url)
-        if response.status == 304 and post_permalink(page_url) in self.archived_comments:
-            # unchanged since the archive read it: same post, same comments (a new or deleted
-            # comment changes the page), nothing to extract again
-            yield self.page_item(response)
-            yield SeenItem(blog_url=blog, url=post_permalink(page_url))
-            self.report_for(blog).add_archived(post_permalink(page_url))
-            return
-        page = extract_page(page_text(response), response.url)
         if page.post is None:
             self.report_for(blog).add_not_post(page_url)
             yield self.page_item(response, kind="page")
@@ -568,7 +615,6 @@ class BlogSpider(scrapy.Spider):
             )
             if feed is not None:
                 yield feed
-        links = self.page_links(response, self.platform_of.get(blog, page.blog.platform))
         self.report_for(blog).add_found("html", map(post_permalink, links))
         yield from self.post_requests(links, blog)
 

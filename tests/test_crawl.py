@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -212,3 +213,31 @@ def test_the_promo_every_classic_post_repeats_is_marked(crawled: CrawledArchive)
     assert "FREE BUSINESS COACHING SESSION" in text
     assert "FREE BUSINESS COACHING SESSION" not in main
     assert "Key Observations:" in main
+
+
+#: Columns that say when a row was seen or by which run, not what it holds.
+WHEN = {"first_seen", "last_seen", "last_crawled", "deleted_at", "fetched_at", "captured_at"}
+
+
+def contents(db: Path, table: str) -> list[tuple]:
+    with sqlite3.connect(db) as conn:
+        columns = [row[1] for row in conn.execute(f"PRAGMA table_info([{table}])")]
+        kept = ", ".join(f"[{name}]" for name in columns if name not in WHEN)
+        return sorted(conn.execute(f"SELECT {kept} FROM [{table}]").fetchall(), key=repr)
+
+
+def test_extraction_processes_archive_what_the_crawl_process_does(
+    crawled: CrawledArchive, tmp_path: Path
+) -> None:
+    """With post pages extracted in worker processes (``BLOGARCHIVE_EXTRACT_PROCESSES``), the
+    demo network is archived row for row as when the crawl's own process extracts them."""
+    db = tmp_path / "archive.db"
+    result = run_cli(
+        "crawl", crawled.network.start_url, "--db", str(db), "--allow-private", "--depth", "2",
+        *FAST, "-s", "BLOGARCHIVE_EXTRACT_PROCESSES=2", "-v",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    extracted = re.search(r"'blogarchive/extracted_in_workers': (\d+)", result.stderr)
+    assert extracted is not None and int(extracted.group(1)) >= 10, result.stderr[-3000:]
+    for table in CONTENT_TABLES:
+        assert contents(db, table) == contents(crawled.path, table), table

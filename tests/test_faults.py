@@ -213,3 +213,39 @@ def test_nothing_archived_is_lost_when_the_site_breaks(tmp_path: Path) -> None:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     assert [(t, d) for t, _, d in rows] == [("Bad post", None), ("Good post", None)]
     assert "The text we keep." in rows[0][1]
+
+
+def test_a_crawl_goes_on_when_an_extraction_process_dies() -> None:
+    """An extraction process killed (out of memory, by an operator): the pages still to come are
+    extracted in the crawl's own process, with the same result, and nothing raises."""
+    import asyncio
+    import multiprocessing
+    import os
+    import signal
+    import time
+
+    from blogarchive.extraction import ExtractionPool, extract_with_links
+
+    html = post("A post read twice").decode()
+    url = "http://127.0.0.1:9/2024/01/read-twice.html"
+    expected = extract_with_links(html, url, None)
+    pool = ExtractionPool(1)
+
+    async def extract_around_a_kill() -> tuple[object, object]:
+        first = await pool.extract(html, url, None)
+        workers = multiprocessing.active_children()
+        assert workers, "no extraction process was started"
+        for worker in workers:
+            os.kill(worker.pid, signal.SIGKILL)  # type: ignore[arg-type]
+        deadline = time.monotonic() + 10
+        while multiprocessing.active_children() and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        return first, await pool.extract(html, url, None)
+
+    try:
+        first, second = asyncio.run(extract_around_a_kill())
+    finally:
+        pool.close()
+    assert first == expected
+    assert second == expected
+    assert pool.processes == 0  # the crawl's process extracts from now on
