@@ -5,6 +5,10 @@
     python bench/crawl_bench.py --crawl-only --posts 50000 [--keep bench50k.db]
     python bench/crawl_bench.py --search bench50k.db
 
+``--set NAME=VALUE`` gives the crawl and the refresh a setting (``--set
+BLOGARCHIVE_EXTRACT_PROCESSES=1``). Peak RSS is the crawl's own process: an extraction process
+is another (its peak is not added).
+
 For each size: a synthetic Blogger blog (``blogarchive.demo.synthetic``: 3 comments on every
 post, a key-observations list and a form on one post in ten) is rendered into files and served
 by nginx on loopback (``bench/static_site.py``); then, with politeness off and the same
@@ -39,6 +43,7 @@ import tempfile
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
 
 from static_site import NginxSite  # bench/ is the script's folder
@@ -133,12 +138,16 @@ def search_latency(db: Path) -> dict[str, tuple[float, float]]:
         server.wait()
 
 
-def run(posts: int, folder: Path, wget_max: int, bare_items: int = 4) -> dict[str, float]:
+def run(
+    posts: int, folder: Path, wget_max: int, bare_items: int = 4, settings: Sequence[str] = ()
+) -> dict[str, float]:
     blog = bench_blog(posts)
     db = folder / f"bench{posts}.db"
     with NginxSite(blog, folder / "nginx") as site:
         home = site.home
-        seconds, rss = blogarchive("crawl", home, "--db", str(db), "--depth", "0", "-q", *FAST)
+        seconds, rss = blogarchive(
+            "crawl", home, "--db", str(db), "--depth", "0", "-q", *FAST, *settings
+        )
         crawl_log = site.requests()
         crawl_bytes = sum(size for _, size, _ in crawl_log)
         urls = folder / "urls.txt"
@@ -157,7 +166,9 @@ def run(posts: int, folder: Path, wget_max: int, bare_items: int = 4) -> dict[st
             subprocess.run([*wget, home], check=False)
             wget_seconds = time.perf_counter() - started
         site.mark()
-        refresh_seconds, refresh_rss = blogarchive("refresh", "--db", str(db), "-q", *FAST)
+        refresh_seconds, refresh_rss = blogarchive(
+            "refresh", "--db", str(db), "-q", *FAST, *settings
+        )
         refresh_bytes = sum(size for _, size, _ in site.requests())
     with sqlite3.connect(db) as conn:
         archived = conn.execute("SELECT count(*) FROM posts").fetchone()[0]
@@ -183,11 +194,13 @@ def run(posts: int, folder: Path, wget_max: int, bare_items: int = 4) -> dict[st
     }
 
 
-def crawl_only(posts: int, keep: Path | None = None) -> str:
+def crawl_only(posts: int, keep: Path | None = None, settings: Sequence[str] = ()) -> str:
     blog = bench_blog(posts)
     with tempfile.TemporaryDirectory() as folder, NginxSite(blog, Path(folder) / "nginx") as site:
         db = Path(folder) / "crawl.db"
-        seconds, rss = blogarchive("crawl", site.home, "--db", str(db), "--depth", "0", "-q", *FAST)
+        seconds, rss = blogarchive(
+            "crawl", site.home, "--db", str(db), "--depth", "0", "-q", *FAST, *settings
+        )
         if keep is not None:
             shutil.copyfile(db, keep)  # checkpointed when the crawl ended: one file
     return f"{posts} posts: crawl {seconds:.0f} s, peak RSS {rss} MB"
@@ -221,22 +234,30 @@ def main() -> None:
     parser.add_argument(
         "--search", type=Path, metavar="DB", help="only the searches, on an archive kept before"
     )
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="NAME=VALUE", dest="settings",
+        help="a Scrapy setting for the crawl and the refresh (not the bare spider); repeatable",
+    )  # fmt: skip
     args = parser.parse_args()
+    settings = [arg for setting in args.settings for arg in ("-s", setting)]
     if args.search:
         print(search_only(args.search), flush=True)
         return
     if args.crawl_only:
         for posts in args.posts or [1000]:
-            print(crawl_only(posts, args.keep), flush=True)
+            print(crawl_only(posts, args.keep, settings), flush=True)
         return
-    print(f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores")
+    print(
+        f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores"
+        + (f", crawl and refresh with {' '.join(args.settings)}" if args.settings else "")
+    )
     print("| posts | pages | crawl s | posts/s | pages/s crawl / bare Scrapy | wget s "
           "| refresh time | refresh bytes | peak RSS MB crawl / refresh | KB/post "
           "| FTS p50 / p95 ms: a few posts | every post | a few, with facets |")  # fmt: skip
     print("|" + "---|" * 13)
     for posts in args.posts or [1000]:
         with tempfile.TemporaryDirectory() as folder:
-            r = run(posts, Path(folder), args.wget_max, args.bare_items)
+            r = run(posts, Path(folder), args.wget_max, args.bare_items, settings)
         print(f"| {r['posts']} | {r['pages']} | {r['crawl_s']:.1f} | {r['posts_per_s']:.0f} | "
               f"{r['crawl_pages_per_s']:.0f} / {r['bare_pages_per_s']:.0f} = "
               f"{100 * r['crawl_pages_per_s'] / r['bare_pages_per_s']:.0f}% | "
