@@ -8,6 +8,7 @@ grows (a post whose text the new extractors read differently gets a revision).
 from __future__ import annotations
 
 import dataclasses
+import re
 import zlib
 from collections import Counter
 from collections.abc import Callable
@@ -20,6 +21,8 @@ from extract import extract_page
 from extract.feeds import extract_comment_feed
 from extract.urls import canonical_url
 
+#: A Blogger post's comment feed: the blog's address and the post's id.
+COMMENT_FEED = re.compile(r"^(.*/)feeds/([^/?]+)/comments/")
 #: Pages in the order they are read: blogs first, then posts, then the comments of posts.
 ORDER = "CASE kind WHEN 'home' THEN 0 WHEN 'comments' THEN 2 ELSE 1 END, url"
 
@@ -32,11 +35,25 @@ def reextract(archive: Archive, progress: Callable[[int, int], None] | None = No
         "SELECT count(*) FROM pages WHERE body IS NOT NULL AND error IS NULL"
     ).fetchone()[0]
     read: Counter[str] = Counter()
-    rows = db.execute(
-        "SELECT url, blog_id, kind, content_type, body FROM pages"
-        f" WHERE body IS NOT NULL AND error IS NULL ORDER BY {ORDER}"
-    ).fetchall()
-    for done, (url, blog_id, kind, content_type, body) in enumerate(rows, start=1):
+    # the addresses first, then each page's body when its turn comes: the bodies of a large
+    # archive do not fit in memory at once
+    urls = [
+        url
+        for (url,) in db.execute(
+            f"SELECT url FROM pages WHERE body IS NOT NULL AND error IS NULL ORDER BY {ORDER}"
+        ).fetchall()
+    ]
+    # posts whose comments a stored comment feed gives (Blogger): the crawl took their comments
+    # from the feed, not from the page, and so does this
+    fed = {
+        (match.group(1), match.group(2))
+        for url in urls
+        if (match := COMMENT_FEED.match(url)) is not None
+    }
+    for done, url in enumerate(urls, start=1):
+        blog_id, kind, content_type, body = db.execute(
+            "SELECT blog_id, kind, content_type, body FROM pages WHERE url = ?", [url]
+        ).fetchone()
         blog = blogs.get(blog_id)
         if blog is None:
             continue
@@ -44,7 +61,7 @@ def reextract(archive: Archive, progress: Callable[[int, int], None] | None = No
         if kind == "comments":
             _comments(archive, blog["url"], raw, url)
         elif kind in ("home", "post", "page"):
-            _page(archive, blog, kind, raw, url, content_type)
+            _page(archive, blog, kind, raw, url, content_type, fed)
         else:
             continue
         read[kind] += 1
@@ -56,7 +73,13 @@ def reextract(archive: Archive, progress: Callable[[int, int], None] | None = No
 
 
 def _page(
-    archive: Archive, blog: dict, kind: str, raw: bytes, url: str, content_type: str | None
+    archive: Archive,
+    blog: dict,
+    kind: str,
+    raw: bytes,
+    url: str,
+    content_type: str | None,
+    fed: set[tuple[str, str]],
 ) -> None:
     _, html = html_to_unicode(content_type, raw)
     page = extract_page(html, url)
@@ -78,7 +101,7 @@ def _page(
             PostItem(
                 blog_url=blog["url"],
                 post=page.post,
-                comments=page.comments,
+                comments=(() if (blog["url"], page.post.platform_id) in fed else page.comments),
                 key_observations=page.key_observations,
                 forms=page.forms,
                 page_url=page_url,

@@ -277,3 +277,19 @@ def test_reextract_rebuilds_extracted_tables_offline_keeping_ids(tmp_path: Path)
     assert query(db, "SELECT count(*) FROM key_observations") == [(16,)]
     [(fields,)] = query(db, "SELECT count(*) FROM form_fields")
     assert fields > 13
+
+
+def test_reextract_of_an_unchanged_archive_changes_no_comment(tmp_path: Path) -> None:
+    """Blogger comments come from the post's comment feed, in a crawl and in a re-extraction
+    alike: the comments the post page shows are not written over them first."""
+    db = tmp_path / "archive.db"
+    with DemoNetwork(blogs=dict(BLOGS)) as network:
+        crawl(network, db)
+    columns = "id, parent_id, author, author_url, published, content_html, content_text, position"
+    before = query(db, f"SELECT {columns} FROM comments ORDER BY id")
+    [(fed,)] = query(db, "SELECT count(*) FROM pages WHERE kind = 'comments'")
+    assert before and fed  # the demo's Blogger posts have comment feeds
+    result = run_cli("reextract", "--db", str(db))
+    assert result.returncode == 0, result.stderr
+    assert "comments.changed" not in result.stdout, result.stdout
+    assert query(db, f"SELECT {columns} FROM comments ORDER BY id") == before
