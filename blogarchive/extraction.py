@@ -28,13 +28,19 @@ logger = logging.getLogger(__name__)
 
 
 def extract_with_links(html: str, url: str, platform: str | None) -> tuple[Page, tuple[str, ...]]:
-    """A page's extraction, and the links to follow from it: on Blogger and WordPress the links
-    their templates mark as posts, on a blog of no known platform (``platform``, or the one the
-    page shows) every same-origin link that may be a post. The page is parsed once for both."""
+    """A page's extraction, and the links to follow from it (:func:`links_to_follow`, for
+    ``platform`` or else the one the page shows). The page is parsed once for both."""
     page = extract_page(html, url)
-    if (platform or page.blog.platform) == "generic":
-        return page, site_links(html, url)
-    return page, post_links(html, url)
+    return page, links_to_follow(html, url, platform or page.blog.platform)
+
+
+def links_to_follow(html: str, url: str, platform: str) -> tuple[str, ...]:
+    """The pages to visit from this one: on Blogger and WordPress, the links their templates
+    mark as posts; on any other blog every same-origin link that may be a post, since nothing
+    marks them (the per-blog page cap bounds it)."""
+    if platform == "generic":
+        return site_links(html, url)
+    return post_links(html, url)
 
 
 def _ignore_interrupts() -> None:

@@ -37,7 +37,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import ConnectError, DNSLookupError, TimeoutError
 from twisted.python.failure import Failure
 
-from blogarchive.extraction import ExtractionPool
+from blogarchive.extraction import ExtractionPool, extract_with_links, links_to_follow
 from blogarchive.items import (
     BlogItem,
     CommentsItem,
@@ -51,9 +51,9 @@ from blogarchive.items import (
 from blogarchive.middlewares import PrivateAddressBlocked
 from blogarchive.refresh import ArchivedPosts, CommentCounts, PendingPosts
 from blogarchive.scratch import ScratchDB, report_store
-from extract import Comment, Page, Post, extract_page, post_links
+from extract import Comment, Page, Post, extract_page
 from extract.feeds import Feed, FeedEntry, extract_comment_feed, extract_feed
-from extract.post import index_links, site_links
+from extract.post import index_links
 from extract.urls import canonical_url, home_url, may_be_post, origin, post_permalink
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -377,7 +377,7 @@ class BlogSpider(scrapy.Spider):
         if page.forms:
             yield FormsItem(blog_url=blog, page_url=canonical_url(response.url), forms=page.forms)
         yield from self.discovery_requests(blog, page.blog.platform, page.blog.feeds)
-        links = self.page_links(response, page.blog.platform)
+        links = links_to_follow(page_text(response), response.url, page.blog.platform)
         self.report_for(blog).add_found("html", map(post_permalink, links))
         yield from self.post_requests(links, blog)
         self.platform_of[blog] = page.blog.platform
@@ -482,7 +482,8 @@ class BlogSpider(scrapy.Spider):
             return
         assert isinstance(response, TextResponse)
         yield self.page_item(response, kind="index")
-        links = self.page_links(response, self.platform_of.get(blog, "generic"))
+        platform = self.platform_of.get(blog, "generic")
+        links = links_to_follow(page_text(response), response.url, platform)
         self.report_for(blog).add_found("html", map(post_permalink, links))
         yield from self.post_requests(links, blog)
         yield from self.index_requests(response, blog)
@@ -545,50 +546,43 @@ class BlogSpider(scrapy.Spider):
 
     def parse_page(self, response: Response) -> Iterator[Any]:
         """A page that may hold a post: archive the post, or only the forms of other pages."""
-        if not self.needs_extraction(response):
-            yield from self.not_extracted(response)
+        unread = self.unread(response)
+        if unread is not None:
+            yield from unread
             return
         assert isinstance(response, TextResponse)
-        blog = response.meta["blog"]
-        page = extract_page(page_text(response), response.url)
-        links = self.page_links(response, self.platform_of.get(blog, page.blog.platform))
+        platform = self.platform_of.get(response.meta["blog"])
+        page, links = extract_with_links(page_text(response), response.url, platform)
         yield from self.archive_page(response, page, links)
 
     async def parse_page_in_pool(self, response: Response) -> AsyncIterator[Any]:
         """``parse_page``, its extraction in one of the crawl's extraction processes."""
-        if not self.needs_extraction(response):
-            for item in self.not_extracted(response):
+        unread = self.unread(response)
+        if unread is not None:
+            for item in unread:
                 yield item
             return
         assert isinstance(response, TextResponse)
-        blog = response.meta["blog"]
-        page, links = await self.extraction.extract(
-            page_text(response), response.url, self.platform_of.get(blog)
-        )
+        platform = self.platform_of.get(response.meta["blog"])
+        page, links = await self.extraction.extract(page_text(response), response.url, platform)
         if self.extraction.processes:  # (not when the workers stopped and this process took over)
             self.crawler.stats.inc_value("blogarchive/extracted_in_workers")  # type: ignore[union-attr]
         for result in self.archive_page(response, page, links):
             yield result
 
-    def needs_extraction(self, response: Response) -> bool:
-        """Whether a post page's response is to be read: HTML, and not a 304 for a page the
-        archive holds."""
-        if not _is_html(response):
-            return False
-        url = post_permalink(canonical_url(response.url))
-        return response.status != 304 or url not in self.archived_comments
-
-    def not_extracted(self, response: Response) -> Iterator[Any]:
+    def unread(self, response: Response) -> list[Any] | None:
+        """The items of a post page's response that is not to be read (not HTML, or a 304 for a
+        page the archive holds); ``None`` for one to read."""
         blog = response.meta["blog"]
         if not _is_html(response):
-            yield self.page_item(response, error=f"not HTML: {_content_type(response)}")
-            return
+            return [self.page_item(response, error=f"not HTML: {_content_type(response)}")]
+        url = post_permalink(canonical_url(response.url))
+        if response.status != 304 or url not in self.archived_comments:
+            return None
         # unchanged since the archive read it: same post, same comments (a new or deleted
         # comment changes the page), nothing to extract again
-        url = post_permalink(canonical_url(response.url))
-        yield self.page_item(response)
-        yield SeenItem(blog_url=blog, url=url)
         self.report_for(blog).add_archived(url)
+        return [self.page_item(response), SeenItem(blog_url=blog, url=url)]
 
     def archive_page(
         self, response: TextResponse, page: Page, links: tuple[str, ...]
@@ -617,15 +611,6 @@ class BlogSpider(scrapy.Spider):
                 yield feed
         self.report_for(blog).add_found("html", map(post_permalink, links))
         yield from self.post_requests(links, blog)
-
-    @staticmethod
-    def page_links(response: TextResponse, platform: str) -> tuple[str, ...]:
-        """The pages to visit from this one: on Blogger and WordPress, the links their templates
-        mark as posts; on any other blog every same-origin link that may be a post, since
-        nothing marks them (the per-blog page cap bounds it)."""
-        if platform == "generic":
-            return site_links(page_text(response), response.url)
-        return post_links(page_text(response), response.url)
 
     def comment_feed_request(
         self, blog: str, post: Post, shown: tuple[Comment, ...], platform: str
