@@ -325,10 +325,14 @@ class _Index:
         return sorted(found, key=self.position.__getitem__)
 
     def select(self, selector: str) -> list[Node]:
+        return list(self._answer(selector))
+
+    def _answer(self, selector: str) -> list[Node]:
+        """The page's answer to ``selector``, worked out once and kept (do not change it)."""
         found = self.cache.get(selector)
         if found is None:
             found = self.cache[selector] = self._select(selector)
-        return list(found)
+        return found
 
     def select_under(self, node: Node, selector: str) -> list[Node]:
         """What ``select(node, selector)`` finds, for ``node`` an element of the page: the
@@ -337,9 +341,7 @@ class _Index:
         compiled = _compile(selector)
         if compiled is None:
             return css(selector)(node)  # type: ignore[no-any-return]  # pseudo-classes
-        found = self.cache.get(selector)
-        if found is None:
-            found = self.cache[selector] = self._select(selector)
+        found = self._answer(selector)
         if not found:
             return []
         positions = self._positions.get(selector)
