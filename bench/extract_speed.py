@@ -6,7 +6,12 @@ list) and the release of the page's trees (``extract.clear_caches``), so every r
 nothing cached and pays for freeing what it built, as trafilatura's ``extract`` (main text)
 does before it returns. Prints the median of the per-page speed-ups and the totals.
 
-    python bench/extract_speed.py [--corpus ../shared/corpus] [--repeat 3]
+With ``--parts``, also where our time goes: the median time a page of each part of the
+extraction (libxml2's parse, the page's index, each extractor, the release of the trees), and
+the median speed-up there would be if parsing and indexing cost nothing (how far the
+extractors' own work alone is from a target).
+
+    python bench/extract_speed.py [--corpus ../shared/corpus] [--repeat 3] [--parts]
 """
 
 from __future__ import annotations
@@ -15,12 +20,14 @@ import argparse
 import platform
 import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import trafilatura
 
 import extract
 from blogarchive import evaluate
+from extract import _dom
 
 #: Pages with at least this many comments get a figure of their own.
 MANY_COMMENTS = 10
@@ -39,12 +46,58 @@ def best_time(function, repeat: int) -> float:  # type: ignore[no-untyped-def]
     return best
 
 
+#: The parts of ``extract.extract_page``, in the order it runs them (each after the ones before,
+#: so that each finds the page parsed and indexed, as in a full extraction).
+PARTS: tuple[tuple[str, Callable[[str, str], object]], ...] = (
+    ("post", extract.extract_post),
+    ("blog", extract.extract_blog),
+    ("comments", extract.extract_comments),
+    ("key observations", extract.extract_observations),
+    ("forms", extract.extract_forms),
+    ("blog list", extract.extract_blog_links),
+)
+
+
+def part_times(html: str, url: str, repeat: int) -> dict[str, float]:
+    """Seconds each part of a full extraction of the page takes: the run (of ``repeat``)
+    whose parts add up to the least. The parse and the index are timed apart, on the same
+    text (``extract.extract_page`` makes both in its first call)."""
+    best: dict[str, float] = {}
+    for _ in range(repeat):
+        extract.clear_caches()
+        times = {}
+        started = time.perf_counter()
+        root = _dom._parse(html, url)
+        times["parse"] = time.perf_counter() - started
+        started = time.perf_counter()
+        _dom._Index(root)
+        times["index"] = time.perf_counter() - started
+        del root
+        extract.clear_caches()
+        _dom.parse(html, url)  # the page as the extractors find it (not timed: see above)
+        for name, function in PARTS:
+            started = time.perf_counter()
+            function(html, url)
+            times[name] = time.perf_counter() - started
+        started = time.perf_counter()
+        extract.clear_caches()
+        times["release"] = time.perf_counter() - started
+        if not best or sum(times.values()) < sum(best.values()):
+            best = times
+    return best
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=evaluate.default_corpus())
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--parts", action="store_true", help="also time each part of our extraction"
+    )
     args = parser.parse_args()
     ratios, ours_total, theirs_total = [], 0.0, 0.0
+    parts: list[dict[str, float]] = []
+    without_parse = []  # the speed-ups if parsing and indexing cost nothing
     with_comments = []  # the speed-ups on pages with many comments
     cases = evaluate.blog_cases(args.corpus)
     for case in cases:
@@ -58,6 +111,12 @@ def main() -> None:
         if len(extract.extract_comments(html, url)) >= MANY_COMMENTS:
             with_comments.append(theirs / ours)
         extract.clear_caches()
+        if args.parts:
+            times = part_times(html, url, args.repeat)
+            parts.append(times)
+            # the parts' sum stands for ours, so the two parts left out are measured alike
+            rest = sum(times.values()) - times["parse"] - times["index"]
+            without_parse.append(theirs / rest)
     print(f"pages: {len(cases)} ({args.corpus / 'blogs'}), best of {args.repeat} runs each")
     print(f"python {platform.python_version()}, trafilatura {trafilatura.__version__}, "
           f"{platform.machine()}")  # fmt: skip
@@ -69,6 +128,14 @@ def main() -> None:
             f" more: {statistics.median(with_comments):.2f}x"
         )
     print(f"total: ours {ours_total:.2f}s, trafilatura {theirs_total:.2f}s")
+    if parts:
+        print("our parts, median ms a page:")
+        for name in parts[0]:
+            print(f"  {name}: {statistics.median(p[name] for p in parts) * 1000:.2f}")
+        print(
+            "median speed-up if parsing and indexing cost nothing:"
+            f" {statistics.median(without_parse):.2f}x"
+        )
 
 
 if __name__ == "__main__":
