@@ -11,7 +11,7 @@ extraction (libxml2's parse, the page's index, each extractor, the release of th
 the median speed-up there would be if parsing and indexing cost nothing (how far the
 extractors' own work alone is from a target).
 
-    python bench/extract_speed.py [--corpus ../shared/corpus] [--repeat 3] [--parts]
+    python bench/extract_speed.py [--corpus ../shared/corpus] [--repeat 3] [--parts] [--pages N]
 """
 
 from __future__ import annotations
@@ -94,12 +94,17 @@ def main() -> None:
     parser.add_argument(
         "--parts", action="store_true", help="also time each part of our extraction"
     )
+    parser.add_argument(
+        "--pages", type=int, default=None, metavar="N", help="only the corpus's first N pages"
+    )
     args = parser.parse_args()
+    if not (args.corpus / "blogs" / "cases.json").exists():
+        raise SystemExit(f"extract_speed: no corpus of blog pages at {args.corpus}")
     ratios, ours_total, theirs_total = [], 0.0, 0.0
     parts: list[dict[str, float]] = []
     without_parse = []  # the speed-ups if parsing and indexing cost nothing
     with_comments = []  # the speed-ups on pages with many comments
-    cases = evaluate.blog_cases(args.corpus)
+    cases = evaluate.blog_cases(args.corpus)[: args.pages]
     for case in cases:
         html = evaluate.read_page(args.corpus / "blogs" / case["file"])
         url = case["url"]

@@ -1,0 +1,97 @@
+"""Smoke-sized runs of the benchmarks in bench/: the scripts whose figures bench/RESULTS.md
+quotes must keep running and keep printing every figure they claim. Times are not checked here
+(they are measured by running the scripts, not in tests); what each run counted is.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from blogarchive import evaluate
+
+BENCH = Path(__file__).resolve().parent.parent / "bench"
+CORPUS = evaluate.default_corpus()
+#: The crawl benchmark serves its blog with nginx and mirrors it with wget.
+SERVERS = bool(shutil.which("nginx") or Path("/usr/sbin/nginx").exists()) and bool(
+    shutil.which("wget")
+)
+if not SERVERS and os.environ.get("BLOGARCHIVE_REQUIRE_NGINX"):
+    raise RuntimeError("BLOGARCHIVE_REQUIRE_NGINX is set but nginx or wget is not installed")
+
+#: The parts ``extract_speed.py --parts`` times, in the order it prints them.
+PARTS = [
+    "parse", "index", "post", "blog", "comments", "key observations", "forms", "blog list",
+    "release",
+]  # fmt: skip
+
+
+def run_bench(script: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(BENCH / script), *args],
+        capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+
+
+@pytest.mark.skipif(
+    not (CORPUS / "blogs" / "cases.json").exists(),
+    reason=f"no corpus at {CORPUS} (it is ../shared/corpus beside the repository)",
+)
+def test_extract_speed_times_ours_trafilatura_and_our_parts() -> None:
+    result = run_bench("extract_speed.py", "--pages", "3", "--repeat", "1", "--parts")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert out.startswith(f"pages: 3 ({CORPUS / 'blogs'}), best of 1 runs each\n")
+    speedup = re.search(
+        r"^median speed-up per page \(trafilatura time / ours\): ([\d.]+)x$", out, re.M
+    )
+    assert speedup is not None and float(speedup[1]) > 0
+    total = re.search(r"^total: ours ([\d.]+)s, trafilatura ([\d.]+)s$", out, re.M)
+    assert total is not None and float(total[1]) > 0 and float(total[2]) > 0
+    parts = re.findall(r"^  ([a-z ]+): ([\d.]+)$", out, re.M)
+    assert [name for name, _ in parts] == PARTS
+    assert float(dict(parts)["parse"]) > 0 and float(dict(parts)["post"]) > 0
+    ceiling = re.search(
+        r"^median speed-up if parsing and indexing cost nothing: ([\d.]+)x$", out, re.M
+    )
+    assert ceiling is not None and float(ceiling[1]) > float(speedup[1])
+
+
+def test_extract_speed_without_a_corpus_says_so(tmp_path: Path) -> None:
+    result = run_bench("extract_speed.py", "--corpus", str(tmp_path))
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"extract_speed: no corpus of blog pages at {tmp_path}"
+
+
+@pytest.mark.skipif(not SERVERS, reason="nginx or wget is not installed (Debian: nginx, wget)")
+def test_crawl_bench_measures_a_small_generated_blog() -> None:
+    posts = 12
+    result = run_bench("crawl_bench.py", "--posts", str(posts), "--wget-max", str(posts))
+    assert result.returncode == 0, result.stderr
+    rows = [line for line in result.stdout.splitlines() if line.startswith(f"| {posts} |")]
+    assert len(rows) == 1, result.stdout
+    cells = [cell.strip() for cell in rows[0].strip("|").split("|")]
+    assert len(cells) == 13
+    # every post was archived; its page and its comment feed were fetched, with the blog's feed,
+    # sitemap and robots.txt
+    assert int(cells[0]) == posts
+    assert int(cells[1]) >= 2 * posts + 3
+    rates = re.fullmatch(r"(\d+) / (\d+) = (\d+)%", cells[4])
+    assert rates is not None, cells[4]
+    crawl_rate, bare_rate, share = (int(figure) for figure in rates.groups())
+    assert crawl_rate > 0 and bare_rate > 0
+    assert abs(share - 100 * crawl_rate / bare_rate) <= 1
+    assert cells[5] != "nan" and float(cells[5]) >= 0  # wget ran (in well under a second)
+    # the refresh of the unchanged blog fetched next to nothing again
+    assert float(cells[7].rstrip("%")) < 5
+    crawl_rss, refresh_rss = (int(mb) for mb in cells[8].split(" / "))
+    assert 0 < crawl_rss < 1000 and 0 < refresh_rss < 1000
+    assert float(cells[9]) > 0  # KB per post
+    for latency in (*cells[10].split(" / "), *cells[11].split(" / "), cells[12]):
+        assert float(latency) > 0
