@@ -32,7 +32,7 @@ from blogarchive.items import (
     PostItem,
     SeenItem,
 )
-from blogarchive.schema import ensure_schema, stable_id
+from blogarchive.schema import FTS, ensure_schema, stable_id
 from extract import Comment, Form
 from extract.urls import home_url
 
@@ -323,6 +323,19 @@ class Archive:
             f"DELETE FROM key_observations WHERE post_id = ? AND id NOT IN ({placeholders})",
             [post_id, *keep],
         )
+
+    # -- search -------------------------------------------------------------------------------
+
+    def optimize_search(self) -> None:
+        """Merge each full-text index into one segment (FTS5's ``optimize``), as a crawl ends.
+
+        Every commit of rows adds its own small segment to an index, and FTS5 merges them only
+        now and then; a search reads every segment. On a crawled 50,000-post archive, a word all
+        posts hold was found about 12% faster once merged (``bench/RESULTS.md``). An index that
+        is one segment already costs next to nothing to optimize again.
+        """
+        for table in FTS:
+            self.db.table(table).optimize()
 
     # -- boilerplate --------------------------------------------------------------------------
 

@@ -381,6 +381,7 @@ def ingest(
             "SELECT DISTINCT blog_id FROM pages WHERE crawl_run_id = ?", [run_id]
         ).fetchall():
             archive.mark_boilerplate(blog_id)
+        archive.optimize_search()
         status = "finished" if not stopping else "stopped"
         report.run = archive.finish_run(
             run_id,

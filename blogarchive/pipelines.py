@@ -86,6 +86,7 @@ class ArchivePipeline:
             "SELECT DISTINCT blog_id FROM pages WHERE crawl_run_id = ?", [self.run_id]
         ).fetchall():
             self.archive.mark_boilerplate(blog_id)
+        self.archive.optimize_search()
         report: dict[str, Any] = getattr(spider, "discovery_report", dict)()
         self.crawler.stats.set_value("blogarchive/report", report)  # type: ignore[union-attr]
         stats = self.crawler.stats.get_stats() if self.crawler.stats else {}  # type: ignore[union-attr]

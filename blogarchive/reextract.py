@@ -69,6 +69,7 @@ def reextract(archive: Archive, progress: Callable[[int, int], None] | None = No
             progress(done, total)
     for blog_id in blogs:
         archive.mark_boilerplate(blog_id)
+    archive.optimize_search()
     return read
 
 

@@ -101,6 +101,36 @@ def test_full_text_search_finds_the_post(archive: Archive) -> None:
     assert len(found) == 1 and found[0]["position"] == 1
 
 
+def test_optimize_search_merges_the_index_and_finds_the_same_posts(tmp_path: Path) -> None:
+    """Posts committed one at a time, as a crawl commits them, leave the search index in many
+    segments; ``optimize_search`` merges them into fewer rows, and searches find the same."""
+    archive = Archive(open_database(str(tmp_path / "archive.db")))
+    item = seed_item()
+    for n in range(40):
+        post = dataclasses.replace(
+            item.post, url=f"{BLOG}2024/01/post-{n}.html", title=f"Post {n} topic{n % 4}"
+        )
+        archive.save_post(dataclasses.replace(item, post=post, page_url=post.url))
+
+    def searched() -> dict[str, list[str]]:
+        return {
+            term: sorted(hit["id"] for hit in archive.db["posts"].search(term))
+            for term in ("topic1", "Miller Heiman", "credibility")
+        }
+
+    def index_rows() -> int:
+        return archive.db.execute("SELECT count(*) FROM posts_fts_data").fetchone()[0]
+
+    before, rows_before = searched(), index_rows()
+    assert len(before["topic1"]) == 10 and len(before["Miller Heiman"]) == 40
+    archive.optimize_search()
+    assert searched() == before
+    assert index_rows() < rows_before
+    merged = index_rows()
+    archive.optimize_search()  # one segment already: nothing to merge
+    assert index_rows() == merged
+
+
 def test_blog_links_get_their_target_once_it_is_crawled(archive: Archive) -> None:
     page = extract_page(
         (SEED.parent.parent / "bloglist" / "blogger-bloglist" / "input.html").read_text(),
