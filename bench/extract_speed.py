@@ -7,9 +7,10 @@ nothing cached and pays for freeing what it built, as trafilatura's ``extract`` 
 does before it returns. Prints the median of the per-page speed-ups and the totals.
 
 With ``--parts``, also where our time goes: the median time a page of each part of the
-extraction (libxml2's parse, the page's index, each extractor, the release of the trees), and
-the median speed-up there would be if parsing and indexing cost nothing (how far the
-extractors' own work alone is from a target).
+extraction (libxml2's parse, the page's index, each extractor, the release of the trees); the
+median speed-up there would be if parsing and indexing cost nothing (how far the extractors'
+own work alone is from a target); and the pages no known template fits, whose main text comes
+from trafilatura itself (so they cannot be faster than it), apart from the others.
 
     python bench/extract_speed.py [--corpus ../shared/corpus] [--repeat 3] [--parts] [--pages N]
 """
@@ -28,6 +29,7 @@ import trafilatura
 import extract
 from blogarchive import evaluate
 from extract import _dom
+from extract.post import cleaned_body
 
 #: Pages with at least this many comments get a figure of their own.
 MANY_COMMENTS = 10
@@ -103,6 +105,7 @@ def main() -> None:
     ratios, ours_total, theirs_total = [], 0.0, 0.0
     parts: list[dict[str, float]] = []
     without_parse = []  # the speed-ups if parsing and indexing cost nothing
+    templated = []  # the speed-ups on pages whose body a known template gives
     with_comments = []  # the speed-ups on pages with many comments
     cases = evaluate.blog_cases(args.corpus)[: args.pages]
     for case in cases:
@@ -122,6 +125,9 @@ def main() -> None:
             # the parts' sum stands for ours, so the two parts left out are measured alike
             rest = sum(times.values()) - times["parse"] - times["index"]
             without_parse.append(theirs / rest)
+            if cleaned_body(html, url) is not None:
+                templated.append(theirs / ours)
+            extract.clear_caches()
     print(f"pages: {len(cases)} ({args.corpus / 'blogs'}), best of {args.repeat} runs each")
     print(f"python {platform.python_version()}, trafilatura {trafilatura.__version__}, "
           f"{platform.machine()}")  # fmt: skip
@@ -141,6 +147,15 @@ def main() -> None:
             "median speed-up if parsing and indexing cost nothing:"
             f" {statistics.median(without_parse):.2f}x"
         )
+        print(
+            "pages no known template fits (main text from trafilatura):"
+            f" {len(ratios) - len(templated)}"
+        )
+        if templated:
+            print(
+                f"median speed-up on the other {len(templated)}:"
+                f" {statistics.median(templated):.2f}x"
+            )
 
 
 if __name__ == "__main__":
