@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from blogarchive.demo.server import DemoNetwork
+from blogarchive.schema import FTS
 from tests.conftest import FAST, CrawledArchive, run_cli
 
 SEED_TITLE = "Miller Heiman: Round Table Discussions Part 2"
@@ -202,6 +203,27 @@ def test_private_addresses_are_not_followed_without_allow_private(
     }
     assert posts == 7
     assert "private address" in result.stdout
+
+
+def test_a_crawl_leaves_its_search_indexes_merged(crawled: CrawledArchive, tmp_path: Path) -> None:
+    """Each commit of a crawl adds a segment to every full-text index it writes; the crawl ends
+    by merging them (``Archive.optimize_search``), so merging a copy again changes nothing."""
+    copy = tmp_path / "copy.db"
+    with sqlite3.connect(crawled.path) as source, sqlite3.connect(copy) as target:
+        source.backup(target)
+
+    def segment_rows() -> dict[str, int]:
+        with sqlite3.connect(copy) as conn:
+            return {
+                table: conn.execute(f"SELECT count(*) FROM [{table}_fts_data]").fetchone()[0]
+                for table in FTS
+            }
+
+    merged = segment_rows()
+    with sqlite3.connect(copy) as conn:
+        for table in FTS:
+            conn.execute(f"INSERT INTO [{table}_fts]([{table}_fts]) VALUES ('optimize')")
+    assert segment_rows() == merged
 
 
 def test_the_promo_every_classic_post_repeats_is_marked(crawled: CrawledArchive) -> None:
