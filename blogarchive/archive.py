@@ -112,6 +112,21 @@ class Archive:
             )
             return int(table.last_pk)  # type: ignore[arg-type]
 
+    def end_run(self, run_id: int, status: str, stats: dict[str, Any]) -> dict[str, Any]:
+        """What a run that wrote to the archive (a crawl, an ingester's) ends with: the lines
+        that most posts of each blog it read repeat marked as boilerplate, the search indexes
+        merged (:meth:`optimize_search`), the run's row finished (:meth:`finish_run`, whose row
+        is returned), and the write-ahead log folded into the database file, so that every
+        reader sees every row."""
+        for (blog_id,) in self.db.execute(
+            "SELECT DISTINCT blog_id FROM pages WHERE crawl_run_id = ?", [run_id]
+        ).fetchall():
+            self.mark_boilerplate(blog_id)
+        self.optimize_search()
+        row = self.finish_run(run_id, status, stats)
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return row
+
     def finish_run(self, run_id: int, status: str, stats: dict[str, Any]) -> dict[str, Any]:
         counts = self.db.execute(
             "SELECT count(*), sum(status = 304), sum(error IS NOT NULL) FROM pages"
@@ -327,7 +342,7 @@ class Archive:
     # -- search -------------------------------------------------------------------------------
 
     def optimize_search(self) -> None:
-        """Merge each full-text index into one segment (FTS5's ``optimize``), as a crawl ends.
+        """Merge each full-text index into one segment (FTS5's ``optimize``), as a run ends.
 
         Every commit of rows adds its own small segment to an index, and FTS5 merges them only
         now and then; a search reads every segment. On a crawled 50,000-post archive the merge

@@ -377,18 +377,12 @@ def ingest(
                 progress(report)
                 last_progress = time.monotonic()
         report.seconds = time.monotonic() - started
-        for (blog_id,) in archive.db.execute(
-            "SELECT DISTINCT blog_id FROM pages WHERE crawl_run_id = ?", [run_id]
-        ).fetchall():
-            archive.mark_boilerplate(blog_id)
-        archive.optimize_search()
         status = "finished" if not stopping else "stopped"
-        report.run = archive.finish_run(
+        report.run = archive.end_run(
             run_id,
             status,
             {"ingested": dict(report.items), **{f"archive/{k}": v for k, v in stats.items()}},
         )
-        archive.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         archive.db.close()
     finally:
         for sig, handler in previous.items():

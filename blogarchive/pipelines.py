@@ -82,18 +82,12 @@ class ArchivePipeline:
         if self.archive is None or self.run_id is None:
             return
         self.commit()
-        for (blog_id,) in self.archive.db.execute(
-            "SELECT DISTINCT blog_id FROM pages WHERE crawl_run_id = ?", [self.run_id]
-        ).fetchall():
-            self.archive.mark_boilerplate(blog_id)
-        self.archive.optimize_search()
         report: dict[str, Any] = getattr(spider, "discovery_report", dict)()
         self.crawler.stats.set_value("blogarchive/report", report)  # type: ignore[union-attr]
         stats = self.crawler.stats.get_stats() if self.crawler.stats else {}  # type: ignore[union-attr]
         status = "finished" if reason == "finished" else reason
-        row = self.archive.finish_run(self.run_id, status, stats)
+        row = self.archive.end_run(self.run_id, status, stats)
         self.crawler.stats.set_value("archive/summary", row)  # type: ignore[union-attr]
-        self.archive.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self.archive.db.close()
         self.lock.release()
 
