@@ -31,9 +31,6 @@ def reextract(archive: Archive, progress: Callable[[int, int], None] | None = No
     """Re-run the extractors over every stored page; returns pages read per kind."""
     db = archive.db
     blogs = {row["id"]: row for row in db.query("SELECT id, url, status FROM blogs")}
-    total = db.execute(
-        "SELECT count(*) FROM pages WHERE body IS NOT NULL AND error IS NULL"
-    ).fetchone()[0]
     read: Counter[str] = Counter()
     # the addresses first, then each page's body when its turn comes: the bodies of a large
     # archive do not fit in memory at once
@@ -50,6 +47,7 @@ def reextract(archive: Archive, progress: Callable[[int, int], None] | None = No
         for url in urls
         if (match := COMMENT_FEED.match(url)) is not None
     }
+    total = len(urls)
     for done, url in enumerate(urls, start=1):
         blog_id, kind, content_type, body = db.execute(
             "SELECT blog_id, kind, content_type, body FROM pages WHERE url = ?", [url]
