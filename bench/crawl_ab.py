@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 from static_site import NginxSite
-from workload import FAST, bench_blog
+from workload import FAST, bench_blog, setting_options
 
 
 def crawl(tree: Path, home: str, db: Path, settings: list[str]) -> tuple[float, float]:
@@ -39,7 +39,7 @@ def crawl(tree: Path, home: str, db: Path, settings: list[str]) -> tuple[float, 
     started = time.perf_counter()
     subprocess.run(
         [sys.executable, "-m", "blogarchive.cli", "crawl", home, "--db", str(db), "--depth", "0",
-         "-q", *FAST, *(arg for setting in settings for arg in ("-s", setting))],
+         "-q", *FAST, *setting_options(settings)],
         cwd=tree, env={**os.environ, "PYTHONPATH": str(tree)}, check=True,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip

@@ -47,7 +47,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from static_site import NginxSite  # bench/ is the script's folder
-from workload import FAST, bench_blog
+from workload import FAST, bench_blog, setting_options
 
 BARE_SPIDER = """
 import sys, scrapy
@@ -239,7 +239,7 @@ def main() -> None:
         help="a Scrapy setting for the crawl and the refresh (not the bare spider); repeatable",
     )  # fmt: skip
     args = parser.parse_args()
-    settings = [arg for setting in args.settings for arg in ("-s", setting)]
+    settings = setting_options(args.settings)
     if args.search:
         print(search_only(args.search), flush=True)
         return

@@ -7,6 +7,8 @@ turn politeness off with 16 concurrent requests, given to every tool measured.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from blogarchive.demo.content import DemoBlog
 from blogarchive.demo.synthetic import synthetic_blogger
 
@@ -19,3 +21,8 @@ def bench_blog(posts: int) -> DemoBlog:
     return synthetic_blogger(
         "bench", posts=posts, comments=dict.fromkeys(range(posts), 3), extras_every=10
     )
+
+
+def setting_options(settings: Iterable[str]) -> list[str]:
+    """``NAME=VALUE`` settings as the command line's options: ``-s NAME=VALUE`` each."""
+    return [option for setting in settings for option in ("-s", setting)]
