@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache, partial
 from html import escape as html_escape
@@ -592,8 +592,16 @@ def precedes(element: _Element, other: _Element) -> bool:
 
 def first_attr(root: _Element, selectors: Sequence[tuple[str, str]]) -> str | None:
     """The first non-empty attribute value found by ``(selector, attribute)`` pairs, in order."""
+    return first_attr_found(partial(select, root), selectors)
+
+
+def first_attr_found(
+    find: Callable[[str], Iterable[Node]], selectors: Sequence[tuple[str, str]]
+) -> str | None:
+    """:func:`first_attr` with ``find(selector)`` for the elements a selector finds (a part
+    of a page that is not one subtree, such as a comment less its replies)."""
     for selector, attribute in selectors:
-        for element in select(root, selector):
+        for element in find(selector):
             value = (element.get(attribute) or "").strip()
             if value:
                 return value

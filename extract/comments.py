@@ -27,6 +27,7 @@ from extract._dom import (
     copy_tree,
     drop_tree,
     first_attr,
+    first_attr_found,
     index_tree,
     inner_html,
     parse,
@@ -158,12 +159,7 @@ class _Scope:
         return [node for node in found if not self._in_reply(node)]
 
     def first_attr(self, selectors: Sequence[tuple[str, str]]) -> str | None:
-        for selector, attribute in selectors:
-            for element in self.select(selector):
-                value = (element.get(attribute) or "").strip()
-                if value:
-                    return value
-        return None
+        return first_attr_found(self.select, selectors)
 
     def _in_reply(self, node: Node) -> bool:
         for element in (node, *node.iterancestors()):
