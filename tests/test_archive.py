@@ -20,7 +20,7 @@ from blogarchive.archive import (
     post_id_for,
 )
 from blogarchive.items import BlogItem, FormsItem, PageItem, PostItem
-from blogarchive.schema import TABLES
+from blogarchive.schema import PAGE_SIZE, TABLES
 from extract import extract_page
 
 SEED = Path(__file__).parent / "fixtures" / "post" / "blogger-classic-seed"
@@ -176,6 +176,24 @@ def test_unusable_database_paths_are_clear_errors(tmp_path: Path) -> None:
         open_database(not_sqlite)
     with pytest.raises(ArchiveError, match="directory"):
         open_database(tmp_path)
+
+
+def test_a_new_archive_takes_large_pages_and_an_old_one_keeps_its_own(tmp_path: Path) -> None:
+    """New archives get PAGE_SIZE pages (several posts to a page); an archive made with
+    SQLite's default 4 KiB pages opens, keeps them and its rows, and takes new ones."""
+    new = Archive(open_database(tmp_path / "new.db"))
+    new.save_post(seed_item())
+    assert new.db.execute("PRAGMA page_size").fetchone()[0] == PAGE_SIZE
+    assert new.db.journal_mode == "wal"
+
+    old = Database(tmp_path / "old.db")
+    old["notes"].insert({"text": "kept"})  # made before any archive table, in 4 KiB pages
+    old.close()
+    archive = Archive(open_database(tmp_path / "old.db"))
+    archive.save_post(seed_item())
+    assert archive.db.execute("PRAGMA page_size").fetchone()[0] == 4096
+    assert list(archive.db["notes"].rows) == [{"text": "kept"}]
+    assert archive.db["posts"].count == 1
 
 
 def test_lines_most_posts_repeat_are_marked_boilerplate_and_kept(archive: Archive) -> None:
