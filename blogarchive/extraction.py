@@ -8,8 +8,9 @@ while the crawl's own process goes on fetching and writing. The results are the 
 workers run the same extractors on the same text.
 
 Workers are started (``spawn``: a crawl's process has threads, which ``fork`` does not copy) when
-the first page comes, and stopped when the spider closes. Should one die, the pages still to
-come are extracted in the crawl's own process, and the crawl goes on.
+the first page comes, and stopped when the spider closes; a worker whose crawl was killed
+outright (SIGKILL) exits too. Should one die, the pages still to come are extracted in the
+crawl's own process, and the crawl goes on.
 """
 
 from __future__ import annotations
@@ -17,7 +18,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import multiprocessing.connection
+import multiprocessing.process
+import os
 import signal
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -43,9 +48,18 @@ def links_to_follow(html: str, url: str, platform: str) -> tuple[str, ...]:
     return post_links(html, url)
 
 
-def _ignore_interrupts() -> None:
-    # Ctrl-C reaches the whole process group: the crawl stops its workers itself
+def _start_worker() -> None:
+    """A worker's set-up: Ctrl-C reaches the whole process group, and the crawl stops its
+    workers itself; a crawl killed outright cannot, so the worker leaves when it does."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+
+
+def _exit_with(parent: multiprocessing.process.BaseProcess) -> None:
+    multiprocessing.connection.wait([parent.sentinel])  # ready once the crawl's process is gone
+    os._exit(1)
 
 
 class ExtractionPool:
@@ -66,7 +80,7 @@ class ExtractionPool:
             self._executor = ProcessPoolExecutor(
                 self.processes,
                 mp_context=multiprocessing.get_context("spawn"),
-                initializer=_ignore_interrupts,
+                initializer=_start_worker,
             )
         try:
             future = self._executor.submit(extract_with_links, html, url, platform)

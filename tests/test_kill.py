@@ -81,3 +81,47 @@ def test_a_running_crawl_commits_as_it_goes_and_a_kill_keeps_what_it_committed(
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         assert conn.execute("SELECT count(*) FROM posts").fetchone()[0] >= seen
+
+
+def children_of(pid: int) -> set[int]:
+    """The processes whose parent is ``pid`` (read from /proc)."""
+    children = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        if int(fields[1]) == pid:
+            children.add(int(stat.parent.name))
+    return children
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie has exited: only its parent's wait is missing
+
+
+def test_a_killed_crawls_extraction_processes_do_not_outlive_it(tmp_path: Path) -> None:
+    """SIGKILL gives a crawl no chance to stop its workers: they leave by themselves."""
+    blog = synthetic_blogger("orphans", posts=POSTS)
+    with DemoNetwork(blogs={"orphans": blog}) as network:
+        args = ["crawl", network.start_url, "--db", str(tmp_path / "archive.db"), "--depth", "0",
+                "-q", *FAST, "-s", "BLOGARCHIVE_EXTRACT_PROCESSES=2"]  # fmt: skip
+        process = subprocess.Popen([*blogarchive_command(), *args], stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)  # fmt: skip
+        deadline = time.monotonic() + 120
+        # the crawl's children: the two workers and multiprocessing's resource tracker
+        while len(network.log) < 60 or len(children_of(process.pid)) < 3:
+            assert process.poll() is None, "the crawl finished before its workers were seen"
+            assert time.monotonic() < deadline, "the crawl's workers never started"
+            time.sleep(0.01)
+        children = children_of(process.pid)
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+        deadline = time.monotonic() + 15
+        while any(alive(child) for child in children) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert not [child for child in children if alive(child)]
