@@ -4,7 +4,7 @@
     python bench/crawl_ab.py --posts 2000 --rounds 3 /tmp/before .
 
 A tree may carry Scrapy settings for its runs, after ``@`` (comma-separated): the same tree
-with and without extraction processes is ``. .@BLOGARCHIVE_EXTRACT_PROCESSES=1``.
+with and without extraction processes is ``. .@BLOGARCHIVE_EXTRACT_PROCESSES=0``.
 
 A generated Blogger blog (as ``crawl_bench.py`` makes it) is served by nginx once; each round
 crawls it with every tree in turn (``blogarchive crawl`` run with the tree as its working

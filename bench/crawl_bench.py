@@ -6,8 +6,9 @@
     python bench/crawl_bench.py --search bench50k.db
 
 ``--set NAME=VALUE`` gives the crawl and the refresh a setting (``--set
-BLOGARCHIVE_EXTRACT_PROCESSES=1``). Peak RSS is the crawl's own process: an extraction process
-is another (its peak is not added).
+BLOGARCHIVE_EXTRACT_PROCESSES=0``: no extraction processes). Peak RSS is the crawl's own
+process; the last column adds the peaks of its children (its extraction process, on a machine
+of two cores or more, and multiprocessing's resource tracker).
 
 For each size: a synthetic Blogger blog (``blogarchive.demo.synthetic``: 3 comments on every
 post, a key-observations list and a form on one post in ten) is rendered into files and served
@@ -69,25 +70,51 @@ process.start()
 """
 
 
-#: Runs a command as its own child and writes that child's peak RSS (KB) to argv[1]. A process
-#: forked from this script and then exec'd reports this script's size as its peak RSS, since
-#: Linux keeps the larger of the old and new memory's high-water marks across exec (at 50,000
-#: posts the generated blog makes this script over 300 MB); a child of this small launcher
-#: reports its own.
+#: Runs a command as its own child and writes to argv[1] that child's peak RSS (KB), and the
+#: peaks of the child and its own children (extraction workers, multiprocessing's resource
+#: tracker) added up. A process forked from this script and then exec'd reports this script's
+#: size as its peak RSS, since Linux keeps the larger of the old and new memory's high-water
+#: marks across exec (at 50,000 posts the generated blog makes this script over 300 MB); a
+#: child of this small launcher reports its own. The children's peaks are their ``VmHWM`` as
+#: last read, four times a second, while they ran: the sum is at least what the processes held
+#: together at any moment.
 PEAK_RSS_LAUNCHER = """
-import os, sys
+import os, sys, threading, time
 pid = os.fork()
 if pid == 0:
     os.execv(sys.argv[2], sys.argv[2:])
+peaks = {}
+def watch():
+    while True:
+        try:
+            tasks = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            return
+        for task in tasks:
+            try:
+                children = open(f"/proc/{pid}/task/{task}/children").read().split()
+            except OSError:
+                continue
+            for child in children:
+                try:
+                    status = open(f"/proc/{child}/status").read()
+                except OSError:
+                    continue
+                for line in status.splitlines():
+                    if line.startswith("VmHWM:"):
+                        peaks[child] = int(line.split()[1])
+        time.sleep(0.25)
+threading.Thread(target=watch, daemon=True).start()
 _, status, usage = os.wait4(pid, 0)
 with open(sys.argv[1], "w") as out:
-    out.write(str(usage.ru_maxrss))
+    out.write(f"{usage.ru_maxrss} {usage.ru_maxrss + sum(peaks.values())}")
 sys.exit(os.waitstatus_to_exitcode(status))
 """
 
 
-def blogarchive(*args: str) -> tuple[float, int]:
-    """Run the CLI; (seconds, peak RSS of that process in MB)."""
+def blogarchive(*args: str) -> tuple[float, int, int]:
+    """Run the CLI; (seconds, peak RSS of that process in MB, the peaks of that process and its
+    children added up, in MB)."""
     with tempfile.NamedTemporaryFile("r") as peak:
         started = time.perf_counter()
         command = [sys.executable, "-m", "blogarchive.cli", *args]
@@ -96,7 +123,8 @@ def blogarchive(*args: str) -> tuple[float, int]:
         seconds = time.perf_counter() - started
         if code:
             raise SystemExit(f"bench: blogarchive {args[0]} exited with {code}")
-        return seconds, int(peak.read()) // 1024
+        own, together = (int(kb) // 1024 for kb in peak.read().split())
+        return seconds, own, together
 
 
 #: Searches: terms a few posts hold (a topic word) and terms every generated post holds.
@@ -145,7 +173,7 @@ def run(
     db = folder / f"bench{posts}.db"
     with NginxSite(blog, folder / "nginx") as site:
         home = site.home
-        seconds, rss = blogarchive(
+        seconds, rss, rss_together = blogarchive(
             "crawl", home, "--db", str(db), "--depth", "0", "-q", *FAST, *settings
         )
         crawl_log = site.requests()
@@ -166,7 +194,7 @@ def run(
             subprocess.run([*wget, home], check=False)
             wget_seconds = time.perf_counter() - started
         site.mark()
-        refresh_seconds, refresh_rss = blogarchive(
+        refresh_seconds, refresh_rss, _ = blogarchive(
             "refresh", "--db", str(db), "-q", *FAST, *settings
         )
         refresh_bytes = sum(size for _, size, _ in site.requests())
@@ -184,6 +212,7 @@ def run(
         "refresh_time_share": refresh_seconds / seconds,
         "refresh_byte_share": refresh_bytes / crawl_bytes,
         "crawl_rss_mb": rss,
+        "crawl_rss_together_mb": rss_together,
         "refresh_rss_mb": refresh_rss,
         "kb_per_post": db.stat().st_size / 1024 / archived,
         "fts_p50_ms": latency["selective"][0],
@@ -198,12 +227,15 @@ def crawl_only(posts: int, keep: Path | None = None, settings: Sequence[str] = (
     blog = bench_blog(posts)
     with tempfile.TemporaryDirectory() as folder, NginxSite(blog, Path(folder) / "nginx") as site:
         db = Path(folder) / "crawl.db"
-        seconds, rss = blogarchive(
+        seconds, rss, rss_together = blogarchive(
             "crawl", site.home, "--db", str(db), "--depth", "0", "-q", *FAST, *settings
         )
         if keep is not None:
             shutil.copyfile(db, keep)  # checkpointed when the crawl ended: one file
-    return f"{posts} posts: crawl {seconds:.0f} s, peak RSS {rss} MB"
+    return (
+        f"{posts} posts: crawl {seconds:.0f} s, peak RSS {rss} MB"
+        f" ({rss_together} MB with its workers' peaks added)"
+    )
 
 
 def search_only(db: Path) -> str:
@@ -253,8 +285,9 @@ def main() -> None:
     )
     print("| posts | pages | crawl s | posts/s | pages/s crawl / bare Scrapy | wget s "
           "| refresh time | refresh bytes | peak RSS MB crawl / refresh | KB/post "
-          "| FTS p50 / p95 ms: a few posts | every post | a few, with facets |")  # fmt: skip
-    print("|" + "---|" * 13)
+          "| FTS p50 / p95 ms: a few posts | every post | a few, with facets "
+          "| peak RSS MB, crawl and its workers |")  # fmt: skip
+    print("|" + "---|" * 14)
     for posts in args.posts or [1000]:
         with tempfile.TemporaryDirectory() as folder:
             r = run(posts, Path(folder), args.wget_max, args.bare_items, settings)
@@ -266,7 +299,8 @@ def main() -> None:
               f"{r['crawl_rss_mb']} / {r['refresh_rss_mb']} | "
               f"{r['kb_per_post']:.1f} | {r['fts_p50_ms']:.1f} / {r['fts_p95_ms']:.1f} | "
               f"{r['common_p50_ms']:.0f} / {r['common_p95_ms']:.0f} | "
-              f"{r['faceted_p95_ms']:.0f} |", flush=True)  # fmt: skip
+              f"{r['faceted_p95_ms']:.0f} | {r['crawl_rss_together_mb']} |",
+              flush=True)  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import shutil
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,6 +13,7 @@ from typing import Any
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
+from blogarchive import extraction
 from spiders.blog import BlogSpider
 
 LOG_FORMAT = "%(levelname)s: %(message)s"
@@ -49,14 +50,47 @@ class CrawlResult:
 
 
 def parse_overrides(pairs: Iterable[str]) -> dict[str, str]:
-    """``["NAME=VALUE", ...]`` as a dict, as ``scrapy crawl -s`` reads them."""
+    """``["NAME=VALUE", ...]`` as a dict, as ``scrapy crawl -s`` reads them; a value that the
+    setting cannot take (``-s BLOGARCHIVE_DEPTH=two``) is a :class:`SettingError` here, not a
+    traceback once the crawl has started."""
     parsed: dict[str, str] = {}
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep or not name.strip():
             raise SettingError(f"-s expects NAME=VALUE, got {pair!r}")
         parsed[name.strip()] = value
+        check_setting(name.strip(), value)
     return parsed
+
+
+def check_setting(name: str, value: str) -> None:
+    """Raise :class:`SettingError` unless ``value`` suits the setting ``name``: a number where
+    its default is one, true/false/1/0 where it is a flag. Our own settings' numbers are read
+    as their defaults' types; Scrapy reads some settings whose default is 0 as fractions
+    (``DOWNLOAD_DELAY``), so its numbers only need to be numbers."""
+    if name == "BLOGARCHIVE_EXTRACT_PROCESSES":
+        try:
+            extraction.process_count(value)
+        except ValueError as error:
+            raise SettingError(f"-s {name} {error}") from None
+        return
+    defaults = Settings()
+    defaults.setmodule("blogarchive.settings")
+    default = defaults.get(name)
+    probe = Settings({name: value})
+    read: Callable[[str], object]
+    if isinstance(default, bool):
+        read, wanted = probe.getbool, "true, false, 1 or 0"
+    elif isinstance(default, int) and name.startswith("BLOGARCHIVE_"):
+        read, wanted = probe.getint, "a whole number"
+    elif isinstance(default, (int, float)):
+        read, wanted = probe.getfloat, "a number"
+    else:
+        return
+    try:
+        read(name)
+    except ValueError:
+        raise SettingError(f"-s {name} expects {wanted}, got {value!r}") from None
 
 
 def crawl_settings(options: CrawlOptions) -> Settings:

@@ -48,6 +48,30 @@ def links_to_follow(html: str, url: str, platform: str) -> tuple[str, ...]:
     return post_links(html, url)
 
 
+def process_count(value: object) -> int:
+    """The worker processes ``BLOGARCHIVE_EXTRACT_PROCESSES`` asks for: a whole number, or
+    ``auto``: one when this process may run on two cores or more, else none. One, because with
+    one worker the crawl's own process (fetching, writing the archive) is what limits the crawl
+    (bench/RESULTS.md): more workers would wait, each holding its memory."""
+    if isinstance(value, str) and value.strip().lower() == "auto":
+        return 1 if usable_cores() >= 2 else 0
+    try:
+        count = int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        count = -1
+    if count < 0:
+        raise ValueError(f"expects a number of processes or 'auto', got {value!r}")
+    return count
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity, where the system tells it)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
 def _start_worker() -> None:
     """A worker's set-up: Ctrl-C reaches the whole process group, and the crawl stops its
     workers itself; a crawl killed outright cannot, so the worker leaves when it does."""
@@ -76,23 +100,27 @@ class ExtractionPool:
         """:func:`extract_with_links`, in a worker when there are any."""
         if not self.processes:
             return extract_with_links(html, url, platform)
-        if self._executor is None:
-            self._executor = ProcessPoolExecutor(
-                self.processes,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_start_worker,
-            )
         try:
+            if self._executor is None:
+                self._executor = ProcessPoolExecutor(
+                    self.processes,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_start_worker,
+                )
             future = self._executor.submit(extract_with_links, html, url, platform)
             return await asyncio.wrap_future(future)
         except BrokenProcessPool:
-            if self.processes:
-                logger.error(
-                    "an extraction process stopped; the crawl's own process extracts the rest"
-                )
-                self.processes = 0
-                self.close()
-            return extract_with_links(html, url, platform)
+            self._give_up("an extraction process stopped")
+        except (OSError, ImportError, NotImplementedError) as error:
+            # no semaphores (a container without /dev/shm), no processes left to start, ...
+            self._give_up(f"extraction processes cannot start ({error})")
+        return extract_with_links(html, url, platform)
+
+    def _give_up(self, why: str) -> None:
+        if self.processes:
+            logger.error("%s; the crawl's own process extracts the rest", why)
+            self.processes = 0
+            self.close()
 
     def close(self) -> None:
         """Stop the workers (the pages they were given are finished first)."""

@@ -18,9 +18,10 @@ BLOGARCHIVE_MAX_PAGES_PER_BLOG = 0
 BLOGARCHIVE_GENERIC_MAX_PAGES = 2000
 #: Posts asked for per page of a Blogger feed (Blogger serves at most 150 per page).
 BLOGARCHIVE_FEED_PAGE_SIZE = 150
-#: Worker processes that extract post pages while the crawl fetches and writes (0: the crawl's
-#: own process extracts them). See ``blogarchive/extraction.py``.
-BLOGARCHIVE_EXTRACT_PROCESSES = 0
+#: Worker processes that extract post pages while the crawl fetches and writes: a number (0: the
+#: crawl's own process extracts them), or "auto": one where the crawl may use two cores or more.
+#: See ``blogarchive/extraction.py``.
+BLOGARCHIVE_EXTRACT_PROCESSES = "auto"
 
 USER_AGENT = (
     f"blogarchive/{__version__} (+https://github.com/blogarchive/blogarchive; research archiver)"

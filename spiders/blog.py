@@ -37,7 +37,12 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import ConnectError, DNSLookupError, TimeoutError
 from twisted.python.failure import Failure
 
-from blogarchive.extraction import ExtractionPool, extract_with_links, links_to_follow
+from blogarchive.extraction import (
+    ExtractionPool,
+    extract_with_links,
+    links_to_follow,
+    process_count,
+)
 from blogarchive.items import (
     BlogItem,
     CommentsItem,
@@ -200,7 +205,9 @@ class BlogSpider(scrapy.Spider):
         spider.generic_max_pages = settings.getint("BLOGARCHIVE_GENERIC_MAX_PAGES", 2000)
         spider.feed_page_size = settings.getint("BLOGARCHIVE_FEED_PAGE_SIZE", 150)
         spider.distributed = settings.getbool("BLOGARCHIVE_DISTRIBUTED")
-        spider.extraction = ExtractionPool(settings.getint("BLOGARCHIVE_EXTRACT_PROCESSES", 0))
+        spider.extraction = ExtractionPool(
+            process_count(settings.get("BLOGARCHIVE_EXTRACT_PROCESSES", "auto"))
+        )
         crawler.signals.connect(spider.extraction.close, signal=signals.spider_closed)
         crawler.signals.connect(spider.release_pending, signal=signals.spider_idle)
         # after spider_closed, whose handlers read the reports

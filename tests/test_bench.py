@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from blogarchive import evaluate
+from blogarchive import evaluate, extraction
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 CORPUS = evaluate.default_corpus()
@@ -81,7 +81,7 @@ def test_crawl_bench_measures_a_small_generated_blog() -> None:
     rows = [line for line in result.stdout.splitlines() if line.startswith(f"| {posts} |")]
     assert len(rows) == 1, result.stdout
     cells = [cell.strip() for cell in rows[0].strip("|").split("|")]
-    assert len(cells) == 13
+    assert len(cells) == 14
     # every post was archived; its page and its comment feed were fetched, with the blog's feed,
     # sitemap and robots.txt
     assert int(cells[0]) == posts
@@ -102,3 +102,10 @@ def test_crawl_bench_measures_a_small_generated_blog() -> None:
     assert float(cells[9]) > 0  # KB per post
     for latency in (*cells[10].split(" / "), *cells[11].split(" / "), cells[12]):
         assert float(latency) > 0
+    # with its children's peaks: on two cores or more, an extraction process of its own
+    # (Python, lxml and the extractors loaded: tens of MB) and the resource tracker
+    together = int(cells[13])
+    if extraction.process_count("auto"):
+        assert together >= crawl_rss + 20
+    else:
+        assert together >= crawl_rss

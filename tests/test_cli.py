@@ -81,6 +81,53 @@ def test_crawl_rejects_a_malformed_setting(tmp_path: Path) -> None:
     assert_one_line_error(result, "NAME=VALUE")
 
 
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("BLOGARCHIVE_DEPTH=two", "BLOGARCHIVE_DEPTH expects a whole number, got 'two'"),
+        ("BLOGARCHIVE_MAX_PAGES_PER_BLOG=1.5", "expects a whole number, got '1.5'"),
+        ("DOWNLOAD_DELAY=soon", "DOWNLOAD_DELAY expects a number, got 'soon'"),
+        ("ROBOTSTXT_OBEY=maybe", "expects true, false, 1 or 0, got 'maybe'"),
+        ("BLOGARCHIVE_EXTRACT_PROCESSES=many", "a number of processes or 'auto', got 'many'"),
+        ("BLOGARCHIVE_EXTRACT_PROCESSES=-1", "a number of processes or 'auto', got '-1'"),
+    ],
+)
+def test_crawl_rejects_a_setting_value_it_cannot_take(
+    setting: str, message: str, tmp_path: Path
+) -> None:
+    """A value the setting cannot take stops the crawl before it starts, in one line (Scrapy
+    would raise it from inside the crawl, as a traceback)."""
+    db = tmp_path / "a.db"
+    result = run_cli("crawl", "http://127.0.0.1:9/", "--db", str(db), "-s", setting)
+    assert_one_line_error(result, message)
+    assert not db.exists()
+
+
+@pytest.mark.parametrize(
+    ("value", "cores", "processes"),
+    [("auto", 1, 0), ("auto", 2, 1), ("AUTO", 16, 1), ("0", 8, 0), ("3", 1, 3), (2, 2, 2)],
+)
+def test_extraction_processes_are_a_number_or_one_where_there_are_two_cores(
+    value: object, cores: int, processes: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from blogarchive import extraction, settings
+
+    monkeypatch.setattr(extraction, "usable_cores", lambda: cores)
+    assert extraction.process_count(value) == processes
+    assert settings.BLOGARCHIVE_EXTRACT_PROCESSES == "auto"
+
+
+def test_crawl_takes_the_setting_values_scrapy_takes(tmp_path: Path) -> None:
+    """Fractions where Scrapy's default is 0 (``DOWNLOAD_DELAY``), flags as Scrapy spells them."""
+    url = f"http://127.0.0.1:{free_port()}/"  # nothing listens there
+    result = run_cli(
+        "crawl", url, "--db", str(tmp_path / "a.db"), *FAST, "-s", "RETRY_TIMES=0",
+        "-s", "DOWNLOAD_DELAY=0.01", "-s", "ROBOTSTXT_OBEY=False",
+        "-s", "BLOGARCHIVE_EXTRACT_PROCESSES=auto", "-s", "BLOGARCHIVE_COMMIT_SECONDS=0.5",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+
+
 def test_unreachable_blog_is_recorded_and_the_crawl_succeeds(tmp_path: Path) -> None:
     db = tmp_path / "a.db"
     url = f"http://127.0.0.1:{free_port()}/"  # nothing listens there

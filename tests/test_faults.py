@@ -249,3 +249,33 @@ def test_a_crawl_goes_on_when_an_extraction_process_dies() -> None:
     assert first == expected
     assert second == expected
     assert pool.processes == 0  # the crawl's process extracts from now on
+
+
+def test_a_crawl_extracts_in_its_own_process_where_workers_cannot_start(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Where no worker process can start (a container without /dev/shm has no semaphores, and
+    multiprocessing raises; simulated here), the crawl's own process extracts every page and
+    says so once."""
+    import asyncio
+
+    from blogarchive import extraction
+
+    def no_semaphores(*args: object, **kwargs: object) -> None:
+        raise OSError(38, "Function not implemented")
+
+    monkeypatch.setattr(extraction, "ProcessPoolExecutor", no_semaphores)
+    html = post("A post read at home").decode()
+    url = "http://127.0.0.1:9/2024/01/read-at-home.html"
+    pool = extraction.ExtractionPool(1)
+
+    async def extract_twice() -> list[object]:
+        return [await pool.extract(html, url, None) for _ in range(2)]
+
+    assert asyncio.run(extract_twice()) == [extraction.extract_with_links(html, url, None)] * 2
+    assert pool.processes == 0
+    said = [r.getMessage() for r in caplog.records if r.name == "blogarchive.extraction"]
+    assert said == [
+        "extraction processes cannot start ([Errno 38] Function not implemented); the crawl's"
+        " own process extracts the rest"
+    ]
