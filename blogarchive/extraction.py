@@ -1,11 +1,11 @@
 """Extraction in worker processes, so that a crawl uses more than one core.
 
 Scrapy runs a crawl in one thread, and extracting a post page (parsing it, reading its post,
-comments, key observations, forms and links) takes about a third of a crawl's time. With the
-setting ``BLOGARCHIVE_EXTRACT_PROCESSES`` above 0 (``blogarchive crawl -s
-BLOGARCHIVE_EXTRACT_PROCESSES=N``), post pages are extracted in that many worker processes
-while the crawl's own process goes on fetching and writing. The results are the same: the
-workers run the same extractors on the same text.
+comments, key observations, forms and links) takes about a third of a crawl's time. The setting
+``BLOGARCHIVE_EXTRACT_PROCESSES`` (``blogarchive crawl -s BLOGARCHIVE_EXTRACT_PROCESSES=N``)
+says how many worker processes extract post pages while the crawl's own process goes on
+fetching and writing: ``auto`` (the default) is one where the crawl may use two cores or more,
+0 is none. The results are the same: the workers run the same extractors on the same text.
 
 Workers are started (``spawn``: a crawl's process has threads, which ``fork`` does not copy) when
 the first page comes, and stopped when the spider closes; a worker whose crawl was killed
