@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
+from sqlite_utils.db import Table
 
 from blogarchive.items import (
     BlogItem,
@@ -94,6 +95,7 @@ class Archive:
         #: form id -> a digest of its rows as this writer last committed them: a form shown on
         #: every page of a blog (a sidebar's) is compared once, not once a page
         self._forms_saved: dict[str, bytes] = {}
+        self._tables: dict[str, Table] = {}
 
     # -- crawl runs ---------------------------------------------------------------------------
 
@@ -211,7 +213,7 @@ class Archive:
         if item.status == 304:
             row = {k: v for k, v in row.items() if v is not None or k == "error"}
         with self.db.atomic():
-            self.db.table("pages").upsert(row, pk="url")
+            self._table("pages").upsert(row, pk="url")
 
     # -- posts --------------------------------------------------------------------------------
 
@@ -243,7 +245,7 @@ class Archive:
             previous = self._get("posts", post_id)
             self._insert_or_update("posts", post_id, row, {"first_seen": moment}, "posts")
             if previous is None or previous["content_sha256"] != digest:
-                self.db.table("post_revisions").insert(
+                self._table("post_revisions").insert(
                     {
                         "post_id": post_id,
                         "captured_at": moment,
@@ -507,6 +509,14 @@ class Archive:
             return None
         return dict(zip([column[0] for column in cursor.description], row, strict=True))
 
+    def _table(self, name: str) -> Table:
+        """``db.table(name)``, made once: sqlite-utils lists the database's views each time it
+        makes one (a crawl writes some twenty rows a post)."""
+        table = self._tables.get(name)
+        if table is None:
+            table = self._tables[name] = self.db.table(name)
+        return table
+
     def _primary_key(self, table: str) -> list[str]:
         keys = self._keys.get(table)
         if keys is None:
@@ -525,12 +535,12 @@ class Archive:
             keys = dict(
                 zip(self._primary_key(table), pk if isinstance(pk, tuple) else (pk,), strict=True)
             )
-            self.db.table(table).insert({**keys, **on_insert, **row})
+            self._table(table).insert({**keys, **on_insert, **row})
             self.changes[f"{label}.added"] += 1
             return
         changed = {k: v for k, v in row.items() if existing.get(k) != v}
         if changed:
-            self.db.table(table).update(pk, changed)
+            self._table(table).update(pk, changed)
             if set(changed) - {"last_seen", "last_crawled"}:
                 self.changes[f"{label}.changed"] += 1
 
@@ -539,10 +549,10 @@ class Archive:
         key = tuple(row[k] for k in keys)
         existing = self._get(table, key if len(key) > 1 else key[0])
         if existing is None:
-            self.db.table(table).insert(row)
+            self._table(table).insert(row)
             self.changes[f"{table}.added"] += 1
         elif any(existing.get(k) != v for k, v in row.items()):
-            self.db.table(table).update(key if len(key) > 1 else key[0], row)
+            self._table(table).update(key if len(key) > 1 else key[0], row)
             self.changes[f"{table}.changed"] += 1
 
 
