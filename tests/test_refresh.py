@@ -196,6 +196,25 @@ def test_edits_new_posts_replies_and_deletions_show_up(
     assert rows["post_revisions.added"] == 2  # the edit, and the new post's first version
 
 
+def test_comments_the_archive_missed_are_fetched_though_the_page_is_unchanged(
+    network: DemoNetwork, tmp_path: Path
+) -> None:
+    """A post archived without its comments (a distributed worker killed with the comment
+    feed's request in hand): its feed entry counts more comments than the archive holds, so
+    the refresh reads its page even though the page answers 304, and fetches its comments."""
+    db = tmp_path / "archive.db"
+    crawl(network, db)
+    [(post_id, comments)] = query(
+        db, "SELECT p.id, count(c.id) FROM posts p JOIN comments c ON c.post_id = p.id"
+        " WHERE p.title = ? GROUP BY p.id", THREAD,
+    )  # fmt: skip
+    assert comments >= 2
+    with sqlite3.connect(db) as conn:
+        conn.execute("DELETE FROM comments WHERE post_id = ?", [post_id])
+    refresh(db)
+    assert query(db, "SELECT count(*) FROM comments WHERE post_id = ?", post_id) == [(comments,)]
+
+
 def test_a_503_or_a_410_during_a_refresh(network: DemoNetwork, tmp_path: Path) -> None:
     db = tmp_path / "archive.db"
     crawl(network, db)
