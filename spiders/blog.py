@@ -319,11 +319,13 @@ class BlogSpider(scrapy.Spider):
     # -- a refresh that trusts the feed -----------------------------------------------------
 
     def vouches(self, entry: FeedEntry) -> bool:
-        """Does this feed entry say the archived post is as the archive last saw it?"""
+        """Does this feed entry say the archived post is as the archive last saw it? An entry
+        that counts other comments than the archive holds is noted in ``comments_differ``."""
         checked = self.archived.checked(entry.url) if self.archived is not None else None
         if checked is None or entry.updated is None or entry.comment_count is None:
             return False
         if entry.comment_count != self.archived_comments.get(entry.url):
+            self.comments_differ.add(entry.url)
             return False
         try:
             updated = datetime.fromisoformat(entry.updated)
@@ -343,8 +345,6 @@ class BlogSpider(scrapy.Spider):
             if pending.waits(entry.url):
                 if not self.vouches(entry):
                     pending.discard(entry.url)
-                    if entry.comment_count not in (None, self.archived_comments.get(entry.url)):
-                        self.comments_differ.add(entry.url)
                 else:
                     pending.vouch(entry.url)
                     self.report_for(blog).add_archived(entry.url)
