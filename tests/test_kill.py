@@ -83,25 +83,28 @@ def test_a_running_crawl_commits_as_it_goes_and_a_kill_keeps_what_it_committed(
         assert conn.execute("SELECT count(*) FROM posts").fetchone()[0] >= seen
 
 
+def stat_fields(pid: int | str) -> list[str] | None:
+    """The fields of /proc/PID/stat after the command name (state, parent, ...); ``None`` once
+    the process is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
 def children_of(pid: int) -> set[int]:
-    """The processes whose parent is ``pid`` (read from /proc)."""
+    """The processes whose parent is ``pid``."""
     children = set()
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:  # gone meanwhile
-            continue
-        if int(fields[1]) == pid:
-            children.add(int(stat.parent.name))
+    for entry in Path("/proc").glob("[0-9]*"):
+        fields = stat_fields(entry.name)
+        if fields is not None and int(fields[1]) == pid:
+            children.add(int(entry.name))
     return children
 
 
 def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"  # a zombie has exited: only its parent's wait is missing
+    fields = stat_fields(pid)
+    return fields is not None and fields[0] != "Z"  # a zombie has exited: only its wait is missing
 
 
 def test_a_killed_crawls_extraction_processes_do_not_outlive_it(tmp_path: Path) -> None:
