@@ -100,6 +100,7 @@ class ExtractionPool:
         """:func:`extract_with_links`, in a worker when there are any."""
         if not self.processes:
             return extract_with_links(html, url, platform)
+        future = None
         try:
             if self._executor is None:
                 self._executor = ProcessPoolExecutor(
@@ -112,6 +113,8 @@ class ExtractionPool:
         except BrokenProcessPool:
             self._give_up("an extraction process stopped")
         except (OSError, ImportError, NotImplementedError) as error:
+            if future is not None:
+                raise  # the page's own error, raised by the extractors in the worker
             # no semaphores (a container without /dev/shm), no processes left to start, ...
             self._give_up(f"extraction processes cannot start ({error})")
         return extract_with_links(html, url, platform)
