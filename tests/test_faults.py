@@ -251,20 +251,49 @@ def test_a_crawl_goes_on_when_an_extraction_process_dies() -> None:
     assert pool.processes == 0  # the crawl's process extracts from now on
 
 
+def test_an_error_raised_in_an_extraction_process_is_the_pages_own() -> None:
+    """What the extractors raise for one page in a worker is raised again in the crawl, for that
+    page (Scrapy records it as the page's error); the worker goes on with the next page."""
+    import asyncio
+
+    from blogarchive.extraction import ExtractionPool, extract_with_links
+
+    html = post("A post after a bad one").decode()
+    url = "http://127.0.0.1:9/2024/01/after-a-bad-one.html"
+    pool = ExtractionPool(1)
+
+    async def a_bad_page_then_a_good_one() -> tuple[BaseException, object]:
+        try:
+            await pool.extract(None, url, None)  # type: ignore[arg-type] - no text to parse
+        except Exception as error:
+            raised: BaseException = error
+        else:
+            raise AssertionError("the bad page raised nothing")
+        return raised, await pool.extract(html, url, None)
+
+    try:
+        raised, good = asyncio.run(a_bad_page_then_a_good_one())
+        assert pool.processes == 1  # the worker was not given up
+    finally:
+        pool.close()
+    assert isinstance(raised, AttributeError)
+    assert "'NoneType' object has no attribute 'encode'" in str(raised)
+    assert good == extract_with_links(html, url, None)
+
+
 def test_a_crawl_extracts_in_its_own_process_where_workers_cannot_start(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Where no worker process can start (a container without /dev/shm has no semaphores, and
-    multiprocessing raises; simulated here), the crawl's own process extracts every page and
-    says so once."""
+    """Where no worker process can start (the user's process limit reached, and fork fails;
+    simulated here), the crawl's own process extracts every page and says so once."""
     import asyncio
 
     from blogarchive import extraction
 
-    def no_semaphores(*args: object, **kwargs: object) -> None:
-        raise OSError(38, "Function not implemented")
+    def no_processes(*args: object, **kwargs: object) -> None:
+        raise OSError(11, "Resource temporarily unavailable")
 
-    monkeypatch.setattr(extraction, "ProcessPoolExecutor", no_semaphores)
+    monkeypatch.setattr(extraction, "_spawn", no_processes)
     html = post("A post read at home").decode()
     url = "http://127.0.0.1:9/2024/01/read-at-home.html"
     pool = extraction.ExtractionPool(1)
@@ -276,6 +305,6 @@ def test_a_crawl_extracts_in_its_own_process_where_workers_cannot_start(
     assert pool.processes == 0
     said = [r.getMessage() for r in caplog.records if r.name == "blogarchive.extraction"]
     assert said == [
-        "extraction processes cannot start ([Errno 38] Function not implemented); the crawl's"
-        " own process extracts the rest"
+        "extraction processes cannot start ([Errno 11] Resource temporarily unavailable); the"
+        " crawl's own process extracts the rest"
     ]
