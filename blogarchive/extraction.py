@@ -3,8 +3,8 @@
 Scrapy runs a crawl in one thread, and extracting a post page (parsing it, reading its post,
 comments, key observations, forms and links) takes about a third of a crawl's time. The setting
 ``BLOGARCHIVE_EXTRACT_PROCESSES`` (``blogarchive crawl -s BLOGARCHIVE_EXTRACT_PROCESSES=N``)
-says how many worker processes extract post pages while the crawl's own process goes on
-fetching and writing: ``auto`` (the default) is one where the crawl may use two cores or more,
+says how many worker processes extract post pages and read Blogger's comment feeds while the
+crawl's own process goes on fetching and writing: ``auto`` (the default) is one where the crawl may use two cores or more,
 0 is none. The results are the same: the workers run the same extractors on the same text.
 
 Workers are started when the first page comes, and stopped when the spider closes; a worker
@@ -25,9 +25,11 @@ import os
 import pickle
 import signal
 import socket
+from collections.abc import Callable
 from typing import Any
 
 from extract import Page, extract_page, post_links
+from extract.feeds import CommentFeed, extract_comment_feed
 from extract.post import site_links
 
 logger = logging.getLogger(__name__)
@@ -98,8 +100,15 @@ def _spawn(connection: socket.socket) -> multiprocessing.process.BaseProcess:
     return process
 
 
+#: What a worker does, by the name the crawl asks for it with.
+TASKS: dict[str, Callable[..., Any]] = {
+    "page": extract_with_links,
+    "comment feed": extract_comment_feed,
+}
+
+
 def _serve(connection: socket.socket) -> None:
-    """A worker's life: read a page from the crawl, answer with its extraction (or the error it
+    """A worker's life: read a task from the crawl, answer with its result (or the error it
     raised), until the crawl closes its end, which a crawl killed outright does too."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group
     with connection, connection.makefile("rb") as incoming:
@@ -107,9 +116,9 @@ def _serve(connection: socket.socket) -> None:
             header = incoming.read(HEADER_BYTES)
             if len(header) < HEADER_BYTES:
                 return  # the crawl closed its end
-            ident, html, url, platform = pickle.loads(incoming.read(int.from_bytes(header, "big")))
+            ident, task, args = pickle.loads(incoming.read(int.from_bytes(header, "big")))
             try:
-                reply = _frame((ident, True, extract_with_links(html, url, platform)))
+                reply = _frame((ident, True, TASKS[task](*args)))
             except Exception as error:  # the page's own error, raised again in the crawl
                 try:
                     reply = _frame((ident, False, error))
@@ -122,25 +131,25 @@ def _serve(connection: socket.socket) -> None:
 
 
 class _Channel(asyncio.Protocol):
-    """The crawl's end of one worker: pages go out as they come, answers come back in any
-    order, each to the page that asked (by a number)."""
+    """The crawl's end of one worker: tasks go out as they come, answers come back in any
+    order, each to the task that asked (by a number)."""
 
     def __init__(self, process: multiprocessing.process.BaseProcess, sock: socket.socket):
         self.process = process
         self.sock = sock
         self.transport: asyncio.Transport | None = None
-        self.pending: dict[int, asyncio.Future[tuple[Page, tuple[str, ...]]]] = {}
+        self.pending: dict[int, asyncio.Future[Any]] = {}
         self.gone = False
         self._received = bytearray()
         self._asked = itertools.count()
 
-    def ask(self, html: str, url: str, platform: str | None) -> asyncio.Future[Any]:
+    def ask(self, task: str, args: tuple[Any, ...]) -> asyncio.Future[Any]:
         if self.gone or self.transport is None:
             raise WorkerGone
         ident = next(self._asked)
         future = asyncio.get_running_loop().create_future()
         self.pending[ident] = future
-        self.transport.write(_frame((ident, html, url, platform)))
+        self.transport.write(_frame((ident, task, args)))
         return future
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -211,22 +220,31 @@ class ExtractionPool:
         self, html: str, url: str, platform: str | None
     ) -> tuple[Page, tuple[str, ...]]:
         """:func:`extract_with_links`, in a worker when there are any."""
+        result: tuple[Page, tuple[str, ...]] = await self._run("page", html, url, platform)
+        return result
+
+    async def comment_feed(self, xml: bytes, url: str) -> CommentFeed:
+        """:func:`extract.feeds.extract_comment_feed`, in a worker when there are any."""
+        result: CommentFeed = await self._run("comment feed", xml, url)
+        return result
+
+    async def _run(self, task: str, *args: Any) -> Any:
         if not self.processes:
-            return extract_with_links(html, url, platform)
-        if self._starting is None:  # the first page starts the workers; the others wait for it
+            return TASKS[task](*args)
+        if self._starting is None:  # the first task starts the workers; the others wait for it
             self._starting = asyncio.ensure_future(self._start())
         try:
             channels = await self._starting
         except (OSError, ImportError, NotImplementedError) as error:
             # no processes left to start, no sockets, ...
             self._give_up(f"extraction processes cannot start ({error})")
-            return extract_with_links(html, url, platform)
+            return TASKS[task](*args)
         try:
             channel = min(channels, key=lambda channel: len(channel.pending))
-            return await channel.ask(html, url, platform)
+            return await channel.ask(task, args)
         except WorkerGone:
             self._give_up("an extraction process stopped")
-        return extract_with_links(html, url, platform)
+        return TASKS[task](*args)
 
     async def _start(self) -> list[_Channel]:
         loop = asyncio.get_running_loop()

@@ -57,7 +57,7 @@ from blogarchive.middlewares import PrivateAddressBlocked
 from blogarchive.refresh import ArchivedPosts, CommentCounts, PendingPosts
 from blogarchive.scratch import ScratchDB, report_store
 from extract import Comment, Page, Post, extract_page
-from extract.feeds import Feed, FeedEntry, extract_comment_feed, extract_feed
+from extract.feeds import CommentFeed, Feed, FeedEntry, extract_comment_feed, extract_feed
 from extract.post import index_links
 from extract.urls import canonical_url, home_url, may_be_post, origin, post_permalink
 
@@ -641,11 +641,32 @@ class BlogSpider(scrapy.Spider):
             f"?start-index=1&max-results={self.feed_page_size}"
         )
         meta = {"post_url": post.url, "shown": shown}
-        return self.page_request(url, blog, "comments", self.parse_comment_feed, meta=meta)
+        return self.page_request(url, blog, "comments", self.comment_feed_callback, meta=meta)
+
+    @property
+    def comment_feed_callback(self) -> Any:
+        """What reads a comment feed: ``parse_comment_feed``, or with extraction processes
+        ``parse_comment_feed_in_pool``."""
+        return (
+            self.parse_comment_feed_in_pool
+            if self.extraction.processes
+            else self.parse_comment_feed
+        )
 
     def parse_comment_feed(self, response: Response) -> Iterator[Any]:
+        yield from self.read_comment_feed(
+            response, extract_comment_feed(response.body, response.url)
+        )
+
+    async def parse_comment_feed_in_pool(self, response: Response) -> AsyncIterator[Any]:
+        """``parse_comment_feed``, the feed read in one of the crawl's extraction processes."""
+        feed = await self.extraction.comment_feed(response.body, response.url)
+        for result in self.read_comment_feed(response, feed):
+            yield result
+
+    def read_comment_feed(self, response: Response, feed: CommentFeed) -> Iterator[Any]:
+        """A comment feed's page, its comments, and the request for its next page."""
         blog, post_url = response.meta["blog"], response.meta["post_url"]
-        feed = extract_comment_feed(response.body, response.url)
         if not feed.ok:
             yield self.page_item(response, error="not a feed")
             yield CommentsItem(blog_url=blog, post_url=post_url, comments=response.meta["shown"])
@@ -673,7 +694,7 @@ class BlogSpider(scrapy.Spider):
                 url,
                 blog,
                 "comments",
-                self.parse_comment_feed,
+                self.comment_feed_callback,
                 meta={"post_url": post_url, "shown": ()},
             )
             if request is not None:
