@@ -4,8 +4,9 @@ Scrapy runs a crawl in one thread, and extracting a post page (parsing it, readi
 comments, key observations, forms and links) takes about a third of a crawl's time. The setting
 ``BLOGARCHIVE_EXTRACT_PROCESSES`` (``blogarchive crawl -s BLOGARCHIVE_EXTRACT_PROCESSES=N``)
 says how many worker processes extract post pages and read Blogger's comment feeds while the
-crawl's own process goes on fetching and writing: ``auto`` (the default) is one where the crawl may use two cores or more,
-0 is none. The results are the same: the workers run the same extractors on the same text.
+crawl's own process goes on fetching and writing: ``auto`` (the default) is one where the crawl
+may use two cores or more, 0 is none. The results are the same: the workers run the same
+extractors on the same text.
 
 Workers are started when the first page comes, and stopped when the spider closes; a worker
 whose crawl was killed outright (SIGKILL) exits too, as its socket to the crawl closes. Should
