@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
-from sqlite_utils.db import Table
+from sqlite_utils.db import Column, Table
 
 from blogarchive.items import (
     BlogItem,
@@ -92,9 +92,9 @@ class Archive:
         #: fixed while we write)
         self._keys: dict[str, list[str]] = {}
         self._select_by_key: dict[str, str] = {}
-        #: form id -> a digest of its rows as this writer last committed them: a form shown on
-        #: every page of a blog (a sidebar's) is compared once, not once a page
-        self._forms_saved: dict[str, bytes] = {}
+        #: form id -> the form as this writer last committed it: a form shown on every page of
+        #: a blog (a sidebar's) is written once, then compared in memory, not row by row
+        self._forms_saved: dict[str, Form] = {}
         self._tables: dict[str, Table] = {}
 
     # -- crawl runs ---------------------------------------------------------------------------
@@ -440,39 +440,11 @@ class Archive:
         self, forms: tuple[Form, ...], page_url: str, blog_id: str, post_id: str | None, moment: str
     ) -> None:
         for form in forms:
-            form_row = {
-                "id": form.id,
-                "purpose": form.purpose,
-                "action": form.action,
-                "method": form.method,
-                "title": form.title,
-                "field_count": form.field_count,
-                "json_schema": form.json_schema,
-            }
-            field_rows = [
-                {
-                    "form_id": form.id,
-                    "position": field.position,
-                    "name": field.name,
-                    "label": field.label,
-                    "type": field.type,
-                    "semantic_type": field.semantic_type,
-                    "required": int(field.required),
-                    "options": json.dumps(
-                        [asdict(option) for option in field.options], ensure_ascii=False
-                    ),
-                    "placeholder": field.placeholder,
-                }
-                for field in form.fields
-            ]
-            saved = hashlib.blake2b(repr((form_row, field_rows)).encode(), digest_size=16).digest()
-            if self._forms_saved.get(form.id) != saved:
-                self._upsert_counted("forms", form_row, "id")
-                for field_row in field_rows:
-                    self._upsert_counted("form_fields", field_row, ("form_id", "position"))
+            if self._forms_saved.get(form.id) != form:
+                self._save_form(form)
                 if len(self._forms_saved) >= FORMS_REMEMBERED:
                     self._forms_saved.clear()
-                self._forms_saved[form.id] = saved
+                self._forms_saved[form.id] = form
             occurrence = {"blog_id": blog_id, "post_id": post_id, "last_seen": moment}
             self._insert_or_update(
                 "form_occurrences",
@@ -481,6 +453,33 @@ class Archive:
                 {"form_id": form.id, "url": page_url, "first_seen": moment},
                 "form_occurrences",
             )
+
+    def _save_form(self, form: Form) -> None:
+        form_row = {
+            "id": form.id,
+            "purpose": form.purpose,
+            "action": form.action,
+            "method": form.method,
+            "title": form.title,
+            "field_count": form.field_count,
+            "json_schema": form.json_schema,
+        }
+        self._upsert_counted("forms", form_row, "id")
+        for field in form.fields:
+            field_row = {
+                "form_id": form.id,
+                "position": field.position,
+                "name": field.name,
+                "label": field.label,
+                "type": field.type,
+                "semantic_type": field.semantic_type,
+                "required": int(field.required),
+                "options": json.dumps(
+                    [asdict(option) for option in field.options], ensure_ascii=False
+                ),
+                "placeholder": field.placeholder,
+            }
+            self._upsert_counted("form_fields", field_row, ("form_id", "position"))
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -510,11 +509,11 @@ class Archive:
         return dict(zip([column[0] for column in cursor.description], row, strict=True))
 
     def _table(self, name: str) -> Table:
-        """``db.table(name)``, made once: sqlite-utils lists the database's views each time it
+        """The table ``name``, made once: sqlite-utils lists the database's views each time it
         makes one (a crawl writes some twenty rows a post)."""
         table = self._tables.get(name)
         if table is None:
-            table = self._tables[name] = self.db.table(name)
+            table = self._tables[name] = _SchemaTable(self.db, name)
         return table
 
     def _primary_key(self, table: str) -> list[str]:
@@ -562,3 +561,27 @@ def content_digest(title: str | None, text: str) -> str:
 
 def _distinct_lines(text: str | None) -> set[str]:
     return {line for line in (text or "").splitlines() if line}
+
+
+class _SchemaTable(Table):
+    """A table of the archive's schema, which stays as it is while we write (``ensure_schema``
+    made it, and no write adds columns): it exists, and its columns are known, once sqlite-utils
+    has asked. (It asks sqlite_master before every insert and ``PRAGMA table_info`` before every
+    upsert: 13 queries a post.)"""
+
+    _exists = False
+    _columns: list[Column] | None = None
+
+    def exists(self) -> bool:
+        if not self._exists:
+            self._exists = super().exists()
+        return self._exists
+
+    @property
+    def columns(self) -> list[Column]:
+        if self._columns is None:
+            columns = super().columns
+            if not columns:
+                return columns  # (not made yet)
+            self._columns = columns
+        return self._columns
