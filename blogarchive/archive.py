@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -31,7 +32,6 @@ from blogarchive.items import (
     PageItem,
     PostItem,
     SeenItem,
-    StoredBody,
 )
 from blogarchive.schema import FTS, ensure_schema, stable_id
 from extract import Comment, Form
@@ -207,10 +207,9 @@ class Archive:
             "content_type": item.content_type,
             "crawl_run_id": run_id,
         }
-        stored = item.stored or (StoredBody.of(item.body) if item.body is not None else None)
-        if stored is not None:  # a 304 sends none: the archived body stands
-            row["content_sha256"] = stored.sha256
-            row["body"] = stored.compressed
+        if item.body is not None:  # a 304 sends none: the archived body stands
+            row["content_sha256"] = hashlib.sha256(item.body).hexdigest()
+            row["body"] = zlib.compress(item.body, 6)
         if item.status == 304:
             row = {k: v for k, v in row.items() if v is not None or k == "error"}
         with self.db.atomic():

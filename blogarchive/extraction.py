@@ -29,7 +29,6 @@ import socket
 from collections.abc import Callable
 from typing import Any
 
-from blogarchive.items import StoredBody
 from extract import Page, extract_page, post_links
 from extract.feeds import CommentFeed, extract_comment_feed
 from extract.post import site_links
@@ -42,19 +41,6 @@ def extract_with_links(html: str, url: str, platform: str | None) -> tuple[Page,
     ``platform`` or else the one the page shows). The page is parsed once for both."""
     page = extract_page(html, url)
     return page, links_to_follow(html, url, platform or page.blog.platform)
-
-
-def read_page(
-    html: str, url: str, platform: str | None, body: bytes
-) -> tuple[Page, tuple[str, ...], StoredBody]:
-    """What a worker does with a post page: its extraction and links
-    (:func:`extract_with_links`), and its body packed for the archive."""
-    return (*extract_with_links(html, url, platform), StoredBody.of(body))
-
-
-def read_comment_feed(body: bytes, url: str) -> tuple[CommentFeed, StoredBody]:
-    """What a worker does with a comment feed: its comments, and its body packed."""
-    return extract_comment_feed(body, url), StoredBody.of(body)
 
 
 def links_to_follow(html: str, url: str, platform: str) -> tuple[str, ...]:
@@ -117,8 +103,8 @@ def _spawn(connection: socket.socket) -> multiprocessing.process.BaseProcess:
 
 #: What a worker does, by the name the crawl asks for it with.
 TASKS: dict[str, Callable[..., Any]] = {
-    "page": read_page,
-    "comment feed": read_comment_feed,
+    "page": extract_with_links,
+    "comment feed": extract_comment_feed,
 }
 
 
@@ -232,17 +218,15 @@ class ExtractionPool:
         self._starting: asyncio.Future[list[_Channel]] | None = None
 
     async def extract(
-        self, html: str, url: str, platform: str | None, body: bytes
-    ) -> tuple[Page, tuple[str, ...], StoredBody]:
-        """:func:`read_page`, in a worker when there are any."""
-        result: tuple[Page, tuple[str, ...], StoredBody] = await self._run(
-            "page", html, url, platform, body
-        )
+        self, html: str, url: str, platform: str | None
+    ) -> tuple[Page, tuple[str, ...]]:
+        """:func:`extract_with_links`, in a worker when there are any."""
+        result: tuple[Page, tuple[str, ...]] = await self._run("page", html, url, platform)
         return result
 
-    async def comment_feed(self, body: bytes, url: str) -> tuple[CommentFeed, StoredBody]:
-        """:func:`read_comment_feed`, in a worker when there are any."""
-        result: tuple[CommentFeed, StoredBody] = await self._run("comment feed", body, url)
+    async def comment_feed(self, xml: bytes, url: str) -> CommentFeed:
+        """:func:`extract.feeds.extract_comment_feed`, in a worker when there are any."""
+        result: CommentFeed = await self._run("comment feed", xml, url)
         return result
 
     async def _run(self, task: str, *args: Any) -> Any:

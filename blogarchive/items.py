@@ -6,24 +6,9 @@ home URL of the blog a page belongs to).
 
 from __future__ import annotations
 
-import hashlib
-import zlib
 from dataclasses import dataclass
 
 from extract import BlogLink, Comment, Form, KeyObservation, Post
-
-
-@dataclass(frozen=True, slots=True)
-class StoredBody:
-    """A response's body as the archive keeps it (``pages.content_sha256`` and ``pages.body``),
-    made where there is CPU to spare: a crawl's extraction worker packs the pages it reads."""
-
-    sha256: str
-    compressed: bytes  # zlib
-
-    @classmethod
-    def of(cls, body: bytes) -> StoredBody:
-        return cls(hashlib.sha256(body).hexdigest(), zlib.compress(body, 6))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -52,8 +37,6 @@ class PageItem:
     last_modified: str | None = None
     content_type: str | None = None
     body: bytes | None = None
-    #: the body, packed already (then ``body`` is None); neither for a 304
-    stored: StoredBody | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -52,7 +52,6 @@ from blogarchive.items import (
     PageItem,
     PostItem,
     SeenItem,
-    StoredBody,
 )
 from blogarchive.middlewares import PrivateAddressBlocked
 from blogarchive.refresh import ArchivedPosts, CommentCounts, PendingPosts
@@ -577,12 +576,10 @@ class BlogSpider(scrapy.Spider):
             return
         assert isinstance(response, TextResponse)
         platform = self.platform_of.get(response.meta["blog"])
-        page, links, stored = await self.extraction.extract(
-            page_text(response), response.url, platform, response.body
-        )
+        page, links = await self.extraction.extract(page_text(response), response.url, platform)
         if self.extraction.processes:  # (not when the workers stopped and this process took over)
             self.crawler.stats.inc_value("blogarchive/extracted_in_workers")  # type: ignore[union-attr]
-        for result in self.archive_page(response, page, links, stored):
+        for result in self.archive_page(response, page, links):
             yield result
 
     def unread(self, response: Response) -> list[Any] | None:
@@ -602,23 +599,18 @@ class BlogSpider(scrapy.Spider):
         return [self.page_item(response), SeenItem(blog_url=blog, url=url)]
 
     def archive_page(
-        self,
-        response: TextResponse,
-        page: Page,
-        links: tuple[str, ...],
-        stored: StoredBody | None = None,
+        self, response: TextResponse, page: Page, links: tuple[str, ...]
     ) -> Iterator[Any]:
-        """The items of an extracted page (its body ``stored`` already, if a worker packed it),
-        and the requests for the posts it links to."""
+        """The items of an extracted page, and the requests for the posts it links to."""
         blog = response.meta["blog"]
         page_url = canonical_url(response.url)
         if page.post is None:
             self.report_for(blog).add_not_post(page_url)
-            yield self.page_item(response, kind="page", stored=stored)
+            yield self.page_item(response, kind="page")
             if page.forms:
                 yield FormsItem(blog_url=blog, page_url=page_url, forms=page.forms)
         else:
-            yield self.page_item(response, stored=stored)
+            yield self.page_item(response)
             self.report_for(blog).add_archived(page.post.url)
             feed = self.comment_feed_request(blog, page.post, page.comments, page.blog.platform)
             yield PostItem(
@@ -668,21 +660,18 @@ class BlogSpider(scrapy.Spider):
 
     async def parse_comment_feed_in_pool(self, response: Response) -> AsyncIterator[Any]:
         """``parse_comment_feed``, the feed read in one of the crawl's extraction processes."""
-        feed, stored = await self.extraction.comment_feed(response.body, response.url)
-        for result in self.read_comment_feed(response, feed, stored):
+        feed = await self.extraction.comment_feed(response.body, response.url)
+        for result in self.read_comment_feed(response, feed):
             yield result
 
-    def read_comment_feed(
-        self, response: Response, feed: CommentFeed, stored: StoredBody | None = None
-    ) -> Iterator[Any]:
-        """A comment feed's page (its body ``stored`` already, if a worker packed it), its
-        comments, and the request for its next page."""
+    def read_comment_feed(self, response: Response, feed: CommentFeed) -> Iterator[Any]:
+        """A comment feed's page, its comments, and the request for its next page."""
         blog, post_url = response.meta["blog"], response.meta["post_url"]
         if not feed.ok:
-            yield self.page_item(response, error="not a feed", stored=stored)
+            yield self.page_item(response, error="not a feed")
             yield CommentsItem(blog_url=blog, post_url=post_url, comments=response.meta["shown"])
             return
-        yield self.page_item(response, stored=stored)
+        yield self.page_item(response)
         start = int(re.search(r"start-index=(\d+)", response.url).group(1))  # type: ignore[union-attr]
         comments = tuple(
             dataclasses.replace(comment, position=start + n)
@@ -750,12 +739,7 @@ class BlogSpider(scrapy.Spider):
         )
 
     def page_item(
-        self,
-        response: Response,
-        *,
-        kind: str | None = None,
-        error: str | None = None,
-        stored: StoredBody | None = None,
+        self, response: Response, *, kind: str | None = None, error: str | None = None
     ) -> PageItem:
         headers = response.headers
         return PageItem(
@@ -770,8 +754,7 @@ class BlogSpider(scrapy.Spider):
             etag=_header(headers, b"ETag"),
             last_modified=_header(headers, b"Last-Modified"),
             content_type=_content_type(response),
-            body=None if response.status == 304 or stored is not None else response.body,
-            stored=None if response.status == 304 else stored,
+            body=None if response.status == 304 else response.body,
         )
 
 

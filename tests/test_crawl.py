@@ -270,10 +270,3 @@ def test_extraction_processes_archive_what_the_crawl_process_does(
         assert extracted is None, result.stderr[-3000:]
     for table in CONTENT_TABLES:
         assert contents(db, table) == contents(crawled.path, table), table
-    # and the bodies of the pages a worker reads, which it packs for the archive
-    bodies = (
-        "SELECT url, kind, content_sha256, body FROM pages"
-        " WHERE kind IN ('post', 'page', 'comments') ORDER BY url"
-    )
-    with sqlite3.connect(db) as ours, sqlite3.connect(crawled.path) as default:
-        assert ours.execute(bodies).fetchall() == default.execute(bodies).fetchall()
