@@ -248,7 +248,37 @@ def ensure_schema(db: Database) -> None:
     for name, searched in FTS.items():
         if not db.table(name).detect_fts():
             db.table(name).enable_fts(searched, create_triggers=True, tokenize="porter")
+        _reindex_on_searched_columns(db, name, searched)
     db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+def _reindex_on_searched_columns(db: Database, table: str, searched: list[str]) -> None:
+    """Have the search index's update trigger fire only when a searched column is updated.
+
+    The trigger sqlite-utils makes fires on any update, and takes the row's text out of the
+    index and puts it back: a refresh that moved ``last_seen`` on every unchanged post indexed
+    every post again (and left the index that much bigger until it was merged). Archives made
+    before get the narrower trigger when they are next opened for writing.
+    """
+    trigger = f"{table}_au"
+    found = db.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", [trigger]
+    ).fetchone()
+    if found is not None and " UPDATE OF " in found[0]:
+        return
+    fts = f"{table}_fts"
+    columns = ", ".join(f'"{column}"' for column in searched)
+    old = ", ".join(f'old."{column}"' for column in searched)
+    new = ", ".join(f'new."{column}"' for column in searched)
+    with db.atomic():  # (never an archive without the trigger: its index would fall behind)
+        db.execute(f'DROP TRIGGER IF EXISTS "{trigger}"')
+        db.execute(
+            f'CREATE TRIGGER "{trigger}" AFTER UPDATE OF {columns} ON "{table}" BEGIN\n'
+            f'  INSERT INTO "{fts}" ("{fts}", rowid, {columns})'
+            f" VALUES('delete', old.rowid, {old});\n"
+            f'  INSERT INTO "{fts}" (rowid, {columns}) VALUES (new.rowid, {new});\n'
+            "END"
+        )
 
 
 def stable_id(*parts: object) -> str:

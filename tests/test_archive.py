@@ -19,7 +19,7 @@ from blogarchive.archive import (
     open_database,
     post_id_for,
 )
-from blogarchive.items import BlogItem, FormsItem, PageItem, PostItem
+from blogarchive.items import BlogItem, FormsItem, PageItem, PostItem, SeenItem
 from blogarchive.schema import PAGE_SIZE, TABLES
 from extract import extract_page
 
@@ -99,6 +99,56 @@ def test_full_text_search_finds_the_post(archive: Archive) -> None:
     assert [hit["id"] for hit in hits] == [post_id_for(SEED_URL)]
     found = list(archive.db["key_observations"].search("credibility"))
     assert len(found) == 1 and found[0]["position"] == 1
+
+
+def index_rows(archive: Archive) -> tuple[int, int]:
+    """The posts search index's stored rows and bytes (FTS5 keeps its segments there)."""
+    count, size = archive.db.execute(
+        "SELECT count(*), sum(length(block)) FROM posts_fts_data"
+    ).fetchone()
+    return count, size
+
+
+def test_only_a_change_of_searched_text_touches_the_search_index(archive: Archive) -> None:
+    """Moving ``last_seen`` (a refresh does it for every unchanged post) leaves the index as it
+    is; a new title is indexed, the old one is gone from it."""
+    item = seed_item()
+    archive.save_post(item)
+    before = index_rows(archive)
+    archive.mark_seen(SeenItem(blog_url=BLOG, url=SEED_URL))
+    archive.db.execute("UPDATE posts SET comment_count = 99")
+    assert index_rows(archive) == before
+    retitled = dataclasses.replace(item.post, title="Territory planning, renamed")
+    archive.save_post(dataclasses.replace(item, post=retitled))
+    assert index_rows(archive) != before
+    assert [hit["id"] for hit in archive.db["posts"].search("renamed")] == [post_id_for(SEED_URL)]
+    assert list(archive.db["posts"].search(f'"{item.post.title}"')) == []
+
+
+def test_an_archive_whose_index_follows_every_update_gets_the_narrow_trigger(
+    tmp_path: Path,
+) -> None:
+    """An archive made before keeps its rows and search, with the update trigger that fires
+    only for the searched columns."""
+    path = tmp_path / "archive.db"
+    archive = Archive(open_database(str(path)))
+    archive.save_post(seed_item())
+    archive.db.execute("DROP TRIGGER posts_au")
+    archive.db.execute(  # the trigger sqlite-utils makes
+        'CREATE TRIGGER "posts_au" AFTER UPDATE ON "posts" BEGIN\n'
+        '  INSERT INTO "posts_fts" ("posts_fts", rowid, "title", "content_text")'
+        ' VALUES(\'delete\', old.rowid, old."title", old."content_text");\n'
+        '  INSERT INTO "posts_fts" (rowid, "title", "content_text")'
+        ' VALUES (new.rowid, new."title", new."content_text");\n'
+        "END"
+    )
+    archive.db.close()
+    reopened = Archive(open_database(str(path)))
+    (sql,) = reopened.db.execute("SELECT sql FROM sqlite_master WHERE name = 'posts_au'").fetchone()
+    assert 'AFTER UPDATE OF "title", "content_text" ON "posts"' in sql
+    assert [hit["id"] for hit in reopened.db["posts"].search("Miller Heiman")] == [
+        post_id_for(SEED_URL)
+    ]
 
 
 def test_optimize_search_merges_the_index_and_finds_the_same_posts(tmp_path: Path) -> None:
