@@ -88,9 +88,7 @@ class Archive:
         self.db = db
         ensure_schema(db)
         self.changes: Counter[str] = Counter()
-        #: table -> its primary key's columns, and the SELECT of one row by them (the schema is
-        #: fixed while we write)
-        self._keys: dict[str, list[str]] = {}
+        #: table -> the SELECT of one row by its primary key (the schema is fixed while we write)
         self._select_by_key: dict[str, str] = {}
         #: form id -> the form as this writer last committed it: a form shown on every page of
         #: a blog (a sidebar's) is written once, then compared in memory, not row by row
@@ -517,10 +515,7 @@ class Archive:
         return table
 
     def _primary_key(self, table: str) -> list[str]:
-        keys = self._keys.get(table)
-        if keys is None:
-            keys = self._keys[table] = self.db.table(table).pks  # type: ignore[union-attr]
-        return keys
+        return self._table(table).pks  # (from the columns the table remembers)
 
     def _exists(self, table: str, pk: Any) -> bool:
         return self._get(table, pk) is not None
