@@ -120,7 +120,7 @@ def _serve(connection: socket.socket) -> None:
             ident, task, args = pickle.loads(incoming.read(int.from_bytes(header, "big")))
             try:
                 reply = _frame((ident, True, TASKS[task](*args)))
-            except Exception as error:  # the page's own error, raised again in the crawl
+            except Exception as error:  # the task's own error, raised again in the crawl
                 try:
                     reply = _frame((ident, False, error))
                 except Exception:  # an error that does not pickle
@@ -202,8 +202,8 @@ class _Channel(asyncio.Protocol):
 
 
 class ExtractionPool:
-    """Where a crawl extracts its post pages: in ``processes`` worker processes, or (0) in its
-    own process.
+    """Where a crawl extracts its post pages and reads its comment feeds: in ``processes``
+    worker processes, or (0) in its own process.
 
     Each worker has a socket to the crawl, read and written by the crawl's event loop like any
     other connection, so handing a page over takes no thread of the crawl's. (A process pool's
