@@ -1,7 +1,9 @@
 """Memory that copies of page elements keep: ``copy.deepcopy`` against ``extract._dom.copy_tree``.
 
-Each round parses a small page whose post body and comment hold ids no other page has (as every
-post's and comment's do), copies the body, and drops everything. Prints the resident size
+Each round parses a small page whose post body and comment hold ids and an anchor's name no
+other page has (as every post's and comment's do), copies the body and the whole page (what
+the key observations of a page without a known post body are read from), and drops
+everything. Prints the resident size
 every fifth of the rounds: with ``deepcopy`` it grows, because libxml2 keeps each copied id in
 the string dictionary lxml shares between a thread's documents; with ``copy_tree`` it stays.
 
@@ -31,11 +33,13 @@ def run(name: str, copier, rounds: int) -> None:  # type: ignore[no-untyped-def]
     for n in range(rounds):
         page = (
             f"<html><body><div class='post-body' id='post-body-{n}'><p>Text of post {n}.</p>"
-            f"<ol><li class='comment' id='c{n}'><p id='c{n}-ce'>A comment.</p></li></ol>"
+            f"<ol><li class='comment' id='c{n}'><p id='c{n}-ce'>A <a name='fn-{n}'>comment</a>.</p>"
+            "</li></ol>"
             "</div></body></html>"
         )
-        body = _dom.parse(page, f"https://example.org/{n}.html").find("body/div")
-        copier(body)
+        root = _dom.parse(page, f"https://example.org/{n}.html")
+        copier(root.find("body/div"))
+        copier(root)
         if (n + 1) % (rounds // 5) == 0:
             print(f" {resident_mb():.0f}", end="", flush=True)
     print(f"  (grew {resident_mb() - start:.0f} MB)")

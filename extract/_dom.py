@@ -739,32 +739,69 @@ def text_with_breaks(element: _Element) -> str:
     return "\n".join(line.text for line in lines_of(element))
 
 
-#: Whether a subtree holds an element with an ``id``.
-_HAS_ID = etree.XPath("boolean(descendant-or-self::*[@id])")
+#: Whether a subtree holds an attribute libxml2 enters in an HTML document's ID table: an
+#: ``id``, or the ``name`` of an ``<a>``.
+_HAS_ID = etree.XPath("boolean(descendant-or-self::*[@id] | descendant-or-self::a[@name])")
+_IS_ID = etree.XPath("boolean(self::*[@id] | self::a[@name])")
+
+
+def _identity(select: str) -> etree.XSLT:
+    """An identity transform: a copy of what ``select`` finds (``.``, the subtree it is given, or
+    the node at ``path`` in the document it is given) in a result document of its own. That
+    document is XML, where neither attribute is an ID, and says it is UTF-8 (without an
+    encoding, libxml2's HTML serializer writes every character outside ASCII as a reference)."""
+    return etree.XSLT(
+        etree.XML(
+            '<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform"'
+            ' xmlns:dyn="http://exslt.org/dynamic" extension-element-prefixes="dyn">'
+            '<xsl:output method="xml" encoding="UTF-8"/><xsl:param name="path" select="\'/\'"/>'
+            f'<xsl:template match="/"><xsl:copy-of select="{select}"/></xsl:template>'
+            "</xsl:stylesheet>"
+        ),
+        access_control=etree.XSLTAccessControl.DENY_ALL,
+    )
+
+
+_COPY_SUBTREE = _identity(".")
+_COPY_AT = _identity("dyn:evaluate($path)")
 
 
 def copy_tree(element: _Element) -> Node:
     """A deep copy of ``element`` (and its tail), the root of a tree of its own.
 
-    ``copy.deepcopy`` of an element of an HTML page enters every ``id`` it copies in the new
-    document's ID table, whose keys libxml2 keeps in the string dictionary that lxml shares
-    between all the documents of a thread; a dictionary never lets go of a string, so a crawl
-    kept every post's and comment's ids for the rest of its life (about 60 bytes each, 420 a
-    post on the benchmark's blog). Parsing enters none: a subtree with ids is serialized and
-    parsed again, and kept only if it serializes back to the same HTML (else, rarely, it is a
-    ``deepcopy`` after all).
+    ``copy.deepcopy`` of an element of an HTML page enters every ``id`` (and ``<a name>``) it
+    copies in the new document's ID table, whose keys libxml2 keeps in the string dictionary
+    that lxml shares between all the documents of a thread; a dictionary never lets go of a
+    string, so a crawl kept every post's and comment's ids for the rest of its life (about 60
+    bytes each, 420 a post on the benchmark's blog). A subtree with such attributes is copied
+    by XSLT instead, into an XML document, which has no ID table to fill. lxml hands an element
+    to XSLT as the root of a stand-in HTML document holding a copy of the element itself, so an
+    element that is an ID itself is found by its path in its own document instead.
     """
-    if not _HAS_ID(element) or element.tag in ("html", "head", "body"):
+    if not _HAS_ID(element):
         return copy.deepcopy(element)
-    html = etree.tostring(element, method="html", encoding="unicode", with_tail=False)
-    holder = parse_fragment(html, "")
-    if len(holder) == 1:
-        clone = holder[0]
-        holder.remove(clone)
-        if etree.tostring(clone, method="html", encoding="unicode", with_tail=False) == html:
-            clone.tail = element.tail
-            return clone
-    return copy.deepcopy(element)
+    try:
+        if not _IS_ID(element):
+            clone = _COPY_SUBTREE(element).getroot()
+        else:
+            path = etree.XSLT.strparam(_position_path(element))
+            clone = _COPY_AT(element.getroottree(), path=path).getroot()
+    except etree.XSLTError:
+        clone = None
+    if clone is None:  # not seen on the corpus's pages; a copy with a few ids kept is still one
+        return copy.deepcopy(element)
+    clone.tail = element.tail
+    return clone
+
+
+def _position_path(element: _Element) -> str:
+    """An XPath that finds ``element`` in its document by position alone (``/*[1]/*[2]``): a
+    page's tag names need not be names XPath accepts (``o:p``)."""
+    steps = []
+    for node in (element, *element.iterancestors()):
+        before = sum(1 for _ in node.itersiblings(etree.Element, preceding=True))
+        steps.append(f"/*[{before + 1}]")
+    return "".join(reversed(steps))
 
 
 def pruned_copy(element: _Element, drop: Sequence[str] = ()) -> Node:
