@@ -276,7 +276,9 @@ def test_copy_tree_copies_exactly_into_a_tree_of_its_own() -> None:
 
     html = (
         "<html><body><div id='post-body-1' class='post-body'><p id='p1'>One &amp; <b>two</b>"
-        "</p><ul><li id='c1'>A <a href='/x'>link</a> über – 😀</li></ul></div>"
+        "</p><ul><li id='c1'>A <a href='/x'>link</a> über – 😀</li></ul>"
+        "<svg xmlns='http://www.w3.org/2000/svg' xmlns:xlink='http://www.w3.org/1999/xlink'>"
+        "<use xlink:href='#a'/></svg><script>if (a < b && c) {}</script></div>"
         "after<div class='plain'><p>No id here.</p></div>tail<div><a name='note-1'>1</a> Note"
         "</div><o:p><div><span id='deep'>Word's markup</span></div></o:p></body></html>"
     )
