@@ -739,10 +739,16 @@ def text_with_breaks(element: _Element) -> str:
     return "\n".join(line.text for line in lines_of(element))
 
 
-#: Whether a subtree holds an attribute libxml2 enters in an HTML document's ID table: an
-#: ``id``, or the ``name`` of an ``<a>``.
-_HAS_ID = etree.XPath("boolean(descendant-or-self::*[@id] | descendant-or-self::a[@name])")
-_IS_ID = etree.XPath("boolean(self::*[@id] | self::a[@name])")
+def _is_id(element: _Element) -> bool:
+    """Whether ``element`` has an attribute libxml2 enters in an HTML document's ID table: an
+    ``id``, or the ``name`` of an ``<a>``."""
+    return element.get("id") is not None or (element.tag == "a" and element.get("name") is not None)
+
+
+def _holds_id(element: _Element) -> bool:
+    """Whether ``element`` or an element under it :func:`_is_id` (a walk that stops at the
+    first: libxml2's XPath gathers every match before it answers, four times as long)."""
+    return any(_is_id(node) for node in element.iter(etree.Element))
 
 
 def _identity(select: str) -> etree.XSLT:
@@ -778,10 +784,10 @@ def copy_tree(element: _Element) -> Node:
     to XSLT as the root of a stand-in HTML document holding a copy of the element itself, so an
     element that is an ID itself is found by its path in its own document instead.
     """
-    if not _HAS_ID(element):
+    if not _holds_id(element):
         return copy.deepcopy(element)
     try:
-        if not _IS_ID(element):
+        if not _is_id(element):
             clone = _COPY_SUBTREE(element).getroot()
         else:
             path = etree.XSLT.strparam(_position_path(element))
