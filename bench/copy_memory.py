@@ -3,9 +3,9 @@
 Each round parses a small page whose post body and comment hold ids and an anchor's name no
 other page has (as every post's and comment's do), copies the body and the whole page (what
 the key observations of a page without a known post body are read from), and drops
-everything. Prints the resident size
-every fifth of the rounds: with ``deepcopy`` it grows, because libxml2 keeps each copied id in
-the string dictionary lxml shares between a thread's documents; with ``copy_tree`` it stays.
+everything. Prints the resident size every fifth of the rounds: with ``deepcopy`` it grows,
+because libxml2 keeps each copied id in the string dictionary lxml shares between a thread's
+documents; with ``copy_tree`` it stays.
 
     python bench/copy_memory.py [--rounds 200000]
 """
