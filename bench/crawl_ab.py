@@ -11,6 +11,11 @@ crawls it with every tree in turn (``blogarchive crawl`` run with the tree as it
 folder and ``PYTHONPATH``), politeness off. Prints each run, then each tree's median wall and
 CPU seconds. Runs alternate so that a machine that slows down or speeds up during the
 benchmark weighs on every tree alike.
+
+The CPU is split between the crawl's own process (Scrapy, the archive's writes) and its
+children (the extraction worker, multiprocessing's resource tracker), with the share of the
+wall time the crawl's own process was busy: near 100%, that process is what limits the crawl,
+and moving work out of it (or taking work off it) is what would make the crawl faster.
 """
 
 from __future__ import annotations
@@ -24,29 +29,94 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from static_site import NginxSite
 from workload import FAST, bench_blog, setting_options
 
 
-def crawl(tree: Path, home: str, db: Path, settings: list[str]) -> tuple[float, float]:
-    """(wall, CPU) seconds of one crawl of ``home`` with the code in ``tree`` (CPU: the crawl's
-    and its own children's, extraction processes included)."""
+@dataclass(frozen=True)
+class Run:
+    """One crawl's seconds: wall, and CPU in all (``cpu``) and in its children (``children``)."""
+
+    wall: float
+    cpu: float
+    children: float
+
+    @property
+    def own(self) -> float:
+        """CPU seconds of the crawl's own process."""
+        return self.cpu - self.children
+
+    @property
+    def busy(self) -> float:
+        """The share of the wall time the crawl's own process was busy."""
+        return self.own / self.wall
+
+    def __str__(self) -> str:
+        return describe(self.wall, self.cpu, self.own, self.busy, self.children)
+
+
+def describe(wall: float, cpu: float, own: float, busy: float, children: float) -> str:
+    return (
+        f"wall {wall:.1f} s, CPU {cpu:.1f} s (the crawl's own process {own:.1f} s, busy"
+        f" {busy:.0%} of the wall time; its children {children:.1f} s)"
+    )
+
+
+#: How often the children's CPU is read while a crawl runs (their last reading counts).
+POLL_SECONDS = 0.1
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu(pid: int) -> dict[int, float]:
+    """CPU seconds so far of each live child of process ``pid``, from ``/proc`` (Linux)."""
+    found = {}
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return found
+    for task in tasks:
+        try:
+            children = Path(f"/proc/{pid}/task/{task}/children").read_text().split()
+        except OSError:
+            continue
+        for child in map(int, children):
+            try:
+                # the fields after the command's closing parenthesis: utime and stime are 12th, 13th
+                fields = Path(f"/proc/{child}/stat").read_text().rpartition(")")[2].split()
+            except OSError:
+                continue
+            found[child] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    return found
+
+
+def crawl(tree: Path, home: str, db: Path, settings: list[str]) -> Run:
+    """One crawl of ``home`` with the code in ``tree``: its wall and CPU seconds (CPU: the
+    crawl's and its children's, extraction processes included; the children's as last read
+    from ``/proc`` while they ran, so up to ``POLL_SECONDS`` of theirs may count as the
+    crawl's own)."""
     for leftover in db.parent.glob(db.name + "*"):
         shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    subprocess.run(
+    process = subprocess.Popen(
         [sys.executable, "-m", "blogarchive.cli", "crawl", home, "--db", str(db), "--depth", "0",
          "-q", *FAST, *setting_options(settings)],
-        cwd=tree, env={**os.environ, "PYTHONPATH": str(tree)}, check=True,
+        cwd=tree, env={**os.environ, "PYTHONPATH": str(tree)},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
+    children: dict[int, float] = {}
+    while process.poll() is None:
+        children.update(children_cpu(process.pid))
+        time.sleep(POLL_SECONDS)
     wall = time.perf_counter() - started
+    if process.returncode:
+        raise SystemExit(f"crawl_ab: the crawl with {tree} exited with {process.returncode}")
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
-    return wall, cpu
+    return Run(wall, cpu, sum(children.values()))
 
 
 def main() -> None:
@@ -67,17 +137,19 @@ def main() -> None:
         variants[label] = (tree, [s for s in settings.split(",") if s])
     posts = args.posts
     blog = bench_blog(posts)
-    runs: dict[str, list[tuple[float, float]]] = {label: [] for label in variants}
+    runs: dict[str, list[Run]] = {label: [] for label in variants}
     with tempfile.TemporaryDirectory() as folder, NginxSite(blog, Path(folder) / "nginx") as site:
         for round_ in range(1, args.rounds + 1):
             for label, (tree, settings) in variants.items():
-                wall, cpu = crawl(tree, site.home, Path(folder) / "crawl.db", settings)
-                runs[label].append((wall, cpu))
-                print(f"round {round_}: {label}: wall {wall:.1f} s, CPU {cpu:.1f} s", flush=True)
+                run = crawl(tree, site.home, Path(folder) / "crawl.db", settings)
+                runs[label].append(run)
+                print(f"round {round_}: {label}: {run}", flush=True)
     for label, timings in runs.items():
-        wall = statistics.median(t[0] for t in timings)
-        cpu = statistics.median(t[1] for t in timings)
-        print(f"{label}: {posts} posts, median wall {wall:.1f} s, CPU {cpu:.1f} s")
+        medians = (
+            statistics.median(getattr(run, name) for run in timings)
+            for name in ("wall", "cpu", "own", "busy", "children")
+        )
+        print(f"{label}: {posts} posts, medians: {describe(*medians)}")
 
 
 if __name__ == "__main__":

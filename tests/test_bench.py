@@ -109,3 +109,24 @@ def test_crawl_bench_measures_a_small_generated_blog() -> None:
         assert together >= crawl_rss + 20
     else:
         assert together >= crawl_rss
+
+
+@pytest.mark.skipif(not SERVERS, reason="nginx or wget is not installed (Debian: nginx, wget)")
+def test_crawl_ab_splits_the_cpu_between_the_crawl_and_its_worker() -> None:
+    tree = BENCH.parent
+    result = run_bench("crawl_ab.py", "--posts", "12", "--rounds", "1", str(tree))
+    assert result.returncode == 0, result.stderr
+    figures = re.compile(
+        r"wall ([\d.]+) s, CPU ([\d.]+) s \(the crawl's own process ([\d.]+) s, busy (\d+)%"
+        r"(?: of the wall time)?; its children ([\d.]+) s\)$"
+    )
+    lines = result.stdout.splitlines()
+    assert [line.split(":")[0] for line in lines] == ["round 1", str(tree)], result.stdout
+    for line in lines:
+        found = figures.search(line)
+        assert found is not None, line
+        wall, cpu, own, busy, children = (float(figure) for figure in found.groups())
+        assert wall > 0 and own > 0 and busy > 0  # (threads may make it more than 100%)
+        assert abs(cpu - own - children) <= 0.15  # each rounded to a tenth
+        if extraction.process_count("auto"):
+            assert children > 0  # the extraction worker's CPU is not counted as the crawl's
