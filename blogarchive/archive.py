@@ -59,6 +59,45 @@ def post_id_for(url: str) -> str:
     return stable_id(url)
 
 
+class ArchiveDatabase(Database):
+    """sqlite-utils' ``Database`` whose ``atomic()`` blocks nest into one savepoint.
+
+    Inside a transaction (a crawl keeps one open and commits it every second), sqlite-utils
+    makes each insert, update and upsert a savepoint of its own, named afresh each time: some
+    fifteen a post in a crawl, each a statement SQLite compiles anew. The archive's writes are
+    grouped by what they record (a page, a post with its comments and forms), and each group is
+    written whole or not at all: its outermost block is the one savepoint (under one name, so
+    SQLite compiles it once), and the blocks inside it run in it. A statement that fails undoes
+    itself (SQLite's statements are atomic); the group's block then undoes the whole group.
+    Outside a transaction, a block is a transaction, as in sqlite-utils.
+    """
+
+    _blocks = 0  # the atomic() blocks open now
+
+    @contextmanager
+    def atomic(self) -> Iterator[Database]:
+        if self._blocks:
+            yield self  # inside a group: its savepoint or transaction covers this block
+            return
+        self._blocks += 1
+        try:
+            if not self.conn.in_transaction:
+                with super().atomic():
+                    yield self
+                return
+            self.conn.execute("SAVEPOINT archive_group")
+            try:
+                yield self
+            except BaseException:
+                if self.conn.in_transaction:  # (a RAISE(ROLLBACK) trigger ends it altogether)
+                    self.conn.execute("ROLLBACK TO SAVEPOINT archive_group")
+                    self.conn.execute("RELEASE SAVEPOINT archive_group")
+                raise
+            self.conn.execute("RELEASE SAVEPOINT archive_group")
+        finally:
+            self._blocks -= 1
+
+
 def open_database(path: str | Path) -> Database:
     """Open (or create) the archive at ``path`` with its schema, or raise :class:`ArchiveError`."""
     path = Path(path)
@@ -67,7 +106,7 @@ def open_database(path: str | Path) -> Database:
     if not path.parent.exists():
         raise ArchiveError(f"cannot create {path}: folder {path.parent} does not exist")
     try:
-        db = Database(path)
+        db = ArchiveDatabase(path)
         ensure_schema(db)
     except sqlite3.DatabaseError as error:
         raise ArchiveError(f"cannot use {path} as an archive: {error}") from None

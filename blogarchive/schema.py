@@ -240,7 +240,8 @@ def ensure_schema(db: Database) -> None:
         if not table.exists():
             db.create_table(name, columns, pk=pk, foreign_keys=foreign_keys)  # type: ignore[arg-type]
         else:
-            missing = {c: t for c, t in columns.items() if c not in table.columns_dict}
+            present = table.columns_dict  # (asked once: each asks sqlite_master and PRAGMA)
+            missing = {c: t for c, t in columns.items() if c not in present}
             for column, column_type in missing.items():
                 table.add_column(column, column_type)
     for name, indexed in INDEXES:

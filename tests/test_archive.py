@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import random
+import sqlite3
 from collections import Counter
 from pathlib import Path
 
@@ -149,6 +150,49 @@ def test_an_archive_whose_index_follows_every_update_gets_the_narrow_trigger(
     assert [hit["id"] for hit in reopened.db["posts"].search("Miller Heiman")] == [
         post_id_for(SEED_URL)
     ]
+
+
+def test_a_post_whose_write_fails_midway_leaves_nothing_and_the_others_stay(
+    tmp_path: Path,
+) -> None:
+    """In a crawl's open transaction, each item is written whole or not at all: a post whose
+    key observations cannot be written leaves no post, revision or form of its own, and the
+    post written before it stays, in a transaction that goes on and commits."""
+    archive = Archive(open_database(str(tmp_path / "archive.db")))
+    archive.db.execute("BEGIN")  # as the pipeline keeps one open between its commits
+    first = seed_item()
+    archive.save_post(first)
+    archive.db.execute(
+        "CREATE TEMP TRIGGER refuse BEFORE INSERT ON key_observations"
+        " BEGIN SELECT RAISE(ABORT, 'refused'); END"
+    )
+    second = dataclasses.replace(
+        first, post=dataclasses.replace(first.post, url=SEED_URL.replace(".html", "-2.html"))
+    )
+    assert second.key_observations  # the write that fails comes after the post's own
+    before = rows(archive)
+    with pytest.raises(sqlite3.IntegrityError, match="refused"):
+        archive.save_post(second)
+    assert rows(archive) == before
+    assert archive.db.conn.in_transaction
+    archive.db.conn.commit()
+    assert [row["url"] for row in archive.db["posts"].rows] == [first.post.url]
+
+
+def test_an_item_is_one_savepoint_not_one_per_row(tmp_path: Path) -> None:
+    """sqlite-utils makes every insert and update inside a transaction a savepoint of its own,
+    named afresh; the archive's blocks nest into their outermost one, under one name."""
+    archive = Archive(open_database(str(tmp_path / "archive.db")))
+    statements: list[str] = []
+    archive.db.conn.set_trace_callback(statements.append)
+    archive.db.execute("BEGIN")
+    item = seed_item()
+    archive.save_post(item)
+    savepoints = [sql for sql in statements if sql.startswith("SAVEPOINT")]
+    inserts = [sql for sql in statements if sql.startswith("INSERT")]
+    assert len(inserts) >= 5  # the post, its revision, observations, the form and its fields
+    assert savepoints and len(savepoints) <= 2  # the blog's, and the post's with all it holds
+    assert set(savepoints) == {"SAVEPOINT archive_group"}
 
 
 def test_optimize_search_merges_the_index_and_finds_the_same_posts(tmp_path: Path) -> None:
