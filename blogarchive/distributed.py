@@ -157,6 +157,7 @@ def worker_settings(redis_url: str, *, idle_timeout: float, options: CrawlOption
     values: dict[str, Any] = {
         "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
         "SCHEDULER_PERSIST": True,  # the queue outlives any one worker
+        "BLOGARCHIVE_PROGRESS_WAITING": False,  # (the queue is Redis's, shared by every worker)
         "SCHEDULER_QUEUE_KEY": REQUESTS,
         "SCHEDULER_DUPEFILTER_KEY": DUPEFILTER,
         "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",

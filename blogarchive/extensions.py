@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from typing import Any
 
 from scrapy import signals
@@ -12,12 +13,17 @@ from twisted.internet import task
 
 
 class CrawlProgress:
-    """Prints blogs, posts, comments and pages so far (``BLOGARCHIVE_PROGRESS_INTERVAL`` s)."""
+    """Prints blogs, posts, comments and pages so far (``BLOGARCHIVE_PROGRESS_INTERVAL`` s),
+    the pages a second since the last line, and the requests waiting in the crawl's queue
+    (unless ``BLOGARCHIVE_PROGRESS_WAITING`` is off: a distributed worker's queue is Redis's,
+    shared by every worker, and its scheduler counts what waits there differently)."""
 
     def __init__(self, crawler: Crawler, interval: float) -> None:
         self.crawler = crawler
         self.interval = interval
+        self.shows_waiting = crawler.settings.getbool("BLOGARCHIVE_PROGRESS_WAITING", True)
         self.loop: task.LoopingCall | None = None
+        self.last = (time.monotonic(), 0)  # when the last line was printed, pages fetched then
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlProgress:
@@ -30,6 +36,7 @@ class CrawlProgress:
         return extension
 
     def spider_opened(self, spider: Any) -> None:
+        self.last = (time.monotonic(), 0)
         self.loop = task.LoopingCall(self.report)
         self.loop.start(self.interval, now=False)
 
@@ -42,11 +49,18 @@ class CrawlProgress:
         assert stats is not None
         get = stats.get_value
         blogs = sum(v for k, v in stats.get_stats().items() if k.startswith("archive/blogs/"))
+        fetched = get("response_received_count", 0)
+        now = time.monotonic()
+        then, fetched_then = self.last
+        self.last = (now, fetched)
+        rate = (fetched - fetched_then) / (now - then) if now > then else 0.0
+        waiting = get("scheduler/enqueued", 0) - get("scheduler/dequeued", 0)
         print(
             f"  … {blogs} blogs, {get('archive/posts', 0)} posts, "
             f"{get('archive/comments', 0)} comments, "
-            f"{get('response_received_count', 0)} pages fetched, "
-            f"{get('blogarchive/failed', 0)} failed",
+            f"{fetched} pages fetched ({rate:.0f}/s), "
+            + (f"{waiting} waiting, " if self.shows_waiting else "")
+            + f"{get('blogarchive/failed', 0)} failed",
             file=sys.stderr,
             flush=True,
         )

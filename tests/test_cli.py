@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -14,8 +16,10 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from scrapy.utils.test import get_crawler
 
 from blogarchive.demo.server import DemoNetwork
+from blogarchive.extensions import CrawlProgress
 from tests.conftest import FAST, FIXTURES, CrawledArchive, free_port, run_cli
 
 
@@ -208,6 +212,17 @@ def test_crawl_prints_progress_while_it_runs(demo_network: DemoNetwork, tmp_path
     progress = [line for line in result.stderr.splitlines() if line.startswith("  … ")]
     assert progress, result.stderr
     assert "blogs" in progress[-1] and "pages fetched" in progress[-1]
+    figures = [
+        re.search(r" (\d+) pages fetched \((\d+)/s\), (\d+) waiting, (\d+) failed$", line)
+        for line in progress
+    ]
+    assert all(figures), progress
+    fetched, rates, waiting = (
+        [int(found.group(n)) for found in figures if found] for n in (1, 2, 3)
+    )
+    assert fetched == sorted(fetched) and fetched[-1] > 0
+    # the posts the feed lists wait their turn (a page every 0.05 s); pages came at some rate
+    assert max(waiting) > 0 and max(rates) > 0
 
 
 def test_scrapy_crawl_from_the_repository_does_the_same(
@@ -224,3 +239,32 @@ def test_scrapy_crawl_from_the_repository_does_the_same(
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT count(*) FROM posts").fetchone()[0] == 7
         assert conn.execute("SELECT status FROM crawl_runs").fetchall() == [("finished",)]
+
+
+@pytest.mark.parametrize("shows_waiting", [True, False])
+def test_a_progress_line_gives_the_rate_and_what_waits_in_the_queue(
+    shows_waiting: bool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The pages a second since the line before, and the requests queued and not yet taken,
+    unless the queue is not the crawl's own (a distributed worker's is Redis's)."""
+    crawler = get_crawler(settings_dict={"BLOGARCHIVE_PROGRESS_WAITING": shows_waiting})
+    progress = CrawlProgress(crawler, interval=5)
+    stats = crawler.stats
+    assert stats is not None
+    progress.last = (time.monotonic() - 2, 100)  # 100 pages fetched two seconds ago
+    for name, value in (
+        ("archive/blogs/blogger", 2), ("archive/posts", 150), ("archive/comments", 40),
+        ("response_received_count", 300), ("scheduler/enqueued", 420),
+        ("scheduler/dequeued", 310), ("blogarchive/failed", 1),
+    ):  # fmt: skip
+        stats.set_value(name, value)
+    progress.report()
+    line = capsys.readouterr().err.rstrip("\n")
+    waiting = "110 waiting, " if shows_waiting else ""
+    found = re.fullmatch(
+        rf"  … 2 blogs, 150 posts, 40 comments, 300 pages fetched \((\d+)/s\), {waiting}1 failed",
+        line,
+    )
+    assert found is not None, line
+    assert 95 <= int(found.group(1)) <= 100  # 200 pages in two seconds and a little more
+    assert progress.last[1] == 300
