@@ -118,7 +118,7 @@ def test_crawl_ab_splits_the_cpu_between_the_crawl_and_its_worker() -> None:
     assert result.returncode == 0, result.stderr
     figures = re.compile(
         r"wall ([\d.]+) s, CPU ([\d.]+) s \(the crawl's own process ([\d.]+) s, busy (\d+)%"
-        r"(?: of the wall time)?; its children ([\d.]+) s\)$"
+        r" of the wall time; its children ([\d.]+) s\)$"
     )
     lines = result.stdout.splitlines()
     assert [line.split(":")[0] for line in lines] == ["round 1", str(tree)], result.stdout
