@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from scrapy import signals
+from scrapy.core.downloader import Downloader
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
@@ -14,9 +15,12 @@ from twisted.internet import task
 
 class CrawlProgress:
     """Prints blogs, posts, comments and pages so far (``BLOGARCHIVE_PROGRESS_INTERVAL`` s),
-    the pages a second since the last line, and the requests waiting in the crawl's queue
-    (unless ``BLOGARCHIVE_PROGRESS_WAITING`` is off: a distributed worker's queue is Redis's,
-    shared by every worker, and its scheduler counts what waits there differently)."""
+    the pages a second since the last line, and the requests waiting for an answer: those in
+    the crawl's queue and those the downloader holds (Scrapy moves up to
+    ``CONCURRENT_REQUESTS`` of them out of the queue at once, to wait out a download delay
+    there). ``waiting`` is left out when ``BLOGARCHIVE_PROGRESS_WAITING`` is off: a distributed
+    worker's queue is Redis's, shared by every worker, and its scheduler counts what waits there
+    differently."""
 
     def __init__(self, crawler: Crawler, interval: float) -> None:
         self.crawler = crawler
@@ -24,6 +28,7 @@ class CrawlProgress:
         self.shows_waiting = crawler.settings.getbool("BLOGARCHIVE_PROGRESS_WAITING", True)
         self.loop: task.LoopingCall | None = None
         self.last = (time.monotonic(), 0)  # when the last line was printed, pages fetched then
+        self.downloader: Downloader | None = None  # the engine's, once the spider opens
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlProgress:
@@ -36,6 +41,7 @@ class CrawlProgress:
         return extension
 
     def spider_opened(self, spider: Any) -> None:
+        self.downloader = self.crawler.engine.downloader
         self.last = (time.monotonic(), 0)
         self.loop = task.LoopingCall(self.report)
         self.loop.start(self.interval, now=False)
@@ -55,6 +61,8 @@ class CrawlProgress:
         self.last = (now, fetched)
         rate = (fetched - fetched_then) / (now - then) if now > then else 0.0
         waiting = get("scheduler/enqueued", 0) - get("scheduler/dequeued", 0)
+        if self.downloader is not None:
+            waiting += len(self.downloader.active)
         print(
             f"  … {blogs} blogs, {get('archive/posts', 0)} posts, "
             f"{get('archive/comments', 0)} comments, "

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from scrapy import Request
+from scrapy.core.downloader import Downloader
 from scrapy.utils.test import get_crawler
 
 from blogarchive.demo.server import DemoNetwork
@@ -221,7 +223,8 @@ def test_crawl_prints_progress_while_it_runs(demo_network: DemoNetwork, tmp_path
         [int(found.group(n)) for found in figures if found] for n in (1, 2, 3)
     )
     assert fetched == sorted(fetched) and fetched[-1] > 0
-    # the posts the feed lists wait their turn (a page every 0.05 s); pages came at some rate
+    # the requests wait their turn (a page every 0.05 s) in the queue or the downloader, and
+    # pages came at some rate
     assert max(waiting) > 0 and max(rates) > 0
 
 
@@ -245,10 +248,13 @@ def test_scrapy_crawl_from_the_repository_does_the_same(
 def test_a_progress_line_gives_the_rate_and_what_waits_in_the_queue(
     shows_waiting: bool, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """The pages a second since the line before, and the requests queued and not yet taken,
-    unless the queue is not the crawl's own (a distributed worker's is Redis's)."""
+    """The pages a second since the line before, and the requests not yet answered (queued, or
+    held by the downloader), unless the queue is not the crawl's own (a distributed worker's is
+    Redis's)."""
     crawler = get_crawler(settings_dict={"BLOGARCHIVE_PROGRESS_WAITING": shows_waiting})
     progress = CrawlProgress(crawler, interval=5)
+    progress.downloader = Downloader(crawler)
+    progress.downloader.active.update(Request(f"http://127.0.0.1/{n}") for n in range(16))
     stats = crawler.stats
     assert stats is not None
     progress.last = (time.monotonic() - 2, 100)  # 100 pages fetched two seconds ago
@@ -260,7 +266,7 @@ def test_a_progress_line_gives_the_rate_and_what_waits_in_the_queue(
         stats.set_value(name, value)
     progress.report()
     line = capsys.readouterr().err.rstrip("\n")
-    waiting = "110 waiting, " if shows_waiting else ""
+    waiting = "126 waiting, " if shows_waiting else ""
     found = re.fullmatch(
         rf"  … 2 blogs, 150 posts, 40 comments, 300 pages fetched \((\d+)/s\), {waiting}1 failed",
         line,
