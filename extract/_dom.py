@@ -95,7 +95,9 @@ def _parse(html: str, url: str) -> Node:
         data = data.translate(None, CONTROL_BYTES)
     if "\ufffe" in html or "\uffff" in html:  # faster to find in the text than in its bytes
         data = data.replace(NONCHARACTERS[0], b"").replace(NONCHARACTERS[1], b"")
-    parser = etree.HTMLParser(encoding="utf-8", remove_comments=True)
+    # no table of ids: nothing asks XPath's id(), and the page's index keeps its own (libxml2
+    # then runs about 3.5% fewer instructions on a corpus page, counted with callgrind)
+    parser = etree.HTMLParser(encoding="utf-8", remove_comments=True, collect_ids=False)
     try:
         root = etree.fromstring(data, parser=parser, base_url=url)
     except (etree.ParserError, etree.XMLSyntaxError, ValueError):
