@@ -130,3 +130,25 @@ def test_crawl_ab_splits_the_cpu_between_the_crawl_and_its_worker() -> None:
         assert abs(cpu - own - children) <= 0.15  # each rounded to a tenth
         if extraction.process_count("auto"):
             assert children > 0  # the extraction worker's CPU is not counted as the crawl's
+
+
+@pytest.mark.skipif(not SERVERS, reason="nginx or wget is not installed (Debian: nginx, wget)")
+def test_scrapy_floor_adds_the_crawls_scrapy_parts_to_the_bare_spider() -> None:
+    result = run_bench("scrapy_floor.py", "--posts", "6", "--rounds", "1")
+    assert result.returncode == 0, result.stderr
+    rows = [
+        line for line in result.stdout.splitlines() if line.startswith("| ") and "---" not in line
+    ]
+    assert rows[0] == "| step | pages/s | share of bare | CPU ms a page |", result.stdout
+    figures = {}
+    for row in rows[1:]:
+        found = re.fullmatch(r"\| (.+) \| (\d+) \| (\d+)% \| ([\d.]+) \|", row)
+        assert found is not None, row
+        figures[found.group(1)] = (int(found.group(2)), int(found.group(3)), float(found.group(4)))
+    assert list(figures) == [
+        "bare", "queued by a page", "+ disk queue", "+ duplicate filter", "+ middlewares",
+        "+ items", "blogarchive crawl",
+    ]  # fmt: skip
+    assert figures["bare"][1] == 100
+    # every step fetched pages (one that fetched nothing ends the run with an error)
+    assert all(rate > 0 and cpu > 0 for rate, _, cpu in figures.values())
