@@ -104,6 +104,11 @@ class BlogReport:
             "INSERT OR IGNORE INTO found VALUES (?, ?, ?)", ((self.blog, route, u) for u in urls)
         )
 
+    def found_before(self, url: str) -> bool:
+        """Did any route find the permalink ``url`` of this blog already?"""
+        sql = "SELECT 1 FROM found WHERE blog = ? AND url = ? LIMIT 1"
+        return self.store.read(sql, (self.blog, url)).fetchone() is not None
+
     def add_archived(self, url: str) -> None:
         self.store.write("INSERT OR IGNORE INTO archived VALUES (?, ?)", (self.blog, url))
 
@@ -305,6 +310,24 @@ class BlogSpider(scrapy.Spider):
         (``BLOGARCHIVE_EXTRACT_PROCESSES``) ``parse_page_in_pool``."""
         return self.parse_page_in_pool if self.extraction.processes else self.parse_page
 
+    def linked_posts(
+        self, links: tuple[str, ...], blog: str, page_url: str
+    ) -> Iterator[scrapy.Request]:
+        """Note the posts a page links to as found by the html route, and ask for them, but
+        for the page itself and the permalinks some route found before: that route asked for
+        them already (or left them to their feed's word), and a request that Scrapy's
+        duplicate filter then drops costs the crawl's process nearly what a fetch does
+        (``bench/scrapy_floor.py``); each post page links to itself and to its neighbours.
+        Other links (a post's other pages of comments) are asked for as they are."""
+        report = self.report_for(blog)
+        unseen = [
+            link
+            for link in dict.fromkeys(map(canonical_url, links))
+            if link != page_url and (link != post_permalink(link) or not report.found_before(link))
+        ]
+        report.add_found("html", map(post_permalink, links))
+        yield from self.post_requests(unseen, blog)
+
     def post_requests(self, urls: Any, blog: str) -> Iterator[scrapy.Request]:
         pending = self.pending
         for url in urls:
@@ -390,8 +413,7 @@ class BlogSpider(scrapy.Spider):
             yield FormsItem(blog_url=blog, page_url=canonical_url(response.url), forms=page.forms)
         yield from self.discovery_requests(blog, page.blog.platform, page.blog.feeds)
         links = links_to_follow(page_text(response), response.url, page.blog.platform)
-        self.report_for(blog).add_found("html", map(post_permalink, links))
-        yield from self.post_requests(links, blog)
+        yield from self.linked_posts(links, blog, canonical_url(response.url))
         self.platform_of[blog] = page.blog.platform
         if page.blog.platform != "blogger":
             yield from self.release(blog)  # only a Blogger feed vouches for a post
@@ -496,8 +518,7 @@ class BlogSpider(scrapy.Spider):
         yield self.page_item(response, kind="index")
         platform = self.platform_of.get(blog, "generic")
         links = links_to_follow(page_text(response), response.url, platform)
-        self.report_for(blog).add_found("html", map(post_permalink, links))
-        yield from self.post_requests(links, blog)
+        yield from self.linked_posts(links, blog, canonical_url(response.url))
         yield from self.index_requests(response, blog)
 
     def index_requests(self, response: TextResponse, blog: str) -> Iterator[scrapy.Request]:
@@ -549,8 +570,11 @@ class BlogSpider(scrapy.Spider):
         listed = 0
         for location in locations:
             listed += 1
-            report.add_found("sitemap", (canonical_url(location),))
-            yield from self.post_requests((location,), blog)
+            url = canonical_url(location)
+            asked = report.found_before(url)  # by the route that found it (see linked_posts)
+            report.add_found("sitemap", (url,))
+            if not asked:
+                yield from self.post_requests((url,), blog)
         if "wp-sitemap-posts-post-" in response.url and report.stated_by in (None, "sitemap"):
             # WordPress lists its posts (not its pages) in the posts-post sitemaps
             report.stated = (report.stated or 0) + listed
@@ -623,8 +647,7 @@ class BlogSpider(scrapy.Spider):
             )
             if feed is not None:
                 yield feed
-        self.report_for(blog).add_found("html", map(post_permalink, links))
-        yield from self.post_requests(links, blog)
+        yield from self.linked_posts(links, blog, page_url)
 
     def comment_feed_request(
         self, blog: str, post: Post, shown: tuple[Comment, ...], platform: str

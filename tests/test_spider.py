@@ -89,6 +89,33 @@ def test_post_page_gives_a_post_item_with_everything_on_it() -> None:
     assert page.kind == "post" and page.body and page.url == url
 
 
+def test_a_post_page_asks_only_for_posts_no_route_found_before() -> None:
+    """Its own link and a neighbour the feed listed are not asked for again (the duplicate
+    filter would drop them, at a cost); both still count as found by the html route."""
+    url = f"{CLASSIC_HOME}2010/03/miller-heiman-round-table-discussions_08.html"
+    neighbour = f"{CLASSIC_HOME}2010/03/miller-heiman-round-table-discussions.html"
+    page = response_for("post/blogger-classic-seed", url, kind="post")
+    spider = make_spider()
+    requests, _ = split(spider.parse_page(page))
+    assert [r.url for r in requests] == [neighbour]  # not the page itself
+    spider = make_spider()
+    spider.report_for(CLASSIC_HOME).add_found("feed", [neighbour])
+    requests, _ = split(spider.parse_page(page))
+    assert requests == []
+    assert spider.report_for(CLASSIC_HOME).summary()["found"] == {"feed": 1, "html": 2}
+
+
+def test_a_found_post_s_other_pages_of_comments_are_still_asked_for() -> None:
+    spider = make_spider()
+    home = "http://127.0.0.4:8780/"
+    post = f"{home}2024/05/a-post/"
+    spider.report_for(home).add_found("feed", [post])
+    requests = list(
+        spider.linked_posts((post, f"{post}comment-page-2/", f"{post}comment-page-2/"), home, home)
+    )
+    assert [r.url for r in requests] == [f"{post}comment-page-2/"]
+
+
 def test_static_page_gives_forms_but_no_post() -> None:
     spider = make_spider()
     url = "http://127.0.0.4:8780/contact/"
@@ -238,6 +265,17 @@ def test_a_sitemap_is_read_entry_by_entry() -> None:
     assert len(requests) == 2000
     assert requests[0].url == f"{CLASSIC_HOME}2024/01/post-0.html"
     assert spider.report_for(CLASSIC_HOME).summary()["found"] == {"sitemap": 2000}
+
+
+def test_a_sitemap_asks_only_for_posts_no_route_found_before() -> None:
+    spider = make_spider()
+    listed = [f"{CLASSIC_HOME}2024/01/{name}.html" for name in ("a", "b", "c")]
+    spider.report_for(CLASSIC_HOME).add_found("feed", listed[:2])
+    entries = "".join(f"<url><loc>{url}</loc></url>" for url in listed)
+    body = f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{entries}</urlset>'
+    requests, _ = split(spider.parse_sitemap(sitemap_response(body.encode())))
+    assert [r.url for r in requests] == listed[2:]
+    assert spider.report_for(CLASSIC_HOME).summary()["found"] == {"feed": 2, "sitemap": 3}
 
 
 def test_a_sitemap_cut_short_keeps_its_first_entries_and_junk_is_no_sitemap() -> None:
