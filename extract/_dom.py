@@ -306,6 +306,7 @@ class _Index:
         self._by_value: dict[str, dict[str, list[Node]]] = {}
         self._position: dict[Node, int] | None = None
         self._class_names: str | None = None
+        self._class_names_lower: str | None = None
         self._id_order: dict[Node, int] | None = None
         self.cache: dict[str, list[Node] | None] = {}
         # the positions of a selector's answer, and the span of the last subtree asked about
@@ -447,17 +448,54 @@ class _Index:
             return self._having("class")
         return self.having_class(_literal(value))
 
+    @property
+    def class_names(self) -> str:
+        """The page's class names, one a line (one search of all of them finds the names)."""
+        if self._class_names is None:
+            self._class_names = "\n".join(self.by_class)
+        return self._class_names
+
     def having_class(self, pattern: re.Pattern[str]) -> list[Node]:
         """Elements with a class name in which ``pattern`` finds a match, in document order
         (do not change the list)."""
-        if self._class_names is None:
-            self._class_names = "\n".join(self.by_class)  # one search of all the names
-        text = self._class_names
+        text = self.class_names
         names: dict[str, None] = {}
         for match in pattern.finditer(text):
             start = text.rfind("\n", 0, match.start()) + 1
             end = text.find("\n", match.end())
             names[text[start : end if end >= 0 else len(text)]] = None
+        return self._having_names(names)
+
+    def having_class_word(self, words: Iterable[str]) -> list[Node]:
+        """Elements with a class name one of whose parts between ``-`` and ``_`` is one of
+        ``words`` (lower case), in any case, in document order (do not change the list).
+
+        Each word is found by ``str.find`` in the names lowered: Python's regular expressions
+        try an alternation of words case-insensitively at every character, ten times as long
+        (0.2 ms on the median corpus page's 3,000 characters of class names).
+        """
+        text = self.class_names
+        if self._class_names_lower is None:
+            self._class_names_lower = text.lower()
+        lowered = self._class_names_lower
+        if len(lowered) != len(text):  # a character lowered to two: offsets differ
+            return self.having_class(class_word_pattern(frozenset(words)))
+        names: dict[str, None] = {}
+        for word in words:
+            start = lowered.find(word)
+            while start >= 0:
+                end = start + len(word)
+                if (start == 0 or lowered[start - 1] in CLASS_WORD_EDGES) and (
+                    end == len(lowered) or lowered[end] in CLASS_WORD_EDGES
+                ):
+                    line_end = text.find("\n", end)
+                    names[
+                        text[text.rfind("\n", 0, start) + 1 : line_end if line_end >= 0 else None]
+                    ] = None
+                start = lowered.find(word, start + 1)
+        return self._having_names(names)
+
+    def _having_names(self, names: Iterable[str]) -> list[Node]:
         lists = [self.by_class[name] for name in names]
         if len(lists) == 1:
             return lists[0]
@@ -564,6 +602,27 @@ def having_class(root: _Element, pattern: re.Pattern[str]) -> list[Node]:
             if any(pattern.search(name) for name in element.get("class").split())
         ]
     return list(index.having_class(pattern))
+
+
+def having_class_word(root: _Element, words: frozenset[str]) -> list[Node]:
+    """Elements under ``root`` with a class name one of whose parts between ``-`` and ``_`` is
+    one of ``words`` (lower case), in any case (``intro`` finds ``entry-intro``, ``Intro_Text``),
+    in document order."""
+    index = _index_of(root)
+    if index is None:
+        return having_class(root, class_word_pattern(words))
+    return list(index.having_class_word(sorted(words)))
+
+
+#: What a word of a class name starts and ends at (a line break: names are searched as lines).
+CLASS_WORD_EDGES = "\n_-"
+
+
+@lru_cache(maxsize=16)
+def class_word_pattern(words: frozenset[str]) -> re.Pattern[str]:
+    """A class name with one of ``words`` between its ``-`` and ``_`` separators."""
+    alternatives = "|".join(re.escape(word) for word in sorted(words))
+    return re.compile(rf"(?:^|[_-])(?:{alternatives})(?:[_-]|$)", re.IGNORECASE | re.MULTILINE)
 
 
 @lru_cache(maxsize=64)

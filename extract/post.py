@@ -30,7 +30,7 @@ from extract._dom import (
     copy_tree,
     drop_tree,
     first_attr,
-    having_class,
+    having_class_word,
     inner_html,
     normalize_space,
     parse,
@@ -241,12 +241,9 @@ READ_ALSO_CHARS = 300
 #: ``READ_ALSO`` matches or not within this many characters (its longest phrase and one more).
 READ_ALSO_DECIDED = 48
 BOILERPLATE_SPLIT = re.compile(r"[_-]+")
-#: Class words of a lead paragraph that themes place outside the body.
+#: Class words of a lead paragraph that themes place outside the body (between a name's ``-``
+#: and ``_`` separators: ``entry-intro``, ``Intro_Text``).
 LEAD_WORDS = frozenset("lead intro excerpt standfirst subtitle subheadline teaser deck".split())
-#: A class name with one of those words, between its ``-`` and ``_`` separators.
-LEAD_CLASS = re.compile(
-    rf"(?:^|[_-])(?:{'|'.join(sorted(LEAD_WORDS))})(?:[_-]|$)", re.IGNORECASE | re.MULTILINE
-)
 TAXONOMY_PREFIXES = (
     "tag-",
     "category-",
@@ -478,7 +475,7 @@ def _lead(root: Node, body: Node) -> Node | None:
     if scope is None:
         return None
     ancestors = set(body.iterancestors())
-    candidates = having_class(root, LEAD_CLASS)
+    candidates = having_class_word(root, LEAD_WORDS)
     # the last one that starts before the body and does not hold it
     before = [node for node in candidates if node not in ancestors and precedes(node, body)]
     for node in reversed(before):

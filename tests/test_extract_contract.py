@@ -244,6 +244,37 @@ def test_any_element_of_a_page_answers_selectors_as_lxml_does(page: Path) -> Non
     assert found > 0
 
 
+def test_class_words_are_found_as_the_regular_expression_finds_them() -> None:
+    """The index finds class words by ``str.find`` in the lowered names: it finds what the
+    pattern of those words finds in each name (a part between ``-`` and ``_``, in any case;
+    not inside a longer word), on the fixture pages and on names made to trip it, one of
+    them lowered to two characters (the pattern's own search then)."""
+    from extract.post import LEAD_WORDS
+
+    words = frozenset({*LEAD_WORDS, "cookie"})
+    pattern = _dom.class_word_pattern(words)
+    tricky = (
+        "<html><body><p class='entry-intro'>a</p><p class='Intro_Text leader'>b</p>"
+        "<p class='misleading lead-'>c</p><p class='post--LEAD x'>d</p><p class='introduction'>"
+        "e</p><p class='BorlabsCookie'>f</p><p class='a_cookie_b teaser'>g</p></body></html>"
+    )
+    pages = [*(p.read_text(encoding="utf-8") for p in FIXTURE_PAGES), tricky, tricky.replace(
+        "<p class='introduction'>", "<p class='İntro intro'>"
+    )]  # fmt: skip
+    matched = 0
+    for html in pages:
+        extract.clear_caches()
+        root = _dom.parse(html, "https://example.org/")
+        expected = [
+            element
+            for element in root.iter()
+            if any(pattern.search(name) for name in (element.get("class") or "").split())
+        ]
+        assert _dom.having_class_word(root, words) == expected
+        matched += len(expected)
+    assert matched >= 11  # five on the first made page, six on the second
+
+
 def test_a_page_keeps_its_index_while_other_html_is_parsed() -> None:
     """A page's extractors may parse other HTML between two questions about the page (the
     fallback's output): the page stays indexed until many more pages were parsed after it,
