@@ -421,6 +421,9 @@ class _Index:
         if compound.id is not None:
             return self.by_id.get(compound.id, [])
         if compound.classes:
+            if len(compound.classes) == 1:  # most: no generator for min() to run
+                (name,) = compound.classes
+                return self.by_class.get(name, [])
             return min((self.by_class.get(c, []) for c in compound.classes), key=len)
         for name, operator, value in compound.attributes:
             if name == "class" and operator in ("*=", "^=", "$=", "~=", "=") and value:
