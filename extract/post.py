@@ -393,7 +393,8 @@ def _paragraph_chars_bound(root: Node, page: Node) -> int:
             if ancestor.tag in TEXT_BLOCKS:
                 break  # a paragraph's text, script or not
             if ancestor is page:
-                code += len(text_content(node))
+                # libxml2 reads a script's or a style's content as one text, no elements
+                code += len(node.text or "") if not len(node) else len(text_content(node))
                 break
     return all_chars - code
 
