@@ -461,15 +461,12 @@ class _Index:
     def having_class(self, pattern: re.Pattern[str]) -> list[Node]:
         """Elements with a class name in which ``pattern`` finds a match, in document order
         (do not change the list)."""
-        text = self.class_names
-        names: dict[str, None] = {}
-        for match in pattern.finditer(text):
-            start = text.rfind("\n", 0, match.start()) + 1
-            end = text.find("\n", match.end())
-            names[text[start : end if end >= 0 else len(text)]] = None
+        names = {
+            self._name_around(m.start(), m.end()): None for m in pattern.finditer(self.class_names)
+        }
         return self._having_names(names)
 
-    def having_class_word(self, words: Iterable[str]) -> list[Node]:
+    def having_class_word(self, words: frozenset[str]) -> list[Node]:
         """Elements with a class name one of whose parts between ``-`` and ``_`` is one of
         ``words`` (lower case), in any case, in document order (do not change the list).
 
@@ -482,7 +479,7 @@ class _Index:
             self._class_names_lower = text.lower()
         lowered = self._class_names_lower
         if len(lowered) != len(text):  # a character lowered to two: offsets differ
-            return self.having_class(class_word_pattern(frozenset(words)))
+            return self.having_class(class_word_pattern(words))
         names: dict[str, None] = {}
         for word in words:
             start = lowered.find(word)
@@ -491,12 +488,15 @@ class _Index:
                 if (start == 0 or lowered[start - 1] in CLASS_WORD_EDGES) and (
                     end == len(lowered) or lowered[end] in CLASS_WORD_EDGES
                 ):
-                    line_end = text.find("\n", end)
-                    names[
-                        text[text.rfind("\n", 0, start) + 1 : line_end if line_end >= 0 else None]
-                    ] = None
+                    names[self._name_around(start, end)] = None
                 start = lowered.find(word, start + 1)
         return self._having_names(names)
+
+    def _name_around(self, start: int, end: int) -> str:
+        """The class name (a line of ``class_names``) that holds ``start:end``."""
+        text = self.class_names
+        line_end = text.find("\n", end)
+        return text[text.rfind("\n", 0, start) + 1 : line_end if line_end >= 0 else len(text)]
 
     def _having_names(self, names: Iterable[str]) -> list[Node]:
         lists = [self.by_class[name] for name in names]
@@ -614,7 +614,7 @@ def having_class_word(root: _Element, words: frozenset[str]) -> list[Node]:
     index = _index_of(root)
     if index is None:
         return having_class(root, class_word_pattern(words))
-    return list(index.having_class_word(sorted(words)))
+    return list(index.having_class_word(words))
 
 
 #: What a word of a class name starts and ends at (a line break: names are searched as lines).
