@@ -67,6 +67,12 @@ CONCURRENT_REQUESTS_PER_DOMAIN = 4
 #: The pipeline writes each item to SQLite synchronously: running many at once gains nothing,
 #: and Scrapy starts that many asyncio tasks for every response (100 by default).
 CONCURRENT_ITEMS = 4
+#: How many bytes of responses may wait in Scrapy's scraper (for their callbacks, and the post
+#: pages among them for the extraction worker) before the engine stops fetching more: a page
+#: waiting holds its body, its text and the frame that hands it over. Scrapy's 5 MB let the
+#: crawl's peak vary from 117 to 145 MB between runs of one 10,000-post crawl, as the worker
+#: fell behind more or less; 1 MB held it at 112 MB, at about the same speed (bench/RESULTS.md).
+SCRAPER_SLOT_MAX_ACTIVE_SIZE = 1_000_000
 #: Scrapy's check for ``return value`` in generator callbacks re-reads the callback's source
 #: with ``ast`` on every response (its cache is keyed by the short-lived bound method).
 #: The spiders' tests hold what the check warns about.
