@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -245,8 +244,8 @@ class Archive:
             "crawl_run_id": run_id,
         }
         if item.body is not None:  # a 304 sends none: the archived body stands
-            row["content_sha256"] = hashlib.sha256(item.body).hexdigest()
-            row["body"] = zlib.compress(item.body, 6)
+            row["content_sha256"] = item.body.sha256
+            row["body"] = item.body.compressed
         if item.status == 304:
             row = {k: v for k, v in row.items() if v is not None or k == "error"}
         with self.db.atomic():

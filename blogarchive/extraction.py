@@ -3,10 +3,10 @@
 Scrapy runs a crawl in one thread, and extracting a post page (parsing it, reading its post,
 comments, key observations, forms and links) takes about a third of a crawl's time. The setting
 ``BLOGARCHIVE_EXTRACT_PROCESSES`` (``blogarchive crawl -s BLOGARCHIVE_EXTRACT_PROCESSES=N``)
-says how many worker processes extract post pages and read Blogger's comment feeds while the
-crawl's own process goes on fetching and writing: ``auto`` (the default) is one where the crawl
-may use two cores or more, 0 is none. The results are the same: the workers run the same
-extractors on the same text.
+says how many worker processes extract post pages and read Blogger's comment feeds (and hash
+and compress their bodies for the archive) while the crawl's own process goes on fetching and
+writing: ``auto`` (the default) is one where the crawl may use two cores or more, 0 is none.
+The results are the same: the workers run the same extractors on the same text.
 
 Workers are started when the first page comes, and stopped when the spider closes; a worker
 whose crawl was killed outright (SIGKILL) exits too, as its socket to the crawl closes. Should
@@ -29,6 +29,7 @@ import socket
 from collections.abc import Callable
 from typing import Any
 
+from blogarchive.items import StoredBody
 from extract import Page, extract_page, post_links
 from extract.feeds import CommentFeed, extract_comment_feed
 from extract.post import site_links
@@ -41,6 +42,19 @@ def extract_with_links(html: str, url: str, platform: str | None) -> tuple[Page,
     ``platform`` or else the one the page shows). The page is parsed once for both."""
     page = extract_page(html, url)
     return page, links_to_follow(html, url, platform or page.blog.platform)
+
+
+def read_page(
+    html: str, body: bytes, url: str, platform: str | None
+) -> tuple[Page, tuple[str, ...], StoredBody]:
+    """What a crawl needs of a post page: :func:`extract_with_links` of its text, and its
+    ``body`` (the bytes of that text) as the archive stores it."""
+    return (*extract_with_links(html, url, platform), StoredBody.of(body))
+
+
+def read_comment_feed(xml: bytes, url: str) -> tuple[CommentFeed, StoredBody]:
+    """A comment feed read, and as the archive stores it."""
+    return extract_comment_feed(xml, url), StoredBody.of(xml)
 
 
 def links_to_follow(html: str, url: str, platform: str) -> tuple[str, ...]:
@@ -103,8 +117,8 @@ def _spawn(connection: socket.socket) -> multiprocessing.process.BaseProcess:
 
 #: What a worker does, by the name the crawl asks for it with.
 TASKS: dict[str, Callable[..., Any]] = {
-    "page": extract_with_links,
-    "comment feed": extract_comment_feed,
+    "page": read_page,
+    "comment feed": read_comment_feed,
 }
 
 
@@ -218,15 +232,17 @@ class ExtractionPool:
         self._starting: asyncio.Future[list[_Channel]] | None = None
 
     async def extract(
-        self, html: str, url: str, platform: str | None
-    ) -> tuple[Page, tuple[str, ...]]:
-        """:func:`extract_with_links`, in a worker when there are any."""
-        result: tuple[Page, tuple[str, ...]] = await self._run("page", html, url, platform)
+        self, html: str, body: bytes, url: str, platform: str | None
+    ) -> tuple[Page, tuple[str, ...], StoredBody]:
+        """:func:`read_page`, in a worker when there are any."""
+        result: tuple[Page, tuple[str, ...], StoredBody] = await self._run(
+            "page", html, body, url, platform
+        )
         return result
 
-    async def comment_feed(self, xml: bytes, url: str) -> CommentFeed:
-        """:func:`extract.feeds.extract_comment_feed`, in a worker when there are any."""
-        result: CommentFeed = await self._run("comment feed", xml, url)
+    async def comment_feed(self, xml: bytes, url: str) -> tuple[CommentFeed, StoredBody]:
+        """:func:`read_comment_feed`, in a worker when there are any."""
+        result: tuple[CommentFeed, StoredBody] = await self._run("comment feed", xml, url)
         return result
 
     async def _run(self, task: str, *args: Any) -> Any:

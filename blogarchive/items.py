@@ -6,6 +6,8 @@ home URL of the blog a page belongs to).
 
 from __future__ import annotations
 
+import hashlib
+import zlib
 from dataclasses import dataclass
 
 from extract import BlogLink, Comment, Form, KeyObservation, Post
@@ -23,6 +25,26 @@ class BlogItem:
     links: tuple[BlogLink, ...] = ()
 
 
+#: zlib's level for stored response bodies.
+COMPRESSION_LEVEL = 6
+
+
+@dataclass(frozen=True, slots=True)
+class StoredBody:
+    """A response body as the archive keeps it: its SHA-256 and its zlib compression.
+
+    Made where the page is read: for post pages and comment feeds, in the extraction worker
+    that reads them, so the crawl's own process (what limits a crawl) neither hashes nor
+    compresses them."""
+
+    sha256: str
+    compressed: bytes
+
+    @classmethod
+    def of(cls, body: bytes) -> StoredBody:
+        return cls(hashlib.sha256(body).hexdigest(), zlib.compress(body, COMPRESSION_LEVEL))
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PageItem:
     """One fetched (or failed) URL, with the raw response for re-extraction without the network."""
@@ -36,7 +58,7 @@ class PageItem:
     etag: str | None = None
     last_modified: str | None = None
     content_type: str | None = None
-    body: bytes | None = None
+    body: StoredBody | None = None  # None for a 304: the archived body stands
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -52,6 +52,7 @@ from blogarchive.items import (
     PageItem,
     PostItem,
     SeenItem,
+    StoredBody,
 )
 from blogarchive.middlewares import PrivateAddressBlocked
 from blogarchive.refresh import ArchivedPosts, CommentCounts, PendingPosts
@@ -600,10 +601,12 @@ class BlogSpider(scrapy.Spider):
             return
         assert isinstance(response, TextResponse)
         platform = self.platform_of.get(response.meta["blog"])
-        page, links = await self.extraction.extract(page_text(response), response.url, platform)
+        page, links, stored = await self.extraction.extract(
+            page_text(response), response.body, response.url, platform
+        )
         if self.extraction.processes:  # (not when the workers stopped and this process took over)
             self.crawler.stats.inc_value("blogarchive/extracted_in_workers")  # type: ignore[union-attr]
-        for result in self.archive_page(response, page, links):
+        for result in self.archive_page(response, page, links, stored):
             yield result
 
     def unread(self, response: Response) -> list[Any] | None:
@@ -623,18 +626,23 @@ class BlogSpider(scrapy.Spider):
         return [self.page_item(response), SeenItem(blog_url=blog, url=url)]
 
     def archive_page(
-        self, response: TextResponse, page: Page, links: tuple[str, ...]
+        self,
+        response: TextResponse,
+        page: Page,
+        links: tuple[str, ...],
+        stored: StoredBody | None = None,
     ) -> Iterator[Any]:
-        """The items of an extracted page, and the requests for the posts it links to."""
+        """The items of an extracted page (``stored``: its body as the archive keeps it, when a
+        worker made it), and the requests for the posts it links to."""
         blog = response.meta["blog"]
         page_url = canonical_url(response.url)
         if page.post is None:
             self.report_for(blog).add_not_post(page_url)
-            yield self.page_item(response, kind="page")
+            yield self.page_item(response, kind="page", stored=stored)
             if page.forms:
                 yield FormsItem(blog_url=blog, page_url=page_url, forms=page.forms)
         else:
-            yield self.page_item(response)
+            yield self.page_item(response, stored=stored)
             self.report_for(blog).add_archived(page.post.url)
             feed = self.comment_feed_request(blog, page.post, page.comments, page.blog.platform)
             yield PostItem(
@@ -683,18 +691,20 @@ class BlogSpider(scrapy.Spider):
 
     async def parse_comment_feed_in_pool(self, response: Response) -> AsyncIterator[Any]:
         """``parse_comment_feed``, the feed read in one of the crawl's extraction processes."""
-        feed = await self.extraction.comment_feed(response.body, response.url)
-        for result in self.read_comment_feed(response, feed):
+        feed, stored = await self.extraction.comment_feed(response.body, response.url)
+        for result in self.read_comment_feed(response, feed, stored):
             yield result
 
-    def read_comment_feed(self, response: Response, feed: CommentFeed) -> Iterator[Any]:
+    def read_comment_feed(
+        self, response: Response, feed: CommentFeed, stored: StoredBody | None = None
+    ) -> Iterator[Any]:
         """A comment feed's page, its comments, and the request for its next page."""
         blog, post_url = response.meta["blog"], response.meta["post_url"]
         if not feed.ok:
-            yield self.page_item(response, error="not a feed")
+            yield self.page_item(response, error="not a feed", stored=stored)
             yield CommentsItem(blog_url=blog, post_url=post_url, comments=response.meta["shown"])
             return
-        yield self.page_item(response)
+        yield self.page_item(response, stored=stored)
         start = int(re.search(r"start-index=(\d+)", response.url).group(1))  # type: ignore[union-attr]
         comments = tuple(
             dataclasses.replace(comment, position=start + n)
@@ -762,9 +772,20 @@ class BlogSpider(scrapy.Spider):
         )
 
     def page_item(
-        self, response: Response, *, kind: str | None = None, error: str | None = None
+        self,
+        response: Response,
+        *,
+        kind: str | None = None,
+        error: str | None = None,
+        stored: StoredBody | None = None,
     ) -> PageItem:
+        """The fetch of ``response``, with its body as the archive stores it (``stored``, when
+        a worker made it already)."""
         headers = response.headers
+        if response.status == 304:
+            stored = None  # no body: the archived one stands
+        elif stored is None:
+            stored = StoredBody.of(response.body)
         return PageItem(
             url=canonical_url(response.url)
             if response.meta["kind"] in ("home", "post")
@@ -777,7 +798,7 @@ class BlogSpider(scrapy.Spider):
             etag=_header(headers, b"ETag"),
             last_modified=_header(headers, b"Last-Modified"),
             content_type=_content_type(response),
-            body=None if response.status == 304 else response.body,
+            body=stored,
         )
 
 

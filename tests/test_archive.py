@@ -242,7 +242,10 @@ def test_blog_links_get_their_target_once_it_is_crawled(archive: Archive) -> Non
 
 
 def test_pages_keep_the_raw_body_compressed(archive: Archive) -> None:
+    import hashlib
     import zlib
+
+    from blogarchive.items import StoredBody
 
     body = (SEED / "input.html").read_bytes()
     archive.save_page(
@@ -252,13 +255,14 @@ def test_pages_keep_the_raw_body_compressed(archive: Archive) -> None:
             kind="post",
             status=200,
             fetched_at="2026-01-01T00:00:00+00:00",
-            body=body,
+            body=StoredBody.of(body),
         ),
         None,
     )
     row = archive.db["pages"].get(SEED_URL)
     assert zlib.decompress(row["body"]) == body
     assert len(row["body"]) < len(body)
+    assert row["content_sha256"] == hashlib.sha256(body).hexdigest()
 
 
 def test_unusable_database_paths_are_clear_errors(tmp_path: Path) -> None:

@@ -224,15 +224,16 @@ def test_a_crawl_goes_on_when_an_extraction_process_dies() -> None:
     import signal
     import time
 
-    from blogarchive.extraction import ExtractionPool, extract_with_links
+    from blogarchive.extraction import ExtractionPool, read_page
 
-    html = post("A post read twice").decode()
+    body = post("A post read twice")
+    html = body.decode()
     url = "http://127.0.0.1:9/2024/01/read-twice.html"
-    expected = extract_with_links(html, url, None)
+    expected = read_page(html, body, url, None)
     pool = ExtractionPool(1)
 
     async def extract_around_a_kill() -> tuple[object, object]:
-        first = await pool.extract(html, url, None)
+        first = await pool.extract(html, body, url, None)
         workers = multiprocessing.active_children()
         assert workers, "no extraction process was started"
         for worker in workers:
@@ -240,7 +241,7 @@ def test_a_crawl_goes_on_when_an_extraction_process_dies() -> None:
         deadline = time.monotonic() + 10
         while multiprocessing.active_children() and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
-        return first, await pool.extract(html, url, None)
+        return first, await pool.extract(html, body, url, None)
 
     try:
         first, second = asyncio.run(extract_around_a_kill())
@@ -256,20 +257,21 @@ def test_an_error_raised_in_an_extraction_process_is_the_pages_own() -> None:
     page (Scrapy records it as the page's error); the worker goes on with the next page."""
     import asyncio
 
-    from blogarchive.extraction import ExtractionPool, extract_with_links
+    from blogarchive.extraction import ExtractionPool, read_page
 
-    html = post("A post after a bad one").decode()
+    body = post("A post after a bad one")
+    html = body.decode()
     url = "http://127.0.0.1:9/2024/01/after-a-bad-one.html"
     pool = ExtractionPool(1)
 
     async def a_bad_page_then_a_good_one() -> tuple[BaseException, object]:
         try:
-            await pool.extract(None, url, None)  # type: ignore[arg-type] - no text to parse
+            await pool.extract(None, b"", url, None)  # type: ignore[arg-type] - no text to parse
         except Exception as error:
             raised: BaseException = error
         else:
             raise AssertionError("the bad page raised nothing")
-        return raised, await pool.extract(html, url, None)
+        return raised, await pool.extract(html, body, url, None)
 
     try:
         raised, good = asyncio.run(a_bad_page_then_a_good_one())
@@ -278,7 +280,7 @@ def test_an_error_raised_in_an_extraction_process_is_the_pages_own() -> None:
         pool.close()
     assert isinstance(raised, AttributeError)
     assert "'NoneType' object has no attribute 'encode'" in str(raised)
-    assert good == extract_with_links(html, url, None)
+    assert good == read_page(html, body, url, None)
 
 
 def test_a_crawl_extracts_in_its_own_process_where_workers_cannot_start(
@@ -294,14 +296,16 @@ def test_a_crawl_extracts_in_its_own_process_where_workers_cannot_start(
         raise OSError(11, "Resource temporarily unavailable")
 
     monkeypatch.setattr(extraction, "_spawn", no_processes)
-    html = post("A post read at home").decode()
+    body = post("A post read at home")
+    html = body.decode()
     url = "http://127.0.0.1:9/2024/01/read-at-home.html"
     pool = extraction.ExtractionPool(1)
 
     async def extract_twice() -> list[object]:
-        return [await pool.extract(html, url, None) for _ in range(2)]
+        return [await pool.extract(html, body, url, None) for _ in range(2)]
 
-    assert asyncio.run(extract_twice()) == [extraction.extract_with_links(html, url, None)] * 2
+    expected = extraction.read_page(html, body, url, None)
+    assert asyncio.run(extract_twice()) == [expected] * 2
     assert pool.processes == 0
     said = [r.getMessage() for r in caplog.records if r.name == "blogarchive.extraction"]
     assert said == [
