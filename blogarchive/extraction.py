@@ -3,9 +3,10 @@
 Scrapy runs a crawl in one thread, and extracting a post page (parsing it, reading its post,
 comments, key observations, forms and links) takes about a third of a crawl's time. The setting
 ``BLOGARCHIVE_EXTRACT_PROCESSES`` (``blogarchive crawl -s BLOGARCHIVE_EXTRACT_PROCESSES=N``)
-says how many worker processes extract post pages and read Blogger's comment feeds (and hash
-and compress their bodies for the archive) while the crawl's own process goes on fetching and
-writing: ``auto`` (the default) is one where the crawl may use two cores or more, 0 is none.
+says how many worker processes extract post pages and read feeds of posts and Blogger's comment
+feeds (and hash and compress their bodies for the archive) while the crawl's own process goes on
+fetching and writing: ``auto`` (the default) is one where the crawl may use two cores or more, 0
+is none.
 The results are the same: the workers run the same extractors on the same text.
 
 Workers are started when the first page comes, and stopped when the spider closes; a worker
@@ -31,7 +32,7 @@ from typing import Any
 
 from blogarchive.items import StoredBody
 from extract import Page, extract_page, post_links
-from extract.feeds import CommentFeed, extract_comment_feed
+from extract.feeds import CommentFeed, Feed, extract_comment_feed, extract_feed
 from extract.post import site_links
 
 logger = logging.getLogger(__name__)
@@ -55,6 +56,12 @@ def read_page(
 def read_comment_feed(xml: bytes, url: str) -> tuple[CommentFeed, StoredBody]:
     """A comment feed read, and as the archive stores it."""
     return extract_comment_feed(xml, url), StoredBody.of(xml)
+
+
+def read_feed(xml: bytes, url: str) -> tuple[Feed, StoredBody]:
+    """A feed of posts read (a Blogger feed page lists up to 150, with their text), and as the
+    archive stores it."""
+    return extract_feed(xml, url), StoredBody.of(xml)
 
 
 def links_to_follow(html: str, url: str, platform: str) -> tuple[str, ...]:
@@ -119,6 +126,7 @@ def _spawn(connection: socket.socket) -> multiprocessing.process.BaseProcess:
 TASKS: dict[str, Callable[..., Any]] = {
     "page": read_page,
     "comment feed": read_comment_feed,
+    "feed": read_feed,
 }
 
 
@@ -243,6 +251,11 @@ class ExtractionPool:
     async def comment_feed(self, xml: bytes, url: str) -> tuple[CommentFeed, StoredBody]:
         """:func:`read_comment_feed`, in a worker when there are any."""
         result: tuple[CommentFeed, StoredBody] = await self._run("comment feed", xml, url)
+        return result
+
+    async def feed(self, xml: bytes, url: str) -> tuple[Feed, StoredBody]:
+        """:func:`read_feed`, in a worker when there are any."""
+        result: tuple[Feed, StoredBody] = await self._run("feed", xml, url)
         return result
 
     async def _run(self, task: str, *args: Any) -> Any:

@@ -433,7 +433,7 @@ class BlogSpider(scrapy.Spider):
         requests: list[scrapy.Request | None] = []
         if platform == "blogger":
             feed = f"{blog}feeds/posts/default?start-index=1&max-results={self.feed_page_size}"
-            requests.append(self.page_request(feed, blog, "feed", self.parse_feed))
+            requests.append(self.page_request(feed, blog, "feed", self.feed_callback))
             requests.append(
                 self.page_request(f"{blog}sitemap.xml", blog, "sitemap", self.parse_sitemap)
             )
@@ -444,27 +444,45 @@ class BlogSpider(scrapy.Spider):
             requests.append(
                 self.page_request(rest, blog, "rest", self.parse_rest, meta={"probe": True})
             )
-            requests.append(self.page_request(f"{blog}feed/", blog, "feed", self.parse_feed))
+            requests.append(self.page_request(f"{blog}feed/", blog, "feed", self.feed_callback))
             requests.append(
                 self.page_request(f"{blog}wp-sitemap.xml", blog, "sitemap", self.parse_sitemap)
             )
         else:
             for feed in feeds:
                 if origin(feed) == origin(blog):
-                    requests.append(self.page_request(feed, blog, "feed", self.parse_feed))
+                    requests.append(self.page_request(feed, blog, "feed", self.feed_callback))
             requests.append(
                 self.page_request(f"{blog}sitemap.xml", blog, "sitemap", self.parse_sitemap)
             )
         yield from (request for request in requests if request is not None)
 
+    @property
+    def feed_callback(self) -> Any:
+        """What reads a feed of posts: ``parse_feed``, or with extraction processes
+        ``parse_feed_in_pool``."""
+        return self.parse_feed_in_pool if self.extraction.processes else self.parse_feed
+
     def parse_feed(self, response: Response) -> Iterator[Any]:
+        yield from self.read_feed(response, extract_feed(response.body, response.url))
+
+    async def parse_feed_in_pool(self, response: Response) -> AsyncIterator[Any]:
+        """``parse_feed``, the feed read in one of the crawl's extraction processes."""
+        feed, stored = await self.extraction.feed(response.body, response.url)
+        for result in self.read_feed(response, feed, stored):
+            yield result
+
+    def read_feed(
+        self, response: Response, feed: Feed, stored: StoredBody | None = None
+    ) -> Iterator[Any]:
+        """A feed page's posts, noted as found and asked for, and the request for its next page
+        (``stored``: its body as the archive keeps it, when a worker made it)."""
         blog = response.meta["blog"]
-        feed = extract_feed(response.body, response.url)
         if not feed.ok:
-            yield self.page_item(response, error="not a feed")
+            yield self.page_item(response, error="not a feed", stored=stored)
             yield from self.release(blog)
             return
-        yield self.page_item(response)
+        yield self.page_item(response, stored=stored)
         report = self.report_for(blog)
         if feed.total is not None:
             report.stated = max(report.stated or 0, feed.total)
@@ -478,7 +496,7 @@ class BlogSpider(scrapy.Spider):
         request = None
         if next_url and origin(next_url) == origin(blog):
             request = self.page_request(
-                next_url, blog, "feed", self.parse_feed, meta={"probe": True}
+                next_url, blog, "feed", self.feed_callback, meta={"probe": True}
             )
         if request is not None:
             yield request
