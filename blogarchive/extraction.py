@@ -254,7 +254,11 @@ class ExtractionPool:
         return result
 
     async def feed(self, xml: bytes, url: str) -> tuple[Feed, StoredBody]:
-        """:func:`read_feed`, in a worker when there are any."""
+        """:func:`read_feed`, in a worker once a post page has started them: a feed comes
+        before its posts, and a refresh whose feeds vouch for every post fetches no post page,
+        so waiting for a worker to start would only make the feed wait."""
+        if self._starting is None:
+            return read_feed(xml, url)
         result: tuple[Feed, StoredBody] = await self._run("feed", xml, url)
         return result
 

@@ -312,3 +312,44 @@ def test_a_crawl_extracts_in_its_own_process_where_workers_cannot_start(
         "extraction processes cannot start ([Errno 11] Resource temporarily unavailable); the"
         " crawl's own process extracts the rest"
     ]
+
+
+def test_feeds_are_read_in_a_worker_only_once_a_post_page_started_one() -> None:
+    """A feed comes before its posts: read before any post page, it is read in the crawl's own
+    process and starts no worker (a refresh whose feeds vouch for every post never waits for
+    one); once a worker runs, feeds go to it, with the same answer and the body as stored."""
+    import asyncio
+    import multiprocessing
+    import zlib
+
+    from blogarchive.extraction import ExtractionPool, read_feed
+
+    url = "http://127.0.0.1:9/feeds/posts/default"
+    xml = (
+        b'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>A blog</title>'
+        b"<entry><id>tag:blogger.com,1999:blog-1.post-2</id><title>A post</title>"
+        b'<link rel="alternate" href="http://127.0.0.1:9/2024/01/a-post.html"/>'
+        b"<published>2024-01-02T03:04:05Z</published><content>Text</content></entry></feed>"
+    )
+    body = post("A post that starts the worker")
+    html = body.decode()
+    pool = ExtractionPool(1)
+
+    async def a_feed_a_page_a_feed() -> tuple[object, int, object]:
+        before = await pool.feed(xml, url)
+        started = len(multiprocessing.active_children())
+        await pool.extract(html, body, "http://127.0.0.1:9/2024/01/a-post.html", None)
+        return before, started, await pool.feed(xml, url)
+
+    try:
+        before, workers_before, after = asyncio.run(a_feed_a_page_a_feed())
+        workers_after = len(multiprocessing.active_children())
+    finally:
+        pool.close()
+    assert workers_before == 0
+    assert workers_after == 1
+    expected = read_feed(xml, url)
+    assert before == after == expected
+    feed, stored = expected
+    assert [entry.url for entry in feed.entries] == ["http://127.0.0.1:9/2024/01/a-post.html"]
+    assert zlib.decompress(stored.compressed) == xml
