@@ -6,8 +6,7 @@ comments, key observations, forms and links) takes about a third of a crawl's ti
 says how many worker processes extract post pages and read feeds of posts and Blogger's comment
 feeds (and hash and compress their bodies for the archive) while the crawl's own process goes on
 fetching and writing: ``auto`` (the default) is one where the crawl may use two cores or more, 0
-is none.
-The results are the same: the workers run the same extractors on the same text.
+is none. The results are the same: the workers run the same extractors on the same text.
 
 Workers are started when the first page comes, and stopped when the spider closes; a worker
 whose crawl was killed outright (SIGKILL) exits too, as its socket to the crawl closes. Should

@@ -33,9 +33,9 @@ COMPRESSION_LEVEL = 6
 class StoredBody:
     """A response body as the archive keeps it: its SHA-256 and its zlib compression.
 
-    Made where the page is read: for post pages and comment feeds, in the extraction worker
-    that reads them, so the crawl's own process (what limits a crawl) neither hashes nor
-    compresses them."""
+    Made where the page is read: for post pages, feeds of posts and comment feeds, in the
+    extraction worker that reads them, so the crawl's own process (what limits a crawl) neither
+    hashes nor compresses them."""
 
     sha256: str
     compressed: bytes
