@@ -22,6 +22,9 @@ BLOGARCHIVE_FEED_PAGE_SIZE = 150
 #: crawl's own process extracts them), or "auto": one where the crawl may use two cores or more.
 #: See ``blogarchive/extraction.py``.
 BLOGARCHIVE_EXTRACT_PROCESSES = "auto"
+#: The garbage collector's first threshold in the crawl's own process while the crawl runs
+#: (Python's is 700; 0 keeps Python's). See ``blogarchive/extensions.py``.
+BLOGARCHIVE_GC_THRESHOLD = 50_000
 
 USER_AGENT = (
     f"blogarchive/{__version__} (+https://github.com/blogarchive/blogarchive; research archiver)"
@@ -58,6 +61,7 @@ EXTENSIONS = {
     "scrapy.extensions.remote_control.RemoteControl": None,
     "scrapy.extensions.telnet.TelnetConsole": None,
     "blogarchive.extensions.CrawlProgress": 500,
+    "blogarchive.extensions.CollectorThreshold": 500,
 }
 REMOTE_CONTROL_ENABLED = False
 TELNETCONSOLE_ENABLED = False

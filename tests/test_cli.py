@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 import sqlite3
@@ -16,12 +17,13 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from scrapy import Request
+from scrapy import Request, signals
 from scrapy.core.downloader import Downloader
+from scrapy.exceptions import NotConfigured
 from scrapy.utils.test import get_crawler
 
 from blogarchive.demo.server import DemoNetwork
-from blogarchive.extensions import CrawlProgress
+from blogarchive.extensions import CollectorThreshold, CrawlProgress
 from tests.conftest import FAST, FIXTURES, CrawledArchive, free_port, run_cli
 
 
@@ -274,3 +276,39 @@ def test_a_progress_line_gives_the_rate_and_what_waits_in_the_queue(
     assert found is not None, line
     assert 95 <= int(found.group(1)) <= 100  # 200 pages in two seconds and a little more
     assert progress.last[1] == 300
+
+
+def test_the_collector_waits_for_more_objects_while_the_engine_runs() -> None:
+    """The project's threshold holds from the engine's start to its stop, then Python's is
+    back (a crawl run inside another program leaves it as it found it)."""
+    # Scrapy's own extensions left out: some need a running reactor for engine_started
+    crawler = get_crawler(settings_dict={"BLOGARCHIVE_GC_THRESHOLD": 50_000, "EXTENSIONS_BASE": {}})
+    extension = CollectorThreshold.from_crawler(crawler)  # signals hold their handlers weakly
+    before = gc.get_threshold()
+    try:
+        crawler.signals.send_catch_log(signals.engine_started)
+        assert gc.get_threshold() == (50_000, *before[1:])
+    finally:
+        crawler.signals.send_catch_log(signals.engine_stopped)
+    assert gc.get_threshold() == before
+    assert extension.previous is None
+
+
+def test_the_collector_is_left_alone_with_a_threshold_of_zero() -> None:
+    with pytest.raises(NotConfigured):
+        CollectorThreshold.from_crawler(get_crawler(settings_dict={"BLOGARCHIVE_GC_THRESHOLD": 0}))
+
+
+def test_the_collector_extension_is_on_for_the_project_crawls() -> None:
+    from blogarchive import settings
+
+    crawler = get_crawler(
+        settings_dict={
+            "EXTENSIONS": settings.EXTENSIONS,
+            "BLOGARCHIVE_GC_THRESHOLD": settings.BLOGARCHIVE_GC_THRESHOLD,
+            "EXTENSIONS_BASE": {},
+        }
+    )
+    loaded = [e for e in crawler.extensions.middlewares if isinstance(e, CollectorThreshold)]
+    assert len(loaded) == 1
+    assert loaded[0].threshold > gc.get_threshold()[0]
