@@ -30,17 +30,31 @@ from collections.abc import Callable
 from typing import Any
 
 from blogarchive.items import StoredBody
-from extract import Page, extract_page, post_links
+from extract import Blog, Page, Post, extract_page, post_links
 from extract.feeds import CommentFeed, Feed, extract_comment_feed, extract_feed
 from extract.post import site_links
 
 logger = logging.getLogger(__name__)
 
 
+def comments_from_feed(post: Post, platform: str) -> bool:
+    """Whether a crawl takes ``post``'s comments from its comment feed rather than from its
+    page: a Blogger post with an id and comments (the feed holds them all, where a page shows
+    at most 200, with replies' parents and times in the blog's offset)."""
+    return platform == "blogger" and bool(post.platform_id) and post.comment_count != 0
+
+
+def _reads_comments(post: Post, blog: Blog) -> bool:
+    return not comments_from_feed(post, blog.platform)
+
+
 def extract_with_links(html: str, url: str, platform: str | None) -> tuple[Page, tuple[str, ...]]:
     """A page's extraction, and the links to follow from it (:func:`links_to_follow`, for
-    ``platform`` or else the one the page shows). The page is parsed once for both."""
-    page = extract_page(html, url)
+    ``platform`` or else the one the page shows). The page is parsed once for both.
+
+    The comments of a post that :func:`comments_from_feed` are not read from the page: should
+    its feed fail, the crawl asks for the page again and reads them then."""
+    page = extract_page(html, url, read_comments=_reads_comments)
     return page, links_to_follow(html, url, platform or page.blog.platform)
 
 

@@ -5,6 +5,7 @@ No network, no Scrapy, no SQLite. :func:`extract_page` runs them all over one pa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from extract.bloglist import BlogLink, extract_blog_links
@@ -64,14 +65,23 @@ def clear_caches() -> None:
     forms._semantic_of_words.cache_clear()
 
 
-def extract_page(html: str, url: str) -> Page:
-    """Run every extractor over one page (the page is parsed once and shared between them)."""
+def extract_page(
+    html: str, url: str, *, read_comments: Callable[[Post, Blog], bool] | None = None
+) -> Page:
+    """Run every extractor over one page (the page is parsed once and shared between them).
+
+    ``read_comments(post, blog)`` says whether the post's comments are read from the page (by
+    default they are); a crawl that takes a post's comments from elsewhere (a Blogger comment
+    feed) says no for it, and the page's ``comments`` are then empty.
+    """
     post = extract_post(html, url)
+    blog = extract_blog(html, url)
+    comments = post is not None and (read_comments is None or read_comments(post, blog))
     return Page(
         url=url,
-        blog=extract_blog(html, url),
+        blog=blog,
         post=post,
-        comments=extract_comments(html, url) if post else (),
+        comments=extract_comments(html, url) if comments else (),
         key_observations=extract_observations(html, url) if post else (),
         forms=extract_forms(html, url),
         blog_links=extract_blog_links(html, url),

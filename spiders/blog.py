@@ -39,6 +39,7 @@ from twisted.python.failure import Failure
 
 from blogarchive.extraction import (
     ExtractionPool,
+    comments_from_feed,
     extract_with_links,
     links_to_follow,
     process_count,
@@ -57,7 +58,7 @@ from blogarchive.items import (
 from blogarchive.middlewares import PrivateAddressBlocked
 from blogarchive.refresh import ArchivedPosts, CommentCounts, PendingPosts
 from blogarchive.scratch import ScratchDB, report_store
-from extract import Comment, Page, Post, extract_page
+from extract import Page, Post, extract_comments, extract_page
 from extract.feeds import CommentFeed, Feed, FeedEntry, extract_comment_feed, extract_feed
 from extract.post import index_links
 from extract.urls import canonical_url, home_url, may_be_post, origin, post_permalink
@@ -662,11 +663,15 @@ class BlogSpider(scrapy.Spider):
         else:
             yield self.page_item(response, stored=stored)
             self.report_for(blog).add_archived(page.post.url)
-            feed = self.comment_feed_request(blog, page.post, page.comments, page.blog.platform)
+            feed = self.comment_feed_request(blog, page.post, page_url, page.blog.platform)
+            comments = page.comments
+            if feed is None and comments_from_feed(page.post, page.blog.platform):
+                # the extraction left them to the feed, which the blog's page cap left out
+                comments = extract_comments(page_text(response), response.url)
             yield PostItem(
                 blog_url=blog,
                 post=page.post,
-                comments=() if feed is not None else page.comments,
+                comments=() if feed is not None else comments,
                 key_observations=page.key_observations,
                 forms=page.forms,
                 page_url=page_url,
@@ -676,11 +681,14 @@ class BlogSpider(scrapy.Spider):
         yield from self.linked_posts(links, blog, page_url)
 
     def comment_feed_request(
-        self, blog: str, post: Post, shown: tuple[Comment, ...], platform: str
+        self, blog: str, post: Post, page_url: str, platform: str
     ) -> scrapy.Request | None:
         """Blogger: the post's comment feed holds every comment (a post page shows at most
-        200), with replies' parents and times in the blog's offset. The comments the page
-        shows travel along, to be kept should the feed fail."""
+        200), with replies' parents and times in the blog's offset. Should the feed fail, the
+        post's page (``page_url``) is asked for again for the comments it shows
+        (:meth:`shown_comments_request`): the extraction did not read them
+        (:func:`~blogarchive.extraction.comments_from_feed`), and carrying them along in
+        every feed's request cost the crawl's process more than the rare second fetch."""
         if platform != "blogger" or not post.platform_id:
             return None
         if post.comment_count == 0 and not self.archived_comments.get(post.url):
@@ -689,7 +697,7 @@ class BlogSpider(scrapy.Spider):
             f"{blog}feeds/{post.platform_id}/comments/default"
             f"?start-index=1&max-results={self.feed_page_size}"
         )
-        meta = {"post_url": post.url, "shown": shown}
+        meta = {"post_url": post.url, "page_url": page_url}
         return self.page_request(url, blog, "comments", self.comment_feed_callback, meta=meta)
 
     @property
@@ -720,7 +728,8 @@ class BlogSpider(scrapy.Spider):
         blog, post_url = response.meta["blog"], response.meta["post_url"]
         if not feed.ok:
             yield self.page_item(response, error="not a feed", stored=stored)
-            yield CommentsItem(blog_url=blog, post_url=post_url, comments=response.meta["shown"])
+            if response.meta.get("page_url"):
+                yield self.shown_comments_request(response.meta)
             return
         yield self.page_item(response, stored=stored)
         start = int(re.search(r"start-index=(\d+)", response.url).group(1))  # type: ignore[union-attr]
@@ -746,10 +755,42 @@ class BlogSpider(scrapy.Spider):
                 blog,
                 "comments",
                 self.comment_feed_callback,
-                meta={"post_url": post_url, "shown": ()},
+                meta={"post_url": post_url},
             )
             if request is not None:
                 yield request
+
+    def shown_comments_request(self, meta: dict[str, Any]) -> scrapy.Request:
+        """The post page of a comment feed whose first page failed, asked for again for the
+        comments it shows (outside the blog's page cap, and past the duplicate filter)."""
+        return scrapy.Request(
+            meta["page_url"],
+            callback=self.parse_shown_comments,
+            errback=self.shown_comments_failed,
+            dont_filter=True,
+            meta={"blog": meta["blog"], "kind": "post", "post_url": meta["post_url"]},
+        )
+
+    def parse_shown_comments(self, response: Response) -> Iterator[Any]:
+        """The comments a post's page shows, kept for a post whose comment feed failed (the
+        page itself is archived already)."""
+        if not _is_html(response):
+            self.logger.warning("%s: not HTML, its comments not read", response.url)
+            return
+        assert isinstance(response, TextResponse)
+        comments = extract_comments(page_text(response), response.url)
+        blog, post_url = response.meta["blog"], response.meta["post_url"]
+        yield CommentsItem(blog_url=blog, post_url=post_url, comments=comments)
+
+    def shown_comments_failed(self, failure: Failure) -> None:
+        """A post page asked for again for its comments that failed this time: noted, and
+        left for the next refresh (the archive holds fewer comments than the feed counts, so
+        the next refresh reads the post again); the page's archived row stands."""
+        request = failure.request  # type: ignore[attr-defined]
+        self.crawler.stats.inc_value("blogarchive/failed")  # type: ignore[union-attr]
+        _, reason, _ = _describe_failure(failure)
+        self.logger.warning("%s: its comments not read (its comment feed failed): %s",
+                            request.url, reason)  # fmt: skip
 
     # -- failures ---------------------------------------------------------------------------
 
@@ -777,9 +818,8 @@ class BlogSpider(scrapy.Spider):
                 yield GoneItem(
                     blog_url=blog, url=post_permalink(canonical_url(request.url)), status=status
                 )
-        if kind == "comments" and request.meta.get("shown"):
-            shown = request.meta["shown"]
-            yield CommentsItem(blog_url=blog, post_url=request.meta["post_url"], comments=shown)
+        if kind == "comments" and request.meta.get("page_url"):
+            yield self.shown_comments_request(request.meta)
         yield PageItem(
             url=canonical_url(request.url),
             blog_url=blog,

@@ -41,10 +41,16 @@ class Fault:
 
 
 class FaultyBlog:
-    """Serves ``routes`` (path -> Fault or a function of the request count) on 127.0.0.8."""
+    """Serves ``routes`` (path -> Fault or a function of the request count) on 127.0.0.8;
+    ``fallback`` (a function of the path) answers the paths no route names."""
 
-    def __init__(self, routes: dict[str, Fault | Callable[[int], Fault]]) -> None:
+    def __init__(
+        self,
+        routes: dict[str, Fault | Callable[[int], Fault]],
+        fallback: Callable[[str], Fault | None] | None = None,
+    ) -> None:
         self.routes = routes
+        self.fallback = fallback
         self.hits: dict[str, int] = {}
         self.log: list[tuple[str, str]] = []
 
@@ -61,6 +67,8 @@ class FaultyBlog:
                 blog.hits[path] = blog.hits.get(path, 0) + 1
                 route = blog.routes.get(path.split("#")[0]) or blog.routes.get("*")
                 fault = route(blog.hits[path]) if callable(route) else route
+                if fault is None and blog.fallback is not None:
+                    fault = blog.fallback(path)
                 if fault is None:
                     fault = Fault(404, b"<html><body>not found</body></html>")
                 time.sleep(fault.delay)

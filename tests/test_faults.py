@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from blogarchive.demo.server import Site
+from blogarchive.demo.synthetic import synthetic_blogger
 from tests.conftest import FAST, run_cli
 from tests.faults import Fault, FaultyBlog, gzip_bomb, post
 
@@ -353,3 +356,90 @@ def test_feeds_are_read_in_a_worker_only_once_a_post_page_started_one() -> None:
     feed, stored = expected
     assert [entry.url for entry in feed.entries] == ["http://127.0.0.1:9/2024/01/a-post.html"]
     assert zlib.decompress(stored.compressed) == xml
+
+
+class FailingFeed:
+    """A generated Blogger blog of three posts with three comments each, served whole but for
+    the first post's comment feed, which answers ``feed``, and, with ``page``, the first post's
+    page from its second fetch on; until the faults are mended (:attr:`healthy`)."""
+
+    def __init__(self, feed: Fault, page: Fault | None = None) -> None:
+        self.demo = synthetic_blogger("faulty", posts=3, comments=dict.fromkeys(range(3), 3))
+        self.first = self.demo.posts[0]
+        self.feed, self.page = feed, page
+        self.healthy = False
+        self.server = FaultyBlog({}, fallback=self.answer)
+        self.site: Site | None = None
+
+    def answer(self, path: str) -> Fault | None:
+        parts = urlsplit(path)
+        if not self.healthy and parts.path == f"/feeds/{self.first.id}/comments/default":
+            return self.feed
+        second = parts.path == self.first.path and self.fetches(path) > 1
+        if self.page and not self.healthy and second:
+            return self.page
+        assert self.site is not None
+        response = self.site.route(parts.path, parse_qs(parts.query))
+        return Fault(response.status, response.body, response.content_type)
+
+    def fetches(self, path: str) -> int:
+        return self.server.hits.get(path, 0)
+
+    def runs(self, db: Path, *commands: list[str]) -> list[tuple[dict[str, int], tuple]]:
+        """Run each command (the blog's URL follows ``crawl``), mending the faults after the
+        first: after each, the comments archived per post path, and the first post page's
+        archived (status, error)."""
+        found = []
+        with self.server.running() as url:
+            self.site = Site(self.demo, url, {self.demo.key: url}, {self.demo.key: self.demo})
+            for command in commands:
+                extra = [url, "--depth", "0"] if command[0] == "crawl" else []
+                result = run_cli(*command, *extra, "--db", str(db), *FAST, "-s", "RETRY_TIMES=0")
+                assert result.returncode == 0, result.stderr
+                assert "Traceback" not in result.stderr
+                found.append(self.archived(db))
+                self.healthy = True
+        return found
+
+    def archived(self, db: Path) -> tuple[dict[str, int], tuple]:
+        with sqlite3.connect(db) as conn:
+            rows = conn.execute(
+                "SELECT posts.url, count(comments.id) FROM posts LEFT JOIN comments"
+                " ON comments.post_id = posts.id AND comments.deleted_at IS NULL"
+                " GROUP BY posts.url"
+            ).fetchall()
+            page = conn.execute(
+                "SELECT status, error FROM pages WHERE url LIKE ?", [f"%{self.first.path}"]
+            ).fetchone()
+        return {urlsplit(post_url).path: n for post_url, n in rows}, page
+
+
+@pytest.mark.parametrize(
+    "feed", [Fault(500, b"oops"), Fault(200, b"<html><body>Sign in to comment</body></html>")],
+    ids=["500", "not a feed"],
+)  # fmt: skip
+def test_the_comments_a_page_shows_are_kept_when_its_comment_feed_fails(
+    tmp_path: Path, feed: Fault
+) -> None:
+    """The crawl reads a Blogger post's comments from its comment feed, not from its page;
+    should the feed fail, the page is asked for again and the comments it shows are kept."""
+    blog = FailingFeed(feed)
+    [(comments, page)] = blog.runs(tmp_path / "a.db", ["crawl"])
+    assert comments == {post.path: 3 for post in blog.demo.posts}
+    assert page == (200, None)
+    assert blog.fetches(blog.first.path) == 2
+    # the other posts' feeds answered: their pages were fetched once
+    assert [blog.fetches(post.path) for post in blog.demo.posts[1:]] == [1, 1]
+
+
+def test_comments_a_failed_feed_and_a_failed_second_fetch_left_out_come_with_the_next_refresh(
+    tmp_path: Path,
+) -> None:
+    """The page's second fetch (for the comments its failed feed would have given) fails too:
+    the crawl goes on and the page's archived row stands; the post has fewer comments than its
+    feed entry counts, so the next refresh reads it again, and its comments come then."""
+    blog = FailingFeed(Fault(500, b"oops"), page=Fault(500, b"down"))
+    crawled, refreshed = blog.runs(tmp_path / "a.db", ["crawl"], ["refresh"])
+    assert blog.fetches(blog.first.path) >= 3  # the crawl's two, the refresh's
+    assert crawled == ({**{p.path: 3 for p in blog.demo.posts}, blog.first.path: 0}, (200, None))
+    assert refreshed[0] == {post.path: 3 for post in blog.demo.posts}

@@ -89,6 +89,31 @@ def test_post_page_gives_a_post_item_with_everything_on_it() -> None:
     assert page.kind == "post" and page.body and page.url == url
 
 
+def test_a_blogger_post_s_comments_are_left_to_its_comment_feed() -> None:
+    """A Blogger post with comments: its page's comments are not read (the feed gives them all,
+    and the page is asked for again should the feed fail); the feed's request says where."""
+    url = f"{CLASSIC_HOME}2011/06/a-threaded-post.html"
+    requests, items = split(
+        make_spider().parse_page(response_for("comments/blogger-threaded", url, kind="post"))
+    )
+    [post] = [i for i in items if isinstance(i, PostItem)]
+    assert post.comments == () and post.post.comment_count == 4
+    [feed] = [r for r in requests if "/comments/default" in r.url]
+    assert feed.meta["page_url"] == url and "shown" not in feed.meta
+
+
+def test_a_blogger_post_whose_feed_the_page_cap_leaves_out_keeps_its_page_s_comments() -> None:
+    url = f"{CLASSIC_HOME}2011/06/a-threaded-post.html"
+    spider = make_spider(BLOGARCHIVE_MAX_PAGES_PER_BLOG=1)
+    spider.pages_of[CLASSIC_HOME] = 1  # the page itself took the last place
+    requests, items = split(
+        spider.parse_page(response_for("comments/blogger-threaded", url, kind="post"))
+    )
+    [post] = [i for i in items if isinstance(i, PostItem)]
+    assert len(post.comments) == 4
+    assert not [r for r in requests if "/comments/default" in r.url]
+
+
 def test_a_post_page_asks_only_for_posts_no_route_found_before() -> None:
     """Its own link and a neighbour the feed listed are not asked for again (the duplicate
     filter would drop them, at a cost); both still count as found by the html route."""
