@@ -63,9 +63,12 @@ TYPE_SEMANTICS = {
     "number": "number",
     "range": "number",
 }
-#: Words in a label, name or id that give a semantic type, in the order tried.
+#: Words in a label, name or id that give a semantic type, in the order tried. These patterns,
+#: and the purposes' and passwords' below, are lower case and look in lowered text: with
+#: ``re.IGNORECASE`` Python's engine folds the case of every character it compares, and a
+#: search of a lowered text without it takes a third to a half as long.
 SEMANTIC_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (semantic, re.compile(pattern, re.IGNORECASE))
+    (semantic, re.compile(pattern))
     for semantic, pattern in (
         (
             "captcha",
@@ -170,15 +173,14 @@ DATE_PART = re.compile(
 #: A form about a password, without a password field, is for getting a new one.
 PASSWORD_WORDS = re.compile(
     r"passwor[dt]|passwd|mot de passe|contrase[ñn]a|senha|heslo|hesla|jelsz|пароль|парол|パスワード"
-    r"|wachtwoord|lösenord|hasło|has[lł]a|sendpassword|reissue",
-    re.IGNORECASE,
+    r"|wachtwoord|lösenord|hasło|has[lł]a|sendpassword|reissue"
 )
 #: The only meanings a radio or checkbox group takes from its words (else it is ``other``).
 GROUP_SEMANTICS = frozenset({"country", "address-level1", "sex", "bday", "consent", "subject"})
 SEMANTIC_WORDS_BY_NAME = dict(SEMANTIC_WORDS)
 #: Words of a form's action, id, class, buttons and title that tell its purpose.
 PURPOSE_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (purpose, re.compile(pattern, re.IGNORECASE))
+    (purpose, re.compile(pattern))
     for purpose, pattern in (
         (
             "password-recovery",
@@ -552,19 +554,20 @@ def semantic_type(
         if token in AUTOCOMPLETE_TOKENS:
             return "tel" if token.startswith("tel") else token
     if kind == "number" and any(
-        SEMANTIC_WORDS_BY_NAME["tel"].search(t or "") for t in (label, element.get("name"))
+        SEMANTIC_WORDS_BY_NAME["tel"].search((t or "").lower())
+        for t in (label, element.get("name"))
     ):
         return "tel"  # a phone number in a number box
     if kind in TYPE_SEMANTICS:
         return TYPE_SEMANTICS[kind]
     if kind == "checkbox" and not grouped:
-        return "captcha" if SEMANTIC_WORDS[0][1].search(label or "") else "consent"
+        return "captcha" if SEMANTIC_WORDS[0][1].search((label or "").lower()) else "consent"
     allowed = GROUP_SEMANTICS if grouped else None
     if grouped and kind == "checkbox":
         allowed = GROUP_SEMANTICS - {"subject"}  # several topics ticked are not a subject line
     if kind == "password":
         words = " ".join(filter(None, (label, element.get("name"), element.get("id"))))
-        new = SEMANTIC_WORDS[1][1].search(words)
+        new = SEMANTIC_WORDS[1][1].search(words.lower())
         return "new-password" if new else "current-password"
     for text in (label, _as_words(element.get("name")), _as_words(element.get("id")), placeholder):
         if text:
@@ -580,6 +583,7 @@ def semantic_type(
 def _semantic_of_words(text: str, allowed: frozenset[str] | None) -> str | None:
     """The first semantic type whose words ``text`` holds (a blog's forms repeat on every
     page, their labels with them: each is matched against the word lists once)."""
+    text = text.lower()
     for semantic, pattern in SEMANTIC_WORDS:
         if semantic in PASSWORDS:
             continue  # only a password input asks for a password, whatever its label says
@@ -643,7 +647,7 @@ def _purpose(
                 _buttons_text(form),
             ),
         )
-    )
+    ).lower()
     said = (purpose for purpose, pattern in PURPOSE_WORDS if pattern.search(words))
     by_words = next(said, None)
     about_password = by_words == "password-recovery" or PASSWORD_WORDS.search(words)
@@ -661,7 +665,7 @@ def _purpose(
     if "search" in semantics and len(fields) <= 3:
         return "search"
     if "textarea" in kinds and (set(semantics) & {"email", "tel", "name", "given-name"}):
-        return "comment" if "comment" in words.lower() else "contact"
+        return "comment" if "comment" in words else "contact"
     if by_words in ("contact", "login"):
         return by_words
     if "number" in semantics and len(fields) <= 3:

@@ -29,6 +29,11 @@ def only_form(body: str) -> tuple[str, dict[str, str]]:
         ("PSČ", "postal-code"),
         ("Azienda", "organization"),
         ("Image security", "captcha"),
+        # the words are matched in any case, in every script
+        ("E-MAIL", "email"),
+        ("VORNAME", "given-name"),
+        ("ФАМИЛИЯ", "family-name"),
+        ("CODE POSTAL", "postal-code"),
     ],
 )
 def test_label_words(label: str, expected: str) -> None:
@@ -53,3 +58,13 @@ def test_a_reset_request_is_password_recovery() -> None:
         '<input id="e" name="email"><button>Submit</button></form>'
     )
     assert purpose == "password-recovery"
+
+
+def test_purpose_and_password_words_are_matched_in_any_case() -> None:
+    purpose, _ = only_form('<form action="/LIST"><input name="x"><button>SUBSCRIBE</button></form>')
+    assert purpose == "mailing-list"
+    purpose, fields = only_form(
+        '<form action="/konto"><input name="u"><label for="p">REPEAT PASSWORD</label>'
+        '<input type="password" id="p" name="p"></form>'
+    )
+    assert (purpose, fields["p"]) == ("login", "new-password")
