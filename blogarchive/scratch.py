@@ -16,14 +16,17 @@ folder (a scrapyd job, a distributed worker) both files are unlinked as soon as 
 
 from __future__ import annotations
 
+import inspect
 import sqlite3
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 from scrapy import Request
+from scrapy.crawler import Crawler
 from scrapy.dupefilters import RFPDupeFilter
+from scrapy.squeues import PickleLifoDiskQueue
 from scrapy.utils.request import RequestFingerprinterProtocol
 
 #: Writes between two commits (a commit costs a write of every changed page).
@@ -113,6 +116,48 @@ class DiskDupeFilter(RFPDupeFilter):
 
     def close(self, reason: str) -> None:
         self.store.close()
+
+
+class DiskQueue(PickleLifoDiskQueue):  # type: ignore[misc,valid-type]
+    """Scrapy's disk queue of requests (``PickleLifoDiskQueue``, the same files), which names a
+    request's callback and errback from a table of the spider's methods.
+
+    ``Request.to_dict`` finds a method's name among all the members of the spider, each
+    property evaluated, for every request queued: 3.7% of the crawl's own process on a 2,000-post
+    crawl (py-spy). The names are looked up once per method here, among the spider class's
+    attributes, and a request comes back from the queue as Scrapy's would.
+    """
+
+    def __init__(self, crawler: Crawler, key: str) -> None:
+        super().__init__(crawler, key)
+        self._names: dict[Callable[..., Any], str] = {}
+
+    def push(self, request: Request) -> None:
+        callback, errback = request.callback, request.errback
+        request.callback = request.errback = None  # to_dict leaves None as it is
+        try:
+            data = request.to_dict(spider=self.spider)
+        finally:
+            request.callback, request.errback = callback, errback
+        data["callback"], data["errback"] = self._name(callback), self._name(errback)
+        # past Scrapy's push, which would name them again
+        super(PickleLifoDiskQueue, self).push(data)  # type: ignore[misc]
+
+    def _name(self, method: Any) -> Any:
+        """The spider's name for ``method`` (Scrapy's markers, such as None, as they are)."""
+        if not callable(method):
+            return method
+        function = getattr(method, "__func__", None)
+        name = self._names.get(function)  # type: ignore[arg-type]
+        if name is None:
+            if getattr(method, "__self__", None) is not self.spider:
+                raise ValueError(f"Function {method} is not an instance method in: {self.spider}")
+            # the class's attributes: no property of the spider is evaluated
+            members = inspect.getmembers(type(self.spider), lambda member: member is function)
+            if not members:
+                raise ValueError(f"Function {method} is not an instance method in: {self.spider}")
+            name = self._names[function] = members[0][0]  # type: ignore[index]
+        return name
 
 
 REPORT_SCHEMA = """

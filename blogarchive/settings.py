@@ -33,6 +33,8 @@ ROBOTSTXT_OBEY = True
 
 #: Request fingerprints in a file of the job folder, not in memory (``blogarchive.scratch``).
 DUPEFILTER_CLASS = "blogarchive.scratch.DiskDupeFilter"
+#: Scrapy's disk queue, naming callbacks from a table (``blogarchive.scratch.DiskQueue``).
+SCHEDULER_DISK_QUEUE = "blogarchive.scratch.DiskQueue"
 
 ITEM_PIPELINES = {"blogarchive.pipelines.ArchivePipeline": 300}
 DOWNLOADER_MIDDLEWARES = {

@@ -144,3 +144,42 @@ def test_a_refresh_reads_the_archived_posts_page_by_page(
     assert pending.held(live[0])  # a vouched post stays held after the release
     pending.close()
     archived.close()
+
+
+def test_the_disk_queue_gives_back_what_scrapy_s_would(tmp_path: Path) -> None:
+    """``DiskQueue`` names callbacks from a table of the spider's methods rather than from all
+    of its members per request: the files hold what Scrapy's queue writes, and requests come
+    back with the same callbacks, errbacks and meta."""
+    from scrapy.http.request import NO_CALLBACK
+    from scrapy.squeues import PickleLifoDiskQueue
+
+    from blogarchive.scratch import DiskQueue
+
+    crawler = get_crawler(BlogSpider)
+    crawler.spider = spider = BlogSpider.from_crawler(crawler, url=HOME)
+    requests = [
+        Request(f"{HOME}a.html", callback=spider.parse_page, errback=spider.failed,
+                meta={"blog": HOME, "kind": "post"}, priority=3),
+        Request(f"{HOME}feeds/1/comments/default", callback=spider.parse_comment_feed),
+        Request(f"{HOME}b.html", callback=spider.parse_shown_comments,
+                errback=spider.shown_comments_failed, dont_filter=True),
+        Request(f"{HOME}c.html"),
+    ]  # fmt: skip
+    ours = DiskQueue.from_crawler(crawler, str(tmp_path / "ours"))
+    theirs = PickleLifoDiskQueue.from_crawler(crawler, str(tmp_path / "theirs"))
+    for request in requests:
+        ours.push(request)
+        theirs.push(request)
+    assert requests[0].callback == spider.parse_page  # the request queued is left as it was
+    ours.close()
+    theirs.close()
+    assert (tmp_path / "ours").read_bytes() == (tmp_path / "theirs").read_bytes()
+    ours = DiskQueue.from_crawler(crawler, str(tmp_path / "ours"))
+    back = [ours.pop() for _ in requests]
+    assert ours.pop() is None
+    for request, again in zip(reversed(requests), back, strict=True):
+        assert again.to_dict(spider=spider) == request.to_dict(spider=spider)
+    # what Scrapy's queue cannot keep on disk, this one cannot either (kept in memory instead)
+    for callback in (NO_CALLBACK, BlogSpider.from_crawler(crawler, url=HOME).parse_page):
+        with pytest.raises(ValueError, match="not an instance method"):
+            ours.push(Request(f"{HOME}d.html", callback=callback))
