@@ -53,8 +53,9 @@ def extract_with_links(html: str, url: str, platform: str | None) -> tuple[Page,
     ``platform`` or else the one the page shows). The page is parsed once for both.
 
     The comments of a post that :func:`comments_from_feed` are not read from the page: should
-    its feed fail, the crawl asks for the page again and reads them then."""
-    page = extract_page(html, url, read_comments=_reads_comments)
+    its feed fail, the crawl asks for the page again and reads them then. Nor is the blog list:
+    the crawl follows the one on the blog's home page."""
+    page = extract_page(html, url, read_comments=_reads_comments, blog_links=False)
     return page, links_to_follow(html, url, platform or page.blog.platform)
 
 

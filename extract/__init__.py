@@ -66,13 +66,18 @@ def clear_caches() -> None:
 
 
 def extract_page(
-    html: str, url: str, *, read_comments: Callable[[Post, Blog], bool] | None = None
+    html: str,
+    url: str,
+    *,
+    read_comments: Callable[[Post, Blog], bool] | None = None,
+    blog_links: bool = True,
 ) -> Page:
     """Run every extractor over one page (the page is parsed once and shared between them).
 
     ``read_comments(post, blog)`` says whether the post's comments are read from the page (by
     default they are); a crawl that takes a post's comments from elsewhere (a Blogger comment
-    feed) says no for it, and the page's ``comments`` are then empty.
+    feed) says no for it, and the page's ``comments`` are then empty. Without ``blog_links``,
+    the blog list is not read (a crawl reads it from the blog's home page only).
     """
     post = extract_post(html, url)
     blog = extract_blog(html, url)
@@ -84,5 +89,5 @@ def extract_page(
         comments=extract_comments(html, url) if comments else (),
         key_observations=extract_observations(html, url) if post else (),
         forms=extract_forms(html, url),
-        blog_links=extract_blog_links(html, url),
+        blog_links=extract_blog_links(html, url) if blog_links else (),
     )

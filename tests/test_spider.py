@@ -102,6 +102,18 @@ def test_a_blogger_post_s_comments_are_left_to_its_comment_feed() -> None:
     assert feed.meta["page_url"] == url and "shown" not in feed.meta
 
 
+def test_the_crawl_reads_a_blog_list_on_the_home_page_only() -> None:
+    """A post page's extraction in the crawl leaves the blog list out (the home page's is the one
+    followed); the page's own extraction has it."""
+    from blogarchive.extraction import extract_with_links
+    from extract import extract_page
+
+    html = (FIXTURES / "bloglist/blogger-bloglist/input.html").read_text()
+    url = f"{CLASSIC_HOME}2010/03/a-post.html"
+    page, _ = extract_with_links(html, url, "blogger")
+    assert page.blog_links == () and len(extract_page(html, url).blog_links) == 2
+
+
 def test_a_blogger_post_whose_feed_the_page_cap_leaves_out_keeps_its_page_s_comments() -> None:
     url = f"{CLASSIC_HOME}2011/06/a-threaded-post.html"
     spider = make_spider(BLOGARCHIVE_MAX_PAGES_PER_BLOG=1)
