@@ -164,15 +164,23 @@ class _Compound:
         return tests == 1 and len(self.classes) <= 1 and not self.attributes and not self.negations
 
     def matches(self, element: _Element) -> bool:
+        # loops rather than all() and any(): a selector's context is checked ancestor by
+        # ancestor, and a generator made per test was a third of the test's time
         if self.tag is not None and element.tag != self.tag:
             return False
         if self.id is not None and element.get("id") != self.id:
             return False
-        if self.classes and not self.classes <= set((element.get("class") or "").split()):
-            return False
-        if not all(_attribute_matches(element.get(n), op, v) for n, op, v in self.attributes):
-            return False
-        return not any(negation.matches(element) for negation in self.negations)
+        if self.classes:
+            value = element.get("class")
+            if value is None or not self.classes.issubset(value.split()):
+                return False
+        for name, operator, expected in self.attributes:
+            if not _attribute_matches(element.get(name), operator, expected):
+                return False
+        for negation in self.negations:  # noqa: SIM110 - see above
+            if negation.matches(element):
+                return False
+        return True
 
 
 def _attribute_matches(actual: str | None, operator: str | None, expected: str) -> bool:
@@ -254,8 +262,6 @@ RARE_TAGS = frozenset(
 )
 #: Attributes the extractors' selectors test most (pages' metadata and microdata, labels).
 POOLED_ATTRIBUTES = frozenset(("rel", "type", "name", "property", "itemprop", "datetime", "for"))
-#: Of those, the ones that hold a list of words (``[rel~=tag]``).
-TOKEN_LISTS = frozenset(("rel", "itemprop"))
 
 
 class _Index:
@@ -301,8 +307,8 @@ class _Index:
                 elif name in by_attribute:
                     by_attribute[name].append(element)
         self.pools = pools
-        # elements by (pooled attribute, value), for meta[name=generator], link[rel=canonical]
-        # and a[rel~=tag]: made for an attribute when a selector first tests its value
+        # elements by (pooled attribute, value), for [itemprop=author] and a[rel=author]: made
+        # for an attribute when a selector first tests its value
         self._by_value: dict[str, dict[str, list[Node]]] = {}
         self._position: dict[Node, int] | None = None
         self._class_names: str | None = None
@@ -428,10 +434,17 @@ class _Index:
         for name, operator, value in compound.attributes:
             if name == "class" and operator in ("*=", "^=", "$=", "~=", "=") and value:
                 return self._classes_like(value)
-            if operator == "=" and name in POOLED_ATTRIBUTES:
+            if operator in ("=", "~=") and name in POOLED_ATTRIBUTES:
+                # a few <link>s or <meta>s are tested one by one sooner than every element with
+                # the attribute is tabled by its value (most pages' rel attributes are on links
+                # in the text, and a word of one is asked for once a page: "a[rel~=tag]")
+                having = self.pools[f"@{name}"]
+                tagged = self.pools.get(compound.tag or "")
+                if tagged is not None and len(tagged) < len(having) and name not in self._by_value:
+                    return tagged
+                if operator == "~=":
+                    return having  # each one tested by the compound
                 return self._with_value(name).get(value, [])
-            if operator == "~=" and name in TOKEN_LISTS:
-                return self._with_value(f"{name}~").get(value, [])
             if operator == "^=" and name == "id" and value:
                 return self._ids_starting(value)
         if compound.tag in RARE_TAGS:
@@ -504,17 +517,13 @@ class _Index:
             return lists[0]
         return self.in_document_order({element: None for elements in lists for element in elements})
 
-    def _with_value(self, key: str) -> dict[str, list[Node]]:
-        """Elements with a pooled attribute by its value (``"rel"``), or by each word of it
-        (``"rel~"``)."""
-        found = self._by_value.get(key)
+    def _with_value(self, name: str) -> dict[str, list[Node]]:
+        """Elements with a pooled attribute, by its value."""
+        found = self._by_value.get(name)
         if found is None:
-            found = self._by_value[key] = {}
-            name = key.rstrip("~")
+            found = self._by_value[name] = {}
             for element in self.pools[f"@{name}"]:
-                value = element.get(name)
-                for word in dict.fromkeys(value.split()) if key.endswith("~") else (value,):
-                    found.setdefault(word, []).append(element)
+                found.setdefault(element.get(name), []).append(element)
         return found
 
     def _ids_starting(self, prefix: str) -> list[Node]:
