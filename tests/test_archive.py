@@ -195,6 +195,31 @@ def test_an_item_is_one_savepoint_not_one_per_row(tmp_path: Path) -> None:
     assert set(savepoints) == {"SAVEPOINT archive_group"}
 
 
+def test_the_archive_s_row_writers_leave_what_sqlite_utils_leaves() -> None:
+    """Its inserts, upserts and updates of one row (one statement each, made once per set of
+    columns) write what sqlite-utils' ``insert``, ``upsert`` and ``update`` write."""
+    from sqlite_utils.db import NotFoundError
+
+    ours, theirs = Archive(Database(memory=True)), Archive(Database(memory=True))
+    fetched = {"url": f"{BLOG}a.html", "kind": "post", "status": 200, "etag": '"1"', "body": b"x"}
+    again = {"url": f"{BLOG}a.html", "status": 304, "error": None, "etag": '"2"'}
+    other = {"url": f"{BLOG}b.html", "kind": "feed", "status": 500, "error": "HTTP 500"}
+    blog = {"id": "b1", "url": BLOG, "title": ["a list", 1], "platform": "blogger"}
+    for row in (fetched, again, other):
+        ours._table("pages").upsert_row(row, "url")
+        theirs.db.table("pages").upsert(row, pk="url")
+    ours._table("blogs").insert_row(blog)
+    theirs.db.table("blogs").insert(blog)
+    ours._table("blogs").update_row("b1", {"title": {"a": "dict"}, "status": "ok"})
+    theirs.db.table("blogs").update("b1", {"title": {"a": "dict"}, "status": "ok"})
+    for table in ("pages", "blogs"):
+        query = f"SELECT * FROM {table} ORDER BY rowid"
+        assert list(ours.db.query(query)) == list(theirs.db.query(query))
+    assert json.loads(next(ours.db.query("SELECT title FROM blogs"))["title"]) == {"a": "dict"}
+    with pytest.raises(NotFoundError):
+        ours._table("blogs").update_row("gone", {"title": "x"})
+
+
 def test_optimize_search_merges_the_index_and_finds_the_same_posts(tmp_path: Path) -> None:
     """Posts committed one at a time, as a crawl commits them, leave the search index in many
     segments; ``optimize_search`` merges them into fewer rows, and searches find the same."""
