@@ -25,12 +25,27 @@ NOT_POST_PATHS = (
 )
 
 
+#: An address :func:`canonical_url` gives back as it is: http(s), a lower-case host, a path of
+#: characters that need no escaping, no query, no fragment (the permalinks feeds and sitemaps
+#: list). Checked by one match, where the whole rule costs about 20 us an address: a refresh
+#: of a 10,000-post blog makes some 30,000 of them canonical.
+ALREADY_CANONICAL = re.compile(
+    r"https?://[a-z0-9.-]+(?::[0-9]{1,5})?/[A-Za-z0-9._~!$&'()*+,=:@/-]*"
+)
+
+
 def canonical_url(url: str, *, base: str | None = None) -> str:
     """``url`` made absolute, without fragment or tracking parameters, host in lower case.
 
     >>> canonical_url("HTTPS://Example.blogspot.com/2010/03/post.html?m=1&utm_source=x#c12")
     'https://example.blogspot.com/2010/03/post.html'
     """
+    if ALREADY_CANONICAL.fullmatch(url) and (not base or url.startswith(("http://", "https://"))):
+        return url
+    return _canonical(url, base)
+
+
+def _canonical(url: str, base: str | None) -> str:
     try:
         if base:
             url = urljoin(base, url)

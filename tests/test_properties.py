@@ -96,6 +96,31 @@ def test_any_text(text: str) -> None:
     check(text)
 
 
+URL_CHARS = "abcXYZ09./-_~!$&'()*+,=:@%?#; é"
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.sampled_from(["http://", "https://", "HTTP://", ""]),
+    st.sampled_from(["a.example", "B.example", "127.0.0.20:8080", "h:99999", "a..b", ""]),
+    st.text(URL_CHARS, max_size=30),
+    st.sampled_from([None, "http://a.example/x/", "https://b.example/feeds/1?x=1"]),
+)
+def test_an_address_canonical_as_it_is_comes_back_as_the_whole_rule_makes_it(
+    scheme: str, host: str, path: str, base: str | None
+) -> None:
+    """``canonical_url`` gives back an address its one match finds plain; the whole rule (and
+    ``urljoin``, which feeds' links skip for such an address) gives back the same."""
+    from urllib.parse import urljoin
+
+    from extract.urls import ALREADY_CANONICAL, _canonical, canonical_url
+
+    url = f"{scheme}{host}/{path}"
+    assert canonical_url(url, base=base) == _canonical(url, base)
+    if ALREADY_CANONICAL.fullmatch(url):
+        assert urljoin(base or "http://c.example/", url) == url
+
+
 def test_the_fuzz_target_runs_without_a_crash(tmp_path: Path) -> None:
     pytest.importorskip("atheris")
     seconds = os.environ.get("BLOGARCHIVE_FUZZ_SECONDS", "10")
