@@ -605,6 +605,11 @@ class _SchemaTable(Table):
     _exists = False
     _columns: list[Column] | None = None
 
+    def __init__(self, db: Database, name: str) -> None:
+        super().__init__(db, name)
+        #: the row writers' statements, by (kind, columns)
+        self._statements: dict[tuple[str, tuple[str, ...]], str] = {}
+
     def exists(self) -> bool:
         if not self._exists:
             self._exists = super().exists()
@@ -644,12 +649,9 @@ class _SchemaTable(Table):
             raise NotFoundError(f"{self.name}: no row {pk!r}")
 
     def _statement(self, kind: str, columns: tuple[str, ...]) -> str:
-        statements: dict[tuple[str, tuple[str, ...]], str] = self.__dict__.setdefault(
-            "_statements", {}
-        )
-        sql = statements.get((kind, columns))
+        sql = self._statements.get((kind, columns))
         if sql is None:
-            sql = statements[(kind, columns)] = self._build(kind, columns)
+            sql = self._statements[(kind, columns)] = self._build(kind, columns)
         return sql
 
     def _build(self, kind: str, columns: tuple[str, ...]) -> str:

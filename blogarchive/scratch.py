@@ -150,10 +150,10 @@ class DiskQueue(PickleLifoDiskQueue):  # type: ignore[misc,valid-type]
         function = getattr(method, "__func__", None)
         name = self._names.get(function)  # type: ignore[arg-type]
         if name is None:
-            if getattr(method, "__self__", None) is not self.spider:
-                raise ValueError(f"Function {method} is not an instance method in: {self.spider}")
-            # the class's attributes: no property of the spider is evaluated
-            members = inspect.getmembers(type(self.spider), lambda member: member is function)
+            members = []
+            if getattr(method, "__self__", None) is self.spider:
+                # the class's attributes: no property of the spider is evaluated
+                members = inspect.getmembers(type(self.spider), lambda member: member is function)
             if not members:
                 raise ValueError(f"Function {method} is not an instance method in: {self.spider}")
             name = self._names[function] = members[0][0]  # type: ignore[index]
