@@ -40,7 +40,7 @@ def canonical_url(url: str, *, base: str | None = None) -> str:
     >>> canonical_url("HTTPS://Example.blogspot.com/2010/03/post.html?m=1&utm_source=x#c12")
     'https://example.blogspot.com/2010/03/post.html'
     """
-    if ALREADY_CANONICAL.fullmatch(url) and (not base or url.startswith(("http://", "https://"))):
+    if ALREADY_CANONICAL.fullmatch(url):  # absolute: a base changes nothing
         return url
     return _canonical(url, base)
 
