@@ -5,8 +5,11 @@ No network, no Scrapy, no SQLite. :func:`extract_page` runs them all over one pa
 
 from __future__ import annotations
 
+import copyreg
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from extract.bloglist import BlogLink, extract_blog_links
 from extract.comments import Comment, extract_comments
@@ -49,6 +52,24 @@ class Page:
     key_observations: tuple[KeyObservation, ...]
     forms: tuple[Form, ...]
     blog_links: tuple[BlogLink, ...]
+
+
+def _rebuilt(cls: type[Any], values: dict[str, object]) -> Any:
+    """A result unpickled: made again from its fields' values."""
+    return cls(**values)
+
+
+def _reduced(result: Any) -> tuple[Any, tuple[type[Any], dict[str, object]]]:
+    values = {field.name: getattr(result, field.name) for field in dataclasses.fields(result)}
+    return _rebuilt, (type(result), values)
+
+
+# Results are pickled to and from the crawl's extraction worker. Compiled by mypyc (see
+# setup.py), a frozen dataclass loses the __getstate__/__setstate__ that dataclasses gives a
+# slotted one, and unpickling it by setattr() fails; these classes pickle as their fields'
+# values by name instead, in either build, so either reads what the other wrote.
+for _cls in (Blog, BlogLink, Comment, Form, FormField, KeyObservation, Option, Post):
+    copyreg.pickle(_cls, _reduced)
 
 
 def clear_caches() -> None:

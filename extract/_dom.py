@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache, partial
 from html import escape as html_escape
-from typing import TypeAlias
+from typing import Final, TypeAlias
 from urllib.parse import urljoin, urlsplit
 
 import nh3
@@ -27,27 +27,29 @@ Node: TypeAlias = _Element
 
 #: C0 controls but tab, newline and carriage return, and DEL: no text a reader sees, and XML
 #: cannot hold them (lxml refuses them when a copy of the tree is changed).
-CONTROL_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
-_CONTROL_BYTES = [bytes([byte]) for byte in CONTROL_BYTES]
+CONTROL_BYTES: Final = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+_CONTROL_BYTES: Final = [bytes([byte]) for byte in CONTROL_BYTES]
 #: U+FFFE and U+FFFF in UTF-8: not characters either.
-NONCHARACTERS = ("\ufffe".encode(), "\uffff".encode())
+NONCHARACTERS: Final = ("\ufffe".encode(), "\uffff".encode())
 
 #: Elements that end a line of text when rendered.
-BLOCK_TAGS = frozenset(
+BLOCK_TAGS: Final = frozenset(
     "address article aside blockquote body dd div dl dt fieldset figcaption figure footer form h1 "
     "h2 h3 h4 h5 h6 header hr li main nav ol p pre section table tbody td tfoot th thead tr ul "
     "caption legend option select textarea".split()
 )
 #: Elements whose text is never shown.
-INVISIBLE_TAGS = frozenset("script style noscript template head title meta link iframe".split())
+INVISIBLE_TAGS: Final = frozenset(
+    "script style noscript template head title meta link iframe".split()
+)
 
 #: Tags and attributes kept in sanitized HTML (nh3 removes everything else, scripts included).
-ALLOWED_TAGS = frozenset(
+ALLOWED_TAGS: Final = frozenset(
     "a abbr b blockquote br caption cite code dd del div dl dt em figcaption figure h1 h2 h3 h4 "
     "h5 h6 hr i img ins kbd li mark ol p pre q s small span strike strong sub sup table tbody td "
     "tfoot th thead time tr u ul".split()
 )
-ALLOWED_ATTRIBUTES = {
+ALLOWED_ATTRIBUTES: Final = {
     "a": {"href", "title"},
     "img": {"src", "alt", "title", "width", "height"},
     "time": {"datetime"},
@@ -59,7 +61,7 @@ ALLOWED_ATTRIBUTES = {
 
 #: How many parsed pages :func:`parse` keeps, and their indexes (twice as many): a page is asked
 #: again only while it is being extracted, and each tree kept holds memory.
-PAGES_KEPT = 4
+PAGES_KEPT: Final = 4
 
 
 def parse(html: str, url: str) -> Node:
@@ -138,11 +140,11 @@ def select(root: _Element, selector: str) -> list[Node]:
 
 
 #: One compound selector: tag, #id, .classes, [attribute] tests and :not() of those.
-COMPOUND = re.compile(
+COMPOUND: Final = re.compile(
     r"(?P<tag>[a-z][a-z0-9]*|\*)?(?P<rest>(?:\#[\w-]+|\.[\w-]+"
     r"|\[[\w-]+(?:[~^$*|]?=(?:'[^']*'|\"[^\"]*\"|[^\]]*))?\]|:not\([^()]+\))*)"
 )
-PART = re.compile(
+PART: Final = re.compile(
     r"\#([\w-]+)|\.([\w-]+)|\[([\w-]+)(?:([~^$*|]?=)('[^']*'|\"[^\"]*\"|[^\]]*))?\]"
     r"|:not\(([^()]+)\)"
 )
@@ -253,15 +255,17 @@ def _parse_compound(token: str) -> _Compound | None:
     return _Compound(tag, element_id, frozenset(classes), tuple(attributes), tuple(negations))
 
 
-_HAVING_CLASS = etree.XPath("descendant-or-self::*[@class]")
+_HAVING_CLASS: Final = etree.XPath("descendant-or-self::*[@class]")
 
 #: Tags the extractors' selectors ask for that pages hold few of.
-RARE_TAGS = frozenset(
+RARE_TAGS: Final = frozenset(
     "abbr article aside body footer form h1 header iframe label link main meta nav noscript "
     "script section style time title".split()
 )
 #: Attributes the extractors' selectors test most (pages' metadata and microdata, labels).
-POOLED_ATTRIBUTES = frozenset(("rel", "type", "name", "property", "itemprop", "datetime", "for"))
+POOLED_ATTRIBUTES: Final = frozenset(
+    ("rel", "type", "name", "property", "itemprop", "datetime", "for")
+)
 
 
 class _Index:
@@ -581,11 +585,11 @@ def _in_context(
 
 
 #: Indexes of the pages :func:`parse` keeps, by the id of their root (checked on lookup).
-_INDEXES: dict[int, tuple[_Element, _Index]] = {}
+_INDEXES: Final[dict[int, tuple[_Element, _Index]]] = {}
 
 
 #: Indexes of the trees :func:`index_tree` was given, by the id of their root.
-_TREE_INDEXES: dict[int, tuple[_Element, _Index]] = {}
+_TREE_INDEXES: Final[dict[int, tuple[_Element, _Index]]] = {}
 
 
 def _index_of(root: _Element) -> _Index | None:
@@ -631,7 +635,7 @@ def having_class_word(root: _Element, words: frozenset[str]) -> list[Node]:
 
 
 #: What a word of a class name starts and ends at (a line break: names are searched as lines).
-CLASS_WORD_EDGES = "\n_-"
+CLASS_WORD_EDGES: Final = "\n_-"
 
 
 @lru_cache(maxsize=16)
@@ -647,7 +651,7 @@ def _literal(value: str) -> re.Pattern[str]:
 
 
 #: Up to this many elements are sorted by their paths (see ``_Index.in_document_order``).
-FEW_TO_SORT = 32
+FEW_TO_SORT: Final = 32
 
 
 def document_path(element: _Element) -> list[int]:
@@ -806,9 +810,9 @@ def _flush(buffer: list[str], lines: list[Line], list_item: Node | None) -> None
 
 
 #: Lines rendered by :func:`lines_of`, by the id of the element (checked on lookup).
-_LINES: dict[int, tuple[_Element, list[Line]]] = {}
+_LINES: Final[dict[int, tuple[_Element, list[Line]]]] = {}
 #: Form controls: their own text is a value, not a label.
-CONTROL_TAGS = frozenset(("input", "select", "textarea", "button"))
+CONTROL_TAGS: Final = frozenset(("input", "select", "textarea", "button"))
 
 
 def text_with_breaks(element: _Element) -> str:
@@ -845,8 +849,8 @@ def _identity(select: str) -> etree.XSLT:
     )
 
 
-_COPY_SUBTREE = _identity(".")
-_COPY_AT = _identity("dyn:evaluate($path)")
+_COPY_SUBTREE: Final = _identity(".")
+_COPY_AT: Final = _identity("dyn:evaluate($path)")
 
 
 def copy_tree(element: _Element) -> Node:
@@ -951,7 +955,7 @@ def _cleaner(base: str | None) -> nh3.Cleaner:
 
 
 #: The sanitizer for HTML whose links need no resolving (no call back into Python).
-_CLEANER = _cleaner(None)
+_CLEANER: Final = _cleaner(None)
 #: Sanitizers that resolve links, for the last pages' addresses.
 _cleaner_for = lru_cache(maxsize=16)(_cleaner)
 

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Final
 from urllib.parse import urlsplit
 
 from extract._dom import absolute, parse, select, text_of
 
 #: Widgets that list other blogs, in the order tried: (widget, links inside it, and a heading
 #: the widget must have, for widgets that hold any kind of content).
-WIDGETS: tuple[tuple[str, str, re.Pattern[str] | None], ...] = (
+WIDGETS: Final[tuple[tuple[str, str, re.Pattern[str] | None], ...]] = (
     ("div.widget.BlogList", "div.blog-title a, .blog-title a", None),
     ("div.widget.LinkList", "li a", None),
     (".widget_links", "li a", None),
@@ -30,7 +31,7 @@ WIDGETS: tuple[tuple[str, str, re.Pattern[str] | None], ...] = (
         ),
     ),
 )
-WIDGET_TITLE = ("h2", "h3", "h4", ".widget-title", ".title")
+WIDGET_TITLE: Final = ("h2", "h3", "h4", ".widget-title", ".title")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

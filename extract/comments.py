@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 from urllib.parse import parse_qs, urlsplit
 
 from lxml import etree
@@ -40,7 +40,7 @@ from extract._dom import (
 )
 
 #: Comment elements, in the order tried; the first selector that matches anything is used.
-ITEMS = (
+ITEMS: Final = (
     "div.comment-thread li.comment",
     "li.comment, li.pingback, li.trackback",
     "li[id^=comment-], li[id^=li-comment-]",
@@ -48,9 +48,9 @@ ITEMS = (
     "div.comment, article.comment",
 )
 #: Blogger's classic flat layout: ``dt`` (author) and ``dd`` (body, footer) pairs.
-CLASSIC_AUTHORS = "dl#comments-block > dt.comment-author"
+CLASSIC_AUTHORS: Final = "dl#comments-block > dt.comment-author"
 
-AUTHOR = (
+AUTHOR: Final = (
     "cite.user",
     ".comment-author .fn",
     ".comment-author cite",
@@ -60,9 +60,15 @@ AUTHOR = (
     ".comment-author",
     ".author",
 )
-AUTHOR_LINK = ("cite.user a", ".comment-author .fn a", ".comment-author a.url", "a.url", ".fn a")
+AUTHOR_LINK: Final = (
+    "cite.user a",
+    ".comment-author .fn a",
+    ".comment-author a.url",
+    "a.url",
+    ".fn a",
+)
 #: The comment's text, in the order tried; without any, its own paragraphs are its text.
-BODY = (
+BODY: Final = (
     "p.comment-content",
     ".comment-content",
     ".comment-text",
@@ -74,7 +80,7 @@ BODY = (
     ".comment-body > p",
 )
 #: Parts of a comment that are not its text (author, date, reply links).
-NOT_TEXT = (
+NOT_TEXT: Final = (
     ".comment-meta",
     ".comment-metadata",
     ".comment-author",
@@ -85,8 +91,8 @@ NOT_TEXT = (
     ".avatar",
     "cite",
 )
-TIME = (("time[datetime]", "datetime"), ("abbr[title]", "title"))
-PERMALINK = (
+TIME: Final = (("time[datetime]", "datetime"), ("abbr[title]", "title"))
+PERMALINK: Final = (
     "span.datetime a",
     ".comment-metadata a",
     ".comment-meta a",
@@ -94,11 +100,13 @@ PERMALINK = (
     "a[href*='#comment-']",
 )
 #: Classes of containers that hold replies, inside their parent comment.
-REPLY_CONTAINERS = frozenset({"comment-replies", "children"})
-REPLY_CONTAINER_SELECTOR = ", ".join(f".{name}" for name in sorted(REPLY_CONTAINERS))
+REPLY_CONTAINERS: Final = frozenset({"comment-replies", "children"})
+REPLY_CONTAINER_SELECTOR: Final = ", ".join(f".{name}" for name in sorted(REPLY_CONTAINERS))
 
-SAID = re.compile(r"\s+(said|says|wrote|dijo|a dit|sagte|schrieb|sagt|meint)\W*$", re.IGNORECASE)
-COMMENT_ID = re.compile(r"(\d+)\D*$")
+SAID: Final = re.compile(
+    r"\s+(said|says|wrote|dijo|a dit|sagte|schrieb|sagt|meint)\W*$", re.IGNORECASE
+)
+COMMENT_ID: Final = re.compile(r"(\d+)\D*$")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -15,36 +15,37 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Final
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from extract._dom import INVISIBLE_TAGS, Node, normalize_space, parse, select, text_content, text_of
 
-JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+JSON_SCHEMA_DIALECT: Final = "https://json-schema.org/draft/2020-12/schema"
 
 #: Control types kept as they are; any other ``<input type>`` reads as ``text``.
-INPUT_TYPES = frozenset(
+INPUT_TYPES: Final = frozenset(
     "text email tel url number date datetime-local time password search checkbox radio file range "
     "color".split()
 )
-NOT_FIELDS = frozenset({"hidden", "submit", "button", "reset", "image"})
+NOT_FIELDS: Final = frozenset({"hidden", "submit", "button", "reset", "image"})
 #: Where a form's title is looked for inside the form, in the order tried (a legend counts only
 #: when its fieldset holds the whole form, not when it names one group of fields).
 #: A form's own title: its first heading, else its table's caption (tags, walked in order).
-TITLE_INSIDE = (("h1", "h2", "h3", "h4", "h5", "h6"), ("caption",))
+TITLE_INSIDE: Final = (("h1", "h2", "h3", "h4", "h5", "h6"), ("caption",))
 #: The labels that name their control (answered from the page's index, once a page).
-LABELS_FOR = "label[for]"
-HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
-HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
-PLACEHOLDER_OPTION = re.compile(
+LABELS_FOR: Final = "label[for]"
+HEADING_TAGS: Final = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+HIDDEN_STYLE: Final = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+PLACEHOLDER_OPTION: Final = re.compile(
     r"^\W*(please\s+)?(select|choose|pick)\b.*|^\W*-+\W*$|^$|^\W*(bitte\s+)?wählen.*"
     r"|^\W*(veuillez\s+)?(choisir|sélectionner).*|^\W*(seleccione|elija|selecciona).*"
     r"|^\W*выберите.*",
     re.IGNORECASE,
 )
-LABEL_TRIM = " \t\r\n:*："
+LABEL_TRIM: Final = " \t\r\n:*："
 
 #: ``autocomplete`` tokens taken as the semantic type as they are.
-AUTOCOMPLETE_TOKENS = frozenset(
+AUTOCOMPLETE_TOKENS: Final = frozenset(
     "name given-name family-name additional-name honorific-prefix honorific-suffix nickname email "
     "username new-password current-password one-time-code organization organization-title "
     "street-address address-line1 address-line2 address-line3 address-level1 address-level2 "
@@ -52,7 +53,7 @@ AUTOCOMPLETE_TOKENS = frozenset(
     "cc-csc cc-type transaction-amount language bday bday-day bday-month bday-year sex url photo "
     "tel tel-national tel-country-code".split()
 )
-TYPE_SEMANTICS = {
+TYPE_SEMANTICS: Final = {
     "email": "email",
     "tel": "tel",
     "url": "url",
@@ -67,7 +68,7 @@ TYPE_SEMANTICS = {
 #: and the purposes' and passwords' below, are lower case and look in lowered text: with
 #: ``re.IGNORECASE`` Python's engine folds the case of every character it compares, and a
 #: search of a lowered text without it takes a third to a half as long.
-SEMANTIC_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+SEMANTIC_WORDS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = tuple(
     (semantic, re.compile(pattern))
     for semantic, pattern in (
         (
@@ -159,27 +160,29 @@ SEMANTIC_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ),
     )
 )
-PASSWORDS = frozenset({"current-password", "new-password"})
-CAMEL_CASE = re.compile(r"([a-z])([A-Z])")
-NAME_SEPARATORS = re.compile(r"[\W_]+")
+PASSWORDS: Final = frozenset({"current-password", "new-password"})
+CAMEL_CASE: Final = re.compile(r"([a-z])([A-Z])")
+NAME_SEPARATORS: Final = re.compile(r"[\W_]+")
 #: Meanings that hold whatever the form is for (a search form's phone field is still a phone).
-STRONG = frozenset({"email", "tel", "url", "date", "datetime", "time", "number", "captcha"})
+STRONG: Final = frozenset({"email", "tel", "url", "date", "datetime", "time", "number", "captcha"})
 #: A day, month or year part of a date (in a registration form: of a birth date).
-DATE_PART = re.compile(
+DATE_PART: Final = re.compile(
     r"^\W*(day|month|year|dd|mm|yy|yyyy|tag|monat|jahr|d[ií]a|mes|a[ñn]o|jour|mois|ann[ée]e)\W*$"
     r"|\bdob\b|\[(day|month|year)\]",
     re.IGNORECASE,
 )
 #: A form about a password, without a password field, is for getting a new one.
-PASSWORD_WORDS = re.compile(
+PASSWORD_WORDS: Final = re.compile(
     r"passwor[dt]|passwd|mot de passe|contrase[ñn]a|senha|heslo|hesla|jelsz|пароль|парол|パスワード"
     r"|wachtwoord|lösenord|hasło|has[lł]a|sendpassword|reissue"
 )
 #: The only meanings a radio or checkbox group takes from its words (else it is ``other``).
-GROUP_SEMANTICS = frozenset({"country", "address-level1", "sex", "bday", "consent", "subject"})
-SEMANTIC_WORDS_BY_NAME = dict(SEMANTIC_WORDS)
+GROUP_SEMANTICS: Final = frozenset(
+    {"country", "address-level1", "sex", "bday", "consent", "subject"}
+)
+SEMANTIC_WORDS_BY_NAME: Final = dict(SEMANTIC_WORDS)
 #: Words of a form's action, id, class, buttons and title that tell its purpose.
-PURPOSE_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+PURPOSE_WORDS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = tuple(
     (purpose, re.compile(pattern))
     for purpose, pattern in (
         (
@@ -331,7 +334,7 @@ def _controls(form: Node, *, css_hidden: bool = True) -> list[_Control]:
     return controls
 
 
-_LINE_BREAKERS = frozenset(
+_LINE_BREAKERS: Final = frozenset(
     "br p div li ul ol tr td th table dt dd dl h1 h2 h3 h4 h5 h6 fieldset legend section label "
     "hr".split()
 )
@@ -790,7 +793,7 @@ def _field_schema(field: FormField) -> dict[str, object]:
     return schema
 
 
-_FORMATS = {
+_FORMATS: Final = {
     "email": "email",
     "url": "uri",
     "date": "date",

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Final
 
 from extract._dom import Line, Node, lines_of, parse, pruned_copy
 from extract.post import NOT_BODY, cleaned_body
 
 #: Heading words, as a person writes them; matched case-insensitively on a whole short line.
-HEADINGS = (
+HEADINGS: Final = (
     "key observations",
     "key takeaways",
     "key take-aways",
@@ -31,15 +32,15 @@ HEADINGS = (
     "bottom line",
     "the bottom line",
 )
-HEADING = re.compile(
+HEADING: Final = re.compile(
     r"^(?:(?:my|our|the|some|a few|here are (?:the|my|our|some)?)\s+)?"
     r"(?:" + "|".join(re.escape(h) for h in HEADINGS) + r")"
     r"(?:\s+(?:from|of|for|on)\b[^:]{0,60})?\s*[:\-–—]?$",
     re.IGNORECASE,
 )
-BULLET = re.compile(r"^\s*[•·▪●◦‣∙*\-–—]\s*(.+)$")
-NUMBERED = re.compile(r"^\s*\(?\d{1,2}[.)]\s+(.+)$")
-MAX_HEADING_CHARS = 80
+BULLET: Final = re.compile(r"^\s*[•·▪●◦‣∙*\-–—]\s*(.+)$")
+NUMBERED: Final = re.compile(r"^\s*\(?\d{1,2}[.)]\s+(.+)$")
+MAX_HEADING_CHARS: Final = 80
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

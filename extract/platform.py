@@ -4,31 +4,32 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Final
 
 from extract._dom import absolute, first_attr, first_text, parse, select
 
-PLATFORMS = ("blogger", "wordpress", "generic")
+PLATFORMS: Final = ("blogger", "wordpress", "generic")
 
 #: Signals in the order tried; the first that matches decides: the generator, then markup
 #: only that platform's templates produce, then addresses only its pages refer to.
-GENERATOR_META = "meta[name=generator]"
-BLOGGER_MARKERS = ("div.blog-posts", "div.post-body")
-BLOGGER_ADDRESSES = ("blogger.com/feeds", "/feeds/posts/default", "www.blogger.com/static/")
-WORDPRESS_MARKERS = ("link[rel='https://api.w.org/']",)
-WORDPRESS_ADDRESSES = ("/wp-content/", "/wp-includes/", "/wp-json/")
+GENERATOR_META: Final = "meta[name=generator]"
+BLOGGER_MARKERS: Final = ("div.blog-posts", "div.post-body")
+BLOGGER_ADDRESSES: Final = ("blogger.com/feeds", "/feeds/posts/default", "www.blogger.com/static/")
+WORDPRESS_MARKERS: Final = ("link[rel='https://api.w.org/']",)
+WORDPRESS_ADDRESSES: Final = ("/wp-content/", "/wp-includes/", "/wp-json/")
 
-BLOG_TITLE = (
+BLOG_TITLE: Final = (
     "meta[property='og:site_name']",
     "meta[name='application-name']",
 )
-BLOG_TITLE_TEXT = ("header h1.title", "#header h1", "h1.site-title", "p.site-title", "title")
-FEED_LINKS = (
+BLOG_TITLE_TEXT: Final = ("header h1.title", "#header h1", "h1.site-title", "p.site-title", "title")
+FEED_LINKS: Final = (
     "link[rel~=alternate][type='application/atom+xml']",
     "link[rel~=alternate][type='application/rss+xml']",
 )
-CANONICAL = "link[rel=canonical]"
+CANONICAL: Final = "link[rel=canonical]"
 
-BLOGGER_HOST = re.compile(r"(^|\.)blogspot\.[a-z.]+$")
+BLOGGER_HOST: Final = re.compile(r"(^|\.)blogspot\.[a-z.]+$")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import islice
-from typing import Any
+from typing import Any, Final
 from urllib.parse import urlsplit
 
 from lxml import etree
@@ -46,7 +46,7 @@ from extract.urls import canonical_url, may_be_post, post_permalink
 
 #: The post body, in the order tried: Blogger (all layouts), then WordPress themes from the most
 #: specific container to the most general, then generic markup.
-BODY = (
+BODY: Final = (
     "div.post-body",
     "div.entry-content",
     "div.post-content",
@@ -81,13 +81,13 @@ BODY = (
     "main",
 )
 #: Candidates inside these are comments or widgets, never the post.
-NOT_BODY_ANCESTORS = ("comment", "comments", "commentlist", "comment-list", "sidebar")
+NOT_BODY_ANCESTORS: Final = ("comment", "comments", "commentlist", "comment-list", "sidebar")
 #: A body candidate must hold at least this much paragraph text, and this share of the page's,
 #: or the next selector is tried.
-MIN_BODY_CHARS = 120
-MIN_BODY_SHARE = 0.2
+MIN_BODY_CHARS: Final = 120
+MIN_BODY_SHARE: Final = 0.2
 
-TITLE = (
+TITLE: Final = (
     "h3.post-title",
     "h1.post-title",
     "h2.post-title",
@@ -98,8 +98,11 @@ TITLE = (
     "article h1",
     "main h1",
 )
-TITLE_META = (("meta[property='og:title']", "content"), ("meta[name='twitter:title']", "content"))
-AUTHOR = (
+TITLE_META: Final = (
+    ("meta[property='og:title']", "content"),
+    ("meta[name='twitter:title']", "content"),
+)
+AUTHOR: Final = (
     ".post-author .fn",
     ".byline.post-author a",
     ".author.vcard .fn",
@@ -113,12 +116,12 @@ AUTHOR = (
     ".byline a",
     ".posted-by a",
 )
-AUTHOR_META = (
+AUTHOR_META: Final = (
     ("meta[name=author]", "content"),
     ("meta[name='twitter:data1']", "content"),
     ("meta[property='article:author']", "content"),
 )
-PUBLISHED = (
+PUBLISHED: Final = (
     ("abbr.published", "title"),
     ("time.published", "datetime"),
     ("time.entry-date", "datetime"),
@@ -127,15 +130,15 @@ PUBLISHED = (
     ("[itemprop=datePublished]", "datetime"),
     ("article time[datetime]", "datetime"),
 )
-UPDATED = (
+UPDATED: Final = (
     ("abbr.updated", "title"),
     ("time.updated", "datetime"),
     ("meta[property='article:modified_time']", "content"),
     ("[itemprop=dateModified]", "content"),
     ("[itemprop=dateModified]", "datetime"),
 )
-LABELS = (".post-labels a", "a[rel~=tag]", ".tags-links a", ".cat-links a")
-COMMENT_COUNT = (
+LABELS: Final = (".post-labels a", "a[rel~=tag]", ".tags-links a", ".cat-links a")
+COMMENT_COUNT: Final = (
     "#comments > h4",
     "#comments h4",
     ".comments > h3.title",
@@ -144,14 +147,14 @@ COMMENT_COUNT = (
     ".comments-title",
     "#comments-title",
 )
-POST_ID = (
+POST_ID: Final = (
     ("meta[itemprop=postId]", "content"),
     ("div[id^=post-body-]", "id"),
     ("article[id^=post-]", "id"),
 )
 #: Links from an index page to the posts it lists, from a post to its neighbours and to the
 #: other pages of its comments.
-POST_LINKS = (
+POST_LINKS: Final = (
     ".comment-navigation a",
     ".comments-pagination a",
     "a.page-numbers[href*='comment-page-']",
@@ -165,7 +168,7 @@ POST_LINKS = (
     ".nav-next a",
 )
 #: Never part of a post's text, even when a theme puts them inside the body.
-NOT_BODY = (
+NOT_BODY: Final = (
     "script",
     "style",
     "noscript",
@@ -201,7 +204,7 @@ NOT_BODY = (
     ".screen-reader-text",
 )
 #: Pages that are not single posts: several posts (index, archive, label, search) or static pages.
-INDEX_MARKERS = (
+INDEX_MARKERS: Final = (
     "body.home.blog",
     "body.blog:not(.single)",
     "body.archive",
@@ -209,9 +212,9 @@ INDEX_MARKERS = (
     "body.feed-view",
     "body.index-view",
 )
-NOT_A_POST = ("body.page", "article.type-page", "body.static_page")
+NOT_A_POST: Final = ("body.page", "article.type-page", "body.static_page")
 #: Class and id words of blocks that are never a post's own text.
-BOILERPLATE_WORDS = frozenset(
+BOILERPLATE_WORDS: Final = frozenset(
     "share shares sharing sharedaddy shariff social socials related relatedposts yarpp crp "
     "newsletter subscribe subscription widget sidebar advert advertisement ads ad banner promo "
     "popular trending recommended recommendations breadcrumb breadcrumbs byline comments comment "
@@ -220,14 +223,14 @@ BOILERPLATE_WORDS = frozenset(
     "print".split()
 )
 #: Of those, the ones removed even when the block is large (a long list of related posts).
-ALWAYS_BOILERPLATE = frozenset(
+ALWAYS_BOILERPLATE: Final = frozenset(
     "share sharing sharedaddy shariff social related relatedposts yarpp crp newsletter subscribe "
     "advert advertisement ads sponsor sponsored cookie popup modal paywall toc "
     "breadcrumb breadcrumbs".split()
 )
 #: Class-name parts that mark boilerplate inside longer names (BorlabsCookie, wp_rp_related).
-BOILERPLATE_PARTS = ("cookie", "paywall", "newsletter", "related", "sharing", "shariff")
-READ_ALSO = re.compile(
+BOILERPLATE_PARTS: Final = ("cookie", "paywall", "newsletter", "related", "sharing", "shariff")
+READ_ALSO: Final = re.compile(
     r"^(lesen sie (auch|hier|mehr)|read (also|more)|related( posts| articles)?:|see also|siehe auch"
     r"|mehr zum thema|auch interessant|das könnte (dich|sie) auch interessieren|you (may|might) "
     r"also like|weiterlesen|lire aussi|à lire aussi|leer más|lee también|about the author"
@@ -235,16 +238,18 @@ READ_ALSO = re.compile(
     re.IGNORECASE,
 )
 #: A block of links (a list of related posts) is shorter than this.
-MOSTLY_LINKS_CHARS = 1500
+MOSTLY_LINKS_CHARS: Final = 1500
 #: A "Read also" line is shorter than this.
-READ_ALSO_CHARS = 300
+READ_ALSO_CHARS: Final = 300
 #: ``READ_ALSO`` matches or not within this many characters (its longest phrase and one more).
-READ_ALSO_DECIDED = 48
-BOILERPLATE_SPLIT = re.compile(r"[_-]+")
+READ_ALSO_DECIDED: Final = 48
+BOILERPLATE_SPLIT: Final = re.compile(r"[_-]+")
 #: Class words of a lead paragraph that themes place outside the body (between a name's ``-``
 #: and ``_`` separators: ``entry-intro``, ``Intro_Text``).
-LEAD_WORDS = frozenset("lead intro excerpt standfirst subtitle subheadline teaser deck".split())
-TAXONOMY_PREFIXES = (
+LEAD_WORDS: Final = frozenset(
+    "lead intro excerpt standfirst subtitle subheadline teaser deck".split()
+)
+TAXONOMY_PREFIXES: Final = (
     "tag-",
     "category-",
     "post-",
@@ -254,17 +259,19 @@ TAXONOMY_PREFIXES = (
     "postid-",
     "author-",
 )
-ARTICLE_TYPES = frozenset(
+ARTICLE_TYPES: Final = frozenset(
     {"Article", "BlogPosting", "NewsArticle", "Report", "TechArticle", "SocialMediaPosting"}
 )
 #: Words one of which the text of any JSON-LD holding an article type contains.
-ARTICLE_TYPE_WORDS = ("Article", "Posting", "Report")
-BYLINE_PREFIX = re.compile(r"^(by|von|par|por|di|door|av|autor|author)[:\s]+", re.IGNORECASE)
+ARTICLE_TYPE_WORDS: Final = ("Article", "Posting", "Report")
+BYLINE_PREFIX: Final = re.compile(r"^(by|von|par|por|di|door|av|autor|author)[:\s]+", re.IGNORECASE)
 
-ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
-COUNT_WORDS = {"no": 0, "one": 1, "zero": 0}
-FIRST_NUMBER = re.compile(r"\d[\d,.]*")
-COMMENT_WORD = re.compile(r"comment|thought|response|repl|kommentar|commentaire|comentario", re.I)
+ISO_DATE: Final = re.compile(r"^\d{4}-\d{2}-\d{2}")
+COUNT_WORDS: Final = {"no": 0, "one": 1, "zero": 0}
+FIRST_NUMBER: Final = re.compile(r"\d[\d,.]*")
+COMMENT_WORD: Final = re.compile(
+    r"comment|thought|response|repl|kommentar|commentaire|comentario", re.I
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -439,7 +446,7 @@ def _boilerplate_words(node: Node) -> frozenset[str]:
     return _boilerplate_words_of(class_, id_)
 
 
-NO_WORDS: frozenset[str] = frozenset()
+NO_WORDS: Final[frozenset[str]] = frozenset()
 
 
 @lru_cache(maxsize=4096)
@@ -479,7 +486,7 @@ def _lead(root: Node, body: Node) -> Node | None:
     candidates = having_class_word(root, LEAD_WORDS)
     # the last one that starts before the body and does not hold it
     before = [node for node in candidates if node not in ancestors and precedes(node, body)]
-    for node in reversed(before):
+    for node in before[::-1]:  # not reversed(): mypyc cannot compile it over a list of Any
         if (
             (node is scope or scope in node.iterancestors())
             and 30 <= len(text_of(node)) <= 1500
@@ -530,7 +537,7 @@ def _paragraph_chars(element: Node) -> int:
 
 
 #: Elements whose text is paragraph text.
-TEXT_BLOCKS = ("p", "li", "h2", "h3", "h4", "blockquote", "pre", "td")
+TEXT_BLOCKS: Final = ("p", "li", "h2", "h3", "h4", "blockquote", "pre", "td")
 
 
 def _block_text(element: Node) -> str:
@@ -724,7 +731,7 @@ def _platform_id(root: Node) -> str | None:
 
 #: Links from an index page to the next (older) one. Blogger's go to /search, which its
 #: robots.txt disallows: only the other platforms' are followed.
-INDEX_LINKS = (
+INDEX_LINKS: Final = (
     "a.next.page-numbers",
     "link[rel=next]",
     ".nav-links .nav-previous a",
@@ -746,7 +753,7 @@ def index_links(html: str, url: str) -> tuple[str, ...]:
 
 
 #: Links to files that are not pages.
-NOT_PAGES = re.compile(
+NOT_PAGES: Final = re.compile(
     r"\.(jpe?g|png|gif|webp|svg|ico|css|js|pdf|zip|gz|mp3|mp4|mov|avi|docx?|xlsx?|pptx?|xml|rss)$",
     re.IGNORECASE,
 )

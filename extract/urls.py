@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import re
+from typing import Final
 from urllib.parse import SplitResult, parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from w3lib.url import safe_url_string
 
 #: Query parameters that never change which post a URL names.
-TRACKING_PARAMS = frozenset({"m", "showcomment", "replytocom", "fbclid", "gclid", "amp"})
-TRACKING_PREFIXES = ("utm_",)
+TRACKING_PARAMS: Final = frozenset({"m", "showcomment", "replytocom", "fbclid", "gclid", "amp"})
+TRACKING_PREFIXES: Final = ("utm_",)
 
 #: Path patterns of pages that are never posts (labels, search, archives, calendars, feeds).
-NOT_POST_PATHS = (
+NOT_POST_PATHS: Final = (
     re.compile(r"^/search(/|$)"),
     re.compile(r"^/(tag|category|author|page|feed|comments|wp-json|wp-admin|wp-content)(/|$)"),
     re.compile(r"^/p/"),  # Blogger static pages
@@ -29,7 +30,7 @@ NOT_POST_PATHS = (
 #: characters that need no escaping, no query, no fragment (the permalinks feeds and sitemaps
 #: list). Checked by one match, where the whole rule costs about 20 us an address: a refresh
 #: of a 10,000-post blog makes some 30,000 of them canonical.
-ALREADY_CANONICAL = re.compile(
+ALREADY_CANONICAL: Final = re.compile(
     r"https?://[a-z0-9.-]+(?::[0-9]{1,5})?/[A-Za-z0-9._~!$&'()*+,=:@/-]*"
 )
 
@@ -61,7 +62,7 @@ def _canonical(url: str, base: str | None) -> str:
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, urlencode(query), ""))
 
 
-COMMENT_PAGE = re.compile(r"comment-page-\d+/?$")
+COMMENT_PAGE: Final = re.compile(r"comment-page-\d+/?$")
 
 
 def split(url: str) -> SplitResult:
