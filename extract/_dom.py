@@ -22,6 +22,8 @@ from lxml import etree
 from lxml.cssselect import CSSSelector
 from lxml.etree import _Element
 
+from extract.urls import ALREADY_CANONICAL
+
 #: An element of a parsed page (lxml's own class: lxml.html's lookup costs a call per element).
 Node: TypeAlias = _Element
 
@@ -289,27 +291,38 @@ class _Index:
         pools["@class"], pools["@id"] = having_class, having_id
         by_class, by_id = self.by_class, self.by_id
         # one pass over the page's elements, in document order (attribute names first: most
-        # values are not needed, and making strings of them all costs more than asking for some)
-        for element in root.iter(etree.Element):
-            tag = element.tag
-            if tag in RARE_TAGS:
-                pools[tag].append(element)
-            for name in element.keys():  # noqa: SIM118 - an element iterates its children
+        # values are not needed, and making strings of them all costs more than asking for some).
+        # The annotations let mypyc (setup.py) call str's and list's own code on lxml's answers.
+        elements: list[Node] = list(root.iter(etree.Element))
+        for element in elements:
+            names: list[str] = element.keys()
+            for name in names:
                 if name == "class":
                     having_class.append(element)
-                    for class_name in element.get("class").split():
-                        elements = by_class.get(class_name)
-                        if elements is None:
+                    classes: str = element.get("class")
+                    for class_name in classes.split():
+                        found = by_class.get(class_name)
+                        if found is None:
                             by_class[class_name] = [element]
-                        elif elements[-1] is not element:  # class="a a"
-                            elements.append(element)
+                        elif found[-1] is not element:  # class="a a"
+                            found.append(element)
                 elif name == "id":
                     having_id.append(element)
-                    value = element.get("id")
+                    value: str = element.get("id")
                     if value:
-                        by_id.setdefault(value, []).append(element)
-                elif name in by_attribute:
-                    by_attribute[name].append(element)
+                        found = by_id.get(value)
+                        if found is None:
+                            by_id[value] = [element]
+                        else:
+                            found.append(element)
+                else:
+                    found = by_attribute.get(name)
+                    if found is not None:
+                        found.append(element)
+        # the few elements of the rare tags, found by libxml2 (faster than reading every tag)
+        for element in root.iter(*RARE_TAGS):
+            tag: str = element.tag
+            pools[tag].append(element)
         self.pools = pools
         # elements by (pooled attribute, value), for [itemprop=author] and a[rel=author]: made
         # for an attribute when a selector first tests its value
@@ -972,9 +985,15 @@ def _resolve(base: str, tag: str, attribute: str, value: str) -> str | None:
     if attribute not in ("href", "src"):
         return value
     try:
-        return urljoin(base, value.strip())
+        return joined(base, value.strip())
     except ValueError:
         return None  # a malformed address is no link
+
+
+def joined(base: str, href: str) -> str:
+    """``urljoin(base, href)``, which gives back as it is an address already absolute and plain
+    (most of a page's links; urljoin costs some microseconds a link, and a post has dozens)."""
+    return href if ALREADY_CANONICAL.fullmatch(href) else urljoin(base, href)
 
 
 def absolute(url: str, href: str | None) -> str | None:
@@ -983,9 +1002,11 @@ def absolute(url: str, href: str | None) -> str | None:
     href = href.strip()
     if not href or href.startswith(("javascript:", "mailto:", "data:", "#")):
         return None
+    if ALREADY_CANONICAL.fullmatch(href) and ":" not in href.split("/", 3)[2]:
+        return href  # what urljoin gives back, with no port to check
     try:
-        joined = urljoin(url, href)
-        urlsplit(joined).port  # noqa: B018 - a port that is no number raises here
+        resolved = urljoin(url, href)
+        urlsplit(resolved).port  # noqa: B018 - a port that is no number raises here
     except ValueError:
         return None  # a malformed address is no link
-    return joined
+    return resolved

@@ -8,12 +8,14 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import extract
+from extract import _dom
 from extract.feeds import extract_comment_feed, extract_feed
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -119,6 +121,17 @@ def test_an_address_canonical_as_it_is_comes_back_as_the_whole_rule_makes_it(
     assert canonical_url(url, base=base) == _canonical(url, base)
     if ALREADY_CANONICAL.fullmatch(url):
         assert urljoin(base or "http://c.example/", url) == url
+    # a page's links: made absolute with and without the shortcut alike
+    page = base or "http://c.example/"
+    assert _dom.joined(page, url) == urljoin(page, url)
+    resolved: str | None = urljoin(page, url.strip())
+    try:
+        _ = urlsplit(resolved).port  # a port that is no number raises
+    except ValueError:
+        resolved = None
+    if not url.strip() or url.strip().startswith(("javascript:", "mailto:", "data:", "#")):
+        resolved = None
+    assert _dom.absolute(page, url) == resolved
 
 
 def test_the_fuzz_target_runs_without_a_crash(tmp_path: Path) -> None:
