@@ -4,7 +4,9 @@ For every blog page of the corpus, the best of ``--repeat`` runs of each, from t
 text: ours is ``extract.extract_page`` (blog, post, comments, key observations, forms, blog
 list) and the release of the page's trees (``extract.clear_caches``), so every run starts with
 nothing cached and pays for freeing what it built, as trafilatura's ``extract`` (main text)
-does before it returns. Prints the median of the per-page speed-ups and the totals.
+does before it returns. Prints the median of the per-page speed-ups and the totals, and which
+build of the extractors ran: compiled by mypyc (a wheel's, ``pip install .``) or pure Python
+(an editable install's).
 
 With ``--parts``, also where our time goes: the median time a page of each part of the
 extraction (libxml2's parse, the page's index, each extractor, the release of the trees); the
@@ -33,6 +35,13 @@ from extract.post import cleaned_body
 
 #: Pages with at least this many comments get a figure of their own.
 MANY_COMMENTS = 10
+
+
+def build() -> str:
+    """Which build of the extractors runs: compiled (what ``pip install .`` installs) or pure."""
+    if Path(_dom.__file__ or "").suffix in (".so", ".pyd"):
+        return f"compiled by mypyc ({Path(_dom.__file__ or '').parent})"
+    return f"pure Python ({Path(_dom.__file__ or '').parent}; `pip install .` compiles them)"
 
 
 def best_time(function, repeat: int) -> float:  # type: ignore[no-untyped-def]
@@ -131,6 +140,7 @@ def main() -> None:
     print(f"pages: {len(cases)} ({args.corpus / 'blogs'}), best of {args.repeat} runs each")
     print(f"python {platform.python_version()}, trafilatura {trafilatura.__version__}, "
           f"{platform.machine()}")  # fmt: skip
+    print(f"extractors: {build()}")
     print(f"median speed-up per page (trafilatura time / ours): {statistics.median(ratios):.2f}x")
     print(f"pages where ours is slower: {sum(r < 1 for r in ratios)}")
     if with_comments:
