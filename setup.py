@@ -27,7 +27,16 @@ COMPILED = [
 ]
 
 
+#: The commands that build modules (not egg_info or dist_info, which pip runs for metadata and
+#: build requirements, before it has installed mypy).
+BUILDING = frozenset(
+    ("bdist_wheel", "editable_wheel", "bdist_egg", "build", "build_ext", "install", "develop")
+)
+
+
 def _wanted() -> bool:
+    if not BUILDING.intersection(sys.argv[1:]):
+        return False
     choice = os.environ.get("BLOGARCHIVE_COMPILE", "")
     if choice in ("0", "1"):
         return choice == "1"
