@@ -285,53 +285,63 @@ def _controls(form: Node, *, css_hidden: bool = True) -> list[_Control]:
     (honeypots); a form whose every control is hidden that way is a popup shown by a script,
     and is read with them.
     """
-    controls: list[_Control] = []
-    lines: list[str] = [""]
-    after_target: list[_Control] = []
+    walk = _ControlWalk(css_hidden)
+    walk.walk(form)
+    return walk.controls
 
-    def add_text(text: str | None) -> None:
+
+class _ControlWalk:
+    """One walk of a form for :func:`_controls` (a class, not closures: a nested function that
+    calls itself is a cycle, left for the garbage collector to find)."""
+
+    def __init__(self, css_hidden: bool) -> None:
+        self.css_hidden = css_hidden
+        self.controls: list[_Control] = []
+        self.lines: list[str] = [""]
+        self.after_target: list[_Control] = []
+
+    def add_text(self, text: str | None) -> None:
         if text:
-            lines[-1] += text
-            for control in after_target:
+            self.lines[-1] += text
+            for control in self.after_target:
                 control.text_after += text
 
-    def new_line() -> None:
-        if lines[-1].strip():
-            lines.append("")
-        after_target.clear()
+    def new_line(self) -> None:
+        if self.lines[-1].strip():
+            self.lines.append("")
+        self.after_target.clear()
 
-    def walk(node: Node) -> None:
+    def walk(self, node: Node) -> None:
         tag = node.tag if isinstance(node.tag, str) else ""
         if tag == "noscript":  # reCAPTCHA's no-script answer box is its field
-            controls.extend(_Control(c, "textarea", "", "") for c in node.iter() if _captcha(c))
+            self.controls.extend(
+                _Control(c, "textarea", "", "") for c in node.iter() if _captcha(c)
+            )
             return
-        if tag in INVISIBLE_TAGS or (css_hidden and _hidden(node) and not _captcha(node)):
+        if tag in INVISIBLE_TAGS or (self.css_hidden and _hidden(node) and not _captcha(node)):
             return
         if tag in ("input", "select", "textarea"):
             kind = _kind(node)
             if kind is not None:
-                before = next((ln for ln in reversed(lines) if ln.strip()), "")
+                before = next((ln for ln in reversed(self.lines) if ln.strip()), "")
                 control = _Control(node, kind, normalize_space(before), "")
-                controls.append(control)
-                after_target.clear()
-                after_target.append(control)
-            lines.clear()
-            lines.append("")
+                self.controls.append(control)
+                self.after_target.clear()
+                self.after_target.append(control)
+            self.lines.clear()
+            self.lines.append("")
             return
         if tag in ("button", "option"):
             return
         block = tag in _LINE_BREAKERS
         if block:
-            new_line()
-        add_text(node.text)
+            self.new_line()
+        self.add_text(node.text)
         for child in node:
-            walk(child)
-            add_text(child.tail)
+            self.walk(child)
+            self.add_text(child.tail)
         if block:
-            new_line()
-
-    walk(form)
-    return controls
+            self.new_line()
 
 
 _LINE_BREAKERS: Final = frozenset(
@@ -495,17 +505,19 @@ def _cell_context(element: Node) -> str | None:
 
 def _text_without_controls(element: Node) -> str:
     parts: list[str] = []
-
-    def walk(node: Node) -> None:
-        tag = node.tag if isinstance(node.tag, str) else ""
-        if tag not in INVISIBLE_TAGS and tag not in ("select", "textarea", "option", "button"):
-            parts.append(node.text or "")
-            for child in node:
-                walk(child)
-                parts.append(child.tail or "")
-
-    walk(element)
+    _add_text_without_controls(element, parts)
     return normalize_space(" ".join(parts))
+
+
+def _add_text_without_controls(node: Node, parts: list[str]) -> None:
+    # a function of its own, not a closure: a nested function that calls itself is a cycle,
+    # left for the garbage collector to find
+    tag = node.tag if isinstance(node.tag, str) else ""
+    if tag not in INVISIBLE_TAGS and tag not in ("select", "textarea", "option", "button"):
+        parts.append(node.text or "")
+        for child in node:
+            _add_text_without_controls(child, parts)
+            parts.append(child.tail or "")
 
 
 def _clean_label(text: str | None) -> str | None:

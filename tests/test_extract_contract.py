@@ -344,3 +344,31 @@ def test_paragraph_text_is_the_text_inside_text_blocks() -> None:
             assert post._block_text(element) == "".join(union(element))
             checked += 1
     assert checked > 500
+
+
+def test_extracting_a_page_leaves_nothing_for_the_garbage_collector() -> None:
+    """Everything an extraction builds is freed by its reference counts once the page's trees
+    are forgotten: no cycle (a nested function that calls itself is one) waits for a
+    collection, holding a parsed tree meanwhile."""
+    import gc
+
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)  # what a collection finds stays in gc.garbage, to be named
+    try:
+        for page in FIXTURE_PAGES:
+            extract.extract_page(
+                page.read_text(encoding="utf-8"), "http://127.0.0.2/2010/03/a.html"
+            )
+            extract.clear_caches()
+        gc.collect()
+        # ours: the extractors' functions and objects (the test run's own machinery, pytest's
+        # and its plugins', may leave cycles of their own meanwhile)
+        left = sorted(
+            getattr(thing, "__qualname__", type(thing).__qualname__)
+            for thing in gc.garbage
+            if (getattr(thing, "__module__", None) or type(thing).__module__).startswith("extract")
+        )
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+    assert left == []
