@@ -36,6 +36,8 @@ TOTAL_RESULTS = (
     "{http://a9.com/-/spec/opensearch/1.1/}totalResults",
 )
 THREAD_TOTAL = "{http://purl.org/syndication/thread/1.0}total"
+#: The children of a posts feed's entry that a ``FeedEntry`` holds, besides its links.
+POST_FIELDS = (f"{ATOM}id", f"{ATOM}title", f"{ATOM}published", f"{ATOM}updated", THREAD_TOTAL)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -70,7 +72,10 @@ class CommentFeed:
 
 def extract_feed(xml: str | bytes, url: str) -> Feed:
     """The entries of a posts feed, with their permalinks made canonical."""
-    feed, items, ok = _read(xml, url)
+    root = _atom(xml, url)
+    if root is not None:
+        return _atom_feed(root, url)
+    feed, items, ok = _feedparser(xml, url)
     entries = []
     for entry in items:
         link = _link(entry, "alternate", "text/html") or entry.get("link")
@@ -86,14 +91,7 @@ def extract_feed(xml: str | bytes, url: str) -> Feed:
                     comment_count=_int(entry.get("thr_total") or entry.get("slash_comments")),
                 )
             )
-    return Feed(
-        url=url,
-        title=feed.get("title"),
-        entries=tuple(entries),
-        total=_int(feed.get("opensearch_totalresults")),
-        next_url=_link(feed, "next"),
-        ok=ok,
-    )
+    return _feed(url, feed, entries, ok)
 
 
 def extract_comment_feed(xml: str | bytes, url: str) -> CommentFeed:
@@ -128,6 +126,53 @@ def extract_comment_feed(xml: str | bytes, url: str) -> CommentFeed:
     )
 
 
+def _atom_feed(root: Any, url: str) -> Feed:
+    """:func:`extract_feed` of well-formed Atom, each entry read in one pass over its children
+    and only for what a ``FeedEntry`` holds: a Blogger page of 150 posts carries their whole
+    text, which a feed of posts does not keep (3 ms a page, against 9 ms for the entries read
+    as :class:`_AtomItem`)."""
+    feed = _AtomItem(root, url)
+    entries = []
+    for entry in root.iterchildren(f"{ATOM}entry"):
+        href = None
+        found: dict[str, str] = {}
+        for child in entry.iterchildren(f"{ATOM}link", *POST_FIELDS):
+            if child.tag != f"{ATOM}link":
+                found.setdefault(child.tag, (child.text or "").strip())  # the first, as find()
+            elif (
+                href is None
+                and child.get("rel", "alternate") == "alternate"
+                and child.get("type", "text/html") == "text/html"
+            ):
+                href = child.get("href") or ""
+        link = joined(entry.base or url, href) if href is not None else None
+        if link:
+            post_id = found.get(f"{ATOM}id")
+            entries.append(
+                FeedEntry(
+                    url=canonical_url(link, base=url),
+                    id=post_id,
+                    platform_id=_blogger_id(post_id),
+                    title=found.get(f"{ATOM}title"),
+                    published=found.get(f"{ATOM}published"),
+                    updated=found.get(f"{ATOM}updated"),
+                    comment_count=_int(found.get(THREAD_TOTAL)),
+                )
+            )
+    return _feed(url, feed, entries, True)
+
+
+def _feed(url: str, feed: Mapping[str, Any], entries: Iterable[FeedEntry], ok: bool) -> Feed:
+    return Feed(
+        url=url,
+        title=feed.get("title"),
+        entries=tuple(entries),
+        total=_int(feed.get("opensearch_totalresults")),
+        next_url=_link(feed, "next"),
+        ok=ok,
+    )
+
+
 def _read(
     xml: str | bytes, url: str
 ) -> tuple[Mapping[str, Any], Iterable[Mapping[str, Any]], bool]:
@@ -135,6 +180,13 @@ def _read(
     root = _atom(xml, url)
     if root is not None:
         return _AtomItem(root, url), _atom_entries(root, url), True
+    return _feedparser(xml, url)
+
+
+def _feedparser(
+    xml: str | bytes, url: str
+) -> tuple[Mapping[str, Any], Iterable[Mapping[str, Any]], bool]:
+    """:func:`_read` of what is not well-formed Atom."""
     try:
         parsed = feedparser.parse(xml, response_headers={"content-location": url})
     except Exception:  # feedparser raises on some broken markup (found by the fuzz target)

@@ -468,7 +468,12 @@ class BlogSpider(scrapy.Spider):
         yield from self.read_feed(response, extract_feed(response.body, response.url))
 
     async def parse_feed_in_pool(self, response: Response) -> AsyncIterator[Any]:
-        """``parse_feed``, the feed read in one of the crawl's extraction processes."""
+        """``parse_feed``, the feed read in one of the crawl's extraction processes (a 304's
+        here: its body is the archived one, with nothing to hash or compress again)."""
+        if response.status == 304:
+            for result in self.parse_feed(response):
+                yield result
+            return
         feed, stored = await self.extraction.feed(response.body, response.url)
         for result in self.read_feed(response, feed, stored):
             yield result

@@ -106,3 +106,44 @@ def test_markup_feedparser_raises_on_is_not_a_feed(body: bytes | str) -> None:
     assert not feed.ok and feed.entries == ()
     comments = extract_comment_feed(body, url)
     assert not comments.ok and comments.comments == ()
+
+
+def test_entries_read_in_one_pass_agree_with_feedparser() -> None:
+    """An entry's first alternate HTML link counts, a link with no type or rel is an alternate
+    HTML one, xml:base on the entry applies to its links, and an entry with no such link is
+    no post."""
+    atom = (
+        b"<?xml version='1.0'?><feed xmlns='http://www.w3.org/2005/Atom'"
+        b" xmlns:thr='http://purl.org/syndication/thread/1.0'>"
+        b"<title>Blog</title>"
+        b"<entry><id>tag:blogger.com,1999:blog-1.post-11</id>"
+        b"<link rel='replies' type='text/html' href='http://b.example/a.html#comments'/>"
+        b"<link rel='alternate' type='application/atom+xml' href='http://b.example/a.xml'/>"
+        b"<link rel='alternate' type='text/html' href='http://b.example/a.html'/>"
+        b"<link rel='alternate' type='text/html' href='http://b.example/other.html'/>"
+        b"<?pi here?><title> A title </title><published>2020-01-01T00:00:00Z</published>"
+        b"<updated>2020-01-02T00:00:00Z</updated><thr:total>4</thr:total></entry>"
+        b"<entry xml:base='http://b.example/2021/'><link href='b.html'/>"
+        b"<updated>2021-02-03T04:05:06Z</updated><thr:total> </thr:total></entry>"
+        b"<entry><link rel='self' href='http://b.example/not-a-post.xml'/></entry>"
+        b"</feed>"
+    )
+    url = "http://b.example/feeds/posts/default"
+    fast, slow = extract_feed(atom, url), extract_feed(atom.decode(), url)
+    assert fast == slow
+    assert [(e.url, e.platform_id, e.title, e.comment_count) for e in fast.entries] == [
+        ("http://b.example/a.html", "11", "A title", 4),
+        ("http://b.example/2021/b.html", None, None, None),
+    ]
+
+
+def test_an_entrys_first_field_counts_where_it_repeats() -> None:
+    """As lxml's ``find`` reads them (feedparser keeps the last)."""
+    atom = (
+        b"<feed xmlns='http://www.w3.org/2005/Atom'><entry>"
+        b"<id>tag:blogger.com,1999:blog-1.post-11</id><id>tag:blogger.com,1999:blog-1.post-12</id>"
+        b"<title>First</title><title>Second</title>"
+        b"<link rel='alternate' type='text/html' href='http://b.example/a.html'/></entry></feed>"
+    )
+    [entry] = extract_feed(atom, "http://b.example/feeds/posts/default").entries
+    assert (entry.platform_id, entry.title) == ("11", "First")
