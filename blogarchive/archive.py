@@ -305,10 +305,12 @@ class Archive:
             self._save_comments(post_id, item.comments, now())
 
     def mark_seen(self, item: SeenItem) -> None:
-        """An unchanged post the site still publishes: only ``last_seen`` moves."""
+        """Unchanged posts the site still publishes: only their ``last_seen`` moves."""
+        seen = now()
         with self.db.atomic():
-            self.db.execute(
-                "UPDATE posts SET last_seen = ? WHERE id = ?", [now(), post_id_for(item.url)]
+            self.db.conn.executemany(
+                "UPDATE posts SET last_seen = ? WHERE id = ?",
+                [(seen, post_id_for(url)) for url in item.urls],
             )  # by the primary key: a refresh does this once per post
 
     def mark_gone(self, item: GoneItem) -> bool:

@@ -84,10 +84,11 @@ class CommentsItem:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SeenItem:
-    """An archived post whose page the server says has not changed (304): still there."""
+    """Archived posts still there as the archive holds them: a post whose page the server
+    says has not changed (304), or the posts of a feed page that vouches for them."""
 
     blog_url: str
-    url: str
+    urls: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -9,8 +9,10 @@ posts waiting for their blog's feed are rows of a scratch file (:mod:`blogarchiv
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import itertools
+from collections.abc import Collection, Iterable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 from blogarchive.archive import blog_id_for, connect_read_only, post_id_for
 from blogarchive.scratch import ScratchDB
@@ -18,6 +20,10 @@ from blogarchive.scratch import ScratchDB
 #: Archived post URLs read per query when a blog's posts are listed (no read transaction is
 #: left open between two: the crawl writes the archive meanwhile).
 PAGE = 1000
+#: URLs looked up per query when a feed page's posts are looked up together.
+IN_LIST = 500
+
+T = TypeVar("T")
 
 
 class ArchivedPosts:
@@ -71,13 +77,31 @@ class ArchivedPosts:
         ).fetchone()
         return None if row is None else int(row[0])
 
-    def checked(self, url: str) -> str | None:
-        """When the page at ``url`` last answered (200 or 304), as the archive recorded it."""
-        row = self.connection.execute(
-            "SELECT fetched_at FROM pages WHERE url = ? AND status IN (200, 304) AND error IS NULL",
-            [url],
-        ).fetchone()
-        return None if row is None else row[0]
+    def states(self, urls: Iterable[str]) -> dict[str, tuple[str | None, int]]:
+        """``(checked, comments)`` of each of ``urls`` that is an archived post: when its page
+        last answered (200 or 304, as the archive recorded it; None if never) and
+        :meth:`comments`, a feed page's posts in two queries."""
+        found = {}
+        for page in chunked(urls):
+            ids = {post_id_for(url): url for url in page}
+            comments = {
+                ids[post_id]: int(count)
+                for post_id, count in self.connection.execute(
+                    "SELECT p.id, (SELECT count(*) FROM comments c WHERE c.post_id = p.id"
+                    " AND c.deleted_at IS NULL) FROM posts p"
+                    f" WHERE p.id IN ({marks(ids)}) AND p.deleted_at IS NULL",
+                    list(ids),
+                ).fetchall()
+            }
+            checked = dict(
+                self.connection.execute(
+                    f"SELECT url, fetched_at FROM pages WHERE url IN ({marks(comments)})"
+                    " AND status IN (200, 304) AND error IS NULL",
+                    list(comments),
+                ).fetchall()
+            )
+            found.update({url: (checked.get(url), n) for url, n in comments.items()})
+        return found
 
     def close(self) -> None:
         self.connection.close()
@@ -120,26 +144,26 @@ class PendingPosts:
             "INSERT OR IGNORE INTO pending VALUES (?, ?, 0)", ((url, blog) for url in urls)
         )
 
-    def held(self, url: str) -> bool:
-        """Is ``url`` waiting or vouched for (either way, not to be asked for now)?"""
-        return self.store.read("SELECT 1 FROM pending WHERE url = ?", (url,)).fetchone() is not None
+    def held(self, urls: Iterable[str]) -> set[str]:
+        """Those of ``urls`` waiting or vouched for (either way, not to be asked for now)."""
+        return self._among("SELECT url FROM pending WHERE url IN ({})", urls)
 
     def waiting(self, blog: str) -> bool:
         """Do posts of ``blog`` wait for its feed?"""
         sql = "SELECT 1 FROM pending WHERE blog = ? AND vouched = 0 LIMIT 1"
         return self.store.read(sql, (blog,)).fetchone() is not None
 
-    def waits(self, url: str) -> bool:
-        """Does the post at ``url`` wait for its blog's feed?"""
-        sql = "SELECT 1 FROM pending WHERE url = ? AND vouched = 0"
-        return self.store.read(sql, (url,)).fetchone() is not None
+    def waits(self, urls: Iterable[str]) -> set[str]:
+        """Those of the posts at ``urls`` that wait for their blog's feed."""
+        return self._among("SELECT url FROM pending WHERE url IN ({}) AND vouched = 0", urls)
 
-    def vouch(self, url: str) -> None:
-        self.store.write("UPDATE pending SET vouched = 1 WHERE url = ?", (url,))
+    def vouch(self, urls: Iterable[str]) -> None:
+        self.store.write_many("UPDATE pending SET vouched = 1 WHERE url = ?", _rows(urls))
 
-    def discard(self, url: str) -> None:
-        """The feed listed ``url`` without vouching for it: it is asked for like a new post."""
-        self.store.write("DELETE FROM pending WHERE url = ? AND vouched = 0", (url,))
+    def discard(self, urls: Iterable[str]) -> None:
+        """The feed listed ``urls`` without vouching for them: they are asked for like new
+        posts."""
+        self.store.write_many("DELETE FROM pending WHERE url = ? AND vouched = 0", _rows(urls))
 
     def blogs(self) -> list[str]:
         """The blogs with posts still waiting."""
@@ -160,5 +184,29 @@ class PendingPosts:
             )
             yield from (url for (url,) in page)
 
+    def _among(self, sql: str, urls: Iterable[str]) -> set[str]:
+        return {
+            url
+            for page in chunked(urls)
+            for (url,) in self.store.read(sql.format(marks(page)), tuple(page)).fetchall()
+        }
+
     def close(self) -> None:
         self.store.close()
+
+
+def chunked(values: Iterable[T], size: int = IN_LIST) -> Iterator[list[T]]:
+    """``values`` ``size`` at a time, read as they are needed (by default as many as one
+    ``IN (?, ...)`` takes: SQLite before 3.32 allows 999 parameters a statement)."""
+    iterator = iter(values)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
+
+
+def marks(values: Collection[object]) -> str:
+    """The placeholders of ``IN (...)`` for ``values``: ``?, ?, ?``."""
+    return ", ".join("?" * len(values))
+
+
+def _rows(urls: Iterable[str]) -> Iterator[tuple[str]]:
+    return ((url,) for url in urls)

@@ -56,7 +56,7 @@ from blogarchive.items import (
     StoredBody,
 )
 from blogarchive.middlewares import PrivateAddressBlocked
-from blogarchive.refresh import ArchivedPosts, CommentCounts, PendingPosts
+from blogarchive.refresh import ArchivedPosts, CommentCounts, PendingPosts, chunked, marks
 from blogarchive.scratch import ScratchDB, report_store
 from extract import Page, Post, extract_comments, extract_page
 from extract.feeds import CommentFeed, Feed, FeedEntry, extract_comment_feed, extract_feed
@@ -106,13 +106,21 @@ class BlogReport:
             "INSERT OR IGNORE INTO found VALUES (?, ?, ?)", ((self.blog, route, u) for u in urls)
         )
 
-    def found_before(self, url: str) -> bool:
-        """Did any route find the permalink ``url`` of this blog already?"""
-        sql = "SELECT 1 FROM found WHERE blog = ? AND url = ? LIMIT 1"
-        return self.store.read(sql, (self.blog, url)).fetchone() is not None
+    def found_before(self, urls: Iterable[str]) -> set[str]:
+        """Those of the permalinks ``urls`` of this blog that some route found already."""
+        return {
+            url
+            for chunk in chunked(urls)
+            for (url,) in self.store.read(
+                f"SELECT DISTINCT url FROM found WHERE blog = ? AND url IN ({marks(chunk)})",
+                (self.blog, *chunk),
+            ).fetchall()
+        }
 
-    def add_archived(self, url: str) -> None:
-        self.store.write("INSERT OR IGNORE INTO archived VALUES (?, ?)", (self.blog, url))
+    def add_archived(self, urls: Iterable[str]) -> None:
+        self.store.write_many(
+            "INSERT OR IGNORE INTO archived VALUES (?, ?)", ((self.blog, url) for url in urls)
+        )
 
     def add_not_post(self, url: str) -> None:
         self.store.write("INSERT OR IGNORE INTO not_posts VALUES (?, ?)", (self.blog, url))
@@ -322,34 +330,44 @@ class BlogSpider(scrapy.Spider):
         (``bench/scrapy_floor.py``); each post page links to itself and to its neighbours.
         Other links (a post's other pages of comments) are asked for as they are."""
         report = self.report_for(blog)
+        canonical = list(dict.fromkeys(map(canonical_url, links)))
+        found = report.found_before(canonical)
         unseen = [
             link
-            for link in dict.fromkeys(map(canonical_url, links))
-            if link != page_url and (link != post_permalink(link) or not report.found_before(link))
+            for link in canonical
+            if link != page_url and (link != post_permalink(link) or link not in found)
         ]
         report.add_found("html", map(post_permalink, links))
         yield from self.post_requests(unseen, blog)
 
-    def post_requests(self, urls: Any, blog: str) -> Iterator[scrapy.Request]:
-        pending = self.pending
-        for url in urls:
-            url = canonical_url(url)
-            if origin(url) == origin(blog) and may_be_post(url):
-                if pending is not None and pending.held(url):
-                    continue  # an archived post: its feed entry decides
+    def post_requests(self, urls: Iterable[str], blog: str) -> Iterator[scrapy.Request]:
+        """Requests for the posts at ``urls`` (read a few hundred at a time: a blog's archived
+        posts come from the archive as they are asked for), but for those of other sites, those
+        that cannot be posts, and archived posts whose feed entry decides (``pending``)."""
+        home = origin(blog)
+        wanted = (
+            url for url in map(canonical_url, urls) if origin(url) == home and may_be_post(url)
+        )
+        for chunk in chunked(wanted):
+            held = self.pending.held(chunk) if self.pending is not None else ()
+            for url in chunk:
+                if url in held:
+                    continue
                 request = self.page_request(url, blog, "post", self.post_callback)
                 if request is not None:
                     yield request
 
     # -- a refresh that trusts the feed -----------------------------------------------------
 
-    def vouches(self, entry: FeedEntry) -> bool:
-        """Does this feed entry say the archived post is as the archive last saw it? An entry
-        that counts other comments than the archive holds is noted in ``comments_differ``."""
-        checked = self.archived.checked(entry.url) if self.archived is not None else None
+    def vouches(self, entry: FeedEntry, state: tuple[str | None, int] | None) -> bool:
+        """Does this feed entry say the archived post is as the archive last saw it (``state``:
+        when its page last answered and the comments archived, from
+        :meth:`ArchivedPosts.states`)? An entry that counts other comments than the archive
+        holds is noted in ``comments_differ``."""
+        checked, comments = state or (None, None)
         if checked is None or entry.updated is None or entry.comment_count is None:
             return False
-        if entry.comment_count != self.archived_comments.get(entry.url):
+        if entry.comment_count != comments:
             self.comments_differ.add(entry.url)
             return False
         try:
@@ -362,19 +380,24 @@ class BlogSpider(scrapy.Spider):
         return updated <= seen - FEED_TRUST_MARGIN
 
     def vouch(self, blog: str, feed: Feed) -> Iterator[Any]:
-        """The archived posts this feed page lists unchanged: seen, not asked for."""
-        pending = self.pending
-        if pending is None or not pending.waiting(blog):
+        """The archived posts this feed page lists unchanged: seen, not asked for (the page's
+        posts looked up together: a refresh of an unchanged blog does little else)."""
+        pending, archived = self.pending, self.archived
+        if pending is None or archived is None or not pending.waiting(blog):
             return
+        waiting = pending.waits(entry.url for entry in feed.entries)
+        listed: dict[str, FeedEntry] = {}
         for entry in feed.entries:
-            if pending.waits(entry.url):
-                if not self.vouches(entry):
-                    pending.discard(entry.url)
-                else:
-                    pending.vouch(entry.url)
-                    self.report_for(blog).add_archived(entry.url)
-                    self.crawler.stats.inc_value("blogarchive/unchanged_in_feed")  # type: ignore[union-attr]
-                    yield SeenItem(blog_url=blog, url=entry.url)
+            if entry.url in waiting:
+                listed.setdefault(entry.url, entry)  # a post listed twice: its first entry
+        states = archived.states(listed)
+        unchanged = [url for url, entry in listed.items() if self.vouches(entry, states.get(url))]
+        pending.discard(set(listed).difference(unchanged))
+        if unchanged:
+            pending.vouch(unchanged)
+            self.report_for(blog).add_archived(unchanged)
+            self.crawler.stats.inc_value("blogarchive/unchanged_in_feed", len(unchanged))  # type: ignore[union-attr]
+            yield SeenItem(blog_url=blog, urls=tuple(unchanged))
 
     def release(self, blog: str) -> Iterator[scrapy.Request]:
         """Ask for the blog's archived posts its feed did not vouch for (all of them when the
@@ -590,16 +613,15 @@ class BlogSpider(scrapy.Spider):
                     if request is not None:
                         yield request
             return
-        # entry by entry, as the sitemap is read: 50,000 of them are never held at once
+        # a few hundred entries at a time, as the sitemap is read: 50,000 are never held at once
         report = self.report_for(blog)
         listed = 0
-        for location in locations:
-            listed += 1
-            url = canonical_url(location)
-            asked = report.found_before(url)  # by the route that found it (see linked_posts)
-            report.add_found("sitemap", (url,))
-            if not asked:
-                yield from self.post_requests((url,), blog)
+        for chunk in chunked(locations):
+            listed += len(chunk)
+            urls = list(dict.fromkeys(map(canonical_url, chunk)))
+            asked = report.found_before(urls)  # by the route that found them (see linked_posts)
+            report.add_found("sitemap", urls)
+            yield from self.post_requests((url for url in urls if url not in asked), blog)
         if "wp-sitemap-posts-post-" in response.url and report.stated_by in (None, "sitemap"):
             # WordPress lists its posts (not its pages) in the posts-post sitemaps
             report.stated = (report.stated or 0) + listed
@@ -646,8 +668,8 @@ class BlogSpider(scrapy.Spider):
             return None  # the page is as archived, but not the comments the archive holds
         # unchanged since the archive read it: same post, same comments (a new or deleted
         # comment changes the page), nothing to extract again
-        self.report_for(blog).add_archived(url)
-        return [self.page_item(response), SeenItem(blog_url=blog, url=url)]
+        self.report_for(blog).add_archived((url,))
+        return [self.page_item(response), SeenItem(blog_url=blog, urls=(url,))]
 
     def archive_page(
         self,
@@ -667,7 +689,7 @@ class BlogSpider(scrapy.Spider):
                 yield FormsItem(blog_url=blog, page_url=page_url, forms=page.forms)
         else:
             yield self.page_item(response, stored=stored)
-            self.report_for(blog).add_archived(page.post.url)
+            self.report_for(blog).add_archived((page.post.url,))
             feed = self.comment_feed_request(blog, page.post, page_url, page.blog.platform)
             comments = page.comments
             if feed is None and comments_from_feed(page.post, page.blog.platform):

@@ -116,7 +116,7 @@ def test_only_a_change_of_searched_text_touches_the_search_index(archive: Archiv
     item = seed_item()
     archive.save_post(item)
     before = index_rows(archive)
-    archive.mark_seen(SeenItem(blog_url=BLOG, url=SEED_URL))
+    archive.mark_seen(SeenItem(blog_url=BLOG, urls=(SEED_URL,)))
     archive.db.execute("UPDATE posts SET comment_count = 99")
     assert index_rows(archive) == before
     retitled = dataclasses.replace(item.post, title="Territory planning, renamed")

@@ -74,8 +74,13 @@ def test_a_blog_report_counts_and_names_what_is_missing(tmp_path: Path) -> None:
     report.add_found("feed", posts[:120])  # found twice by one route: counted once
     report.add_found("html", [*posts[:3], f"{HOME}search/label/x"])
     other.add_found("sitemap", ["https://c.example/2024/01/only-here.html"])
-    for url in posts[:40]:
-        report.add_archived(url)
+    assert report.found_before([posts[0], posts[140], f"{HOME}2024/01/new.html"]) == {
+        posts[0],
+        posts[140],
+    }
+    assert other.found_before(posts) == set()  # another blog's
+    report.add_archived(posts[:30])
+    report.add_archived(posts[25:40])  # archived twice: counted once
     report.add_not_post(posts[40])
     report.add_failed(posts[41], "HTTP 503")
     report.add_failed(posts[41], "HTTP 500")  # the last reason stands
@@ -126,22 +131,29 @@ def test_a_refresh_reads_the_archived_posts_page_by_page(
     assert archived.comments(urls[5]) is None  # deleted: not an archived post
     assert archived.has(urls[1]) and not archived.has(urls[5])
     assert not archived.has("https://not-archived.example/2024/01/x.html")
-    assert archived.checked(urls[0]) == "2026-11-27T12:00:00Z"
-    assert archived.checked(urls[1]) is None  # its last answer was an error
+    monkeypatch.setattr(refresh, "IN_LIST", 3)  # looked up three at a time
+    assert (
+        archived.states([*urls[:6], urls[0], "https://not-archived.example/x.html"])
+        == {
+            urls[0]: ("2026-11-27T12:00:00Z", 3),
+            urls[1]: (None, 0),  # its last answer was an error
+            **{url: (None, 0) for url in urls[2:5]},
+        }
+    )  # urls[5] is deleted: not an archived post
     counts = refresh.CommentCounts(archived)
     assert urls[0] in counts and counts.get(urls[0]) == 3 and urls[5] not in counts
 
     pending = refresh.PendingPosts(tmp_path)
     pending.wait(HOME, archived.posts(HOME))
-    pending.vouch(live[0])
-    pending.discard(live[1])
-    assert pending.held(live[0]) and not pending.waits(live[0])  # vouched: held, not waiting
-    assert not pending.held(live[1])  # discarded: asked for like a new post
+    pending.vouch([live[0]])
+    pending.discard([live[1]])
+    assert pending.held(live[:4]) == set(live[:4]) - {live[1]}  # discarded: asked for as new
+    assert pending.waits(live[:4]) == set(live[2:4])  # vouched: held, not waiting
     assert pending.waiting(HOME) and pending.blogs() == [HOME]
     released = list(pending.release(HOME))
     assert released == sorted(live[2:])
     assert list(pending.release(HOME)) == [] and pending.blogs() == []
-    assert pending.held(live[0])  # a vouched post stays held after the release
+    assert pending.held([live[0]]) == {live[0]}  # a vouched post stays held after the release
     pending.close()
     archived.close()
 

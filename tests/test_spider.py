@@ -242,14 +242,18 @@ def test_a_feed_entry_vouches_for_a_post_only_when_dated_well_before_its_check(
             updated=updated, comment_count=comments,
         )  # fmt: skip
 
-    assert spider.vouches(entry("2026-11-27T03:00:00.000-08:00"))  # 11:00 UTC: an hour before
-    assert not spider.vouches(entry("2026-11-27T03:30:00.000-08:00"))  # within the margin
-    assert not spider.vouches(entry("2026-11-27T13:00:00+00:00"))  # edited after the check
-    assert not spider.vouches(entry("2010-03-01T10:00:00-08:00", comments=3))  # a new comment
-    assert not spider.vouches(entry("2010-03-01T10:00:00-08:00", comments=None))
-    assert not spider.vouches(entry("2010-03-01T10:00:00"))  # no offset: no comparison
-    assert not spider.vouches(entry(None))
-    assert not spider.vouches(dataclasses.replace(entry("2010-03-01T10:00:00Z"), url=post + "x"))
+    def vouches(entry: FeedEntry) -> bool:
+        assert spider.archived is not None
+        return spider.vouches(entry, spider.archived.states([entry.url]).get(entry.url))
+
+    assert vouches(entry("2026-11-27T03:00:00.000-08:00"))  # 11:00 UTC: an hour before
+    assert not vouches(entry("2026-11-27T03:30:00.000-08:00"))  # within the margin
+    assert not vouches(entry("2026-11-27T13:00:00+00:00"))  # edited after the check
+    assert not vouches(entry("2010-03-01T10:00:00-08:00", comments=3))  # a new comment
+    assert not vouches(entry("2010-03-01T10:00:00-08:00", comments=None))
+    assert not vouches(entry("2010-03-01T10:00:00"))  # no offset: no comparison
+    assert not vouches(entry(None))
+    assert not vouches(dataclasses.replace(entry("2010-03-01T10:00:00Z"), url=post + "x"))
     spider.close_reports()
 
 
@@ -264,7 +268,7 @@ def test_a_refresh_asks_for_the_archived_posts_its_feed_does_not_vouch_for(
     other = f"{CLASSIC_HOME}2010/04/b-post.html"
     archive_with_a_post(tmp_path / "archive.db", post, 0, "2026-11-27T12:00:00+00:00")
     spider = refresh_spider(tmp_path / "archive.db")
-    assert spider.pending is not None and spider.pending.waits(post)
+    assert spider.pending is not None and spider.pending.waits([post]) == {post}
     assert [r.url for r in spider.post_requests([post, other], CLASSIC_HOME)] == [other]
     unchanged = FeedEntry(
         url=post, id=None, platform_id="1", title="A post", published=None,
@@ -273,7 +277,7 @@ def test_a_refresh_asks_for_the_archived_posts_its_feed_does_not_vouch_for(
     feed = Feed(url=f"{CLASSIC_HOME}feeds/posts/default", title=None, entries=(unchanged,),
                 total=1, next_url=None, ok=True)  # fmt: skip
     seen = list(spider.vouch(CLASSIC_HOME, feed))
-    assert [item.url for item in seen] == [post]
+    assert [item.urls for item in seen] == [(post,)]
     assert list(spider.release(CLASSIC_HOME)) == []  # vouched for: not asked
     assert list(spider.post_requests([post], CLASSIC_HOME)) == []
     spider.close_reports()
