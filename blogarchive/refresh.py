@@ -3,8 +3,9 @@
 A refresh asks, for every archived post: is it still there (its page, revalidated), and, on
 Blogger, does its feed entry vouch for it (``updated`` well before the page last answered, as
 many comments as the archive holds). Loaded up front, those answers were about 1 KB a post in
-the refresh's memory; here each is a primary-key lookup in the archive (read-only), and the
-posts waiting for their blog's feed are rows of a scratch file (:mod:`blogarchive.scratch`).
+the refresh's memory; here they are primary-key lookups in the archive (read-only), a feed
+page's posts in one query, and the posts waiting for their blog's feed are rows of a scratch
+file (:mod:`blogarchive.scratch`).
 """
 
 from __future__ import annotations
@@ -195,11 +196,11 @@ class PendingPosts:
         self.store.close()
 
 
-def chunked(values: Iterable[T], size: int = IN_LIST) -> Iterator[list[T]]:
-    """``values`` ``size`` at a time, read as they are needed (by default as many as one
-    ``IN (?, ...)`` takes: SQLite before 3.32 allows 999 parameters a statement)."""
+def chunked(values: Iterable[T], size: int | None = None) -> Iterator[list[T]]:
+    """``values`` ``size`` at a time, read as they are needed (by default ``IN_LIST``, as many
+    as one ``IN (?, ...)`` takes: SQLite before 3.32 allows 999 parameters a statement)."""
     iterator = iter(values)
-    while chunk := list(itertools.islice(iterator, size)):
+    while chunk := list(itertools.islice(iterator, size or IN_LIST)):
         yield chunk
 
 
