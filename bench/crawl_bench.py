@@ -22,7 +22,8 @@ concurrency for every tool,
   asyncio tasks Scrapy starts for every response);
 - ``wget --mirror`` of the same site (a user's alternative that only saves files), up to
   ``--wget-max`` posts (it fetches one page at a time);
-- ``blogarchive refresh`` of the unchanged site: its time and bytes as shares of the crawl's;
+- ``blogarchive refresh`` of the unchanged site: its seconds, and its time and bytes as shares
+  of the crawl's;
 - full-text search through ``blogarchive serve`` (``posts.json?_search=``): p50 and p95 latency
   of terms a few posts hold and of terms every post holds, without facets, and of the first
   with the facets the HTML page shows.
@@ -209,6 +210,7 @@ def run(
         "crawl_pages_per_s": len(crawl_log) / seconds,
         "wget_s": wget_seconds,
         "crawl_s": seconds,
+        "refresh_s": refresh_seconds,
         "refresh_time_share": refresh_seconds / seconds,
         "refresh_byte_share": refresh_bytes / crawl_bytes,
         "crawl_rss_mb": rss,
@@ -284,7 +286,7 @@ def main() -> None:
         + (f", crawl and refresh with {' '.join(args.settings)}" if args.settings else "")
     )
     print("| posts | pages | crawl s | posts/s | pages/s crawl / bare Scrapy | wget s "
-          "| refresh time | refresh bytes | peak RSS MB crawl / refresh | KB/post "
+          "| refresh s = time | refresh bytes | peak RSS MB crawl / refresh | KB/post "
           "| FTS p50 / p95 ms: a few posts | every post | a few, with facets "
           "| peak RSS MB, crawl and its workers |")  # fmt: skip
     print("|" + "---|" * 14)
@@ -294,7 +296,7 @@ def main() -> None:
         print(f"| {r['posts']} | {r['pages']} | {r['crawl_s']:.1f} | {r['posts_per_s']:.0f} | "
               f"{r['crawl_pages_per_s']:.0f} / {r['bare_pages_per_s']:.0f} = "
               f"{100 * r['crawl_pages_per_s'] / r['bare_pages_per_s']:.0f}% | "
-              f"{r['wget_s']:.1f} | {100 * r['refresh_time_share']:.0f}% | "
+              f"{r['wget_s']:.1f} | {r['refresh_s']:.1f} = {100 * r['refresh_time_share']:.0f}% | "
               f"{100 * r['refresh_byte_share']:.1f}% | "
               f"{r['crawl_rss_mb']} / {r['refresh_rss_mb']} | "
               f"{r['kb_per_post']:.1f} | {r['fts_p50_ms']:.1f} / {r['fts_p95_ms']:.1f} | "

@@ -97,6 +97,13 @@ def test_crawl_bench_measures_a_small_generated_blog() -> None:
     high = 100 * (crawl_rate + 0.5) / (bare_rate - 0.5)
     assert low - 0.5 <= share <= high + 0.5
     assert cells[5] != "nan" and float(cells[5]) >= 0  # wget ran (in well under a second)
+    refresh = re.fullmatch(r"([\d.]+) = (\d+)%", cells[6])
+    assert refresh is not None, cells[6]
+    refresh_s, refresh_share = float(refresh[1]), int(refresh[2])
+    crawl_s = float(cells[2])
+    assert refresh_s > 0  # the refresh's seconds, and the share of the crawl's they are
+    assert 100 * (refresh_s - 0.05) / (crawl_s + 0.05) - 0.5 <= refresh_share
+    assert refresh_share <= 100 * (refresh_s + 0.05) / (crawl_s - 0.05) + 0.5
     # the refresh of the unchanged blog fetched next to nothing again
     assert float(cells[7].rstrip("%")) < 5
     crawl_rss, refresh_rss = (int(mb) for mb in cells[8].split(" / "))
