@@ -71,12 +71,18 @@ class ArchivedPosts:
     def comments(self, url: str) -> int | None:
         """How many comments the archive holds for the post at ``url``; None if it is not an
         archived post."""
-        row = self.connection.execute(
-            "SELECT (SELECT count(*) FROM comments c WHERE c.post_id = p.id"
-            " AND c.deleted_at IS NULL) FROM posts p WHERE p.id = ? AND p.deleted_at IS NULL",
-            [post_id_for(url)],
-        ).fetchone()
-        return None if row is None else int(row[0])
+        return self._comment_counts([url]).get(url)
+
+    def _comment_counts(self, urls: list[str]) -> dict[str, int]:
+        """:meth:`comments` of each of ``urls`` that is an archived post, in one query."""
+        ids = {post_id_for(url): url for url in urls}
+        rows = self.connection.execute(
+            "SELECT p.id, (SELECT count(*) FROM comments c WHERE c.post_id = p.id"
+            " AND c.deleted_at IS NULL) FROM posts p"
+            f" WHERE p.id IN ({marks(ids)}) AND p.deleted_at IS NULL",
+            list(ids),
+        ).fetchall()
+        return {ids[post_id]: int(count) for post_id, count in rows}
 
     def states(self, urls: Iterable[str]) -> dict[str, tuple[str | None, int]]:
         """``(checked, comments)`` of each of ``urls`` that is an archived post: when its page
@@ -84,16 +90,7 @@ class ArchivedPosts:
         :meth:`comments`, a feed page's posts in two queries."""
         found = {}
         for page in chunked(urls):
-            ids = {post_id_for(url): url for url in page}
-            comments = {
-                ids[post_id]: int(count)
-                for post_id, count in self.connection.execute(
-                    "SELECT p.id, (SELECT count(*) FROM comments c WHERE c.post_id = p.id"
-                    " AND c.deleted_at IS NULL) FROM posts p"
-                    f" WHERE p.id IN ({marks(ids)}) AND p.deleted_at IS NULL",
-                    list(ids),
-                ).fetchall()
-            }
+            comments = self._comment_counts(page)
             checked = dict(
                 self.connection.execute(
                     f"SELECT url, fetched_at FROM pages WHERE url IN ({marks(comments)})"
@@ -147,7 +144,7 @@ class PendingPosts:
 
     def held(self, urls: Iterable[str]) -> set[str]:
         """Those of ``urls`` waiting or vouched for (either way, not to be asked for now)."""
-        return self._among("SELECT url FROM pending WHERE url IN ({})", urls)
+        return among(self.store, "SELECT url FROM pending WHERE url IN ({})", urls)
 
     def waiting(self, blog: str) -> bool:
         """Do posts of ``blog`` wait for its feed?"""
@@ -156,7 +153,7 @@ class PendingPosts:
 
     def waits(self, urls: Iterable[str]) -> set[str]:
         """Those of the posts at ``urls`` that wait for their blog's feed."""
-        return self._among("SELECT url FROM pending WHERE url IN ({}) AND vouched = 0", urls)
+        return among(self.store, "SELECT url FROM pending WHERE url IN ({}) AND vouched = 0", urls)
 
     def vouch(self, urls: Iterable[str]) -> None:
         self.store.write_many("UPDATE pending SET vouched = 1 WHERE url = ?", _rows(urls))
@@ -185,13 +182,6 @@ class PendingPosts:
             )
             yield from (url for (url,) in page)
 
-    def _among(self, sql: str, urls: Iterable[str]) -> set[str]:
-        return {
-            url
-            for page in chunked(urls)
-            for (url,) in self.store.read(sql.format(marks(page)), tuple(page)).fetchall()
-        }
-
     def close(self) -> None:
         self.store.close()
 
@@ -202,6 +192,16 @@ def chunked(values: Iterable[T], size: int | None = None) -> Iterator[list[T]]:
     iterator = iter(values)
     while chunk := list(itertools.islice(iterator, size or IN_LIST)):
         yield chunk
+
+
+def among(store: ScratchDB, sql: str, urls: Iterable[str], *parameters: object) -> set[str]:
+    """Those of ``urls`` that ``sql`` gives back (its ``{}`` the placeholders of an ``IN``
+    list, after ``parameters``), looked up :func:`chunked`."""
+    return {
+        url
+        for chunk in chunked(urls)
+        for (url,) in store.read(sql.format(marks(chunk)), (*parameters, *chunk)).fetchall()
+    }
 
 
 def marks(values: Collection[object]) -> str:

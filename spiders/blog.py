@@ -56,7 +56,7 @@ from blogarchive.items import (
     StoredBody,
 )
 from blogarchive.middlewares import PrivateAddressBlocked
-from blogarchive.refresh import ArchivedPosts, CommentCounts, PendingPosts, chunked, marks
+from blogarchive.refresh import ArchivedPosts, CommentCounts, PendingPosts, among, chunked
 from blogarchive.scratch import ScratchDB, report_store
 from extract import Page, Post, extract_comments, extract_page
 from extract.feeds import CommentFeed, Feed, FeedEntry, extract_comment_feed, extract_feed
@@ -108,14 +108,8 @@ class BlogReport:
 
     def found_before(self, urls: Iterable[str]) -> set[str]:
         """Those of the permalinks ``urls`` of this blog that some route found already."""
-        return {
-            url
-            for chunk in chunked(urls)
-            for (url,) in self.store.read(
-                f"SELECT DISTINCT url FROM found WHERE blog = ? AND url IN ({marks(chunk)})",
-                (self.blog, *chunk),
-            ).fetchall()
-        }
+        sql = "SELECT DISTINCT url FROM found WHERE blog = ? AND url IN ({})"
+        return among(self.store, sql, urls, self.blog)
 
     def add_archived(self, urls: Iterable[str]) -> None:
         self.store.write_many(
