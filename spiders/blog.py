@@ -111,7 +111,8 @@ class BlogReport:
         sql = "SELECT DISTINCT url FROM found WHERE blog = ? AND url IN ({})"
         return among(self.store, sql, urls, self.blog)
 
-    def add_archived(self, urls: Iterable[str]) -> None:
+    def add_archived(self, *urls: str) -> None:
+        """Note the posts at ``urls`` archived (a str is one URL, not its characters)."""
         self.store.write_many(
             "INSERT OR IGNORE INTO archived VALUES (?, ?)", ((self.blog, url) for url in urls)
         )
@@ -389,7 +390,7 @@ class BlogSpider(scrapy.Spider):
         pending.discard(set(listed).difference(unchanged))
         if unchanged:
             pending.vouch(unchanged)
-            self.report_for(blog).add_archived(unchanged)
+            self.report_for(blog).add_archived(*unchanged)
             self.crawler.stats.inc_value("blogarchive/unchanged_in_feed", len(unchanged))  # type: ignore[union-attr]
             yield SeenItem(blog_url=blog, urls=tuple(unchanged))
 
@@ -662,7 +663,7 @@ class BlogSpider(scrapy.Spider):
             return None  # the page is as archived, but not the comments the archive holds
         # unchanged since the archive read it: same post, same comments (a new or deleted
         # comment changes the page), nothing to extract again
-        self.report_for(blog).add_archived((url,))
+        self.report_for(blog).add_archived(url)
         return [self.page_item(response), SeenItem(blog_url=blog, urls=(url,))]
 
     def archive_page(
@@ -683,7 +684,7 @@ class BlogSpider(scrapy.Spider):
                 yield FormsItem(blog_url=blog, page_url=page_url, forms=page.forms)
         else:
             yield self.page_item(response, stored=stored)
-            self.report_for(blog).add_archived((page.post.url,))
+            self.report_for(blog).add_archived(page.post.url)
             feed = self.comment_feed_request(blog, page.post, page_url, page.blog.platform)
             comments = page.comments
             if feed is None and comments_from_feed(page.post, page.blog.platform):

@@ -79,8 +79,8 @@ def test_a_blog_report_counts_and_names_what_is_missing(tmp_path: Path) -> None:
         posts[140],
     }
     assert other.found_before(posts) == set()  # another blog's
-    report.add_archived(posts[:30])
-    report.add_archived(posts[25:40])  # archived twice: counted once
+    report.add_archived(*posts[:30])
+    report.add_archived(*posts[25:40])  # archived twice: counted once
     report.add_not_post(posts[40])
     report.add_failed(posts[41], "HTTP 503")
     report.add_failed(posts[41], "HTTP 500")  # the last reason stands
