@@ -21,8 +21,8 @@ and moving work out of it (or taking work off it) is what would make the crawl f
 from __future__ import annotations
 
 import argparse
+import json
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -32,8 +32,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import processes
 from static_site import NginxSite
 from workload import FAST, bench_blog, setting_options
+
+#: Runs a command and reports its CPU and its children's.
+MEASURED = Path(processes.__file__).resolve()
 
 
 @dataclass(frozen=True)
@@ -65,58 +69,26 @@ def describe(wall: float, cpu: float, own: float, busy: float, children: float) 
     )
 
 
-#: How often the children's CPU is read while a crawl runs (their last reading counts).
-POLL_SECONDS = 0.1
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def children_cpu(pid: int) -> dict[int, float]:
-    """CPU seconds so far of each live child of process ``pid``, from ``/proc`` (Linux)."""
-    found = {}
-    try:
-        tasks = os.listdir(f"/proc/{pid}/task")
-    except OSError:
-        return found
-    for task in tasks:
-        try:
-            children = Path(f"/proc/{pid}/task/{task}/children").read_text().split()
-        except OSError:
-            continue
-        for child in map(int, children):
-            try:
-                # the fields after the command's closing parenthesis: utime and stime are 12th, 13th
-                fields = Path(f"/proc/{child}/stat").read_text().rpartition(")")[2].split()
-            except OSError:
-                continue
-            found[child] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-    return found
-
-
 def crawl(tree: Path, home: str, db: Path, settings: list[str]) -> Run:
     """One crawl of ``home`` with the code in ``tree``: its wall and CPU seconds (CPU: the
-    crawl's and its children's, extraction processes included; the children's as last read
-    from ``/proc`` while they ran, so up to ``POLL_SECONDS`` of theirs may count as the
-    crawl's own)."""
+    crawl's and its children's, extraction processes included, as ``processes.py`` reads
+    them)."""
     for leftover in db.parent.glob(db.name + "*"):
         shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "blogarchive.cli", "crawl", home, "--db", str(db), "--depth", "0",
-         "-q", *FAST, *setting_options(settings)],
-        cwd=tree, env={**os.environ, "PYTHONPATH": str(tree)},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    children: dict[int, float] = {}
-    while process.poll() is None:
-        children.update(children_cpu(process.pid))
-        time.sleep(POLL_SECONDS)
-    wall = time.perf_counter() - started
-    if process.returncode:
-        raise SystemExit(f"crawl_ab: the crawl with {tree} exited with {process.returncode}")
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
-    return Run(wall, cpu, sum(children.values()))
+    crawl = [sys.executable, "-m", "blogarchive.cli", "crawl", home, "--db", str(db),
+             "--depth", "0", "-q", *FAST, *setting_options(settings)]  # fmt: skip
+    with tempfile.NamedTemporaryFile("r") as used:
+        started = time.perf_counter()
+        code = subprocess.call(
+            [sys.executable, str(MEASURED), used.name, *crawl],
+            cwd=tree, env={**os.environ, "PYTHONPATH": str(tree)},
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        wall = time.perf_counter() - started
+        if code:
+            raise SystemExit(f"crawl_ab: the crawl with {tree} exited with {code}")
+        figures = json.load(used)
+    return Run(wall, figures["cpu_s"], figures["children_cpu_s"])
 
 
 def main() -> None:

@@ -28,12 +28,17 @@ concurrency for every tool,
   of terms a few posts hold and of terms every post holds, without facets, and of the first
   with the facets the HTML page shows.
 
-Prints one Markdown table row per size.
+Prints one Markdown table row per size; then, per size, the CPU milliseconds a page (user and
+system time, startup included, over the pages fetched) of the bare spider, of the crawl's own
+process and of its workers, and of nginx while each ran; what the target share of the bare
+rate (70%) would leave the crawl a page on this machine's cores; and the share the crawl's CPU
+a page allows it at most (``cpu_budget``): a benchmark's processes share the machine's cores.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import shutil
@@ -46,10 +51,15 @@ import time
 import urllib.parse
 import urllib.request
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-from static_site import NginxSite  # bench/ is the script's folder
+import processes  # bench/ is the script's folder
+from static_site import NginxSite
 from workload import FAST, bench_blog, setting_options
+
+#: The crawl's target: this share of the bare spider's rate (issue 8).
+TARGET_SHARE = 0.7
 
 BARE_SPIDER = """
 import sys, scrapy
@@ -71,61 +81,45 @@ process.start()
 """
 
 
-#: Runs a command as its own child and writes to argv[1] that child's peak RSS (KB), and the
-#: peaks of the child and its own children (extraction workers, multiprocessing's resource
-#: tracker) added up. A process forked from this script and then exec'd reports this script's
-#: size as its peak RSS, since Linux keeps the larger of the old and new memory's high-water
-#: marks across exec (at 50,000 posts the generated blog makes this script over 300 MB); a
-#: child of this small launcher reports its own. The children's peaks are their ``VmHWM`` as
-#: last read, four times a second, while they ran: the sum is at least what the processes held
-#: together at any moment.
-PEAK_RSS_LAUNCHER = """
-import os, sys, threading, time
-pid = os.fork()
-if pid == 0:
-    os.execv(sys.argv[2], sys.argv[2:])
-peaks = {}
-def watch():
-    while True:
-        try:
-            tasks = os.listdir(f"/proc/{pid}/task")
-        except OSError:
-            return
-        for task in tasks:
-            try:
-                children = open(f"/proc/{pid}/task/{task}/children").read().split()
-            except OSError:
-                continue
-            for child in children:
-                try:
-                    status = open(f"/proc/{child}/status").read()
-                except OSError:
-                    continue
-                for line in status.splitlines():
-                    if line.startswith("VmHWM:"):
-                        peaks[child] = int(line.split()[1])
-        time.sleep(0.25)
-threading.Thread(target=watch, daemon=True).start()
-_, status, usage = os.wait4(pid, 0)
-with open(sys.argv[1], "w") as out:
-    out.write(f"{usage.ru_maxrss} {usage.ru_maxrss + sum(peaks.values())}")
-sys.exit(os.waitstatus_to_exitcode(status))
-"""
+#: Runs a command and reports its CPU and peak memory, and its children's.
+MEASURED = Path(processes.__file__).resolve()
 
 
-def blogarchive(*args: str) -> tuple[float, int, int]:
-    """Run the CLI; (seconds, peak RSS of that process in MB, the peaks of that process and its
-    children added up, in MB)."""
-    with tempfile.NamedTemporaryFile("r") as peak:
+@dataclass(frozen=True)
+class Used:
+    """What a command used: wall seconds; CPU seconds, in all and by its children (extraction
+    workers, multiprocessing's resource tracker); peak RSS in MB of its own process, and of it
+    and its children added up."""
+
+    seconds: float
+    cpu: float
+    children_cpu: float
+    rss_mb: int
+    together_rss_mb: int
+
+
+def measured(command: Sequence[str], what: str) -> Used:
+    """Run ``command`` (its output discarded) through ``processes.py``: what it used."""
+    with tempfile.NamedTemporaryFile("r") as used:
         started = time.perf_counter()
-        command = [sys.executable, "-m", "blogarchive.cli", *args]
-        code = subprocess.call([sys.executable, "-c", PEAK_RSS_LAUNCHER, peak.name, *command],
+        code = subprocess.call([sys.executable, str(MEASURED), used.name, *command],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
         seconds = time.perf_counter() - started
         if code:
-            raise SystemExit(f"bench: blogarchive {args[0]} exited with {code}")
-        own, together = (int(kb) // 1024 for kb in peak.read().split())
-        return seconds, own, together
+            raise SystemExit(f"bench: {what} exited with {code}")
+        figures = json.load(used)
+    return Used(
+        seconds,
+        figures["cpu_s"],
+        figures["children_cpu_s"],
+        figures["rss_kb"] // 1024,
+        figures["together_rss_kb"] // 1024,
+    )
+
+
+def blogarchive(*args: str) -> Used:
+    """Run the CLI: what it used."""
+    return measured([sys.executable, "-m", "blogarchive.cli", *args], f"blogarchive {args[0]}")
 
 
 #: Searches: terms a few posts hold (a topic word) and terms every generated post holds.
@@ -174,20 +168,22 @@ def run(
     db = folder / f"bench{posts}.db"
     with NginxSite(blog, folder / "nginx") as site:
         home = site.home
-        seconds, rss, rss_together = blogarchive(
-            "crawl", home, "--db", str(db), "--depth", "0", "-q", *FAST, *settings
-        )
+        nginx_before = site.cpu_seconds()
+        crawl = blogarchive("crawl", home, "--db", str(db), "--depth", "0", "-q", *FAST, *settings)
         crawl_log = site.requests()
+        nginx_crawl = site.cpu_seconds() - nginx_before
         crawl_bytes = sum(size for _, size, _ in crawl_log)
         urls = folder / "urls.txt"
         urls.write_text("\n".join(home.rstrip("/") + uri for _, _, uri in crawl_log))
         script = folder / "bare.py"
         script.write_text(BARE_SPIDER)
         site.mark()
-        started = time.perf_counter()
-        subprocess.run([sys.executable, str(script), str(urls), str(bare_items)], check=True)
-        bare_seconds = time.perf_counter() - started
+        nginx_before = site.cpu_seconds()
+        bare = measured(
+            [sys.executable, str(script), str(urls), str(bare_items)], "the bare spider"
+        )
         bare_fetched = len(site.requests())
+        nginx_bare = site.cpu_seconds() - nginx_before
         wget_seconds = float("nan")
         if posts <= wget_max:
             started = time.perf_counter()
@@ -195,48 +191,85 @@ def run(
             subprocess.run([*wget, home], check=False)
             wget_seconds = time.perf_counter() - started
         site.mark()
-        refresh_seconds, refresh_rss, _ = blogarchive(
-            "refresh", "--db", str(db), "-q", *FAST, *settings
-        )
+        refresh = blogarchive("refresh", "--db", str(db), "-q", *FAST, *settings)
         refresh_bytes = sum(size for _, size, _ in site.requests())
     with sqlite3.connect(db) as conn:
         archived = conn.execute("SELECT count(*) FROM posts").fetchone()[0]
     latency = search_latency(db)
+    pages = len(crawl_log)
     return {
         "posts": archived,
-        "posts_per_s": archived / seconds,
-        "pages": len(crawl_log),
-        "bare_pages_per_s": bare_fetched / bare_seconds,
-        "crawl_pages_per_s": len(crawl_log) / seconds,
+        "posts_per_s": archived / crawl.seconds,
+        "pages": pages,
+        "bare_pages_per_s": bare_fetched / bare.seconds,
+        "crawl_pages_per_s": pages / crawl.seconds,
         "wget_s": wget_seconds,
-        "crawl_s": seconds,
-        "refresh_s": refresh_seconds,
-        "refresh_time_share": refresh_seconds / seconds,
+        "crawl_s": crawl.seconds,
+        "refresh_s": refresh.seconds,
+        "refresh_time_share": refresh.seconds / crawl.seconds,
         "refresh_byte_share": refresh_bytes / crawl_bytes,
-        "crawl_rss_mb": rss,
-        "crawl_rss_together_mb": rss_together,
-        "refresh_rss_mb": refresh_rss,
+        "crawl_rss_mb": crawl.rss_mb,
+        "crawl_rss_together_mb": crawl.together_rss_mb,
+        "refresh_rss_mb": refresh.rss_mb,
         "kb_per_post": db.stat().st_size / 1024 / archived,
         "fts_p50_ms": latency["selective"][0],
         "fts_p95_ms": latency["selective"][1],
         "common_p50_ms": latency["common"][0],
         "common_p95_ms": latency["common"][1],
         "faceted_p95_ms": latency["faceted"][1],
+        # CPU milliseconds a page
+        "bare_ms": 1000 * bare.cpu / bare_fetched,
+        "crawl_own_ms": 1000 * (crawl.cpu - crawl.children_cpu) / pages,
+        "crawl_workers_ms": 1000 * crawl.children_cpu / pages,
+        "nginx_bare_ms": 1000 * nginx_bare / bare_fetched,
+        "nginx_crawl_ms": 1000 * nginx_crawl / pages,
     }
+
+
+def cpu_budget(r: dict[str, float], cores: int, share: float = TARGET_SHARE) -> dict[str, float]:
+    """What the crawl's CPU a page allows on ``cores`` cores, and what ``share`` of the bare
+    spider's rate would allow it (milliseconds of CPU a page).
+
+    Two limits: the crawl's own process runs on one core at a time (Scrapy's engine, and the
+    archive's writes, are one Python thread), and the crawl's processes and nginx share the
+    cores. ``ceiling`` is the share of the bare rate the tighter of the two allows;
+    ``own_ms`` and ``all_ms`` what the crawl's own process, and its processes together, may
+    spend a page to fetch at ``share`` of the bare rate.
+    """
+    own, together = r["crawl_own_ms"], r["crawl_own_ms"] + r["crawl_workers_ms"]
+    rate = min(1000 / own, cores * 1000 / (together + r["nginx_crawl_ms"]))
+    target_rate = share * r["bare_pages_per_s"]
+    return {
+        "ceiling": rate / r["bare_pages_per_s"],
+        "own_ms": 1000 / target_rate,
+        "all_ms": cores * 1000 / target_rate - r["nginx_crawl_ms"],
+    }
+
+
+def cpu_row(r: dict[str, float], cores: int) -> str:
+    """The CPU table's row for one run."""
+    budget = cpu_budget(r, cores)
+    together = r["crawl_own_ms"] + r["crawl_workers_ms"]
+    return (
+        f"| {r['posts']} | {r['bare_ms']:.2f} | {r['crawl_own_ms']:.2f} + "
+        f"{r['crawl_workers_ms']:.2f} = {together:.2f} | {r['nginx_bare_ms']:.2f} / "
+        f"{r['nginx_crawl_ms']:.2f} | {budget['own_ms']:.2f} / {budget['all_ms']:.2f} | "
+        f"{100 * budget['ceiling']:.0f}% |"
+    )
 
 
 def crawl_only(posts: int, keep: Path | None = None, settings: Sequence[str] = ()) -> str:
     blog = bench_blog(posts)
     with tempfile.TemporaryDirectory() as folder, NginxSite(blog, Path(folder) / "nginx") as site:
         db = Path(folder) / "crawl.db"
-        seconds, rss, rss_together = blogarchive(
+        crawl = blogarchive(
             "crawl", site.home, "--db", str(db), "--depth", "0", "-q", *FAST, *settings
         )
         if keep is not None:
             shutil.copyfile(db, keep)  # checkpointed when the crawl ended: one file
     return (
-        f"{posts} posts: crawl {seconds:.0f} s, peak RSS {rss} MB"
-        f" ({rss_together} MB with its workers' peaks added)"
+        f"{posts} posts: crawl {crawl.seconds:.0f} s, peak RSS {crawl.rss_mb} MB"
+        f" ({crawl.together_rss_mb} MB with its workers' peaks added)"
     )
 
 
@@ -290,9 +323,11 @@ def main() -> None:
           "| FTS p50 / p95 ms: a few posts | every post | a few, with facets "
           "| peak RSS MB, crawl and its workers |")  # fmt: skip
     print("|" + "---|" * 14)
+    runs = []
     for posts in args.posts or [1000]:
         with tempfile.TemporaryDirectory() as folder:
             r = run(posts, Path(folder), args.wget_max, args.bare_items, settings)
+        runs.append(r)
         print(f"| {r['posts']} | {r['pages']} | {r['crawl_s']:.1f} | {r['posts_per_s']:.0f} | "
               f"{r['crawl_pages_per_s']:.0f} / {r['bare_pages_per_s']:.0f} = "
               f"{100 * r['crawl_pages_per_s'] / r['bare_pages_per_s']:.0f}% | "
@@ -303,6 +338,16 @@ def main() -> None:
               f"{r['common_p50_ms']:.0f} / {r['common_p95_ms']:.0f} | "
               f"{r['faceted_p95_ms']:.0f} | {r['crawl_rss_together_mb']} |",
               flush=True)  # fmt: skip
+    cores = len(os.sched_getaffinity(0))
+    print(f"\nCPU ms a page, and what {cores} cores allow the crawl ({TARGET_SHARE:.0%}: the "
+          "target share of the bare rate):")  # fmt: skip
+    print(
+        f"| posts | bare Scrapy | crawl: own process + workers = in all | nginx: bare / crawl "
+        f"| {TARGET_SHARE:.0%} of bare leaves: own / in all | ceiling on {cores} cores |"
+    )
+    print("|" + "---|" * 6)
+    for r in runs:
+        print(cpu_row(r, cores), flush=True)
 
 
 if __name__ == "__main__":

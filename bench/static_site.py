@@ -10,6 +10,7 @@ query, which an nginx ``map`` turns into a file name.
     with NginxSite(blog, folder) as site:
         site.home               # http://127.0.0.20:PORT/
         site.requests()         # [(status, bytes, uri), ...] from nginx's access log
+        site.cpu_seconds()      # CPU seconds nginx has used so far
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ import time
 from pathlib import Path
 from types import TracebackType
 from urllib.request import urlopen
+
+import processes  # bench/ is the script's folder
 
 from blogarchive.demo.content import DemoBlog
 from blogarchive.demo.server import BLOGGER_FEED_CAP, Site
@@ -149,6 +152,10 @@ class NginxSite:
             status, size, uri = line.split(" ", 2)
             found.append((int(status), int(size), uri))
         return found
+
+    def cpu_seconds(self) -> float:
+        """User and system seconds nginx (its master and worker processes) has used so far."""
+        return processes.tree_cpu_seconds(self.process.pid) if self.process else 0.0
 
     def __exit__(
         self,

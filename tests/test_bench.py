@@ -81,7 +81,7 @@ def test_crawl_bench_measures_a_small_generated_blog() -> None:
     result = run_bench("crawl_bench.py", "--posts", str(posts), "--wget-max", str(posts))
     assert result.returncode == 0, result.stderr
     rows = [line for line in result.stdout.splitlines() if line.startswith(f"| {posts} |")]
-    assert len(rows) == 1, result.stdout
+    assert len(rows) == 2, result.stdout  # the table of figures, then the table of CPU a page
     cells = [cell.strip() for cell in rows[0].strip("|").split("|")]
     assert len(cells) == 14
     # every post was archived; its page and its comment feed were fetched, with the blog's feed,
@@ -118,6 +118,33 @@ def test_crawl_bench_measures_a_small_generated_blog() -> None:
         assert together >= crawl_rss + 20
     else:
         assert together >= crawl_rss
+    check_cpu_row(rows[1], posts, bare_rate, result.stdout)
+
+
+def check_cpu_row(row: str, posts: int, bare_rate: int, out: str) -> None:
+    """The CPU table's row: each figure positive, and the budget and the ceiling the ones its
+    CPU figures and the bare rate give, within rounding."""
+    cores = len(os.sched_getaffinity(0))
+    assert f"| 70% of bare leaves: own / in all | ceiling on {cores} cores |" in out
+    cells = [cell.strip() for cell in row.strip("|").split("|")]
+    assert len(cells) == 6 and int(cells[0]) == posts, row
+    bare_ms = float(cells[1])
+    crawl = re.fullmatch(r"([\d.]+) \+ ([\d.]+) = ([\d.]+)", cells[2])
+    assert crawl is not None, cells[2]
+    own, workers, together = (float(figure) for figure in crawl.groups())
+    assert bare_ms > 0 and own > 0
+    assert abs(own + workers - together) <= 0.015  # each rounded to a hundredth
+    if extraction.process_count("auto"):
+        assert workers > 0  # the extraction worker's CPU is counted apart from the crawl's
+    nginx_bare, nginx_crawl = (float(ms) for ms in cells[3].split(" / "))
+    assert nginx_bare >= 0 and nginx_crawl >= 0  # (a few ticks of 10 ms at this size)
+    own_budget, all_budget = (float(ms) for ms in cells[4].split(" / "))
+    rate = 0.7 * bare_rate  # (the bare rate is rounded to pages a second: rel=0.03)
+    assert own_budget == pytest.approx(1000 / rate, rel=0.03, abs=0.01)
+    assert all_budget == pytest.approx(cores * 1000 / rate - nginx_crawl, rel=0.03, abs=0.02)
+    ceiling = int(cells[5].rstrip("%"))
+    limit = min(1000 / own, cores * 1000 / (together + nginx_crawl))
+    assert ceiling == pytest.approx(100 * limit / bare_rate, rel=0.03, abs=1)
 
 
 @pytest.mark.skipif(not SERVERS, reason="nginx or wget is not installed (Debian: nginx, wget)")
