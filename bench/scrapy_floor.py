@@ -14,8 +14,9 @@ blog served by nginx, politeness off, 16 requests at a time, as in ``crawl_bench
 3. ``+ disk queue``: with a job folder (``JOBDIR``), as ``blogarchive crawl`` has, so that
    queued requests wait on disk and not in memory;
 4. ``+ duplicate filter``: the crawl's filter (``blogarchive.scratch.DiskDupeFilter``), and
-   every response queues again the URLs of the two before it, as the crawl's responses
-   yield about two requests the filter drops for each it lets through;
+   every other response queues again the URL before it, as the crawl's responses yield one
+   request the filter drops for every two it lets through (Scrapy's ``dupefilter/filtered``
+   of a 2,000-post crawl: 2,000, for 4,016 requests);
 5. ``+ middlewares``: the crawl's downloader middlewares, extensions, robots.txt and headers;
 6. ``+ items``: every response yields two or three small items (the crawl's average, 2.5)
    through a pipeline that passes them on;
@@ -79,8 +80,8 @@ class Floor(scrapy.Spider):
                          for url in urls[1:])
         if step >= 4:
             n = position.get(response.url, 0)
-            before = urls[max(0, n - 2):n]
-            found.extend(scrapy.Request(seen, callback=self.parse) for seen in before)
+            if n % 2:
+                found.append(scrapy.Request(urls[n - 1], callback=self.parse))
         if step >= 6:
             found.extend(Item(url=response.url, n=k) for k in range(2 + len(response.url) % 2))
         return found or None
