@@ -21,23 +21,17 @@ and moving work out of it (or taking work off it) is what would make the crawl f
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import processes
 from static_site import NginxSite
 from workload import FAST, bench_blog, setting_options
-
-#: Runs a command and reports its CPU and its children's.
-MEASURED = Path(processes.__file__).resolve()
 
 
 @dataclass(frozen=True)
@@ -77,18 +71,10 @@ def crawl(tree: Path, home: str, db: Path, settings: list[str]) -> Run:
         shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
     crawl = [sys.executable, "-m", "blogarchive.cli", "crawl", home, "--db", str(db),
              "--depth", "0", "-q", *FAST, *setting_options(settings)]  # fmt: skip
-    with tempfile.NamedTemporaryFile("r") as used:
-        started = time.perf_counter()
-        code = subprocess.call(
-            [sys.executable, str(MEASURED), used.name, *crawl],
-            cwd=tree, env={**os.environ, "PYTHONPATH": str(tree)},
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        wall = time.perf_counter() - started
-        if code:
-            raise SystemExit(f"crawl_ab: the crawl with {tree} exited with {code}")
-        figures = json.load(used)
-    return Run(wall, figures["cpu_s"], figures["children_cpu_s"])
+    code, used = processes.measure(crawl, cwd=tree, env={**os.environ, "PYTHONPATH": str(tree)})
+    if code:
+        raise SystemExit(f"crawl_ab: the crawl with {tree} exited with {code}")
+    return Run(used.seconds, used.cpu, used.children_cpu)
 
 
 def main() -> None:

@@ -38,7 +38,6 @@ a page allows it at most (``cpu_budget``): a benchmark's processes share the mac
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import shutil
@@ -51,7 +50,6 @@ import time
 import urllib.parse
 import urllib.request
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import processes  # bench/ is the script's folder
@@ -81,43 +79,15 @@ process.start()
 """
 
 
-#: Runs a command and reports its CPU and peak memory, and its children's.
-MEASURED = Path(processes.__file__).resolve()
+def measured(command: Sequence[str], what: str) -> processes.Used:
+    """Run ``command`` (its output discarded): what it used."""
+    code, used = processes.measure(command)
+    if code:
+        raise SystemExit(f"bench: {what} exited with {code}")
+    return used
 
 
-@dataclass(frozen=True)
-class Used:
-    """What a command used: wall seconds; CPU seconds, in all and by its children (extraction
-    workers, multiprocessing's resource tracker); peak RSS in MB of its own process, and of it
-    and its children added up."""
-
-    seconds: float
-    cpu: float
-    children_cpu: float
-    rss_mb: int
-    together_rss_mb: int
-
-
-def measured(command: Sequence[str], what: str) -> Used:
-    """Run ``command`` (its output discarded) through ``processes.py``: what it used."""
-    with tempfile.NamedTemporaryFile("r") as used:
-        started = time.perf_counter()
-        code = subprocess.call([sys.executable, str(MEASURED), used.name, *command],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-        seconds = time.perf_counter() - started
-        if code:
-            raise SystemExit(f"bench: {what} exited with {code}")
-        figures = json.load(used)
-    return Used(
-        seconds,
-        figures["cpu_s"],
-        figures["children_cpu_s"],
-        figures["rss_kb"] // 1024,
-        figures["together_rss_kb"] // 1024,
-    )
-
-
-def blogarchive(*args: str) -> Used:
+def blogarchive(*args: str) -> processes.Used:
     """Run the CLI: what it used."""
     return measured([sys.executable, "-m", "blogarchive.cli", *args], f"blogarchive {args[0]}")
 

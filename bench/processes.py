@@ -1,6 +1,7 @@
 """A command's processes measured from ``/proc`` (Linux): CPU seconds and peak memory.
 
     python bench/processes.py OUT COMMAND [ARG...]
+    code, used = processes.measure(command)     # from a benchmark: the same, and the seconds
 
 runs ``COMMAND`` as this script's child and, when it ends, writes to the file ``OUT`` a JSON
 object of what it used, then exits with its exit code:
@@ -23,9 +24,13 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
+import tempfile
 import threading
 import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 #: How often the children are read while the command runs (their last reading counts).
@@ -98,14 +103,19 @@ def main(argv: list[str]) -> int:
         finally:
             os._exit(127)  # not found or not runnable (execvp printed nothing)
     seen: dict[int, tuple[float, int]] = {}
+    done = threading.Event()
 
     def watch() -> None:
-        while Path(f"/proc/{pid}").exists():
+        while True:
             seen.update(children_usage(pid))
-            time.sleep(POLL_SECONDS)
+            if done.wait(POLL_SECONDS):
+                return
 
-    threading.Thread(target=watch, daemon=True).start()
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
     _, status, usage = os.wait4(pid, 0)
+    done.set()
+    watcher.join()  # its last reading in, before ``seen`` is added up
     used = {
         "cpu_s": usage.ru_utime + usage.ru_stime,
         "children_cpu_s": sum(cpu for cpu, _ in seen.values()),
@@ -114,6 +124,48 @@ def main(argv: list[str]) -> int:
     }
     Path(out).write_text(json.dumps(used))
     return os.waitstatus_to_exitcode(status)
+
+
+@dataclass(frozen=True)
+class Used:
+    """What a command used (see the module's docstring): wall seconds, CPU seconds in all and
+    by its children, and peak RSS in KB of its own process and of it and its children."""
+
+    seconds: float
+    cpu: float
+    children_cpu: float
+    rss_kb: int
+    together_rss_kb: int
+
+    @property
+    def rss_mb(self) -> int:
+        return self.rss_kb // 1024
+
+    @property
+    def together_rss_mb(self) -> int:
+        return self.together_rss_kb // 1024
+
+
+def measure(
+    command: Sequence[str], *, cwd: str | Path | None = None, env: Mapping[str, str] | None = None
+) -> tuple[int, Used]:
+    """Run ``command`` (its output discarded) through this script: its exit code, and what it
+    used."""
+    with tempfile.NamedTemporaryFile("r") as out:
+        started = time.perf_counter()
+        code = subprocess.call(
+            [sys.executable, str(Path(__file__).resolve()), out.name, *command],
+            cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        seconds = time.perf_counter() - started
+        figures = json.load(out)
+    return code, Used(
+        seconds,
+        figures["cpu_s"],
+        figures["children_cpu_s"],
+        figures["rss_kb"],
+        figures["together_rss_kb"],
+    )
 
 
 if __name__ == "__main__":
