@@ -291,10 +291,27 @@ class Archive:
                     }
                 )
                 self.changes["post_revisions.added"] += 1
+            self.db.conn.executemany(
+                "INSERT OR REPLACE INTO post_urls (url, post_id, blog_id) VALUES (?, ?, ?)",
+                [(url, post_id, blog_id) for url in dict.fromkeys((post.url, *item.addresses))],
+            )
             self._save_comments(post_id, item.comments, moment)
             self._save_observations(post_id, item)
             self._save_forms(item.forms, item.page_url, blog_id, post_id, moment)
         return post_id
+
+    def posts_at(self, urls: list[str]) -> set[str]:
+        """Those of ``urls`` at which the archive holds a post: its permalink, or an address it
+        was asked for or answered at."""
+        marks = ", ".join("?" for _ in urls)
+        return {
+            url
+            for (url,) in self.db.execute(
+                f"SELECT url FROM post_urls WHERE url IN ({marks})"
+                f" UNION SELECT url FROM posts WHERE url IN ({marks})",
+                [*urls, *urls],
+            )
+        }
 
     def save_comments(self, item: CommentsItem) -> None:
         """Comments that came without their page (a comment feed), for a post already saved."""

@@ -226,9 +226,17 @@ def print_summary(db: str, run: dict[str, Any], seconds: float, what: str = "Cra
     for blog, figures in report.items():
         stated = figures["stated"] if figures["stated"] is not None else "?"
         routes = ", ".join(f"{route} {n}" for route, n in figures["found"].items()) or "none"
-        click.echo(f"  {blog}  stated {stated}  found: {routes}  archived {figures['archived']}")
+        line = f"  {blog}  stated {stated}  found: {routes}  archived {figures['archived']}"
+        missing_count = figures.get("missing_count", len(figures["missing"]))
+        if missing_count:
+            line += f"  missing {missing_count}"
+        click.echo(line)
         for missing in figures["missing"][:10]:
             click.echo(f"    missing {missing['url']}: {missing['reason']}")
+        if missing_count > 10:
+            click.echo(f"    … {missing_count - 10} more in crawl_runs.stats")
+        for route, why in figures.get("stops", {}).items():
+            click.echo(f"    {route} stopped: {why}")
     database.close()
 
 
@@ -441,6 +449,7 @@ def reextract(db: str) -> None:
 def extract(file: str, url: str) -> None:
     """Print what the extractors find in one saved page, as JSON."""
     from extract import extract_page
+    from extract.post import extract_article
 
     if urlsplit(url).scheme not in ("http", "https"):
         fail(f"not an http(s) URL: {url}")
@@ -452,6 +461,7 @@ def extract(file: str, url: str) -> None:
         "platform": page.blog.platform,
         "blog": asdict(page.blog),
         "post": asdict(page.post) if page.post else None,
+        "evidence": page.evidence,
         "comments": [asdict(comment) for comment in page.comments],
         "key_observations": [asdict(item) for item in page.key_observations],
         "forms": [
@@ -459,6 +469,15 @@ def extract(file: str, url: str) -> None:
         ],
         "blog_links": [asdict(link) for link in page.blog_links],
     }
+    if page.post is None:
+        # a page that is no post (an About page): what it shows is kept all the same
+        article = extract_article(text, url)
+        output["page"] = {
+            "url": article.url if article else url,
+            "title": article.title if article else None,
+            "content_text": article.content_text if article else "",
+            "forms": output["forms"],
+        }
     click.echo(json.dumps(output, indent=2, ensure_ascii=False))
 
 

@@ -47,6 +47,7 @@ from blogarchive.archive import Archive, open_database
 from blogarchive.crawl import CrawlOptions, crawl_settings, parse_overrides, quiet_logs
 from blogarchive.lock import ArchiveLock
 from blogarchive.pipelines import add_counts, counts_of, store_item
+from extract.urls import home_url, origin
 
 SEEDS = "blogarchive:seeds"  # JSON start blogs, pushed by ``crawl --redis``
 ITEMS = "blogarchive:items"  # pickled items, pushed by workers
@@ -56,6 +57,7 @@ DUPEFILTER = "blogarchive:dupefilter"  # scrapy-redis' set of request fingerprin
 VALIDATORS = "blogarchive:validators"  # a refresh: archived post page URL -> [etag, modified]
 KNOWN = "blogarchive:known"  # a refresh: archived post URL -> comments the archive holds
 ROBOTS = "blogarchive:robots"  # origin -> its robots.txt answer, read once for every worker
+ORIGINS = "blogarchive:origins"  # the start URLs' origins, allowed however private
 #: Items moved into SQLite in one transaction.
 BATCH = 500
 
@@ -105,13 +107,14 @@ def seed(
         )
     known = known or {}
     with server.pipeline(transaction=True) as pipe:
-        pipe.delete(DUPEFILTER, VALIDATORS, KNOWN, ROBOTS)
+        pipe.delete(DUPEFILTER, VALIDATORS, KNOWN, ROBOTS, ORIGINS)
         for counts in known.values():
             if counts:
                 pipe.hset(KNOWN, mapping=dict(counts))  # type: ignore[arg-type]
         if validators:
             pipe.hset(VALIDATORS, mapping={u: json.dumps(v) for u, v in validators.items()})
         for start in start_urls:
+            pipe.sadd(ORIGINS, origin(start))
             message = {
                 "url": start,
                 "depth": depth,
@@ -136,6 +139,20 @@ class RedisCounts:
     def get(self, url: str, default: int | None = None) -> int | None:
         value = self.server.hget(KNOWN, url)
         return default if value is None else int(value)  # type: ignore[arg-type]
+
+
+class RedisOrigins:
+    """The start URLs' origins of the crawl the workers serve (the spider's ``start_origins``,
+    which :class:`~blogarchive.middlewares.PrivateAddressMiddleware` allows however private)."""
+
+    def __init__(self, server: redis.Redis) -> None:
+        self.server = server
+
+    def __contains__(self, value: object) -> bool:
+        return bool(self.server.sismember(ORIGINS, str(value)))
+
+    def add(self, value: str) -> None:
+        self.server.sadd(ORIGINS, value)
 
 
 def validators_of(server: redis.Redis, url: str) -> tuple[str | None, str | None] | None:
@@ -298,6 +315,8 @@ class SeedReader:
 
     def spider_opened(self, spider: Spider) -> None:
         spider.archived_comments = RedisCounts(self.server)  # type: ignore[attr-defined]
+        # the start blogs' origins are allowed on every worker, not only the one handed the seed
+        spider.start_origins = RedisOrigins(self.server)  # type: ignore[attr-defined]
 
     def spider_idle(self, spider: Spider) -> None:
         started = 0
@@ -308,7 +327,9 @@ class SeedReader:
             request = spider.blog_request(start["url"], depth=0)  # type: ignore[attr-defined]
             requests = [request] if request is not None else []
             # a refresh revalidates every archived post, listed or not
-            requests += spider.post_requests(start.get("posts", ()), start["url"])  # type: ignore[attr-defined]
+            posts = start.get("posts", ())
+            spider.archived_count[home_url(start["url"])] = len(posts)  # type: ignore[attr-defined]
+            requests += spider.post_requests(posts, start["url"])  # type: ignore[attr-defined]
             for request in requests:
                 self.crawler.engine.crawl(request)  # type: ignore[union-attr]
             started += len(requests)

@@ -71,6 +71,8 @@ class PostItem:
     key_observations: tuple[KeyObservation, ...]
     forms: tuple[Form, ...]
     page_url: str
+    #: the addresses the post was asked for and answered at (redirects, variants)
+    addresses: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

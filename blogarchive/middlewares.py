@@ -7,7 +7,7 @@ import asyncio
 import ipaddress
 import sqlite3
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from functools import partial
@@ -66,14 +66,18 @@ class PrivateAddressMiddleware:
         host = parts.hostname or ""
         if self.allow_private:
             return
-        allowed: set[str] = getattr(self.crawler.spider, "start_origins", set())
-        if origin(request.url) in allowed:
-            return
         if is_private_host(host):
-            raise PrivateAddressBlocked(f"private address not allowed: {host}")
-        private = [a for a in await self.addresses(host, parts.port) if is_private_host(a)]
-        if private:  # a public-looking name that resolves to a private address
-            raise PrivateAddressBlocked(f"private address not allowed: {host} ({private[0]})")
+            refused = f"private address not allowed: {host}"
+        else:
+            private = [a for a in await self.addresses(host, parts.port) if is_private_host(a)]
+            if not private:
+                return
+            # a public-looking name that resolves to a private address
+            refused = f"private address not allowed: {host} ({private[0]})"
+        # (a set, or on a distributed crawl's worker the crawl's set in Redis: asked last)
+        allowed: Container[str] = getattr(self.crawler.spider, "start_origins", set())
+        if origin(request.url) not in allowed:
+            raise PrivateAddressBlocked(refused)
 
     async def addresses(self, host: str, port: int | None) -> list[str]:
         """The addresses ``host`` resolves to (none for IP literals or names that do not)."""

@@ -82,7 +82,10 @@ class ArchivePipeline:
         if self.archive is None or self.run_id is None:
             return
         self.commit()
-        report: dict[str, Any] = getattr(spider, "discovery_report", dict)()
+        # which posts are archived is the archive's to say, not the spider's bookkeeping
+        report: dict[str, Any] = getattr(spider, "discovery_report", lambda held: {})(
+            self.archive.posts_at
+        )
         self.crawler.stats.set_value("blogarchive/report", report)  # type: ignore[union-attr]
         stats = self.crawler.stats.get_stats() if self.crawler.stats else {}  # type: ignore[union-attr]
         status = "finished" if reason == "finished" else reason

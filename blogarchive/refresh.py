@@ -59,6 +59,14 @@ class ArchivedPosts:
                 return
             after = page[-1][0]
 
+    def count(self, blog: str) -> int:
+        """How many posts of the blog the archive holds (not marked deleted)."""
+        row = self.connection.execute(
+            "SELECT count(*) FROM posts WHERE blog_id = ? AND deleted_at IS NULL",
+            [blog_id_for(blog)],
+        ).fetchone()
+        return int(row[0])
+
     def has(self, url: str) -> bool:
         """Whether the post at ``url`` is archived (and not marked deleted)."""
         return (

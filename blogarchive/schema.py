@@ -75,6 +75,11 @@ TABLES: dict[str, tuple[dict[str, Any], str | tuple[str, ...], list[tuple[str, s
         "id",
         [("blog_id", "blogs", "id")],
     ),
+    "post_urls": (
+        {"url": str, "post_id": str, "blog_id": str},
+        "url",
+        [("post_id", "posts", "id"), ("blog_id", "blogs", "id")],
+    ),
     "boilerplate": (
         {"blog_id": str, "text_sha256": str, "text": str, "posts": int, "share": float},
         ("blog_id", "text_sha256"),
@@ -201,6 +206,7 @@ FTS = {
 INDEXES = [
     ("posts", ["blog_id"]),
     ("posts", ["published"]),
+    ("post_urls", ["post_id"]),
     ("comments", ["post_id"]),
     ("key_observations", ["post_id"]),
     ("form_occurrences", ["blog_id"]),
@@ -214,6 +220,7 @@ CREATION_ORDER = (
     "crawl_runs",
     "blog_links",
     "posts",
+    "post_urls",
     "post_revisions",
     "boilerplate",
     "comments",

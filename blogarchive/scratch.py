@@ -71,8 +71,11 @@ class ScratchDB:
         self._wrote(1)
         return changed
 
-    def write_many(self, sql: str, rows: Iterable[tuple[Any, ...]]) -> None:
-        self._wrote(self.connection.executemany(sql, rows).rowcount)
+    def write_many(self, sql: str, rows: Iterable[tuple[Any, ...]]) -> int:
+        """Run one INSERT/UPDATE for each row; the number of rows they changed."""
+        changed = self.connection.executemany(sql, rows).rowcount
+        self._wrote(changed)
+        return max(changed, 0)
 
     def read(self, sql: str, parameters: tuple[Any, ...] = ()) -> sqlite3.Cursor:
         return self.connection.execute(sql, parameters)
@@ -165,7 +168,8 @@ CREATE TABLE found (blog TEXT, route TEXT, url TEXT, PRIMARY KEY (blog, route, u
     WITHOUT ROWID;
 CREATE INDEX found_by_url ON found (blog, url);
 CREATE TABLE archived (blog TEXT, url TEXT, PRIMARY KEY (blog, url)) WITHOUT ROWID;
-CREATE TABLE not_posts (blog TEXT, url TEXT, PRIMARY KEY (blog, url)) WITHOUT ROWID;
+CREATE TABLE not_posts (blog TEXT, url TEXT, evidence TEXT, PRIMARY KEY (blog, url))
+    WITHOUT ROWID;
 CREATE TABLE failed (blog TEXT, url TEXT, reason TEXT, PRIMARY KEY (blog, url)) WITHOUT ROWID;
 """
 

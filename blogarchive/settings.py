@@ -16,6 +16,14 @@ BLOGARCHIVE_ALLOW_PRIVATE = False
 BLOGARCHIVE_MAX_PAGES_PER_BLOG = 0
 #: Most pages fetched from a blog on no known platform, explored link by link (0: no limit).
 BLOGARCHIVE_GENERIC_MAX_PAGES = 2000
+#: Every blog's request budget: this many requests, and BLOGARCHIVE_BUDGET_PER_POST more for each
+#: post the blog states or its routes list (both 0: no budget). It ends any loop that no route's
+#: own stop foresaw; the blog's report says so, and names the posts it left unasked.
+BLOGARCHIVE_BUDGET_BASE = 500
+BLOGARCHIVE_BUDGET_PER_POST = 10
+#: The most pages a paginated route (feed, REST, index pages, sitemaps of a sitemap index) may
+#: take from a blog that states no post count; one that states one is capped by it.
+BLOGARCHIVE_ROUTE_MAX_PAGES = 1000
 #: Posts asked for per page of a Blogger feed (Blogger serves at most 150 per page).
 BLOGARCHIVE_FEED_PAGE_SIZE = 150
 #: Worker processes that extract post pages while the crawl fetches and writes: a number (0: the

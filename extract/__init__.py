@@ -16,7 +16,7 @@ from extract.comments import Comment, extract_comments
 from extract.forms import Form, FormField, Option, extract_forms
 from extract.observations import KeyObservation, extract_observations
 from extract.platform import Blog, detect_platform, extract_blog
-from extract.post import Post, extract_post, post_links
+from extract.post import Post, decide_post, extract_post, post_links
 
 __all__ = [
     "Blog",
@@ -29,6 +29,7 @@ __all__ = [
     "Page",
     "Post",
     "clear_caches",
+    "decide_post",
     "detect_platform",
     "extract_blog",
     "extract_blog_links",
@@ -52,6 +53,8 @@ class Page:
     key_observations: tuple[KeyObservation, ...]
     forms: tuple[Form, ...]
     blog_links: tuple[BlogLink, ...]
+    #: why the page is, or is not, a post (:func:`~extract.post.decide_post`)
+    evidence: str = ""
 
 
 def _rebuilt(cls: type[Any], values: dict[str, object]) -> Any:
@@ -82,6 +85,7 @@ def clear_caches() -> None:
     _dom._TREE_INDEXES.clear()
     _dom._LINES.clear()
     post.cleaned_body.cache_clear()
+    post.short_post_body.cache_clear()
     post._boilerplate_words_of.cache_clear()
     forms._semantic_of_words.cache_clear()
 
@@ -100,7 +104,7 @@ def extract_page(
     feed) says no for it, and the page's ``comments`` are then empty. Without ``blog_links``,
     the blog list is not read (a crawl reads it from the blog's home page only).
     """
-    post = extract_post(html, url)
+    post, evidence = decide_post(html, url)
     blog = extract_blog(html, url)
     comments = post is not None and (read_comments is None or read_comments(post, blog))
     return Page(
@@ -111,4 +115,5 @@ def extract_page(
         key_observations=extract_observations(html, url) if post else (),
         forms=extract_forms(html, url),
         blog_links=extract_blog_links(html, url) if blog_links else (),
+        evidence=evidence,
     )

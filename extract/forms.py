@@ -35,6 +35,10 @@ TITLE_INSIDE: Final = (("h1", "h2", "h3", "h4", "h5", "h6"), ("caption",))
 #: The labels that name their control (answered from the page's index, once a page).
 LABELS_FOR: Final = "label[for]"
 HEADING_TAGS: Final = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+#: How many boxes around a form its title may be looked for beside (a table's cell, row,
+#: body and table, a widget's content), and the boxes that end the search.
+TITLE_CLIMB: Final = 6
+TITLE_CLIMB_STOP: Final = frozenset({"body", "html", "main", "article"})
 HIDDEN_STYLE: Final = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 PLACEHOLDER_OPTION: Final = re.compile(
     r"^\W*(please\s+)?(select|choose|pick)\b.*|^\W*-+\W*$|^$|^\W*(bitte\s+)?wählen.*"
@@ -712,13 +716,24 @@ def _title(form: Node) -> str | None:
     for attribute in ("aria-label", "title"):
         if form.get(attribute):
             return normalize_space(form.get(attribute))
-    previous = form.getprevious()
-    for _ in range(2):
-        if previous is None:
+    # the heading just before the form, or before a box it sits in: a table's cell, a
+    # widget's content (Blogger's widgets put their title in an h2 beside it)
+    element: Node | None = form
+    for _ in range(TITLE_CLIMB):
+        if element is None or element.tag in TITLE_CLIMB_STOP:
             break
-        if previous.tag in HEADING_TAGS and text_of(previous):
-            return text_of(previous)
-        previous = previous.getprevious()
+        previous = element.getprevious()
+        for _ in range(2):
+            if previous is None:
+                break
+            if previous.tag in HEADING_TAGS and text_of(previous):
+                return text_of(previous)
+            if next(previous.iter("form"), None) is not None:
+                return None  # the heading of the form before it
+            previous = previous.getprevious()
+        element = element.getparent()
+        if element is not None and sum(1 for _ in element.iter("form")) > 1:
+            break  # a box of several forms: a heading beside it is none of theirs
     return None
 
 

@@ -213,6 +213,25 @@ INDEX_MARKERS: Final = (
     "body.index-view",
 )
 NOT_A_POST: Final = ("body.page", "article.type-page", "body.static_page")
+#: Markup that says a page is one blog post whatever its address (``/?p=2895``, ``/2320``) and
+#: however short its body, in the order tried, with the evidence each gives. From the platforms'
+#: templates: WordPress' ``body_class()`` and ``post_class()`` on a single post, Blogger's
+#: ``item-view`` body (2017+ themes) and its post body in the ``Blog1`` widget (a page with one);
+#: and the page's own declarations (schema.org JSON-LD, Open Graph).
+POST_MARKUP: Final = (
+    ("body.single-post", "WordPress single-post page (body.single-post)"),
+    ("body.item-view", "Blogger post view (body.item-view)"),
+    ("body.single article.type-post", "WordPress post markup (article.type-post)"),
+    ("#Blog1 div.post-body", "Blogger post body in Blog1"),
+    ("meta[property='og:type'][content=article]", "og:type article"),
+)
+#: Markup that says a page is one post only where its address may be a post's: Blogger's
+#: classic templates show a label or date archive holding one post as they show that post.
+WEAK_POST_MARKUP: Final = frozenset({"#Blog1 div.post-body"})
+#: Where a platform keeps its static pages, never posts: Blogger's ``/p/``.
+STATIC_ADDRESS: Final = re.compile(r"^/p/")
+#: An element that is the whole of a post body without text: an image-only or embed-only post.
+MEDIA: Final = ("img", "picture", "video", "audio", "iframe", "embed", "object", "svg")
 #: Class and id words of blocks that are never a post's own text.
 BOILERPLATE_WORDS: Final = frozenset(
     "share shares sharing sharedaddy shariff social socials related relatedposts yarpp crp "
@@ -290,10 +309,52 @@ class Post:
 
 def extract_post(html: str, url: str) -> Post | None:
     """The post of a single-post page; ``None`` for pages that are not one blog post."""
+    return decide_post(html, url)[0]
+
+
+def decide_post(html: str, url: str) -> tuple[Post | None, str]:
+    """The post of a single-post page, or ``None``, and the evidence that decided.
+
+    The page's markup decides first: a static page's or an index page's markup says it is no
+    post, the platforms' post markup and the page's declarations (:data:`POST_MARKUP`) that it
+    is one, whatever its address and however short its body (one line, an image, an embed).
+    Only a page without either is judged by its address (label, search, archive and feed
+    addresses are not posts) and then by whether it holds a post body."""
     root = parse(html, url)
-    if not may_be_post(url) or any(select(root, selector) for selector in NOT_A_POST):
-        return None
-    return extract_article(html, url)
+    for selector in NOT_A_POST:
+        if select(root, selector):
+            return None, f"static page markup ({selector})"
+    if is_index_page(root):
+        return None, "index page markup (several posts, or an index view)"
+    if STATIC_ADDRESS.match(urlsplit(url).path):
+        return None, "static page address (Blogger's /p/)"
+    evidence = post_markup(root, may_be_post(url))
+    if evidence is None and not may_be_post(url):
+        return None, "the address of a label, search, archive or static page, and no post markup"
+    post = _article(html, url, root, short_body=evidence is not None)
+    if post is None:
+        return None, "no post body found"
+    return post, evidence or "a post body"
+
+
+def announced_post(html: str, url: str) -> Post | None:
+    """The post of a page that a route of its blog lists as a post (its feed, its sitemap of
+    posts), though neither its address nor its markup says so: its body container of any
+    length; ``None`` where the page holds none at all."""
+    return _article(html, url, parse(html, url), short_body=True)
+
+
+def post_markup(root: Node, post_address: bool) -> str | None:
+    """What in the page's markup says it is one post (``None``: nothing does)."""
+    for selector, evidence in POST_MARKUP:
+        if selector in WEAK_POST_MARKUP and not post_address:
+            continue
+        found = select(root, selector)
+        if len(found) == 1 or (found and selector.startswith(("body", "meta"))):
+            return evidence
+    if _ArticleJsonLd(root).get("@type") is not None:
+        return "JSON-LD article"
+    return None
 
 
 def extract_article(html: str, url: str) -> Post | None:
@@ -301,7 +362,15 @@ def extract_article(html: str, url: str) -> Post | None:
     root = parse(html, url)
     if is_index_page(root):
         return None
+    return _article(html, url, root, short_body=False)
+
+
+def _article(html: str, url: str, root: Node, *, short_body: bool) -> Post | None:
+    """The page's main content; with ``short_body`` (the page is known to be one post), a
+    body container of any length is taken, even one with only an image or an embed."""
     cleaned = cleaned_body(html, url)
+    if cleaned is None and short_body:
+        cleaned = short_post_body(html, url)
     if cleaned is not None:
         # the copy's links are already absolute (cleaned_body)
         content_html, content_text = clean_html(inner_html(cleaned)), text_with_breaks(cleaned)
@@ -343,6 +412,23 @@ def cleaned_body(html: str, url: str) -> Node | None:
         cleaned.insert(0, lead)
     resolve_links(cleaned, url)
     return cleaned
+
+
+@lru_cache(maxsize=8)
+def short_post_body(html: str, url: str) -> Node | None:
+    """The first body container (:data:`BODY`, in order) that holds any text or media, without
+    boilerplate, for a page known to be one post whose body :func:`post_body` finds too short
+    (shared: do not change)."""
+    root = parse(html, url)
+    for selector in BODY:
+        for candidate in select(root, selector):
+            if _in_comments(candidate):
+                continue
+            if text_content(candidate).strip() or next(candidate.iter(*MEDIA), None) is not None:
+                cleaned = without_boilerplate(pruned_copy(candidate, NOT_BODY))
+                resolve_links(cleaned, url)
+                return cleaned
+    return None
 
 
 def is_index_page(root: Node) -> bool:
@@ -777,6 +863,47 @@ def site_links(html: str, url: str) -> tuple[str, ...]:
         if may_be_post(link) and not NOT_PAGES.search(urlsplit(link).path):
             links.append(link)
     return tuple(dict.fromkeys(links))
+
+
+#: Links to a blog's static pages (About, Contact), whose forms the archive keeps: its menus,
+#: in the order tried (themes' navigation, WordPress' menus, Blogger's Pages widget).
+MENU_LINKS: Final = ("nav a", ".menu a", ".menu-item a", "#PageList1 a", ".PageList a")
+#: Menu links that lead to no static page: search, feeds, label and archive views, admin.
+MENU_SKIP: Final = re.compile(
+    r"/(search|feeds?|comments|tag|category|author|page|wp-admin|wp-content|wp-json|wp-login"
+    r"|\d{4})(/|$|\.php)"
+)
+#: The most menu links followed from a home page.
+MENU_LINKS_MAX: Final = 30
+
+
+def menu_links(html: str, url: str) -> tuple[str, ...]:
+    """The same-origin pages a blog's menus link to (its home, feeds and files aside), in page
+    order, canonical: static pages, whose forms are part of the archive though they are no
+    posts."""
+    root = parse(html, url)
+    host = urlsplit(url).netloc
+    home = canonical_url(url)
+    links: list[str] = []
+    for selector in MENU_LINKS:
+        for link in select(root, selector):
+            href = absolute(url, link.get("href"))
+            if (
+                not href
+                or urlsplit(href).netloc != host
+                or urlsplit(href).scheme
+                not in (
+                    "http",
+                    "https",
+                )
+            ):
+                continue
+            page = canonical_url(href)
+            path = urlsplit(page).path
+            skipped = path == "/" or NOT_PAGES.search(path) or MENU_SKIP.match(path)
+            if page != home and not skipped:
+                links.append(page)
+    return tuple(dict.fromkeys(links))[:MENU_LINKS_MAX]
 
 
 def post_links(html: str, url: str) -> tuple[str, ...]:

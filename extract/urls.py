@@ -97,3 +97,17 @@ def may_be_post(url: str) -> bool:
     """False for label, search, archive, feed and static pages: they are never posts."""
     path = split(url).path or "/"
     return not any(pattern.search(path) for pattern in NOT_POST_PATHS)
+
+
+def on_blog(url: str, blog: str) -> str | None:
+    """``url`` as an address of ``blog`` (a home URL): as it is when it has the blog's origin; on
+    the blog's origin when it differs only by ``http``/``https`` or a ``www.`` (the variants a
+    feed or sitemap may give of the blog's own posts); ``None`` for another site's."""
+    parts, home = split(url), split(blog)
+    if parts.scheme == home.scheme and parts.netloc == home.netloc:
+        return url
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    if parts.netloc.removeprefix("www.") != home.netloc.removeprefix("www."):
+        return None
+    return urlunsplit((home.scheme, home.netloc, parts.path, parts.query, ""))

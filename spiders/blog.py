@@ -15,9 +15,10 @@ import io
 import json
 import re
 from collections import Counter
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import scrapy
 from lxml import etree
@@ -55,18 +56,33 @@ from blogarchive.items import (
     SeenItem,
     StoredBody,
 )
-from blogarchive.middlewares import PrivateAddressBlocked
+from blogarchive.middlewares import PrivateAddressBlocked, RedirectLoop
 from blogarchive.refresh import ArchivedPosts, CommentCounts, PendingPosts, among, chunked
 from blogarchive.scratch import ScratchDB, report_store
 from extract import Page, Post, extract_comments, extract_page
 from extract.feeds import CommentFeed, Feed, FeedEntry, extract_comment_feed, extract_feed
-from extract.post import index_links
-from extract.urls import canonical_url, home_url, may_be_post, origin, post_permalink
+from extract.post import announced_post, index_links, menu_links
+from extract.urls import (
+    COMMENT_PAGE,
+    canonical_url,
+    home_url,
+    may_be_post,
+    on_blog,
+    origin,
+    post_permalink,
+)
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 #: Posts asked for per page of WordPress' REST API (its maximum).
 WORDPRESS_REST_PAGE = 100
 START_URL = re.compile(r"^https?://[^/\s]+", re.IGNORECASE)
+#: Sitemaps of a sitemap index that list no posts: WordPress core's sitemaps of categories,
+#: tags and authors (its ``wp-sitemap-taxonomies-*`` and ``wp-sitemap-users-*``).
+NOT_POST_SITEMAPS = re.compile(r"wp-sitemap-(taxonomies|users)-")
+#: Sitemaps that list posts only: WordPress core's and Yoast's sitemaps of posts.
+POST_SITEMAPS = re.compile(r"wp-sitemap-posts-post-\d+\.xml|/post-sitemap\d*\.xml")
+#: Evidence that a page is no post which a route listing it as a post does not overrule.
+DECIDED = ("static page markup", "index page markup", "static page address")
 #: A refresh believes a Blogger feed entry that says an archived post is unchanged only if the
 #: post's page was last checked at least this long after the entry's ``updated``: room for a
 #: server clock that runs behind ours.
@@ -85,12 +101,20 @@ def parse_start_urls(*values: str | None) -> tuple[list[str], list[str]]:
     return good, bad
 
 
+#: Routes that list a blog's posts as posts (a feed's entries, WordPress' REST API, a
+#: sitemap): a URL they give is asked for whatever its address looks like, and is reported
+#: missing unless archived. Links between pages (``html``) only suggest posts.
+ANNOUNCING_ROUTES = ("feed", "rest", "sitemap")
+
+
 class BlogReport:
     """What the crawl learned of one blog's posts: how many the site states, the permalinks
-    each route gave, the posts archived, and the post pages that failed (with why).
+    each route gave, the post pages that failed or were not asked for (with why), the pages
+    that are no post (with the evidence), and why each paginated route stopped.
 
     The URLs are rows of the spider's scratch file (``blogarchive.scratch``), not sets in
-    memory: they grow with the site."""
+    memory: they grow with the site. Which of them the archive holds is the archive's to say
+    (:meth:`summary`'s ``held``)."""
 
     #: The most missing posts a summary names.
     MISSING_SHOWN = 100
@@ -100,16 +124,32 @@ class BlogReport:
         self.blog = blog
         self.stated: int | None = None
         self.stated_by: str | None = None
+        #: route -> why it stopped, for a route that stopped before its end
+        self.stops: dict[str, str] = {}
+        #: route -> permalinks it gave (distinct), for the request budget
+        self.route_counts: Counter[str] = Counter()
 
-    def add_found(self, route: str, urls: Iterable[str]) -> None:
-        self.store.write_many(
+    def add_found(self, route: str, urls: Iterable[str]) -> int:
+        """Note the permalinks ``urls`` found by ``route``; how many it had not given before."""
+        added = self.store.write_many(
             "INSERT OR IGNORE INTO found VALUES (?, ?, ?)", ((self.blog, route, u) for u in urls)
         )
+        self.route_counts[route] += added
+        return added
 
     def found_before(self, urls: Iterable[str]) -> set[str]:
         """Those of the permalinks ``urls`` of this blog that some route found already."""
         sql = "SELECT DISTINCT url FROM found WHERE blog = ? AND url IN ({})"
         return among(self.store, sql, urls, self.blog)
+
+    def known_posts(self) -> int:
+        """How many posts the blog has, as far as the crawl knows: what it states, or what its
+        most complete route listed (links between pages, which any page may add to, aside)."""
+        listed = max(
+            (n for route, n in self.route_counts.items() if route not in ("html", "index")),
+            default=0,
+        )
+        return max(self.stated or 0, listed)
 
     def add_archived(self, *urls: str) -> None:
         """Note the posts at ``urls`` archived (a str is one URL, not its characters)."""
@@ -117,46 +157,99 @@ class BlogReport:
             "INSERT OR IGNORE INTO archived VALUES (?, ?)", ((self.blog, url) for url in urls)
         )
 
-    def add_not_post(self, url: str) -> None:
-        self.store.write("INSERT OR IGNORE INTO not_posts VALUES (?, ?)", (self.blog, url))
+    def add_not_post(self, url: str, evidence: str) -> None:
+        self.store.write(
+            "INSERT OR REPLACE INTO not_posts VALUES (?, ?, ?)", (self.blog, url, evidence)
+        )
 
     def add_failed(self, url: str, reason: str) -> None:
         self.store.write("INSERT OR REPLACE INTO failed VALUES (?, ?, ?)", (self.blog, url, reason))
 
-    def summary(self) -> dict[str, Any]:
-        def count(table: str) -> int:
-            sql = f"SELECT count(*) FROM {table} WHERE blog = ?"
-            return int(self.store.read(sql, (self.blog,)).fetchone()[0])
+    def add_unasked(self, url: str, reason: str) -> None:
+        """A post not asked for (a cap, the budget): its reason, unless it has one already."""
+        self.store.write("INSERT OR IGNORE INTO failed VALUES (?, ?, ?)", (self.blog, url, reason))
 
-        found = self.store.read(
-            "SELECT route, count(*) FROM found WHERE blog = ? GROUP BY route ORDER BY route",
-            (self.blog,),
+    def _reason(self, url: str) -> str | None:
+        row = self.store.read(
+            "SELECT reason FROM failed WHERE blog = ? AND url = ?", (self.blog, url)
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def stop(self, route: str, why: str) -> None:
+        """Note that ``route`` stopped before its end, and why (the first reason stands)."""
+        self.stops.setdefault(route, why)
+
+    def summary(self, held: Callable[[list[str]], set[str]] | None = None) -> dict[str, Any]:
+        """The report. ``held(urls)``: which of ``urls`` the archive holds as posts (by their
+        permalink or an address they were fetched at); without it, the crawl's own notes say.
+
+        Every URL an announcing route gave is archived, or missing with its reason; a URL only
+        links suggested is missing only if it was asked for and failed, or never asked for while
+        its address may be a post's; a page judged no post is counted apart, with its evidence."""
+        found = dict(
+            self.store.read(
+                "SELECT route, count(*) FROM found WHERE blog = ? GROUP BY route ORDER BY route",
+                (self.blog,),
+            ).fetchall()
         )
-        missing = []
-        # found by any route, neither archived nor a page that is no post, in URL order
-        unarchived = self.store.read(
-            """SELECT DISTINCT f.url, x.reason FROM found f
+        rows = self.store.read(
+            """SELECT f.url, group_concat(f.route), x.reason, n.evidence,
+            EXISTS (SELECT 1 FROM archived a WHERE a.blog = f.blog AND a.url = f.url)
+            FROM found f
             LEFT JOIN failed x ON x.blog = f.blog AND x.url = f.url
-            WHERE f.blog = ?
-            AND NOT EXISTS (SELECT 1 FROM archived a WHERE a.blog = f.blog AND a.url = f.url)
-            AND NOT EXISTS (SELECT 1 FROM not_posts n WHERE n.blog = f.blog AND n.url = f.url)
-            ORDER BY f.url""",
+            LEFT JOIN not_posts n ON n.blog = f.blog AND n.url = f.url
+            WHERE f.blog = ? GROUP BY f.url ORDER BY f.url""",
             (self.blog,),
         )
-        for url, reason in unarchived:
-            if may_be_post(url):
-                missing.append(
-                    {"url": url, "reason": reason or "not fetched (page cap or not a post)"}
-                )
-                if len(missing) == self.MISSING_SHOWN:
-                    break
+        archived = missing_count = not_posts = distinct = 0
+        missing: list[dict[str, str]] = []
+        for chunk in chunked(rows):
+            holds = None
+            if held is not None:
+                # ``/post`` and ``/post/`` are one post (the platforms redirect one to the
+                # other, and the crawl fetches the one it is sent to once)
+                holds = held([u for row in chunk for u in (row[0], _other_slash(row[0]))])
+            for url, routes, reason, evidence, noted in chunk:
+                distinct += 1
+                if (url in holds or _other_slash(url) in holds) if holds is not None else noted:
+                    archived += 1
+                    continue
+                announced = any(route in ANNOUNCING_ROUTES for route in routes.split(","))
+                if evidence is not None and (not announced or evidence.startswith(DECIDED)):
+                    not_posts += 1  # (a static or index page is none, whatever lists it)
+                    continue
+                if reason is None and evidence is None:
+                    # asked for at its other address (``/post`` for ``/post/``): that answer
+                    reason = self._reason(_other_slash(url))
+                if evidence is not None:
+                    reason = f"not a post: {evidence}"
+                elif reason is None:
+                    if not announced and not may_be_post(url):
+                        not_posts += 1  # a link to a label or archive page: not asked for
+                        continue
+                    reason = (
+                        "archived by the crawl, but not in the archive (a write failed)"
+                        if noted
+                        else "not fetched: the crawl ended before asking for it"
+                    )
+                missing_count += 1
+                if len(missing) < self.MISSING_SHOWN:
+                    missing.append({"url": url, "reason": reason})
         return {
             "stated": self.stated,
             "stated_by": self.stated_by,
-            "found": dict(found.fetchall()),
-            "archived": count("archived"),
-            "failed": count("failed"),
+            "found": found,
+            "found_distinct": distinct,
+            "archived": archived,
+            "missing_count": missing_count,
+            "not_posts": not_posts,
+            "failed": int(
+                self.store.read(
+                    "SELECT count(*) FROM failed WHERE blog = ?", (self.blog,)
+                ).fetchone()[0]
+            ),
             "missing": missing,
+            "stops": dict(sorted(self.stops.items())),
         }
 
 
@@ -208,6 +301,15 @@ class BlogSpider(scrapy.Spider):
         self.feed_page_size = 150
         self.distributed = False
         self.extraction = ExtractionPool(0)
+        self.budget_base = 500
+        self.budget_per_post = 10
+        self.route_max_pages = 1000
+        #: blog -> posts a refresh holds of it (they count in its request budget)
+        self.archived_count: dict[str, int] = {}
+        #: (blog, route) -> pages of that paginated route read
+        self.route_pages: Counter[tuple[str, str]] = Counter()
+        #: blog -> whether its per-post comment feeds answer (None: not known yet)
+        self.comment_feeds: dict[str, bool] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> BlogSpider:
@@ -217,6 +319,9 @@ class BlogSpider(scrapy.Spider):
         spider.max_pages = settings.getint("BLOGARCHIVE_MAX_PAGES_PER_BLOG", 0)
         spider.generic_max_pages = settings.getint("BLOGARCHIVE_GENERIC_MAX_PAGES", 2000)
         spider.feed_page_size = settings.getint("BLOGARCHIVE_FEED_PAGE_SIZE", 150)
+        spider.budget_base = settings.getint("BLOGARCHIVE_BUDGET_BASE", 500)
+        spider.budget_per_post = settings.getint("BLOGARCHIVE_BUDGET_PER_POST", 10)
+        spider.route_max_pages = settings.getint("BLOGARCHIVE_ROUTE_MAX_PAGES", 1000)
         spider.distributed = settings.getbool("BLOGARCHIVE_DISTRIBUTED")
         spider.extraction = ExtractionPool(
             process_count(settings.get("BLOGARCHIVE_EXTRACT_PROCESSES", "auto"))
@@ -251,9 +356,12 @@ class BlogSpider(scrapy.Spider):
             report = self.reports[blog] = BlogReport(self._report_store, blog)
         return report
 
-    def discovery_report(self) -> dict[str, dict[str, Any]]:
-        """Per blog: posts stated, found by each route, archived, failed (see BlogReport)."""
-        return {blog: report.summary() for blog, report in sorted(self.reports.items())}
+    def discovery_report(
+        self, held: Callable[[list[str]], set[str]] | None = None
+    ) -> dict[str, dict[str, Any]]:
+        """Per blog: posts stated, found by each route, archived (as ``held`` says: the
+        archive), missing with why, and why routes stopped (see :class:`BlogReport`)."""
+        return {blog: report.summary(held) for blog, report in sorted(self.reports.items())}
 
     async def start(self) -> AsyncIterator[Any]:
         for url in self.start_urls:
@@ -267,6 +375,7 @@ class BlogSpider(scrapy.Spider):
         if self.trust_feeds and not self.distributed:
             self.pending = PendingPosts(self.job_folder())
         for blog in archived.blogs():
+            self.archived_count[home_url(blog)] = archived.count(blog)
             home = self.blog_request(blog, depth=0)  # a blog not among the start URLs too
             if home is not None:
                 yield home
@@ -293,12 +402,28 @@ class BlogSpider(scrapy.Spider):
     def page_request(
         self, url: str, blog: str, kind: str, callback: Any, **kwargs: Any
     ) -> scrapy.Request | None:
-        """A request for a page of ``blog``, unless the blog's page cap is reached."""
+        """A request for a page of ``blog``, unless the blog's page cap or request budget is
+        reached (a post not asked for is noted in the blog's report, with which)."""
+        report = self.report_for(blog)
         cap = self.max_pages
         if self.platform_of.get(blog) == "generic" and self.generic_max_pages:
             cap = min(cap, self.generic_max_pages) if cap else self.generic_max_pages
+        budget = self.budget_of(report)
+        why = None
         if cap and self.pages_of[blog] >= cap:
+            why = f"the blog's page cap ({cap} requests) was reached"
+        elif budget and self.pages_of[blog] >= budget:
+            why = (
+                f"the blog's request budget ({budget} requests: {self.budget_base} + "
+                f"{self.budget_per_post} a post for {report.known_posts()} posts) was reached"
+            )
+        if why is not None:
             self.crawler.stats.inc_value("blogarchive/capped")  # type: ignore[union-attr]
+            if report.stops.get("crawl") is None:
+                self.logger.warning("%s: %s; no more requests for it", blog, why)
+            report.stop("crawl", why)
+            if kind == "post":
+                report.add_unasked(post_permalink(canonical_url(url)), f"not fetched: {why}")
             return None
         self.pages_of[blog] += 1
         return scrapy.Request(
@@ -308,6 +433,15 @@ class BlogSpider(scrapy.Spider):
             meta={"blog": blog, "kind": kind, **kwargs.pop("meta", {})},
             **kwargs,
         )
+
+    def budget_of(self, report: BlogReport) -> int:
+        """The requests a blog may take: a constant and a number a post the crawl knows of
+        (``BLOGARCHIVE_BUDGET_BASE``, ``BLOGARCHIVE_BUDGET_PER_POST``; 0: no budget). It ends
+        any loop no route's own stop foresaw."""
+        if not self.budget_per_post and not self.budget_base:
+            return 0
+        known = max(report.known_posts(), self.archived_count.get(report.blog, 0))
+        return self.budget_base + self.budget_per_post * known
 
     @property
     def post_callback(self) -> Any:
@@ -333,15 +467,20 @@ class BlogSpider(scrapy.Spider):
             if link != page_url and (link != post_permalink(link) or link not in found)
         ]
         report.add_found("html", map(post_permalink, links))
-        yield from self.post_requests(unseen, blog)
+        yield from self.post_requests(unseen, blog, suggested=True)
 
-    def post_requests(self, urls: Iterable[str], blog: str) -> Iterator[scrapy.Request]:
+    def post_requests(
+        self, urls: Iterable[str], blog: str, *, suggested: bool = False
+    ) -> Iterator[scrapy.Request]:
         """Requests for the posts at ``urls`` (read a few hundred at a time: a blog's archived
-        posts come from the archive as they are asked for), but for those of other sites, those
-        that cannot be posts, and archived posts whose feed entry decides (``pending``)."""
-        home = origin(blog)
+        posts come from the archive as they are asked for), but for those of other sites and
+        archived posts whose feed entry decides (``pending``). Links between pages only
+        ``suggested`` as posts are asked for only where their address may be a post's; what a
+        route lists as a post is asked for whatever its address (``/?p=2895``, ``/2320``)."""
         wanted = (
-            url for url in map(canonical_url, urls) if origin(url) == home and may_be_post(url)
+            url
+            for url in (on_blog(url, blog) for url in map(canonical_url, urls))
+            if url is not None and (not suggested or may_be_post(url))
         )
         for chunk in chunked(wanted):
             held = self.pending.held(chunk) if self.pending is not None else ()
@@ -351,6 +490,12 @@ class BlogSpider(scrapy.Spider):
                 request = self.page_request(url, blog, "post", self.post_callback)
                 if request is not None:
                     yield request
+
+    def routed(self, urls: Iterable[str], blog: str) -> list[str]:
+        """The permalinks a route gives, canonical and on the blog's origin (``www.`` and
+        ``http``/``https`` variants of its own posts), others' dropped, in order, once each."""
+        kept = (on_blog(url, blog) for url in map(canonical_url, urls))
+        return list(dict.fromkeys(url for url in kept if url is not None))
 
     # -- a refresh that trusts the feed -----------------------------------------------------
 
@@ -435,6 +580,11 @@ class BlogSpider(scrapy.Spider):
         links = links_to_follow(page_text(response), response.url, page.blog.platform)
         yield from self.linked_posts(links, blog, canonical_url(response.url))
         self.platform_of[blog] = page.blog.platform
+        # static pages the menus link to: no posts, but their forms are archived
+        for url in menu_links(page_text(response), response.url):
+            request = self.page_request(url, blog, "page", self.post_callback)
+            if request is not None:
+                yield request
         if page.blog.platform != "blogger":
             yield from self.release(blog)  # only a Blogger feed vouches for a post
             yield from self.index_requests(response, blog)
@@ -511,14 +661,18 @@ class BlogSpider(scrapy.Spider):
         if feed.total is not None:
             report.stated = max(report.stated or 0, feed.total)
             report.stated_by = "feed"
-        urls = [entry.url for entry in feed.entries]
-        report.add_found("feed", urls)
+        urls = self.routed((entry.url for entry in feed.entries), blog)
+        new = report.add_found("feed", urls)
         if self.platform_of.get(blog) == "blogger":
             yield from self.vouch(blog, feed)
         yield from self.post_requests(urls, blog)
         next_url = self.next_feed_page(response, feed)
         request = None
-        if next_url and origin(next_url) == origin(blog):
+        if (
+            next_url
+            and origin(next_url) == origin(blog)
+            and self.route_goes_on(report, "feed", response.url, len(urls), new)
+        ):
             request = self.page_request(
                 next_url, blog, "feed", self.feed_callback, meta={"probe": True}
             )
@@ -526,6 +680,36 @@ class BlogSpider(scrapy.Spider):
             yield request
         else:
             yield from self.release(blog)  # the whole feed is read
+
+    def route_goes_on(
+        self, report: BlogReport, route: str, url: str, entries: int, new: int
+    ) -> bool:
+        """Whether a paginated route asks for its next page after the page at ``url`` (which
+        listed ``entries`` posts, ``new`` of them not listed by the route before). It stops on
+        a page that brings nothing new (a server that ignores the page parameter answers the
+        first page again), and at a cap: the pages the blog's stated posts fill at this
+        route's page size, and a margin, or ``BLOGARCHIVE_ROUTE_MAX_PAGES`` where the blog
+        states nothing. The stop and why go in the blog's report."""
+        pages = self.route_pages[report.blog, route] = self.route_pages[report.blog, route] + 1
+        if not new:
+            what = "no post that earlier pages had not" if entries else "no post"
+            report.stop(route, f"{url} listed {what} (page {pages})")
+            return False
+        if pages >= self.route_cap(report, entries):
+            report.stop(
+                route, f"stopped after {pages} pages, the cap for {report.stated or 0} posts"
+            )
+            return False
+        return True
+
+    def route_cap(self, report: BlogReport, size: int) -> int:
+        """The most pages of ``size`` posts a route may take: those the posts the blog states
+        fill, and two more and a tenth, or ``BLOGARCHIVE_ROUTE_MAX_PAGES`` where it states
+        none (and never more)."""
+        stated, size = report.stated or 0, max(size, 1)
+        if not stated:
+            return self.route_max_pages
+        return min(self.route_max_pages, -(-stated // size) + 2 + stated // size // 10)
 
     def parse_rest(self, response: Response) -> Iterator[Any]:
         """WordPress' REST API: every post's permalink, 100 a page, X-WP-Total stated."""
@@ -541,11 +725,16 @@ class BlogSpider(scrapy.Spider):
         total = _header(response.headers, b"X-WP-Total")
         if total and total.isdigit():
             report.stated, report.stated_by = int(total), "rest"
+        urls = self.routed(urls, blog)
         report.add_found("rest", urls)
         yield from self.post_requests(urls, blog)
         pages = _header(response.headers, b"X-WP-TotalPages") or "1"
         if re.search(r"[?&]page=1(&|$)", response.url) and pages.isdigit():
-            for page in range(2, int(pages) + 1):
+            # the pages are asked for at once: capped by what the blog states, not by progress
+            cap = self.route_cap(report, WORDPRESS_REST_PAGE)
+            if int(pages) > cap:
+                report.stop("rest", f"X-WP-TotalPages said {pages}: {cap} asked for")
+            for page in range(2, min(int(pages), cap) + 1):
                 url = re.sub(r"([?&]page=)1(?=&|$)", rf"\g<1>{page}", response.url)
                 request = self.page_request(url, blog, "rest", self.parse_rest)
                 if request is not None:
@@ -561,8 +750,14 @@ class BlogSpider(scrapy.Spider):
         yield self.page_item(response, kind="index")
         platform = self.platform_of.get(blog, "generic")
         links = links_to_follow(page_text(response), response.url, platform)
+        report = self.report_for(blog)
+        permalinks = list(dict.fromkeys(map(canonical_url, links)))
+        new = report.add_found("index", permalinks)  # new to the index route itself
         yield from self.linked_posts(links, blog, canonical_url(response.url))
-        yield from self.index_requests(response, blog)
+        # an index page that lists nothing new ends the index route (a server that ignores
+        # ?paged= or /page/N/ answers the first page again, with a "next" link each time)
+        if self.route_goes_on(report, "index", response.url, len(permalinks), new):
+            yield from self.index_requests(response, blog)
 
     def index_requests(self, response: TextResponse, blog: str) -> Iterator[scrapy.Request]:
         for url in index_links(page_text(response), response.url):
@@ -601,26 +796,42 @@ class BlogSpider(scrapy.Spider):
             return
         kind, locations = read
         yield self.page_item(response)
+        report = self.report_for(blog)
         if kind == "sitemapindex":
             for location in locations:
-                if origin(location) == origin(blog):
-                    request = self.page_request(location, blog, "sitemap", self.parse_sitemap)
-                    if request is not None:
-                        yield request
+                if origin(location) != origin(blog) or NOT_POST_SITEMAPS.search(location):
+                    continue
+                sitemaps = self.route_pages[blog, "sitemaps"] = (
+                    self.route_pages[blog, "sitemaps"] + 1
+                )
+                if sitemaps > self.route_max_pages:
+                    report.stop("sitemap", f"more than {self.route_max_pages} sitemaps listed")
+                    break
+                request = self.page_request(location, blog, "sitemap", self.parse_sitemap)
+                if request is not None:
+                    yield request
             return
         # a few hundred entries at a time, as the sitemap is read: 50,000 are never held at once
-        report = self.report_for(blog)
         listed = 0
+        route = self.sitemap_route(blog, response.url)
         for chunk in chunked(locations):
             listed += len(chunk)
-            urls = list(dict.fromkeys(map(canonical_url, chunk)))
+            urls = self.routed(chunk, blog)
             asked = report.found_before(urls)  # by the route that found them (see linked_posts)
-            report.add_found("sitemap", urls)
+            report.add_found(route, urls)
             yield from self.post_requests((url for url in urls if url not in asked), blog)
         if "wp-sitemap-posts-post-" in response.url and report.stated_by in (None, "sitemap"):
             # WordPress lists its posts (not its pages) in the posts-post sitemaps
             report.stated = (report.stated or 0) + listed
             report.stated_by = "sitemap"
+
+    def sitemap_route(self, blog: str, url: str) -> str:
+        """``sitemap`` for a sitemap of posts (Blogger's ``sitemap.xml``, WordPress' posts
+        sitemaps), whose every URL is a post; ``sitemap-other`` for one that lists a site's
+        pages of any kind, each of which its page shows to be a post or not."""
+        if self.platform_of.get(blog) == "blogger" and "sitemap-pages" not in url:
+            return "sitemap"
+        return "sitemap" if POST_SITEMAPS.search(url) else "sitemap-other"
 
     def parse_page(self, response: Response) -> Iterator[Any]:
         """A page that may hold a post: archive the post, or only the forms of other pages."""
@@ -677,30 +888,82 @@ class BlogSpider(scrapy.Spider):
         worker made it), and the requests for the posts it links to."""
         blog = response.meta["blog"]
         page_url = canonical_url(response.url)
-        if page.post is None:
-            self.report_for(blog).add_not_post(page_url)
+        report = self.report_for(blog)
+        # the addresses the post was asked for and answered at (redirects, variants)
+        addresses = tuple(
+            dict.fromkeys(
+                post_permalink(canonical_url(url))
+                for url in (*response.meta.get("redirect_urls", ()), response.url)
+            )
+        )
+        post, evidence = page.post, page.evidence
+        if post is None and not evidence.startswith(DECIDED) and self.announced(report, addresses):
+            # a route lists it as a post: its address or a short body does not make it less so
+            post = announced_post(page_text(response), response.url)
+            evidence = "listed as a post by a route of the blog" if post else evidence
+        if post is None:
+            for address in addresses:
+                report.add_not_post(address, evidence)
             yield self.page_item(response, kind="page", stored=stored)
             if page.forms:
                 yield FormsItem(blog_url=blog, page_url=page_url, forms=page.forms)
         else:
             yield self.page_item(response, stored=stored)
-            self.report_for(blog).add_archived(page.post.url)
-            feed = self.comment_feed_request(blog, page.post, page_url, page.blog.platform)
+            report.add_archived(post.url, *addresses)
+            platform = page.blog.platform
+            feed = self.comment_feed_request(blog, post, page_url, platform)
             comments = page.comments
-            if feed is None and comments_from_feed(page.post, page.blog.platform):
-                # the extraction left them to the feed, which the blog's page cap left out
+            if post is not page.post or (
+                comments_from_feed(post, platform)
+                and (feed is None or self.comment_feeds.get(blog) is None)
+            ):
+                # the extraction left them to the feed: read here when the feed will not come
+                # (the page cap, comment feeds that fail on this blog) or may fail (none of
+                # this blog's has answered yet), so that a failed feed costs no second fetch
                 comments = extract_comments(page_text(response), response.url)
+            if feed is not None and comments:
+                feed.meta["shown_comments"] = comments
             yield PostItem(
                 blog_url=blog,
-                post=page.post,
+                post=post,
                 comments=() if feed is not None else comments,
                 key_observations=page.key_observations,
                 forms=page.forms,
                 page_url=page_url,
+                addresses=addresses,
             )
             if feed is not None:
                 yield feed
+            elif self.shows_every_comment(post, comments, links, page_url):
+                # the page shows all of the post's comments: the archive's others are gone
+                yield CommentsSeenItem(
+                    blog_url=blog,
+                    post_url=post.url,
+                    platform_ids=frozenset(c.platform_id for c in comments if c.platform_id),
+                )
         yield from self.linked_posts(links, blog, page_url)
+
+    @staticmethod
+    def announced(report: BlogReport, addresses: Iterable[str]) -> bool:
+        """Whether a route that lists posts as posts gave one of ``addresses``."""
+        sql = "SELECT DISTINCT url FROM found WHERE blog = ? AND route IN ({}) AND url IN ({{}})"
+        sql = sql.format(", ".join(f"'{route}'" for route in ANNOUNCING_ROUTES))
+        return bool(among(report.store, sql, addresses, report.blog))
+
+    @staticmethod
+    def shows_every_comment(
+        post: Post, comments: tuple[Any, ...], links: tuple[str, ...], page_url: str
+    ) -> bool:
+        """Whether a post page shows every comment of its post: comments on one page (no link
+        to another page of them), as many as the page states, each with its id on the site.
+        Only then does a comment the archive holds but the page lacks count as deleted."""
+        if COMMENT_PAGE.search(page_url) or any(COMMENT_PAGE.search(link) for link in links):
+            return False
+        if not all(comment.platform_id for comment in comments):
+            return False
+        if post.comment_count is None:
+            return bool(comments)  # (a page that states no count and shows none says nothing)
+        return post.comment_count == len(comments)
 
     def comment_feed_request(
         self, blog: str, post: Post, page_url: str, platform: str
@@ -711,8 +974,8 @@ class BlogSpider(scrapy.Spider):
         (:meth:`shown_comments_request`): the extraction did not read them
         (:func:`~blogarchive.extraction.comments_from_feed`), and carrying them along in
         every feed's request cost the crawl's process more than the rare second fetch."""
-        if platform != "blogger" or not post.platform_id:
-            return None
+        if platform != "blogger" or not post.platform_id or self.comment_feeds.get(blog) is False:
+            return None  # (comment feeds that fail on this blog: its pages show the comments)
         if post.comment_count == 0 and not self.archived_comments.get(post.url):
             return None  # (a post down to no comments whose comments the archive holds: ask)
         url = (
@@ -751,8 +1014,10 @@ class BlogSpider(scrapy.Spider):
         if not feed.ok:
             yield self.page_item(response, error="not a feed", stored=stored)
             if response.meta.get("page_url"):
-                yield self.shown_comments_request(response.meta)
+                self.comment_feeds.setdefault(blog, False)
+                yield self.shown_comments(response.meta)
             return
+        self.comment_feeds[blog] = True
         yield self.page_item(response, stored=stored)
         start = int(re.search(r"start-index=(\d+)", response.url).group(1))  # type: ignore[union-attr]
         comments = tuple(
@@ -761,7 +1026,13 @@ class BlogSpider(scrapy.Spider):
         )
         yield CommentsItem(blog_url=blog, post_url=post_url, comments=comments)
         seen = self.comment_ids.setdefault(post_url, set())
+        before = len(seen)
         seen.update(c.platform_id for c in comments if c.platform_id)
+        if comments and len(seen) == before:
+            # a page of comments all read before (the server ignores start-index): the end
+            self.report_for(blog).stop("comments", f"{response.url} listed no new comment")
+            self.comment_ids.pop(post_url, None)
+            return
         following = start + len(comments)
         if feed.total is not None and following > feed.total:
             del self.comment_ids[post_url]  # the feed's last page: nothing to remember
@@ -781,6 +1052,14 @@ class BlogSpider(scrapy.Spider):
             )
             if request is not None:
                 yield request
+
+    def shown_comments(self, meta: dict[str, Any]) -> CommentsItem | scrapy.Request:
+        """For a post whose comment feed failed: the comments its page showed, read when the
+        page came (``shown_comments``), or else the page asked for again for them."""
+        shown = meta.get("shown_comments")
+        if shown is not None:
+            return CommentsItem(blog_url=meta["blog"], post_url=meta["post_url"], comments=shown)
+        return self.shown_comments_request(meta)
 
     def shown_comments_request(self, meta: dict[str, Any]) -> scrapy.Request:
         """The post page of a comment feed whose first page failed, asked for again for the
@@ -822,6 +1101,11 @@ class BlogSpider(scrapy.Spider):
         blog = request.meta["blog"]
         kind = request.meta["kind"]
         status, reason, blog_status = _describe_failure(failure)
+        # recorded under the URL that was asked for, with the redirects that led elsewhere
+        chain = [*request.meta.get("redirect_urls", []), request.url]
+        asked = chain[0]
+        if len(chain) > 1 and not failure.check(RedirectLoop):
+            reason = f"{reason} (redirected: {' -> '.join(chain)})"
         if kind in ("home", "feed"):
             yield from self.release(blog)  # the feed will not vouch: ask for every post
         if request.meta.get("probe") and status is not None and 400 <= status < 500:
@@ -831,19 +1115,22 @@ class BlogSpider(scrapy.Spider):
             )
             return
         self.crawler.stats.inc_value("blogarchive/failed")  # type: ignore[union-attr]
-        self.logger.warning("%s: %s", request.url, reason)
+        self.logger.warning("%s: %s", asked, reason)
         if kind == "home":
             yield BlogItem(url=blog, title=None, platform=None, status=blog_status, error=reason)
         if kind == "post":
-            self.report_for(blog).add_failed(canonical_url(request.url), reason)
-            if status in (404, 410):  # the site says the post is gone; a 5xx says nothing
+            self.report_for(blog).add_failed(post_permalink(canonical_url(asked)), reason)
+            if status in (404, 410) and len(chain) == 1:
+                # the site says the post is gone (a 5xx says nothing; nor does a 404 at the
+                # end of redirects, which may be another page's)
                 yield GoneItem(
-                    blog_url=blog, url=post_permalink(canonical_url(request.url)), status=status
+                    blog_url=blog, url=post_permalink(canonical_url(asked)), status=status
                 )
         if kind == "comments" and request.meta.get("page_url"):
-            yield self.shown_comments_request(request.meta)
+            self.comment_feeds.setdefault(blog, False)
+            yield self.shown_comments(request.meta)
         yield PageItem(
-            url=canonical_url(request.url),
+            url=canonical_url(asked),
             blog_url=blog,
             kind=kind,
             status=status,
@@ -894,6 +1181,13 @@ UNREACHABLE = (
 )
 
 
+def _other_slash(url: str) -> str:
+    """``url`` with its path's trailing slash removed, or added."""
+    parts = urlsplit(url)
+    path = parts.path[:-1] if parts.path.endswith("/") else parts.path + "/"
+    return urlunsplit((parts.scheme, parts.netloc, path or "/", parts.query, ""))
+
+
 def _describe_failure(failure: Failure) -> tuple[int | None, str, str]:
     """(HTTP status, reason, blog status) for a failed request."""
     error = failure.value
@@ -902,6 +1196,8 @@ def _describe_failure(failure: Failure) -> tuple[int | None, str, str]:
         return response.status, f"HTTP {response.status}", "error"
     if failure.check(PrivateAddressBlocked):
         return None, str(error), "blocked"
+    if failure.check(RedirectLoop):
+        return None, str(error), "error"
     if failure.check(IgnoreRequest) and "robots.txt" in str(error):
         return None, "forbidden by robots.txt", "blocked"
     if failure.check(ResponseDataLossError):

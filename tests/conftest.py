@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -33,9 +34,11 @@ def blogarchive_command() -> list[str]:
 def run_cli(
     *args: str, cwd: Path | None = None, timeout: float = 180
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``blogarchive ARGS`` in a new process, as a user would."""
+    """Run ``blogarchive ARGS`` in a new process, as a user would. After a crawl or refresh
+    that ended well, its per-blog reports are checked against the archive (issue 31: on every
+    crawl of the suite)."""
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    return subprocess.run(
+    result = subprocess.run(
         [*blogarchive_command(), *args],
         capture_output=True,
         text=True,
@@ -43,6 +46,40 @@ def run_cli(
         cwd=cwd,
         env=env,
     )
+    local = args and args[0] in ("crawl", "refresh") and "--redis" not in args
+    if result.returncode == 0 and local and "--db" in args:
+        db = Path(args[args.index("--db") + 1])
+        assert_reports_agree(db if db.is_absolute() or cwd is None else cwd / db)
+    return result
+
+
+def assert_reports_agree(db: Path) -> None:
+    """The last run's per-blog reports against the archive: a URL called missing is no post
+    the archive holds, the archived, missing and not-post counts add up to the URLs found, and
+    no more posts are called archived than the archive holds for the blog."""
+    from blogarchive.archive import blog_id_for
+
+    with sqlite3.connect(db) as conn:
+        row = conn.execute("SELECT stats FROM crawl_runs ORDER BY id DESC LIMIT 1").fetchone()
+        if row is None or not row[0]:
+            return
+        reports = json.loads(row[0]).get("blogarchive/report", {})
+        held = {u for (u,) in conn.execute("SELECT url FROM post_urls UNION SELECT url FROM posts")}
+        for blog, report in reports.items():
+            for entry in report["missing"]:
+                assert entry["url"] not in held, (blog, entry)
+                assert entry["reason"], (blog, entry)
+            parts = report["archived"] + report["missing_count"] + report["not_posts"]
+            assert parts == report["found_distinct"], (blog, report)
+            assert len(report["missing"]) == min(report["missing_count"], 100), (blog, report)
+            # every URL called archived is an address of a post the archive holds (or that
+            # address with its trailing slash toggled)
+            (addresses,) = conn.execute(
+                "SELECT count(*) FROM (SELECT url FROM post_urls WHERE blog_id = ?"
+                " UNION SELECT url FROM posts WHERE blog_id = ?)",
+                [blog_id_for(blog)] * 2,
+            ).fetchone()
+            assert report["archived"] <= 2 * addresses, (blog, report, addresses)
 
 
 def counts(db: Path) -> dict[str, int]:

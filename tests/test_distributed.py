@@ -142,7 +142,8 @@ def test_a_worker_killed_midway_loses_nothing_after_one_refresh(
     with DemoNetwork(blogs={"dist": blog}) as network:
         seeded = run_cli("crawl", network.start_url, "--redis", redis_url, "--depth", "0")
         assert seeded.returncode == 0, seeded.stderr
-        worker = ["worker", "--redis", redis_url, "--idle-timeout", "6", "--allow-private", "-q"]
+        # no --allow-private: the start blog's origin is allowed on every worker (issue 31)
+        worker = ["worker", "--redis", redis_url, "--idle-timeout", "6", "-q"]
         doomed, survivor = start(*worker, *FAST), start(*worker, *FAST)
         ingester = start("ingest", "--redis", redis_url, "--db", str(db), "--idle-timeout", "8")
         deadline = time.monotonic() + 120

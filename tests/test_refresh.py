@@ -312,3 +312,35 @@ def test_reextract_of_an_unchanged_archive_changes_no_comment(tmp_path: Path) ->
     assert result.returncode == 0, result.stderr
     assert "comments.changed" not in result.stdout, result.stdout
     assert query(db, f"SELECT {columns} FROM comments ORDER BY id") == before
+
+
+def test_a_comment_deleted_on_wordpress_is_marked_and_restored_when_it_comes_back(
+    network: DemoNetwork, tmp_path: Path
+) -> None:
+    """Issue 31: a WordPress post's page shows all its comments (one page of them, as many as
+    it states): one the archive holds that the page no longer shows is deleted, and one that
+    comes back is restored."""
+    db = tmp_path / "archive.db"
+    home = network.homes["wordpress"]
+    result = run_cli("crawl", home, "--db", str(db), "--depth", "0", *FAST)
+    assert result.returncode == 0, result.stderr
+    blog = BLOGS["wordpress"]
+    [post] = [p for p in blog.posts if p.comments]
+    last = "It already did, in a renewal this morning."
+
+    def deleted() -> dict[str, bool]:
+        rows = query(db, "SELECT content_text, deleted_at FROM comments")
+        return {text: when is not None for text, when in rows}
+
+    assert deleted() == {text: False for text in deleted()} and last in deleted()
+    shorter = dataclasses.replace(post, comments=post.comments[:-1])  # its last reply deleted
+    posts = tuple(shorter if p is post else p for p in blog.posts)
+    network.update("wordpress", dataclasses.replace(blog, posts=posts))
+    refresh(db)
+    assert deleted()[last] is True
+    assert [gone for text, gone in deleted().items() if text != last] == [False, False]
+    assert last_run(db)["rows"]["comments.deleted"] == 1
+
+    network.update("wordpress", blog)  # the comment is back (it was unapproved, then approved)
+    refresh(db)
+    assert deleted()[last] is False

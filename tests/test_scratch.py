@@ -81,19 +81,43 @@ def test_a_blog_report_counts_and_names_what_is_missing(tmp_path: Path) -> None:
     assert other.found_before(posts) == set()  # another blog's
     report.add_archived(*posts[:30])
     report.add_archived(*posts[25:40])  # archived twice: counted once
-    report.add_not_post(posts[40])
+    report.add_not_post(posts[40], "static page markup (body.page)")
+    report.add_not_post(posts[149], "no post body found")  # a sitemap's post: still missing
     report.add_failed(posts[41], "HTTP 503")
     report.add_failed(posts[41], "HTTP 500")  # the last reason stands
+    report.add_unasked(posts[41], "not fetched: a cap")  # an earlier reason stands
     summary = report.summary()
     assert summary["found"] == {"feed": 120, "html": 4, "sitemap": 150}
+    assert summary["found_distinct"] == 151
     assert summary["archived"] == 40
     assert summary["failed"] == 1
+    assert summary["not_posts"] == 2  # the static page, and the label page html linked to
+    assert summary["missing_count"] == 109
     missing = summary["missing"]
     assert len(missing) == BlogReport.MISSING_SHOWN  # 109 missing, the first 100 named
     assert missing[0] == {"url": posts[41], "reason": "HTTP 500"}
-    assert missing[1] == {"url": posts[42], "reason": "not fetched (page cap or not a post)"}
+    assert missing[1] == {
+        "url": posts[42],
+        "reason": "not fetched: the crawl ended before asking for it",
+    }
     assert [m["url"] for m in missing] == sorted(m["url"] for m in missing)
     assert all("search/label" not in m["url"] for m in missing)  # not a post URL
+    # which are archived is the archive's to say, when it is asked
+    held = report.summary(held=lambda urls: {u for u in urls if u in posts[:10]})
+    assert held["archived"] == 10 and held["missing"][0]["url"] == posts[10]
+    assert (
+        held["missing"][0]["reason"]
+        == "archived by the crawl, but not in the archive (a write failed)"
+    )
+    # a page a sitemap of posts lists, with no body: missing, with the evidence
+    small = BlogReport(store, "https://d.example/")
+    small.add_found("sitemap", ["https://d.example/2320", "https://d.example/about/"])
+    small.add_not_post("https://d.example/2320", "no post body found")
+    small.add_not_post("https://d.example/about/", "static page markup (body.page)")
+    assert small.summary()["missing"] == [
+        {"url": "https://d.example/2320", "reason": "not a post: no post body found"}
+    ]
+    assert small.summary()["not_posts"] == 1
     assert other.summary()["found"] == {"sitemap": 1}
     store.close()
     assert not store.path.exists()

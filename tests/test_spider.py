@@ -21,6 +21,7 @@ def make_spider(**settings: Any) -> BlogSpider:
     crawler = get_crawler(BlogSpider, {"BLOGARCHIVE_DEPTH": 1, **settings})
     spider = BlogSpider.from_crawler(crawler, url=CLASSIC_HOME)
     crawler.spider = spider
+    spider.platform_of[CLASSIC_HOME] = "blogger"  # as its home page, read first, says
     return spider
 
 

@@ -4,6 +4,7 @@ redirects to other private addresses are not followed."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
 from collections import Counter
@@ -118,8 +119,14 @@ def test_only_posts_are_archived_once_and_traps_are_not_followed(
     assert fetched["/posts/alpha.html"] == 1 and fetched["/posts/beta.html"] == 1
     assert not [p for p in fetched if p.startswith(("/tag/", "/search", "/calendar/", "/2020"))]
     # the redirect left for another loopback address: refused, and recorded with the reason
+    # under the URL that was asked for, with the chain
     assert fetched["/go/friend"] == 1
-    assert [url for url, _ in blocked] == [f"http://127.0.0.7:{urlsplit(blocked[0][0]).port}/"]
+    assert [url for url, _ in blocked] == [f"{home}go/friend"]
+    assert re.fullmatch(
+        rf"private address not allowed: 127\.0\.0\.7 \(redirected: {re.escape(home)}go/friend"
+        r" -> http://127\.0\.0\.7:\d+/\)",
+        blocked[0][1],
+    )
 
 
 def test_a_name_that_resolves_to_a_private_address_is_refused(tmp_path: Path) -> None:
@@ -169,6 +176,10 @@ def test_a_name_that_resolves_to_a_private_address_is_refused(tmp_path: Path) ->
     assert not [entry for entry in log if entry.startswith(name)]
     with sqlite3.connect(db) as conn:
         [(error,)] = conn.execute(
-            "SELECT error FROM pages WHERE url LIKE ?", [f"%{name}%"]
+            "SELECT error FROM pages WHERE url = ?", [f"{home}go/x.html"]
         ).fetchall()
+    # recorded under the URL asked for, with the redirect that led to the private name
     assert error.startswith(f"private address not allowed: {name} (127.")
+    assert error.endswith(
+        f"(redirected: {home}go/x.html -> http://{name}:{urlsplit(home).port}/posts/x.html)"
+    )

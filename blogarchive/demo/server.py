@@ -13,7 +13,7 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -474,8 +474,16 @@ class _SiteServer(ThreadingHTTPServer):
 class DemoNetwork:
     """The three demo blogs, started on loopback. Use as a context manager or call start/stop."""
 
-    def __init__(self, port: int = 0, blogs: dict[str, DemoBlog] | None = None) -> None:
-        """``blogs`` replaces the demo's three blogs (each gets its own 127.0.0.x address)."""
+    def __init__(
+        self,
+        port: int = 0,
+        blogs: dict[str, DemoBlog] | None = None,
+        site: Callable[..., Site] | None = None,
+    ) -> None:
+        """``blogs`` replaces the demo's three blogs (each gets its own 127.0.0.x address);
+        ``site(blog, home, homes, blogs)`` makes what serves each (by default a :class:`Site`:
+        a test's subclass may serve it otherwise)."""
+        self.site = site or Site
         self.blogs = blogs if blogs is not None else BLOGS
         self.hosts = (
             HOSTS if blogs is None else {key: f"127.0.0.{10 + n}" for n, key in enumerate(blogs)}
@@ -518,7 +526,7 @@ class DemoNetwork:
         homes = self.homes
         for key, host in self.hosts.items():
             server = _SiteServer((host, self.port), _Handler)
-            server.site = Site(self.blogs[key], homes[key], homes, self.blogs)
+            server.site = self.site(self.blogs[key], homes[key], homes, self.blogs)
             server.network = self
             self.servers.append(server)
 
@@ -528,7 +536,7 @@ class DemoNetwork:
         homes = self.homes
         for server in self.servers:
             if server.site.blog.key == key:
-                server.site = Site(blog, homes[key], homes, self.blogs)
+                server.site = self.site(blog, homes[key], homes, self.blogs)
 
     def bytes_sent(self, since: int = 0) -> int:
         """Bytes of response bodies sent since the ``since``-th logged request."""

@@ -1,0 +1,266 @@
+"""Generated hostile blogs: a Blogger or WordPress blog built from a seed, served on loopback
+with behaviours real servers show, chosen at random (hypothesis draws a :class:`SiteSpec`).
+
+What varies, per site: feed pagination that is honest, ignored (every page is the first),
+404 past the end or empty past the end; the feed's page cap; entries duplicated and reordered;
+post addresses given as ``https``, protocol-relative, relative, ``?m=1`` and trailing-slash
+variants; a sitemap that lists pages that are no posts; the pages sitemap present or not (a
+static page with a form then only linked from the menu); Blogger comment feeds that answer 404.
+Per post: its body (text, one line, an image, an embed) and its fate (answered, 404, 410, 503,
+a redirect chain, a redirect loop, a redirect to a private address, disallowed by robots.txt).
+
+:func:`expected_reason` is the oracle: what the crawl must report for a post that it cannot
+archive, from what the site really did.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from hypothesis import strategies as st
+
+from blogarchive.demo.content import CONTACT_PAGE, DemoBlog, DemoComment, DemoPost
+from blogarchive.demo.server import Response, Site
+
+BODIES = {
+    "text": "<p>{title}: a field note long enough to read as a paragraph of a post.</p>" * 2,
+    "line": "Nothing wrong here.",
+    "image": '<img src="/images/{slug}.jpg" alt="">',
+    "embed": '<iframe src="https://www.youtube.com/embed/{slug}" width="560"></iframe>',
+}
+FATES = ("ok", "404", "410", "503", "chain", "loop", "private", "robots")
+#: The fates of posts the crawl must archive; the others it must report missing.
+ARCHIVED_FATES = ("ok", "chain")
+VARIANTS = ("plain", "https", "protocol", "relative", "m1", "slash")
+#: An address no crawl may reach without ``--allow-private``: not a start origin.
+PRIVATE_HOST = "127.0.0.254"
+
+
+@dataclass(frozen=True)
+class PostSpec:
+    body: str
+    fate: str
+    variant: str
+    comments: int
+
+
+@dataclass(frozen=True)
+class SiteSpec:
+    platform: str  # blogger, wordpress
+    posts: tuple[PostSpec, ...]
+    paging: str  # honest, ignore, 404, empty
+    feed_cap: int
+    shuffle: bool
+    duplicate: bool
+    comment_feeds: bool
+    pages_sitemap: bool
+    seed: int = 0
+    key: str = field(default="gen")
+
+    def blog(self) -> DemoBlog:
+        posts = []
+        for n, spec in enumerate(self.posts):
+            slug = f"note-{n}"
+            title = f"Field note {n}"
+            comments = tuple(
+                DemoComment(
+                    id=f"{7000 + 10 * n + c}",
+                    author=f"Reader {c}",
+                    published=f"2024-02-{1 + n % 27:02d}T1{c}:00:00+01:00",
+                    html=f"<p>Comment {c} on note {n}.</p>",
+                )
+                for c in range(spec.comments)
+            )
+            posts.append(
+                DemoPost(
+                    id=str(9000 + n),
+                    slug=slug,
+                    title=title,
+                    author="Ana Field",
+                    published=f"2024-01-{1 + n % 27:02d}T{n % 24:02d}:{n % 60:02d}:00+01:00",
+                    labels=("Notes",),
+                    html=BODIES[spec.body].format(title=title, slug=slug),
+                    comments=comments,
+                )
+            )
+        wordpress = self.platform == "wordpress"
+        return DemoBlog(
+            key=self.key,
+            title="Generated field notes",
+            description="A blog made for a test.",
+            platform=self.platform,
+            template="wordpress.html" if wordpress else "blogger_classic.html",
+            posts=tuple(posts),
+            blog_list=(),
+            pages=(CONTACT_PAGE,) if wordpress else (),
+        )
+
+
+def site_specs(max_posts: int = 12) -> st.SearchStrategy[SiteSpec]:
+    post = st.builds(
+        PostSpec,
+        body=st.sampled_from(tuple(BODIES)),
+        fate=st.sampled_from(FATES),
+        variant=st.sampled_from(VARIANTS),
+        comments=st.integers(0, 3),
+    )
+    return st.builds(
+        SiteSpec,
+        platform=st.sampled_from(("blogger", "wordpress")),
+        posts=st.lists(post, min_size=1, max_size=max_posts).map(tuple),
+        paging=st.sampled_from(("honest", "ignore", "404", "empty")),
+        feed_cap=st.sampled_from((2, 5, 25, 150)),
+        shuffle=st.booleans(),
+        duplicate=st.booleans(),
+        comment_feeds=st.booleans(),
+        pages_sitemap=st.booleans(),
+        seed=st.integers(0, 2**16),
+    )
+
+
+def expected_reason(fate: str) -> str | None:
+    """A fragment of the reason the crawl must give for a post of this fate (None: archived)."""
+    return {
+        "404": "HTTP 404",
+        "410": "HTTP 410",
+        "503": "HTTP 503",
+        "loop": "redirect loop",
+        "private": "private address not allowed",
+        "robots": "robots.txt",
+    }.get(fate)
+
+
+class GeneratedSite(Site):
+    """A demo :class:`Site` that serves its blog the way ``spec`` says."""
+
+    def __init__(self, spec: SiteSpec, *args: Any) -> None:
+        super().__init__(*args)
+        self.spec = spec
+        self.random = random.Random(spec.seed)
+        by_id = {post.id: n for n, post in enumerate(self.blog.posts)}
+        #: the post path -> its spec
+        self.fate_of = {v["path"]: spec.posts[by_id[v["id"]]] for v in self.views}
+
+    # -- what a post's address does ------------------------------------------------------------
+
+    def route(self, path: str, query: dict[str, list[str]]) -> Response:
+        if path == "/robots.txt":
+            response = super().route(path, query)
+            disallowed = "".join(
+                f"Disallow: {p}\n" for p, s in self.fate_of.items() if s.fate == "robots"
+            )
+            text = response.body.decode().replace("User-agent: *\n", f"User-agent: *\n{disallowed}")
+            return Response(200, "text/plain", text.encode())
+        spec = self.fate_of.get(path)
+        if spec is not None:
+            return self._post_fate(path, spec, query)
+        if path.startswith("/moved/"):
+            return self._post(self.by_path[path[len("/moved") :]])
+        if path.startswith("/hop/"):
+            return _redirect(self.home + "moved" + path[len("/hop") :])
+        if path.startswith("/loop/"):
+            return _redirect(self.home + path[len("/loop/") :])
+        if self.blog.platform == "wordpress" and path + "/" in self.fate_of:
+            return _redirect(self.home + path[1:] + "/", 301)  # as WordPress does
+        if path.startswith("/feeds/") and "/comments/" in path and not self.spec.comment_feeds:
+            return Response(404, "text/html", b"<html><body>Not Found</body></html>")
+        if path == "/p/about.html" and self.blog.platform == "blogger":
+            return self._html(self.blog.template, posts=[], canonical=self.home + "p/about.html")
+        paged = self._paged(path, query)
+        return self._varied(path, paged if paged is not None else super().route(path, query))
+
+    def _post_fate(self, path: str, spec: PostSpec, query: dict[str, list[str]]) -> Response:
+        if spec.fate in ("404", "410", "503"):
+            return Response(int(spec.fate), "text/html", b"<html><body>no</body></html>")
+        if spec.fate == "chain":
+            return _redirect(self.home + "hop" + path, 301)
+        if spec.fate == "loop":
+            return _redirect(self.home + "loop" + path)
+        if spec.fate == "private":
+            port = self.home.rsplit(":", 1)[1].rstrip("/")
+            return _redirect(f"http://{PRIVATE_HOST}:{port}{path}")
+        return super().route(path, query)
+
+    # -- feeds and sitemaps ----------------------------------------------------------------
+
+    def _paged(self, path: str, query: dict[str, list[str]]) -> Response | None:
+        """A feed page as ``spec.paging`` serves it (None: as the demo does)."""
+        spec = self.spec
+        blogger = path == "/feeds/posts/default"
+        wordpress = path == "/feed/"
+        if not blogger and not wordpress:
+            return None
+        key = "start-index" if blogger else "paged"
+        if spec.paging == "ignore":
+            query = {k: v for k, v in query.items() if k != key}
+        if blogger:
+            query = {**query, "max-results": [str(spec.feed_cap)]}
+            start = int(query.get("start-index", ["1"])[0] or 1)
+            past = start > len(self.views)
+        else:
+            page = int(query.get("paged", ["1"])[0] or 1)
+            past = (page - 1) * 10 >= len(self.views)
+        if past and spec.paging == "404":
+            return Response(404, "text/html", b"<html><body>Not Found</body></html>")
+        if past and spec.paging == "empty" and wordpress:
+            return self._xml(
+                "wordpress_feed.xml",
+                content_type="application/rss+xml; charset=UTF-8",
+                posts=[],
+                self_url=f"{self.home}feed/",
+                updated_rfc="",
+            )
+        views = self.views
+        if spec.shuffle or spec.duplicate:
+            views = list(views)
+            if spec.shuffle:
+                self.random.shuffle(views)
+            if spec.duplicate:
+                views = [views[0], *views]
+        saved, self.views = self.views, views
+        try:
+            return super().route(path, query)
+        finally:
+            self.views = saved
+
+    def _varied(self, path: str, response: Response) -> Response:
+        """Post addresses in feeds and sitemaps written as each post's variant says; the
+        sitemap listing a page that is no post."""
+        if response.status != 200 or not path.endswith((".xml", "/feed/", "/default")):
+            return response
+        text = response.body.decode("utf-8")
+        host = self.home.split("://", 1)[1]
+        for post_path, spec in self.fate_of.items():
+            absolute = self.home + post_path[1:]
+            variant = {
+                "https": "https://" + host + post_path[1:],
+                "protocol": "//" + host + post_path[1:],
+                "relative": post_path,
+                "m1": absolute + "?m=1",
+                "slash": absolute.rstrip("/") if post_path.endswith("/") else absolute,
+            }.get(spec.variant, absolute)
+            if spec.variant in ("protocol", "relative") and "<rss" in text:
+                continue  # an RSS <link> is absolute: the variants are Atom's and sitemaps'
+            if spec.variant in ("protocol", "relative") and "<urlset" in text:
+                continue  # a sitemap's <loc> is absolute too
+            if spec.variant == "m1":
+                variant = variant.replace("&", "&amp;")
+            text = re.sub(re.escape(absolute) + r"(?=['\"<#])", variant, text)
+        if "<urlset" in text and (path == "/sitemap.xml" or "posts-post" in path):
+            about = "p/about.html" if self.blog.platform == "blogger" else "contact/"
+            text = text.replace("</urlset>", f"<url><loc>{self.home}{about}</loc></url></urlset>")
+        if path == "/wp-sitemap.xml" and not self.spec.pages_sitemap:
+            text = re.sub(r"<sitemap><loc>[^<]*posts-page[^<]*</loc></sitemap>", "", text)
+        return Response(response.status, response.content_type, text.encode(), response.headers)
+
+
+def _redirect(location: str, status: int = 302) -> Response:
+    return Response(status, "text/html", b"", {"Location": location})
+
+
+def factory(spec: SiteSpec) -> Any:
+    """What :class:`~blogarchive.demo.server.DemoNetwork` makes each blog's site with."""
+    return lambda *args: GeneratedSite(spec, *args)

@@ -1,0 +1,87 @@
+"""Post or not, decided by the page's evidence, never by its address or length alone (issue 31):
+WordPress' plain and numeric permalinks are posts, a Blogger post of one line is a post, and a
+page that is no post is reported with what it shows."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from extract import decide_post, extract_page
+from tests.conftest import FIXTURES, run_cli
+
+WORDPRESS_POST = (FIXTURES / "post" / "wordpress-core" / "input.html").read_text()
+STATIC_PAGE = (FIXTURES / "post" / "wordpress-static-page" / "input.html").read_text()
+SEED = (FIXTURES / "post" / "blogger-classic-seed" / "input.html").read_text()
+
+
+def without_canonical(html: str) -> str:
+    return re.sub(r'<link rel="canonical"[^>]*>', "", html)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://notes.hypotheses.org/?p=2895",
+        "https://notes.hypotheses.org/2320",
+        "https://notes.hypotheses.org/1927",
+    ],
+)
+def test_wordpress_plain_and_numeric_permalinks_are_posts(url: str, tmp_path: Path) -> None:
+    page = tmp_path / "page.html"
+    page.write_text(without_canonical(WORDPRESS_POST))
+    result = run_cli("extract", str(page), "--url", url)
+    assert result.returncode == 0, result.stderr
+    output = json.loads(result.stdout)
+    assert output["post"] is not None and output["post"]["url"] == url
+    assert output["post"]["title"] == "Negotiation Is a Process"
+    assert output["evidence"] == "WordPress single-post page (body.single-post)"
+    assert "page" not in output
+
+
+def test_a_blogger_post_of_one_line_is_a_post() -> None:
+    start = SEED.index('<div class="post-body entry-content"')
+    body_end = SEED.index('<div class="post-footer"', start)
+    one_line = (
+        SEED[:start]
+        + '<div class="post-body entry-content" id="post-body-1">Nothing wrong here.</div>'
+        + "</div>"
+        + SEED[body_end:]
+    )
+    post, evidence = decide_post(one_line, "https://fieldnotes.blogspot.com/2024/01/ok.html")
+    assert post is not None, evidence
+    assert post.content_text.startswith("Nothing wrong here.")
+    assert evidence == "Blogger post body in Blog1"
+
+
+@pytest.mark.parametrize("body", ['<img src="/a.jpg" alt="">', '<iframe src="/v"></iframe>'])
+def test_an_image_or_an_embed_only_post_is_a_post(body: str) -> None:
+    html = (
+        '<html><head><meta property="og:type" content="article"><title>Photo</title></head>'
+        f'<body><article><h1 class="entry-title">Photo</h1><div class="entry-content">{body}'
+        "</div></article></body></html>"
+    )
+    post, evidence = decide_post(html, "https://example.org/2024/photo/")
+    assert post is not None and evidence == "og:type article"
+
+
+def test_a_label_address_without_post_markup_is_no_post() -> None:
+    html = "<html><body><main><p>" + "Posts labelled notes. " * 20 + "</p></main></body></html>"
+    post, evidence = decide_post(html, "https://example.org/tag/notes/")
+    assert post is None and "label" in evidence
+
+
+def test_a_page_that_is_no_post_is_reported_with_what_it_shows(tmp_path: Path) -> None:
+    page = tmp_path / "contact.html"
+    page.write_text(STATIC_PAGE)
+    result = run_cli("extract", str(page), "--url", "http://127.0.0.4:8780/contact/")
+    output = json.loads(result.stdout)
+    assert output["post"] is None
+    assert output["evidence"] == "static page markup (body.page)"
+    assert output["page"]["title"] == "Contact"
+    assert "Questions about a workshop?" in output["page"]["content_text"]
+    assert output["page"]["forms"] and output["page"]["forms"] == output["forms"]
+    assert extract_page(STATIC_PAGE, "http://127.0.0.4:8780/contact/").post is None
