@@ -17,8 +17,9 @@ from w3lib.encoding import html_to_unicode
 
 from blogarchive.archive import Archive
 from blogarchive.items import BlogItem, CommentsItem, FormsItem, PostItem
-from extract import extract_page
+from extract import extract_comments, extract_observations, extract_page
 from extract.feeds import extract_comment_feed
+from extract.post import announced_post
 from extract.urls import canonical_url
 
 #: A Blogger post's comment feed: the blog's address and the post's id.
@@ -95,13 +96,20 @@ def _page(
         )
         if page.forms:
             archive.save_forms(FormsItem(blog_url=blog["url"], page_url=page_url, forms=page.forms))
-    elif page.post is not None:
+        return
+    post = page.post
+    if post is None and kind == "post":
+        # the crawl archived it as a post, as a route listed it: so does this
+        post = announced_post(html, url)
+    if post is not None:
+        read = page.post is not None  # (extract_page reads these only of what it calls posts)
+        comments = page.comments if read else extract_comments(html, url)
         archive.save_post(
             PostItem(
                 blog_url=blog["url"],
-                post=page.post,
-                comments=(() if (blog["url"], page.post.platform_id) in fed else page.comments),
-                key_observations=page.key_observations,
+                post=post,
+                comments=(() if (blog["url"], post.platform_id) in fed else comments),
+                key_observations=page.key_observations if read else extract_observations(html, url),
                 forms=page.forms,
                 page_url=page_url,
             )

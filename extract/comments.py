@@ -128,8 +128,25 @@ def extract_comments(html: str, url: str) -> tuple[Comment, ...]:
     for selector in ITEMS:
         items = [item for item in select(root, selector) if not _is_form(item)]
         if items:
-            return tuple(_threaded(_outermost(items), url))
+            return tuple(_threaded(_outermost(_with_parents(items)), url))
     return tuple(_classic(root, url))
+
+
+def _with_parents(items: list[Node]) -> list[Node]:
+    """``items`` and the comments they are replies in, in page order: a theme may wrap only
+    its replies in the ``comment-thread`` a selector looks for (a top-level comment of the same
+    tag and class that holds a matched reply is a comment too)."""
+    members = set(items)
+    added: list[Node] = []
+    for item in items:
+        for ancestor in item.iterancestors(item.tag):
+            if ancestor not in members and ancestor.get("class") == item.get("class"):
+                members.add(ancestor)
+                added.append(ancestor)
+    if not added:
+        return items
+    order = {node: n for n, node in enumerate(items[0].getroottree().iter(item.tag))}
+    return sorted(members, key=order.__getitem__)
 
 
 def _is_form(item: Node) -> bool:

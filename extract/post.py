@@ -138,6 +138,9 @@ UPDATED: Final = (
     ("[itemprop=dateModified]", "datetime"),
 )
 LABELS: Final = (".post-labels a", "a[rel~=tag]", ".tags-links a", ".cat-links a")
+#: Blogger's 2017+ themes (Contempo, Soho, Emporio, Notable, Essential): the comments section
+#: carries the post's comment count.
+COMMENT_COUNT_ATTRIBUTE: Final = "#comments[data-num-comments]"
 COMMENT_COUNT: Final = (
     "#comments > h4",
     "#comments h4",
@@ -788,6 +791,10 @@ def _labels(root: Node) -> tuple[str, ...]:
 
 
 def _comment_count(root: Node) -> int | None:
+    # Blogger's 2017+ themes state it in an attribute; their heading may say only "Comments"
+    stated = first_attr(root, [(COMMENT_COUNT_ATTRIBUTE, "data-num-comments")])
+    if stated is not None and stated.strip().isdigit():
+        return int(stated)
     for selector in COMMENT_COUNT:
         for heading in select(root, selector):
             count = parse_count(text_of(heading))

@@ -59,7 +59,7 @@ from blogarchive.items import (
 from blogarchive.middlewares import PrivateAddressBlocked, RedirectLoop
 from blogarchive.refresh import ArchivedPosts, CommentCounts, PendingPosts, among, chunked
 from blogarchive.scratch import ScratchDB, report_store
-from extract import Page, Post, extract_comments, extract_page
+from extract import Page, Post, extract_comments, extract_observations, extract_page
 from extract.feeds import CommentFeed, Feed, FeedEntry, extract_comment_feed, extract_feed
 from extract.post import announced_post, index_links, menu_links
 from extract.urls import (
@@ -105,6 +105,8 @@ def parse_start_urls(*values: str | None) -> tuple[list[str], list[str]]:
 #: sitemap): a URL they give is asked for whatever its address looks like, and is reported
 #: missing unless archived. Links between pages (``html``) only suggest posts.
 ANNOUNCING_ROUTES = ("feed", "rest", "sitemap")
+#: Routes whose count of posts a blog's request budget grows with (see ``known_posts``).
+BUDGET_ROUTES = ("rest", "sitemap", "sitemap-other")
 
 
 class BlogReport:
@@ -143,12 +145,11 @@ class BlogReport:
         return among(self.store, sql, urls, self.blog)
 
     def known_posts(self) -> int:
-        """How many posts the blog has, as far as the crawl knows: what it states, or what its
-        most complete route listed (links between pages, which any page may add to, aside)."""
-        listed = max(
-            (n for route, n in self.route_counts.items() if route not in ("html", "index")),
-            default=0,
-        )
+        """How many posts the blog has, as the request budget counts them: what it states, or
+        what its sitemaps or REST API listed, whole documents the blog publishes. Routes read
+        page by page (feeds, index pages, links) do not count: a server that makes up a new
+        page of posts at every request would grow the budget as fast as it spends it."""
+        listed = max((self.route_counts[route] for route in BUDGET_ROUTES), default=0)
         return max(self.stated or 0, listed)
 
     def add_archived(self, *urls: str) -> None:
@@ -923,11 +924,14 @@ class BlogSpider(scrapy.Spider):
                 comments = extract_comments(page_text(response), response.url)
             if feed is not None and comments:
                 feed.meta["shown_comments"] = comments
+            observations = page.key_observations
+            if post is not page.post:  # (the extraction reads them only of what it calls posts)
+                observations = extract_observations(page_text(response), response.url)
             yield PostItem(
                 blog_url=blog,
                 post=post,
                 comments=() if feed is not None else comments,
-                key_observations=page.key_observations,
+                key_observations=observations,
                 forms=page.forms,
                 page_url=page_url,
                 addresses=addresses,

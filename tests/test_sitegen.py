@@ -8,11 +8,14 @@ CI runs a bounded number of sites; ``BLOGARCHIVE_SITEGEN_EXAMPLES=500`` runs a l
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import re
 import sqlite3
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, Phase, example, given, settings
@@ -23,6 +26,8 @@ from tests.sitegen import (
     ARCHIVED_FATES,
     PostSpec,
     SiteSpec,
+    edited,
+    edits,
     expected_reason,
     factory,
     site_specs,
@@ -60,7 +65,7 @@ def rows(db: Path) -> dict[str, int]:
         return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in STABLE}
 
 
-def check_site(spec: SiteSpec, db: Path) -> None:
+def check_site(spec: SiteSpec, db: Path, changes: tuple[tuple[int, str], ...] = ()) -> None:
     with DemoNetwork(blogs={spec.key: spec.blog()}, site=factory(spec)) as network:
         home = network.homes[spec.key]
         report = crawl(home, db)
@@ -70,7 +75,60 @@ def check_site(spec: SiteSpec, db: Path) -> None:
         again = crawl(home, db)
         assert rows(db) == first_rows, "a second crawl added rows"
         assert again["archived"] == report["archived"]
+        check_first_crawl(spec, db, home, site, report, requested)
+        if changes:
+            after = edited(spec, changes)
+            network.site = factory(after)
+            network.update(spec.key, after.blog())
+            refreshed = run_cli("refresh", "--db", str(db), "-q", *FAST)
+            assert refreshed.returncode == 0, refreshed.stderr[-3000:]
+            check_refresh(spec, after, db, home, site)
 
+
+def check_refresh(before: SiteSpec, after: SiteSpec, db: Path, home: str, site: Any) -> None:
+    """Each edit shows after a refresh: an edited post has its new text and a new revision, a
+    deleted comment its ``deleted_at``, a deleted post its ``deleted_at``, a new post a row."""
+    with sqlite3.connect(db) as conn:
+        posts = {
+            url: (text, deleted, revisions, live)
+            for url, text, deleted, revisions, live in conn.execute(
+                "SELECT p.url, p.content_text, p.deleted_at,"
+                " (SELECT count(*) FROM post_revisions r WHERE r.post_id = p.id),"
+                " (SELECT count(*) FROM comments c WHERE c.post_id = p.id"
+                "  AND c.deleted_at IS NULL)"
+                " FROM posts p"
+            )
+        }
+    paths = {int(post_id) - 9000: path for path, post_id in _ids(site).items()}
+    for n, post in enumerate(after.posts):
+        if n >= len(before.posts):  # a new post (unless a later edit deleted it again)
+            new = [u for u in posts if re.search(rf"/note-{n}\b", u)]
+            assert len(new) == (post.fate != "gone"), (n, post, sorted(posts))
+            continue
+        old = before.posts[n]
+        if old.fate not in ARCHIVED_FATES:
+            continue
+        url = home + paths[n][1:]
+        text, deleted, revisions, live = posts[url]
+        if post.fate == "gone":
+            assert deleted is not None, (url, "a deleted post has no deleted_at")
+            continue
+        assert deleted is None, url
+        assert revisions == 1 + (post.revision > old.revision), (url, post, revisions)
+        assert (f"edit {post.revision}." in text) == bool(post.revision), (url, text)
+        assert live == post.comments, (url, post, live)
+
+
+def _ids(site: Any) -> dict[str, str]:
+    """A site's post paths and their ids."""
+    return {view["path"]: view["id"] for view in site.views}
+
+
+def check_first_crawl(
+    spec: SiteSpec, db: Path, home: str, site: Any, report: dict[str, Any], requested: list[str]
+) -> None:
+    """Every post archived once or reported missing with the reason the site gave; nothing
+    robots.txt disallows asked for; no page that is no post archived as one."""
     with sqlite3.connect(db) as conn:
         archived = [url for (url,) in conn.execute("SELECT url FROM posts")]
         comments = dict(
@@ -110,16 +168,19 @@ def check_site(spec: SiteSpec, db: Path) -> None:
     # each example is two crawls: a counterexample is printed as it was found, not shrunk
     phases=[Phase.explicit, Phase.reuse, Phase.generate],
 )
-@given(spec=site_specs())
+@given(spec=site_specs(), changes=edits())
 # counterexamples found on the way, kept
 @example(  # the feed's /x for the post at /x/, which answered 410: reported with that reason
     spec=SiteSpec(platform="wordpress", posts=(PostSpec("embed", "410", "slash", 2),),
                   paging="404", feed_cap=150, shuffle=True, duplicate=True, comment_feeds=True,
                   pages_sitemap=False, seed=1450),
+    changes=(),
 )  # fmt: skip
-def test_every_generated_site_is_archived_or_reported(spec: SiteSpec) -> None:
+def test_every_generated_site_is_archived_or_reported(
+    spec: SiteSpec, changes: tuple[tuple[int, str], ...]
+) -> None:
     with tempfile.TemporaryDirectory() as folder:
-        check_site(spec, Path(folder) / "archive.db")
+        check_site(spec, Path(folder) / "archive.db", changes)
 
 
 def one(platform: str, *posts: PostSpec, **behaviour: object) -> SiteSpec:
@@ -223,3 +284,40 @@ def test_a_static_page_linked_from_the_menu_keeps_its_form(tmp_path: Path) -> No
         posts = [u for (u,) in conn.execute("SELECT url FROM posts")]
     assert forms and forms[0][0] >= 3
     assert f"{home}contact/" not in posts and report["archived"] == 2
+
+
+def test_replies_and_their_parents_on_a_newer_blogger_layout(tmp_path: Path) -> None:
+    """Issue 31: a 2017+ theme whose top-level comments are not in a ``comment-thread`` (only
+    the replies are), its comment feeds off: parents and replies are archived, threaded, and
+    the count the page states is the post's ``comment_count``."""
+    spec = dataclasses.replace(
+        one("blogger", ok(comments=3), ok(comments=2), comment_feeds=False),
+        theme="contempo",
+        replies=True,
+        bare_top_thread=True,
+    )
+    with DemoNetwork(blogs={spec.key: spec.blog()}, site=factory(spec)) as network:
+        crawl(network.homes[spec.key], tmp_path / "archive.db")
+    with sqlite3.connect(tmp_path / "archive.db") as conn:
+        counts = conn.execute("SELECT comment_count FROM posts ORDER BY url").fetchall()
+        threads = conn.execute(
+            "SELECT count(*), count(parent_id) FROM comments GROUP BY post_id ORDER BY 1"
+        ).fetchall()
+    assert counts == [(3,), (2,)]
+    assert threads == [(2, 1), (3, 2)]  # each post's first comment, and its replies
+
+
+def test_a_loop_no_route_foresaw_ends_at_the_blogs_request_budget(tmp_path: Path) -> None:
+    """Issue 31: a feed that makes up ten new posts on every page is stopped by no route's own
+    rule; the blog's request budget (a constant, and a number a post its sitemaps and REST API
+    list) ends it, and the report says so. REST and sitemaps answer 404 here: the blog states
+    no count, which would cap the feed's pages, and the budget is the constant."""
+    spec = one("wordpress", ok(), ok(), paging="endless")
+    with DemoNetwork(blogs={spec.key: spec.blog()}, site=factory(spec)) as network:
+        home = network.homes[spec.key]
+        report = crawl(home, tmp_path / "archive.db", "-s", "BLOGARCHIVE_BUDGET_BASE=120")
+        asked = len(network.log)
+    assert asked <= 120 + 2  # the budget, robots.txt and the home page
+    assert "request budget (" in report["stops"]["crawl"]  # type: ignore[index]
+    assert "the blog's request budget" in json.dumps(report["missing"])
+    assert report["archived"] == 2

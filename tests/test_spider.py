@@ -333,3 +333,37 @@ def test_a_sitemap_cut_short_keeps_its_first_entries_and_junk_is_no_sitemap() ->
     ]
     requests, items = split(spider.parse_sitemap(sitemap_response(b"\x00\x01 no XML here")))
     assert requests == [] and [i.error for i in items] == ["not a sitemap"]
+
+
+def test_a_post_a_route_lists_is_archived_whatever_its_address_and_markup() -> None:
+    """Issue 31: a sitemap of posts lists ``/2320`` (a WordPress numeric permalink, which looks
+    like a year's archive); its page has no post markup and one short paragraph. It is asked
+    for and archived as a post, with its key observations; a page no route lists, at an address
+    that is no post's, is not."""
+    spider = make_spider()
+    spider.platform_of[CLASSIC_HOME] = "wordpress"
+    url = f"{CLASSIC_HOME}2320"
+    listed = f"<urlset><url><loc>{url}</loc></url></urlset>"
+    requests, _ = split(
+        spider.parse_sitemap(
+            sitemap_response(listed.encode(), f"{CLASSIC_HOME}wp-sitemap-posts-post-1.xml")
+        )
+    )
+    assert url in [r.url for r in requests]
+    html = (
+        "<html><body><article><p>A note.</p><p>Key points:</p><ul><li>one</li><li>two</li></ul>"
+        "</article></body></html>"
+    )
+
+    def page(at: str) -> HtmlResponse:
+        request = Request(at, meta={"blog": CLASSIC_HOME, "kind": "post"})
+        return HtmlResponse(at, body=html.encode(), encoding="utf-8", request=request,
+                            headers={"Content-Type": "text/html; charset=UTF-8"})  # fmt: skip
+
+    _, items = split(spider.parse_page(page(url)))
+    [post] = [item for item in items if isinstance(item, PostItem)]
+    assert post.post.url == url and post.post.content_text.startswith("A note.")
+    assert [o.text for o in post.key_observations] == ["one", "two"]
+    assert post.addresses == (url,)
+    _, items = split(spider.parse_page(page(f"{CLASSIC_HOME}1999")))  # listed by no route
+    assert not [item for item in items if isinstance(item, PostItem)]

@@ -15,9 +15,11 @@ archive, from what the site really did.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from hypothesis import strategies as st
@@ -45,13 +47,15 @@ class PostSpec:
     fate: str
     variant: str
     comments: int
+    #: how many times the post was edited (each edit adds a line to its text)
+    revision: int = 0
 
 
 @dataclass(frozen=True)
 class SiteSpec:
     platform: str  # blogger, wordpress
     posts: tuple[PostSpec, ...]
-    paging: str  # honest, ignore, 404, empty
+    paging: str  # honest, ignore, 404, empty (endless: a dedicated test's)
     feed_cap: int
     shuffle: bool
     duplicate: bool
@@ -59,10 +63,18 @@ class SiteSpec:
     pages_sitemap: bool
     seed: int = 0
     key: str = field(default="gen")
+    #: Blogger's theme: classic or a 2017+ one (contempo)
+    theme: str = "classic"
+    #: comments after a post's first reply to it
+    replies: bool = False
+    #: top-level comments not wrapped in a ``comment-thread`` (only the replies are)
+    bare_top_thread: bool = False
 
     def blog(self) -> DemoBlog:
         posts = []
         for n, spec in enumerate(self.posts):
+            if spec.fate == "gone":
+                continue  # deleted: in no feed, sitemap or index, and its address answers 404
             slug = f"note-{n}"
             title = f"Field note {n}"
             comments = tuple(
@@ -71,6 +83,7 @@ class SiteSpec:
                     author=f"Reader {c}",
                     published=f"2024-02-{1 + n % 27:02d}T1{c}:00:00+01:00",
                     html=f"<p>Comment {c} on note {n}.</p>",
+                    parent=f"{7000 + 10 * n}" if self.replies and c else None,
                 )
                 for c in range(spec.comments)
             )
@@ -82,7 +95,12 @@ class SiteSpec:
                     author="Ana Field",
                     published=f"2024-01-{1 + n % 27:02d}T{n % 24:02d}:{n % 60:02d}:00+01:00",
                     labels=("Notes",),
-                    html=BODIES[spec.body].format(title=title, slug=slug),
+                    html=BODIES[spec.body].format(title=title, slug=slug)
+                    + "".join(f"<p>Revised, edit {r}.</p>" for r in range(1, spec.revision + 1)),
+                    # Blogger dates every edit in its feed's ``updated``
+                    updated=datetime.now(UTC).isoformat(timespec="seconds")
+                    if spec.revision
+                    else None,
                     comments=comments,
                 )
             )
@@ -92,7 +110,7 @@ class SiteSpec:
             title="Generated field notes",
             description="A blog made for a test.",
             platform=self.platform,
-            template="wordpress.html" if wordpress else "blogger_classic.html",
+            template="wordpress.html" if wordpress else f"blogger_{self.theme}.html",
             posts=tuple(posts),
             blog_list=(),
             pages=(CONTACT_PAGE,) if wordpress else (),
@@ -118,7 +136,41 @@ def site_specs(max_posts: int = 12) -> st.SearchStrategy[SiteSpec]:
         comment_feeds=st.booleans(),
         pages_sitemap=st.booleans(),
         seed=st.integers(0, 2**16),
+        theme=st.sampled_from(("classic", "contempo")),
+        replies=st.booleans(),
+        bare_top_thread=st.booleans(),
     )
+
+
+#: What an edit between two crawls does to a post (``new``: a post is added at the end).
+EDITS = ("text", "comment", "gone", "new")
+
+
+def edits() -> st.SearchStrategy[tuple[tuple[int, str], ...]]:
+    """Edits to make to a site between its crawl and a refresh: (post index, kind)."""
+    return st.lists(st.tuples(st.integers(0, 50), st.sampled_from(EDITS)), max_size=4).map(tuple)
+
+
+def edited(spec: SiteSpec, changes: tuple[tuple[int, str], ...]) -> SiteSpec:
+    """``spec`` after ``changes``: a post's text edited, its last comment deleted, the post
+    gone (its address answers 404), or a new post published. Edits apply to answered posts."""
+    posts = list(spec.posts)
+    for index, kind in changes:
+        if kind == "new":
+            posts.append(PostSpec(body="text", fate="ok", variant="plain", comments=1))
+            continue
+        candidates = [n for n, post in enumerate(posts) if post.fate == "ok"]
+        if not candidates:
+            continue
+        n = candidates[index % len(candidates)]
+        post = posts[n]
+        if kind == "text":
+            posts[n] = dataclasses.replace(post, revision=post.revision + 1)
+        elif kind == "comment" and post.comments:
+            posts[n] = dataclasses.replace(post, comments=post.comments - 1)
+        elif kind == "gone":
+            posts[n] = dataclasses.replace(post, fate="gone")
+    return dataclasses.replace(spec, posts=tuple(posts))
 
 
 def expected_reason(fate: str) -> str | None:
@@ -139,10 +191,8 @@ class GeneratedSite(Site):
     def __init__(self, spec: SiteSpec, *args: Any) -> None:
         super().__init__(*args)
         self.spec = spec
-        self.random = random.Random(spec.seed)
-        by_id = {post.id: n for n, post in enumerate(self.blog.posts)}
-        #: the post path -> its spec
-        self.fate_of = {v["path"]: spec.posts[by_id[v["id"]]] for v in self.views}
+        #: the post path -> its spec (a post's id is 9000 + its index in ``spec.posts``)
+        self.fate_of = {v["path"]: spec.posts[int(v["id"]) - 9000] for v in self.views}
 
     # -- what a post's address does ------------------------------------------------------------
 
@@ -165,6 +215,8 @@ class GeneratedSite(Site):
             return _redirect(self.home + path[len("/loop/") :])
         if self.blog.platform == "wordpress" and path + "/" in self.fate_of:
             return _redirect(self.home + path[1:] + "/", 301)  # as WordPress does
+        if self.spec.paging == "endless" and path.startswith(("/wp-sitemap", "/wp-json/")):
+            return Response(404, "text/html", b"<html><body>Not Found</body></html>")  # no count
         if path.startswith("/feeds/") and "/comments/" in path and not self.spec.comment_feeds:
             return Response(404, "text/html", b"<html><body>Not Found</body></html>")
         if path == "/p/about.html" and self.blog.platform == "blogger":
@@ -173,6 +225,12 @@ class GeneratedSite(Site):
         return self._varied(path, paged if paged is not None else super().route(path, query))
 
     def _post_fate(self, path: str, spec: PostSpec, query: dict[str, list[str]]) -> Response:
+        if spec.fate == "ok" and self.spec.bare_top_thread:
+            response = super().route(path, query)
+            html = response.body.decode().replace(
+                '<div class="comment-thread"><ol id="top-ra">', '<ol id="top-ra">'
+            )
+            return Response(response.status, response.content_type, html.encode())
         if spec.fate in ("404", "410", "503"):
             return Response(int(spec.fate), "text/html", b"<html><body>no</body></html>")
         if spec.fate == "chain":
@@ -193,6 +251,8 @@ class GeneratedSite(Site):
         wordpress = path == "/feed/"
         if not blogger and not wordpress:
             return None
+        if spec.paging == "endless" and wordpress:
+            return self._endless(int(query.get("paged", ["1"])[0] or 1))
         key = "start-index" if blogger else "paged"
         if spec.paging == "ignore":
             query = {k: v for k, v in query.items() if k != key}
@@ -217,7 +277,9 @@ class GeneratedSite(Site):
         if spec.shuffle or spec.duplicate:
             views = list(views)
             if spec.shuffle:
-                self.random.shuffle(views)
+                # each page in an order of its own, the same at every request (a server that
+                # orders by something else than the page parameter assumes, consistently)
+                random.Random(f"{spec.seed} {sorted(query.items())}").shuffle(views)
             if spec.duplicate:
                 views = [views[0], *views]
         saved, self.views = self.views, views
@@ -225,6 +287,20 @@ class GeneratedSite(Site):
             return super().route(path, query)
         finally:
             self.views = saved
+
+    def _endless(self, page: int) -> Response:
+        """A feed whose every page lists ten posts no page listed before (each answers 404):
+        no route's own stop ends it, the blog's request budget must."""
+        items = "".join(
+            f"<item><title>Made up {page}-{n}</title><link>{self.home}made-up/{page}-{n}/</link>"
+            "</item>"
+            for n in range(10)
+        )
+        rss = (
+            '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>'
+            f"<title>Endless</title><link>{self.home}</link>{items}</channel></rss>"
+        )
+        return Response(200, "application/rss+xml; charset=UTF-8", rss.encode())
 
     def _varied(self, path: str, response: Response) -> Response:
         """Post addresses in feeds and sitemaps written as each post's variant says; the
