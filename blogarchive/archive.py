@@ -320,6 +320,11 @@ class Archive:
             return  # the page that names the post failed: nothing to attach them to
         with self.db.atomic():
             self._save_comments(post_id, item.comments, now())
+            if item.stated is not None:  # where the page stated no count, the feed's stands
+                self.db.execute(
+                    "UPDATE posts SET comment_count = ? WHERE id = ? AND comment_count IS NULL",
+                    [item.stated, post_id],
+                )
 
     def mark_seen(self, item: SeenItem) -> None:
         """Unchanged posts the site still publishes: only their ``last_seen`` moves."""

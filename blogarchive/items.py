@@ -82,6 +82,8 @@ class CommentsItem:
     blog_url: str
     post_url: str
     comments: tuple[Comment, ...]
+    #: how many comments the route states the post has (a comment feed's total)
+    stated: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

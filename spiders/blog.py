@@ -405,21 +405,21 @@ class BlogSpider(scrapy.Spider):
     ) -> scrapy.Request | None:
         """A request for a page of ``blog``, unless the blog's page cap or request budget is
         reached (a post not asked for is noted in the blog's report, with which)."""
-        report = self.report_for(blog)
         cap = self.max_pages
         if self.platform_of.get(blog) == "generic" and self.generic_max_pages:
             cap = min(cap, self.generic_max_pages) if cap else self.generic_max_pages
-        budget = self.budget_of(report)
+        budget = self.budget_of(blog)
         why = None
         if cap and self.pages_of[blog] >= cap:
             why = f"the blog's page cap ({cap} requests) was reached"
         elif budget and self.pages_of[blog] >= budget:
             why = (
                 f"the blog's request budget ({budget} requests: {self.budget_base} + "
-                f"{self.budget_per_post} a post for {report.known_posts()} posts) was reached"
+                f"{self.budget_per_post} a post for {self.known_posts(blog)} posts) was reached"
             )
         if why is not None:
             self.crawler.stats.inc_value("blogarchive/capped")  # type: ignore[union-attr]
+            report = self.report_for(blog)
             if report.stops.get("crawl") is None:
                 self.logger.warning("%s: %s; no more requests for it", blog, why)
             report.stop("crawl", why)
@@ -435,14 +435,20 @@ class BlogSpider(scrapy.Spider):
             **kwargs,
         )
 
-    def budget_of(self, report: BlogReport) -> int:
+    def budget_of(self, blog: str) -> int:
         """The requests a blog may take: a constant and a number a post the crawl knows of
         (``BLOGARCHIVE_BUDGET_BASE``, ``BLOGARCHIVE_BUDGET_PER_POST``; 0: no budget). It ends
         any loop no route's own stop foresaw."""
         if not self.budget_per_post and not self.budget_base:
             return 0
-        known = max(report.known_posts(), self.archived_count.get(report.blog, 0))
-        return self.budget_base + self.budget_per_post * known
+        return self.budget_base + self.budget_per_post * self.known_posts(blog)
+
+    def known_posts(self, blog: str) -> int:
+        """The posts of ``blog`` its budget counts: what its report knows, or a refresh's
+        archive holds."""
+        report = self.reports.get(blog)
+        known = report.known_posts() if report is not None else 0
+        return max(known, self.archived_count.get(blog, 0))
 
     @property
     def post_callback(self) -> Any:
@@ -1028,7 +1034,7 @@ class BlogSpider(scrapy.Spider):
             dataclasses.replace(comment, position=start + n)
             for n, comment in enumerate(feed.comments)
         )
-        yield CommentsItem(blog_url=blog, post_url=post_url, comments=comments)
+        yield CommentsItem(blog_url=blog, post_url=post_url, comments=comments, stated=feed.total)
         seen = self.comment_ids.setdefault(post_url, set())
         before = len(seen)
         seen.update(c.platform_id for c in comments if c.platform_id)

@@ -20,7 +20,7 @@ from blogarchive.archive import (
     open_database,
     post_id_for,
 )
-from blogarchive.items import BlogItem, FormsItem, PageItem, PostItem, SeenItem
+from blogarchive.items import BlogItem, CommentsItem, FormsItem, PageItem, PostItem, SeenItem
 from blogarchive.schema import PAGE_SIZE, TABLES
 from extract import extract_page
 
@@ -373,3 +373,29 @@ def test_boilerplate_in_bounded_memory_finds_what_counting_everything_finds(
     }
     archive.mark_boilerplate(blog_id_for(BLOG))
     assert {row["text"] for row in archive.db["boilerplate"].rows} == expected
+
+
+def test_a_post_s_addresses_and_the_comment_count_its_feed_states(archive: Archive) -> None:
+    """Issue 31: every address a post was asked for or answered at is a ``post_urls`` row (what
+    the crawl's report reads to tell archived from missing); a comment feed's total fills the
+    post's ``comment_count`` where its page stated none, and never overrides the page's."""
+    item = seed_item()
+    unstated = dataclasses.replace(
+        item,
+        post=dataclasses.replace(item.post, comment_count=None),
+        addresses=("http://127.0.0.2:8780/?p=7", item.post.url),
+    )
+    archive.save_post(unstated)
+    assert archive.posts_at(["http://127.0.0.2:8780/?p=7", item.post.url, "http://x/"]) == {
+        "http://127.0.0.2:8780/?p=7",
+        item.post.url,
+    }
+    archive.save_comments(CommentsItem(blog_url=item.blog_url, post_url=item.post.url,
+                                       comments=(), stated=4))  # fmt: skip
+    [(count,)] = archive.db.execute("SELECT comment_count FROM posts").fetchall()
+    assert count == 4
+    archive.save_post(item)  # its page states 0 again
+    archive.save_comments(CommentsItem(blog_url=item.blog_url, post_url=item.post.url,
+                                       comments=(), stated=4))  # fmt: skip
+    [(count,)] = archive.db.execute("SELECT comment_count FROM posts").fetchall()
+    assert count == item.post.comment_count
