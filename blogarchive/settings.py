@@ -17,8 +17,9 @@ BLOGARCHIVE_MAX_PAGES_PER_BLOG = 0
 #: Most pages fetched from a blog on no known platform, explored link by link (0: no limit).
 BLOGARCHIVE_GENERIC_MAX_PAGES = 2000
 #: Every blog's request budget: this many requests, and BLOGARCHIVE_BUDGET_PER_POST more for each
-#: post the blog states or its routes list (both 0: no budget). It ends any loop that no route's
-#: own stop foresaw; the blog's report says so, and names the posts it left unasked.
+#: post the blog states, or its sitemaps or REST API list, or a refresh's archive holds (both 0: no
+#: budget). It ends any loop that no route's own stop foresaw; the blog's report says so, and names
+#: the posts it left unasked.
 BLOGARCHIVE_BUDGET_BASE = 500
 BLOGARCHIVE_BUDGET_PER_POST = 10
 #: The most pages a paginated route (feed, REST, index pages, sitemaps of a sitemap index) may

@@ -18,7 +18,6 @@ from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import scrapy
 from lxml import etree
@@ -58,6 +57,7 @@ from blogarchive.items import (
 )
 from blogarchive.middlewares import PrivateAddressBlocked, RedirectLoop
 from blogarchive.refresh import ArchivedPosts, CommentCounts, PendingPosts, among, chunked
+from blogarchive.report import ANNOUNCING_ROUTES, DECIDED, BlogReport
 from blogarchive.scratch import ScratchDB, report_store
 from extract import Page, Post, extract_comments, extract_observations, extract_page
 from extract.feeds import CommentFeed, Feed, FeedEntry, extract_comment_feed, extract_feed
@@ -81,8 +81,6 @@ START_URL = re.compile(r"^https?://[^/\s]+", re.IGNORECASE)
 NOT_POST_SITEMAPS = re.compile(r"wp-sitemap-(taxonomies|users)-")
 #: Sitemaps that list posts only: WordPress core's and Yoast's sitemaps of posts.
 POST_SITEMAPS = re.compile(r"wp-sitemap-posts-post-\d+\.xml|/post-sitemap\d*\.xml")
-#: Evidence that a page is no post which a route listing it as a post does not overrule.
-DECIDED = ("static page markup", "index page markup", "static page address")
 #: A refresh believes a Blogger feed entry that says an archived post is unchanged only if the
 #: post's page was last checked at least this long after the entry's ``updated``: room for a
 #: server clock that runs behind ours.
@@ -99,159 +97,6 @@ def parse_start_urls(*values: str | None) -> tuple[list[str], list[str]]:
                 continue
             (good if START_URL.match(url) else bad).append(url)
     return good, bad
-
-
-#: Routes that list a blog's posts as posts (a feed's entries, WordPress' REST API, a
-#: sitemap): a URL they give is asked for whatever its address looks like, and is reported
-#: missing unless archived. Links between pages (``html``) only suggest posts.
-ANNOUNCING_ROUTES = ("feed", "rest", "sitemap")
-#: Routes whose count of posts a blog's request budget grows with (see ``known_posts``).
-BUDGET_ROUTES = ("rest", "sitemap", "sitemap-other")
-
-
-class BlogReport:
-    """What the crawl learned of one blog's posts: how many the site states, the permalinks
-    each route gave, the post pages that failed or were not asked for (with why), the pages
-    that are no post (with the evidence), and why each paginated route stopped.
-
-    The URLs are rows of the spider's scratch file (``blogarchive.scratch``), not sets in
-    memory: they grow with the site. Which of them the archive holds is the archive's to say
-    (:meth:`summary`'s ``held``)."""
-
-    #: The most missing posts a summary names.
-    MISSING_SHOWN = 100
-
-    def __init__(self, store: ScratchDB, blog: str) -> None:
-        self.store = store
-        self.blog = blog
-        self.stated: int | None = None
-        self.stated_by: str | None = None
-        #: route -> why it stopped, for a route that stopped before its end
-        self.stops: dict[str, str] = {}
-        #: route -> permalinks it gave (distinct), for the request budget
-        self.route_counts: Counter[str] = Counter()
-
-    def add_found(self, route: str, urls: Iterable[str]) -> int:
-        """Note the permalinks ``urls`` found by ``route``; how many it had not given before."""
-        added = self.store.write_many(
-            "INSERT OR IGNORE INTO found VALUES (?, ?, ?)", ((self.blog, route, u) for u in urls)
-        )
-        self.route_counts[route] += added
-        return added
-
-    def found_before(self, urls: Iterable[str]) -> set[str]:
-        """Those of the permalinks ``urls`` of this blog that some route found already."""
-        sql = "SELECT DISTINCT url FROM found WHERE blog = ? AND url IN ({})"
-        return among(self.store, sql, urls, self.blog)
-
-    def known_posts(self) -> int:
-        """How many posts the blog has, as the request budget counts them: what it states, or
-        what its sitemaps or REST API listed, whole documents the blog publishes. Routes read
-        page by page (feeds, index pages, links) do not count: a server that makes up a new
-        page of posts at every request would grow the budget as fast as it spends it."""
-        listed = max((self.route_counts[route] for route in BUDGET_ROUTES), default=0)
-        return max(self.stated or 0, listed)
-
-    def add_archived(self, *urls: str) -> None:
-        """Note the posts at ``urls`` archived (a str is one URL, not its characters)."""
-        self.store.write_many(
-            "INSERT OR IGNORE INTO archived VALUES (?, ?)", ((self.blog, url) for url in urls)
-        )
-
-    def add_not_post(self, url: str, evidence: str) -> None:
-        self.store.write(
-            "INSERT OR REPLACE INTO not_posts VALUES (?, ?, ?)", (self.blog, url, evidence)
-        )
-
-    def add_failed(self, url: str, reason: str) -> None:
-        self.store.write("INSERT OR REPLACE INTO failed VALUES (?, ?, ?)", (self.blog, url, reason))
-
-    def add_unasked(self, url: str, reason: str) -> None:
-        """A post not asked for (a cap, the budget): its reason, unless it has one already."""
-        self.store.write("INSERT OR IGNORE INTO failed VALUES (?, ?, ?)", (self.blog, url, reason))
-
-    def _reason(self, url: str) -> str | None:
-        row = self.store.read(
-            "SELECT reason FROM failed WHERE blog = ? AND url = ?", (self.blog, url)
-        ).fetchone()
-        return None if row is None else str(row[0])
-
-    def stop(self, route: str, why: str) -> None:
-        """Note that ``route`` stopped before its end, and why (the first reason stands)."""
-        self.stops.setdefault(route, why)
-
-    def summary(self, held: Callable[[list[str]], set[str]] | None = None) -> dict[str, Any]:
-        """The report. ``held(urls)``: which of ``urls`` the archive holds as posts (by their
-        permalink or an address they were fetched at); without it, the crawl's own notes say.
-
-        Every URL an announcing route gave is archived, or missing with its reason; a URL only
-        links suggested is missing only if it was asked for and failed, or never asked for while
-        its address may be a post's; a page judged no post is counted apart, with its evidence."""
-        found = dict(
-            self.store.read(
-                "SELECT route, count(*) FROM found WHERE blog = ? GROUP BY route ORDER BY route",
-                (self.blog,),
-            ).fetchall()
-        )
-        rows = self.store.read(
-            """SELECT f.url, group_concat(f.route), x.reason, n.evidence,
-            EXISTS (SELECT 1 FROM archived a WHERE a.blog = f.blog AND a.url = f.url)
-            FROM found f
-            LEFT JOIN failed x ON x.blog = f.blog AND x.url = f.url
-            LEFT JOIN not_posts n ON n.blog = f.blog AND n.url = f.url
-            WHERE f.blog = ? GROUP BY f.url ORDER BY f.url""",
-            (self.blog,),
-        )
-        archived = missing_count = not_posts = distinct = 0
-        missing: list[dict[str, str]] = []
-        for chunk in chunked(rows):
-            holds = None
-            if held is not None:
-                # ``/post`` and ``/post/`` are one post (the platforms redirect one to the
-                # other, and the crawl fetches the one it is sent to once)
-                holds = held([u for row in chunk for u in (row[0], _other_slash(row[0]))])
-            for url, routes, reason, evidence, noted in chunk:
-                distinct += 1
-                if (url in holds or _other_slash(url) in holds) if holds is not None else noted:
-                    archived += 1
-                    continue
-                announced = any(route in ANNOUNCING_ROUTES for route in routes.split(","))
-                if evidence is not None and (not announced or evidence.startswith(DECIDED)):
-                    not_posts += 1  # (a static or index page is none, whatever lists it)
-                    continue
-                if reason is None and evidence is None:
-                    # asked for at its other address (``/post`` for ``/post/``): that answer
-                    reason = self._reason(_other_slash(url))
-                if evidence is not None:
-                    reason = f"not a post: {evidence}"
-                elif reason is None:
-                    if not announced and not may_be_post(url):
-                        not_posts += 1  # a link to a label or archive page: not asked for
-                        continue
-                    reason = (
-                        "archived by the crawl, but not in the archive (a write failed)"
-                        if noted
-                        else "not fetched: the crawl ended before asking for it"
-                    )
-                missing_count += 1
-                if len(missing) < self.MISSING_SHOWN:
-                    missing.append({"url": url, "reason": reason})
-        return {
-            "stated": self.stated,
-            "stated_by": self.stated_by,
-            "found": found,
-            "found_distinct": distinct,
-            "archived": archived,
-            "missing_count": missing_count,
-            "not_posts": not_posts,
-            "failed": int(
-                self.store.read(
-                    "SELECT count(*) FROM failed WHERE blog = ?", (self.blog,)
-                ).fetchone()[0]
-            ),
-            "missing": missing,
-            "stops": dict(sorted(self.stops.items())),
-        }
 
 
 class BlogSpider(scrapy.Spider):
@@ -1189,13 +1034,6 @@ UNREACHABLE = (
     DNSLookupError,
     TimeoutError,
 )
-
-
-def _other_slash(url: str) -> str:
-    """``url`` with its path's trailing slash removed, or added."""
-    parts = urlsplit(url)
-    path = parts.path[:-1] if parts.path.endswith("/") else parts.path + "/"
-    return urlunsplit((parts.scheme, parts.netloc, path or "/", parts.query, ""))
 
 
 def _describe_failure(failure: Failure) -> tuple[int | None, str, str]:

@@ -87,6 +87,7 @@ def counts(db: Path) -> dict[str, int]:
         "blogs",
         "blog_links",
         "posts",
+        "post_urls",
         "post_revisions",
         "comments",
         "key_observations",

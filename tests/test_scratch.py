@@ -9,8 +9,9 @@ import pytest
 from scrapy import Request
 from scrapy.utils.test import get_crawler
 
+from blogarchive.report import BlogReport
 from blogarchive.scratch import DiskDupeFilter, report_store
-from spiders.blog import BlogReport, BlogSpider
+from spiders.blog import BlogSpider
 
 HOME = "https://b.example/"
 
