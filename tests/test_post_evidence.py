@@ -85,3 +85,25 @@ def test_a_page_that_is_no_post_is_reported_with_what_it_shows(tmp_path: Path) -
     assert "Questions about a workshop?" in output["page"]["content_text"]
     assert output["page"]["forms"] and output["page"]["forms"] == output["forms"]
     assert extract_page(STATIC_PAGE, "http://127.0.0.4:8780/contact/").post is None
+
+
+@pytest.mark.parametrize(
+    ("url", "blog", "expected"),
+    [
+        ("http://ex.org/a/", "http://ex.org/", "http://ex.org/a/"),
+        ("https://ex.org/a/?p=2", "http://ex.org/", "http://ex.org/a/?p=2"),
+        ("http://www.ex.org/a/", "http://ex.org/", "http://ex.org/a/"),
+        ("https://ex.org/a/", "https://www.ex.org/", "https://www.ex.org/a/"),
+        ("http://other.org/a/", "http://ex.org/", None),
+        ("http://ex.org:8080/a/", "http://ex.org/", None),
+        ("ftp://ex.org/a/", "http://ex.org/", None),
+    ],
+)
+def test_a_route_s_variants_of_the_blog_s_own_addresses(
+    url: str, blog: str, expected: str | None
+) -> None:
+    """A feed or sitemap may give the blog's own posts at ``http``/``https`` and ``www.``
+    variants of its origin: they are the blog's (its other sites' addresses are not)."""
+    from extract.urls import on_blog
+
+    assert on_blog(url, blog) == expected
