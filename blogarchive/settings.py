@@ -19,8 +19,9 @@ BLOGARCHIVE_GENERIC_MAX_PAGES = 2000
 #: Every blog's request budget: this many requests, and BLOGARCHIVE_BUDGET_PER_POST more for each
 #: post the blog states, or its sitemaps or REST API list, or a refresh's archive holds (both 0: no
 #: budget). It ends any loop that no route's own stop foresaw; the blog's report says so, and names
-#: the posts it left unasked.
-BLOGARCHIVE_BUDGET_BASE = 500
+#: the posts it left unasked. The constant is what a blog on no known platform may take
+#: (BLOGARCHIVE_GENERIC_MAX_PAGES): a blog that states no count is not cut shorter than that.
+BLOGARCHIVE_BUDGET_BASE = 2000
 BLOGARCHIVE_BUDGET_PER_POST = 10
 #: The most pages a paginated route (feed, REST, index pages, sitemaps of a sitemap index) may
 #: take from a blog that states no post count; one that states one is capped by it.

@@ -147,7 +147,7 @@ class BlogSpider(scrapy.Spider):
         self.feed_page_size = 150
         self.distributed = False
         self.extraction = ExtractionPool(0)
-        self.budget_base = 500
+        self.budget_base = 2000
         self.budget_per_post = 10
         self.route_max_pages = 1000
         #: blog -> posts a refresh holds of it (they count in its request budget)
@@ -165,7 +165,7 @@ class BlogSpider(scrapy.Spider):
         spider.max_pages = settings.getint("BLOGARCHIVE_MAX_PAGES_PER_BLOG", 0)
         spider.generic_max_pages = settings.getint("BLOGARCHIVE_GENERIC_MAX_PAGES", 2000)
         spider.feed_page_size = settings.getint("BLOGARCHIVE_FEED_PAGE_SIZE", 150)
-        spider.budget_base = settings.getint("BLOGARCHIVE_BUDGET_BASE", 500)
+        spider.budget_base = settings.getint("BLOGARCHIVE_BUDGET_BASE", 2000)
         spider.budget_per_post = settings.getint("BLOGARCHIVE_BUDGET_PER_POST", 10)
         spider.route_max_pages = settings.getint("BLOGARCHIVE_ROUTE_MAX_PAGES", 1000)
         spider.distributed = settings.getbool("BLOGARCHIVE_DISTRIBUTED")
