@@ -329,8 +329,11 @@ def decide_post(html: str, url: str) -> tuple[Post | None, str]:
             return None, f"static page markup ({selector})"
     if is_index_page(root):
         return None, "index page markup (several posts, or an index view)"
-    if STATIC_ADDRESS.match(urlsplit(url).path):
+    address = urlsplit(url)
+    if STATIC_ADDRESS.match(address.path):
         return None, "static page address (Blogger's /p/)"
+    if address.path in ("", "/") and not address.query:
+        return None, "the blog's home page"  # (which may show its latest post whole)
     evidence = post_markup(root, may_be_post(url))
     if evidence is None and not may_be_post(url):
         return None, "the address of a label, search, archive or static page, and no post markup"
@@ -895,17 +898,10 @@ def menu_links(html: str, url: str) -> tuple[str, ...]:
     for selector in MENU_LINKS:
         for link in select(root, selector):
             href = absolute(url, link.get("href"))
-            if (
-                not href
-                or urlsplit(href).netloc != host
-                or urlsplit(href).scheme
-                not in (
-                    "http",
-                    "https",
-                )
-            ):
+            parts = urlsplit(href or "")
+            if parts.netloc != host or parts.scheme not in ("http", "https"):
                 continue
-            page = canonical_url(href)
+            page = canonical_url(href or "")
             path = urlsplit(page).path
             skipped = path == "/" or NOT_PAGES.search(path) or MENU_SKIP.match(path)
             if page != home and not skipped:
