@@ -495,12 +495,28 @@ def extract(file: str, url: str) -> None:
     "--baselines/--no-baselines",
     default=True,
     show_default=True,
-    help="Also score trafilatura and Formasaurus (trained on the training half).",
+    help="Also score trafilatura and Formasaurus (trained on the tune part).",
 )
-def eval_command(corpus: str | None, baselines: bool) -> None:
-    """Measure the extractors on real pages with others' ground truth, beside other tools."""
+@click.option(
+    "--show-misses",
+    "show_misses",
+    is_flag=False,
+    flag_value="tune",
+    default=None,
+    metavar="[tune]",
+    help="Also print our misses on the tune parts, page by page (never the check parts').",
+)
+def eval_command(corpus: str | None, baselines: bool, show_misses: str | None) -> None:
+    """Measure the extractors on real pages with others' ground truth, beside other tools:
+    each set split by site into a tune part and a check part."""
     from blogarchive import evaluate
 
+    if show_misses not in (None, "tune"):
+        fail(
+            f"--show-misses shows the tune part only, not {show_misses!r}: the check part's "
+            "misses are never read, so that it can say whether a rule generalises "
+            "(CONTRIBUTING.md)"
+        )
     folder = Path(corpus) if corpus else evaluate.default_corpus()
     if (
         not (folder / "blogs" / "cases.json").exists()
@@ -508,7 +524,11 @@ def eval_command(corpus: str | None, baselines: bool) -> None:
     ):
         fail(f"no corpus at {folder} (expected blogs/cases.json and forms/index.json)")
     click.echo(f"Scoring the extractors on {folder} …", err=True)
-    click.echo(evaluate.render(evaluate.run(folder, baselines=baselines)))
+    report = evaluate.run(folder, baselines=baselines)
+    click.echo(evaluate.render(report))
+    if show_misses:
+        click.echo("\nMisses on the tune parts:")
+        click.echo(evaluate.render_misses(report))
 
 
 # -- forms ------------------------------------------------------------------------------------

@@ -1,14 +1,20 @@
 """Measure the extractors on real pages with others' ground truth (``../shared/corpus``).
 
-Blog pages (``corpus/blogs/cases.json``): the share of ``body_with`` snippets found in the post
-text, of ``body_without`` snippets absent from it, of ``comments_with`` snippets found in the
-comments' text, and title / author / date exact where the case gives them. The same figures are
-computed for trafilatura on the same pages when it is installed.
+Every set is split by site into a *tune* part and a *check* part (:func:`part_of`: a stable
+hash of the site, so no site is in both). A rule, word list, threshold or selector may be chosen
+by reading the tune part's misses (``blogarchive eval --show-misses``); the check part's are
+never printed, only its totals, which say whether a rule generalises (CONTRIBUTING.md).
+
+Pages with snippets (``corpus/blogs`` and ``corpus/generic``, ``cases.json``): the share of
+``body_with`` snippets found in the main text, of ``body_without`` snippets absent from it, of
+``comments_with`` snippets found in the comments' text, and title / author / date exact where
+the case gives them (a case may give a list of right answers). The same figures are computed
+for trafilatura on the same pages when it is installed.
 
 Forms (``corpus/forms``, Formasaurus' annotated data): purpose accuracy, semantic-type accuracy
 on the annotated fields whose Formasaurus type maps to our vocabulary, and the share of forms
-with every mapped field right. Beside ours, Formasaurus trained on one half of the sites and
-tested on the other, when it is installed.
+with every mapped field right. Beside ours, Formasaurus trained on the tune part and scored on
+the check part, when it is installed.
 """
 
 from __future__ import annotations
@@ -94,9 +100,25 @@ class BlogScore:
         }
 
 
-def blog_cases(corpus: Path) -> list[dict[str, Any]]:
-    data = json.loads((corpus / "blogs" / "cases.json").read_text(encoding="utf-8"))
+#: The sets of pages with snippets, each a folder of the corpus with a ``cases.json``.
+PAGE_SETS = ("blogs", "generic")
+#: The two parts of every set: rules may be chosen on the first, the second checks them.
+PARTS = ("tune", "check")
+
+
+def blog_cases(corpus: Path, name: str = "blogs") -> list[dict[str, Any]]:
+    """The cases of the set ``name`` (an empty list where the corpus has no such set)."""
+    path = corpus / name / "cases.json"
+    if not path.exists():
+        return []
+    data = json.loads(path.read_text(encoding="utf-8"))
     return list(data["cases"])
+
+
+def answers(value: Any) -> set[str]:
+    """A case's right answers for a title, author or date: one string, or a list of them."""
+    values = value if isinstance(value, list) else [value]
+    return {normalize(str(item)) for item in values if item}
 
 
 def ours(html: str, url: str) -> Extraction:
@@ -136,10 +158,12 @@ def score_blogs(
     corpus: Path,
     extractor: Callable[[str, str], Extraction],
     cases: list[dict[str, Any]] | None = None,
+    name: str = "blogs",
 ) -> BlogScore:
+    """``extractor`` scored on ``cases`` of the set ``name`` (by default all of its cases)."""
     score = BlogScore()
-    for case in cases if cases is not None else blog_cases(corpus):
-        html = read_page(corpus / "blogs" / case["file"])
+    for case in cases if cases is not None else blog_cases(corpus, name):
+        html = read_page(corpus / name / case["file"])
         started = time.perf_counter()
         try:
             found = extractor(html, case["url"])
@@ -154,13 +178,12 @@ def score_blogs(
             score.body_without.add(normalize(snippet) not in text, f"{case['file']}: {snippet}")
         for snippet in case.get("comments_with", []):
             score.comments_with.add(normalize(snippet) in comments, f"{case['file']}: {snippet}")
-        for name in ("title", "author", "date"):
-            if case.get(name):
-                got = normalize(getattr(found, name))
-                score_name: Tally = getattr(score, name)
-                score_name.add(
-                    got == normalize(case[name]), f"{case['file']}: {got!r} != {case[name]!r}"
-                )
+        for field_name in ("title", "author", "date"):
+            expected = answers(case.get(field_name))
+            if expected:
+                got = normalize(getattr(found, field_name))
+                tally: Tally = getattr(score, field_name)
+                tally.add(got in expected, f"{case['file']}: {got!r} not in {sorted(expected)!r}")
     return score
 
 
@@ -254,16 +277,29 @@ def site_of(url: str) -> str:
     return ".".join(host.split(".")[-2:])
 
 
-def split_by_site(pages: dict[str, dict[str, Any]]) -> tuple[list[str], list[str]]:
-    """Two halves of the pages, no site in both, chosen by a stable hash of the site."""
+def part_of(url: str) -> str:
+    """``tune`` or ``check``: the part of every set the page at ``url`` belongs to, chosen by
+    a stable hash of its site (no site is in both parts)."""
     import hashlib
 
-    first: list[str] = []
-    second: list[str] = []
+    digest = hashlib.sha256(site_of(url).encode()).digest()[0]
+    return PARTS[digest % 2]
+
+
+def split_by_site(pages: dict[str, dict[str, Any]]) -> tuple[list[str], list[str]]:
+    """The pages' keys in the tune part and in the check part (:func:`part_of`)."""
+    parts: dict[str, list[str]] = {part: [] for part in PARTS}
     for key, page in sorted(pages.items()):
-        digest = hashlib.sha256(site_of(page["url"]).encode()).digest()[0]
-        (first if digest % 2 == 0 else second).append(key)
-    return first, second
+        parts[part_of(page["url"])].append(key)
+    return parts["tune"], parts["check"]
+
+
+def split_cases(cases: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """The cases of a set in its tune and check parts."""
+    parts: dict[str, list[dict[str, Any]]] = {part: [] for part in PARTS}
+    for case in cases:
+        parts[part_of(case["url"])].append(case)
+    return parts
 
 
 #: One form as a tool sees it: purpose and semantic type per field name.
@@ -370,46 +406,71 @@ def default_corpus() -> Path:
 
 
 @dataclass
+class PageSetReport:
+    """One set of pages with snippets: ours and trafilatura's scores on each part."""
+
+    name: str
+    pages: dict[str, int]
+    ours: dict[str, BlogScore]
+    trafilatura: dict[str, BlogScore] | None
+
+
+@dataclass
 class Report:
     corpus: Path
-    blog_pages: int
-    ours: BlogScore
-    trafilatura: BlogScore | None
-    form_pages: int
-    train_pages: int
-    forms_all: FormScore
-    forms_test: FormScore
+    page_sets: list[PageSetReport]
+    form_pages: dict[str, int]
+    forms: dict[str, FormScore]
     formasaurus: FormScore | None
     notes: list[str] = field(default_factory=list)
 
 
 def run(corpus: Path, *, baselines: bool = True) -> Report:
-    """Score our extractors (and, with ``baselines``, trafilatura and Formasaurus) on ``corpus``."""
-    cases = blog_cases(corpus)
+    """Score our extractors (and, with ``baselines``, trafilatura and Formasaurus) on each part
+    of each set of ``corpus``."""
     notes: list[str] = []
-    trafilatura_score = None
-    if baselines:
-        try:
-            trafilatura_score = score_blogs(corpus, trafilatura_extraction, cases)
-        except ImportError:
-            notes.append("trafilatura is not installed: pip install -e '.[test]'")
+    page_sets = []
+    trafilatura_missing = False
+    for name in PAGE_SETS:
+        parts = split_cases(blog_cases(corpus, name))
+        if not any(parts.values()):
+            continue
+        baseline: dict[str, BlogScore] | None = None
+        if baselines and not trafilatura_missing:
+            try:
+                baseline = {
+                    part: score_blogs(corpus, trafilatura_extraction, cases, name)
+                    for part, cases in parts.items()
+                }
+            except ImportError:
+                trafilatura_missing = True
+                notes.append("trafilatura is not installed: pip install -e '.[test]'")
+        page_sets.append(
+            PageSetReport(
+                name=name,
+                pages={part: len(cases) for part, cases in parts.items()},
+                ours={
+                    part: score_blogs(corpus, ours, cases, name) for part, cases in parts.items()
+                },
+                trafilatura=baseline,
+            )
+        )
     pages = form_pages(corpus)
-    train, test = split_by_site(pages)
+    tune, check = split_by_site(pages)
     formasaurus_score = None
     if baselines:
         try:
-            formasaurus_score = score_forms(corpus, test, formasaurus_classifier(corpus, train))
+            formasaurus_score = score_forms(corpus, check, formasaurus_classifier(corpus, tune))
         except ImportError:
             notes.append("Formasaurus is not installed: pip install -e '.[test]'")
     return Report(
         corpus=corpus,
-        blog_pages=len(cases),
-        ours=score_blogs(corpus, ours, cases),
-        trafilatura=trafilatura_score,
-        form_pages=len(pages),
-        train_pages=len(train),
-        forms_all=score_forms(corpus, list(pages), our_forms),
-        forms_test=score_forms(corpus, test, our_forms),
+        page_sets=page_sets,
+        form_pages={"tune": len(tune), "check": len(check)},
+        forms={
+            "tune": score_forms(corpus, tune, our_forms),
+            "check": score_forms(corpus, check, our_forms),
+        },
         formasaurus=formasaurus_score,
         notes=notes,
     )
@@ -419,8 +480,24 @@ def _percent(value: float | None) -> str:
     return "—" if value is None else f"{100 * value:.1f}%"
 
 
+PAGE_FIGURES = {
+    "body_with": "body_with found in main text",
+    "body_without": "body_without absent from it",
+    "comments_with": "comments_with found in comments",
+    "title": "title exact",
+    "author": "author exact",
+    "date": "date exact",
+}
+FORM_FIGURES = {
+    "purpose": "purpose",
+    "semantic_type": "semantic_type (mapped fields)",
+    "forms_all_right": "forms with every field right",
+}
+
+
 def render(report: Report) -> str:
-    """The report as one plain-text table (what ``blogarchive eval`` prints)."""
+    """The report as plain-text tables (what ``blogarchive eval`` prints): each set's figures
+    on its tune and check parts, ours beside the baseline."""
     import importlib.metadata
 
     def version(package: str) -> str:
@@ -429,55 +506,63 @@ def render(report: Report) -> str:
         except importlib.metadata.PackageNotFoundError:
             return "?"
 
-    traf = report.trafilatura
-    lines = [
-        f"Blog pages: {report.blog_pages} pages in {report.corpus / 'blogs'}",
-        f"  {'':34} {'blogarchive':>12} {'trafilatura ' + version('trafilatura'):>18}",
-    ]
-    labels = {
-        "body_with": "body_with found in post text",
-        "body_without": "body_without absent from it",
-        "comments_with": "comments_with found in comments",
-        "title": "title exact",
-        "author": "author exact",
-        "date": "date exact",
-    }
-    ours_figures = report.ours.figures()
-    traf_figures = traf.figures() if traf else {}
-    for key, label in labels.items():
-        lines.append(
-            f"  {label:34} {_percent(ours_figures[key]):>12} {_percent(traf_figures.get(key)):>18}"
-        )
-    lines.append(
-        f"  {'seconds for all pages':34} {report.ours.seconds:>12.1f} "
-        f"{(f'{traf.seconds:.1f}' if traf else '—'):>18}"
-    )
-    test_pages = report.form_pages - report.train_pages
+    lines: list[str] = []
+    for page_set in report.page_sets:
+        traf = page_set.trafilatura
+        lines += [
+            f"{page_set.name}/: {sum(page_set.pages.values())} pages in "
+            f"{report.corpus / page_set.name}, split by site into {page_set.pages['tune']} tune "
+            f"and {page_set.pages['check']} check pages",
+            f"  {'':34} {'blogarchive':>17} {'trafilatura ' + version('trafilatura'):>20}",
+            f"  {'':34} {'tune':>8} {'check':>8} {'tune':>11} {'check':>8}",
+        ]
+        for key, label in PAGE_FIGURES.items():
+            cells = [_percent(page_set.ours[part].figures()[key]) for part in PARTS]
+            cells += [_percent(traf[part].figures()[key]) if traf else "—" for part in PARTS]
+            lines.append(f"  {label:34} {cells[0]:>8} {cells[1]:>8} {cells[2]:>11} {cells[3]:>8}")
+        seconds = [f"{page_set.ours[part].seconds:.1f}" for part in PARTS]
+        seconds += [f"{traf[part].seconds:.1f}" if traf else "—" for part in PARTS]
+        lines += [
+            f"  {'seconds':34} {seconds[0]:>8} {seconds[1]:>8} {seconds[2]:>11} {seconds[3]:>8}",
+            "",
+        ]
     lines += [
-        "",
-        f"Forms: {report.form_pages} pages in {report.corpus / 'forms'}; split by site into "
-        f"{report.train_pages} training and {test_pages} test pages",
-        f"  {'':34} {'blogarchive':>12} {'blogarchive':>12} "
-        f"{'Formasaurus ' + version('formasaurus'):>18}",
-        f"  {'':34} {'all pages':>12} {'test pages':>12} {'test pages':>18}",
+        f"forms/: {sum(report.form_pages.values())} pages in {report.corpus / 'forms'}, split by "
+        f"site into {report.form_pages['tune']} tune and {report.form_pages['check']} check pages",
+        f"  {'':34} {'blogarchive':>17} {'Formasaurus ' + version('formasaurus'):>20}",
+        f"  {'':34} {'tune':>8} {'check':>8} {'check (trained on tune)':>24}",
     ]
     fs = report.formasaurus.figures() if report.formasaurus else {}
-    all_figures, test_figures = report.forms_all.figures(), report.forms_test.figures()
-    for key, label in (
-        ("purpose", "purpose"),
-        ("semantic_type", "semantic_type (mapped fields)"),
-        ("forms_all_right", "forms with every field right"),
-    ):
-        lines.append(
-            f"  {label:34} {_percent(all_figures[key]):>12} {_percent(test_figures[key]):>12} "
-            f"{_percent(fs.get(key)):>18}"
-        )
-    lines.append(
-        f"  {'forms / mapped fields scored':34} "
-        f"{f'{report.forms_all.purpose.total}/{report.forms_all.fields.total}':>12} "
-        f"{f'{report.forms_test.purpose.total}/{report.forms_test.fields.total}':>12}"
-    )
-    errors = report.ours.errors + report.forms_all.errors
+    for key, label in FORM_FIGURES.items():
+        cells = [_percent(report.forms[part].figures()[key]) for part in PARTS]
+        lines.append(f"  {label:34} {cells[0]:>8} {cells[1]:>8} {_percent(fs.get(key)):>24}")
+    scored = [f"{report.forms[p].purpose.total}/{report.forms[p].fields.total}" for p in PARTS]
+    lines.append(f"  {'forms / mapped fields scored':34} {scored[0]:>8} {scored[1]:>8}")
+    errors = [
+        error
+        for page_set in report.page_sets
+        for part in PARTS
+        for error in page_set.ours[part].errors
+    ] + [error for part in PARTS for error in report.forms[part].errors]
     lines += ["", f"Pages that raised: {len(errors)}", *(f"  {error}" for error in errors)]
     lines += [f"Note: {note}" for note in report.notes]
+    return "\n".join(lines)
+
+
+def render_misses(report: Report) -> str:
+    """Our misses on the tune parts, page by page: what a rule may be chosen from. The check
+    parts' misses are never shown (CONTRIBUTING.md)."""
+    lines: list[str] = []
+    for page_set in report.page_sets:
+        score = page_set.ours["tune"]
+        for key in PAGE_FIGURES:
+            tally: Tally = getattr(score, key)
+            lines += [f"{page_set.name} tune {key}: {miss}" for miss in tally.misses]
+    forms = report.forms["tune"]
+    for key, tally in (
+        ("purpose", forms.purpose),
+        ("semantic_type", forms.fields),
+        ("forms_all_right", forms.forms_all_right),
+    ):
+        lines += [f"forms tune {key}: {miss}" for miss in tally.misses]
     return "\n".join(lines)
