@@ -59,7 +59,7 @@ from blogarchive.middlewares import PrivateAddressBlocked, RedirectLoop
 from blogarchive.refresh import ArchivedPosts, CommentCounts, PendingPosts, among, chunked
 from blogarchive.report import ANNOUNCING_ROUTES, DECIDED, BlogReport
 from blogarchive.scratch import ScratchDB, report_store
-from extract import Page, Post, extract_comments, extract_observations, extract_page
+from extract import Comment, Page, Post, extract_comments, extract_observations, extract_page
 from extract.feeds import CommentFeed, Feed, FeedEntry, extract_comment_feed, extract_feed
 from extract.post import announced_post, index_links, menu_links
 from extract.urls import (
@@ -765,16 +765,16 @@ class BlogSpider(scrapy.Spider):
             platform = page.blog.platform
             feed = self.comment_feed_request(blog, post, page_url, platform)
             comments = page.comments
-            if post is not page.post or (
-                comments_from_feed(post, platform)
-                and (feed is None or self.comment_feeds.get(blog) is None)
-            ):
+            read = post is page.post and not comments_from_feed(post, platform)
+            if not read and (feed is None or self.comment_feeds.get(blog) is None):
                 # the extraction left them to the feed: read here when the feed will not come
                 # (the page cap, comment feeds that fail on this blog) or may fail (none of
                 # this blog's has answered yet), so that a failed feed costs no second fetch
-                comments = extract_comments(page_text(response), response.url)
-            if feed is not None and comments:
+                comments, read = extract_comments(page_text(response), response.url), True
+            complete = read and self.shows_every_comment(post, comments, links, page_url)
+            if feed is not None and read:
                 feed.meta["shown_comments"] = comments
+                feed.meta["shows_every_comment"] = complete
             observations = page.key_observations
             if post is not page.post:  # (the extraction reads them only of what it calls posts)
                 observations = extract_observations(page_text(response), response.url)
@@ -789,13 +789,8 @@ class BlogSpider(scrapy.Spider):
             )
             if feed is not None:
                 yield feed
-            elif self.shows_every_comment(post, comments, links, page_url):
-                # the page shows all of the post's comments: the archive's others are gone
-                yield CommentsSeenItem(
-                    blog_url=blog,
-                    post_url=post.url,
-                    platform_ids=frozenset(c.platform_id for c in comments if c.platform_id),
-                )
+            elif complete:
+                yield self.every_comment(blog, post.url, comments)
         yield from self.linked_posts(links, blog, page_url)
 
     @staticmethod
@@ -870,7 +865,7 @@ class BlogSpider(scrapy.Spider):
             yield self.page_item(response, error="not a feed", stored=stored)
             if response.meta.get("page_url"):
                 self.comment_feeds.setdefault(blog, False)
-                yield self.shown_comments(response.meta)
+                yield from self.shown_comments(response.meta)
             return
         self.comment_feeds[blog] = True
         yield self.page_item(response, stored=stored)
@@ -908,13 +903,26 @@ class BlogSpider(scrapy.Spider):
             if request is not None:
                 yield request
 
-    def shown_comments(self, meta: dict[str, Any]) -> CommentsItem | scrapy.Request:
+    @staticmethod
+    def every_comment(blog: str, post_url: str, comments: tuple[Comment, ...]) -> CommentsSeenItem:
+        """The comments of a page that shows all of its post's: the archive's others are gone
+        from the site."""
+        return CommentsSeenItem(
+            blog_url=blog,
+            post_url=post_url,
+            platform_ids=frozenset(c.platform_id for c in comments if c.platform_id),
+        )
+
+    def shown_comments(self, meta: dict[str, Any]) -> Iterator[Any]:
         """For a post whose comment feed failed: the comments its page showed, read when the
         page came (``shown_comments``), or else the page asked for again for them."""
         shown = meta.get("shown_comments")
-        if shown is not None:
-            return CommentsItem(blog_url=meta["blog"], post_url=meta["post_url"], comments=shown)
-        return self.shown_comments_request(meta)
+        if shown is None:
+            yield self.shown_comments_request(meta)
+            return
+        yield CommentsItem(blog_url=meta["blog"], post_url=meta["post_url"], comments=shown)
+        if meta.get("shows_every_comment"):
+            yield self.every_comment(meta["blog"], meta["post_url"], shown)
 
     def shown_comments_request(self, meta: dict[str, Any]) -> scrapy.Request:
         """The post page of a comment feed whose first page failed, asked for again for the
@@ -934,9 +942,16 @@ class BlogSpider(scrapy.Spider):
             self.logger.warning("%s: not HTML, its comments not read", response.url)
             return
         assert isinstance(response, TextResponse)
-        comments = extract_comments(page_text(response), response.url)
+        text = page_text(response)
+        page = extract_page(text, response.url, blog_links=False)
+        # (read of what the extraction calls a post only: a post a route forced is not one)
+        comments = page.comments if page.post is not None else extract_comments(text, response.url)
         blog, post_url = response.meta["blog"], response.meta["post_url"]
         yield CommentsItem(blog_url=blog, post_url=post_url, comments=comments)
+        if page.post is not None and self.shows_every_comment(
+            page.post, comments, (), canonical_url(response.url)
+        ):
+            yield self.every_comment(blog, post_url, comments)
 
     def shown_comments_failed(self, failure: Failure) -> None:
         """A post page asked for again for its comments that failed this time: noted, and
@@ -983,7 +998,7 @@ class BlogSpider(scrapy.Spider):
                 )
         if kind == "comments" and request.meta.get("page_url"):
             self.comment_feeds.setdefault(blog, False)
-            yield self.shown_comments(request.meta)
+            yield from self.shown_comments(request.meta)
         yield PageItem(
             url=canonical_url(asked),
             blog_url=blog,

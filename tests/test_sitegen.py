@@ -34,6 +34,8 @@ from tests.sitegen import (
 )
 
 EXAMPLES = int(os.environ.get("BLOGARCHIVE_SITEGEN_EXAMPLES", "6"))
+#: A file a long run notes each site that passed in (``BLOGARCHIVE_SITEGEN_LOG``), if any.
+LOG = os.environ.get("BLOGARCHIVE_SITEGEN_LOG")
 
 
 def crawl(home: str, db: Path, *extra: str) -> dict[str, object]:
@@ -163,11 +165,24 @@ def check_first_crawl(
                   pages_sitemap=False, seed=1450),
     changes=(),
 )  # fmt: skip
+@example(  # a Blogger post's two comments deleted, its comment feeds off: both marked deleted
+    spec=SiteSpec(platform="blogger", posts=(PostSpec("text", "chain", "slash", 1),
+                  PostSpec("image", "loop", "relative", 1), PostSpec("embed", "410", "https", 0),
+                  PostSpec("text", "chain", "m1", 0), PostSpec("embed", "ok", "https", 2),
+                  PostSpec("image", "503", "m1", 2), PostSpec("line", "chain", "relative", 1),
+                  PostSpec("image", "ok", "m1", 2), PostSpec("text", "chain", "m1", 1)),
+                  paging="honest", feed_cap=25, shuffle=False, duplicate=True, comment_feeds=False,
+                  pages_sitemap=True, seed=1485, replies=True),
+    changes=((31, "comment"), (45, "comment"), (40, "new"), (26, "gone")),
+)  # fmt: skip
 def test_every_generated_site_is_archived_or_reported(
     spec: SiteSpec, changes: tuple[tuple[int, str], ...]
 ) -> None:
     with tempfile.TemporaryDirectory() as folder:
         check_site(spec, Path(folder) / "archive.db", changes)
+    if LOG:  # a long run says how far it got
+        with open(LOG, "a", encoding="utf-8") as log:
+            log.write(f"{spec.platform} {len(spec.posts)} posts {spec.paging}: ok\n")
 
 
 def one(platform: str, *posts: PostSpec, **behaviour: object) -> SiteSpec:
