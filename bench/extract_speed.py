@@ -14,7 +14,13 @@ median speed-up there would be if parsing and indexing cost nothing (how far the
 own work alone is from a target); and the pages no known template fits, whose main text comes
 from trafilatura itself (so they cannot be faster than it), apart from the others.
 
-    python bench/extract_speed.py [--corpus ../shared/corpus] [--repeat 3] [--parts] [--pages N]
+It also says what the fallback to trafilatura costs: how many pages' body came from it
+(``posts.extractor``), and our median and 95th-percentile time a page, on those and on the rest.
+``--set generic`` measures the corpus's pages of other sites (news, magazines, other platforms),
+where the fallback is taken most.
+
+    python bench/extract_speed.py [--corpus ../shared/corpus] [--set blogs] [--repeat 3] [--parts]
+                                  [--pages N]
 """
 
 from __future__ import annotations
@@ -101,6 +107,7 @@ def part_times(html: str, url: str, repeat: int) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=evaluate.default_corpus())
+    parser.add_argument("--set", dest="page_set", choices=evaluate.PAGE_SETS, default="blogs")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument(
         "--parts", action="store_true", help="also time each part of our extraction"
@@ -109,18 +116,22 @@ def main() -> None:
         "--pages", type=int, default=None, metavar="N", help="only the corpus's first N pages"
     )
     args = parser.parse_args()
-    if not (args.corpus / "blogs" / "cases.json").exists():
-        raise SystemExit(f"extract_speed: no corpus of blog pages at {args.corpus}")
+    if not (args.corpus / args.page_set / "cases.json").exists():
+        raise SystemExit(f"extract_speed: no {args.page_set}/ set of pages at {args.corpus}")
     ratios, ours_total, theirs_total = [], 0.0, 0.0
     parts: list[dict[str, float]] = []
     without_parse = []  # the speed-ups if parsing and indexing cost nothing
     templated = []  # the speed-ups on pages whose body a known template gives
     with_comments = []  # the speed-ups on pages with many comments
-    cases = evaluate.blog_cases(args.corpus)[: args.pages]
+    by_extractor: dict[str, list[float]] = {}  # our times a page, by what gave its body
+    cases = evaluate.blog_cases(args.corpus, args.page_set)[: args.pages]
     for case in cases:
-        html = evaluate.read_page(args.corpus / "blogs" / case["file"])
+        html = evaluate.read_page(args.corpus / args.page_set / case["file"])
         url = case["url"]
         ours = best_time(lambda: extract.extract_page(html, url), args.repeat)  # noqa: B023
+        post = extract.extract_page(html, url).post
+        fallback = post is not None and post.extractor == "trafilatura"
+        by_extractor.setdefault("trafilatura" if fallback else "ours", []).append(ours)
         theirs = best_time(lambda: trafilatura.extract(html, url=url), args.repeat)  # noqa: B023
         ratios.append(theirs / ours)
         ours_total += ours
@@ -137,7 +148,7 @@ def main() -> None:
             if cleaned_body(html, url) is not None:
                 templated.append(theirs / ours)
             extract.clear_caches()
-    print(f"pages: {len(cases)} ({args.corpus / 'blogs'}), best of {args.repeat} runs each")
+    print(f"pages: {len(cases)} ({args.corpus / args.page_set}), best of {args.repeat} runs each")
     print(f"python {platform.python_version()}, trafilatura {trafilatura.__version__}, "
           f"{platform.machine()}")  # fmt: skip
     print(f"extractors: {build()}")
@@ -149,6 +160,14 @@ def main() -> None:
             f" more: {statistics.median(with_comments):.2f}x"
         )
     print(f"total: ours {ours_total:.2f}s, trafilatura {theirs_total:.2f}s")
+    for name, label in (("ours", "our selectors"), ("trafilatura", "the fallback to trafilatura")):
+        times = sorted(by_extractor.get(name, []))
+        if times:
+            p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
+            print(
+                f"pages whose body {label} gave: {len(times)}, ours a page: median"
+                f" {statistics.median(times) * 1000:.1f} ms, p95 {p95 * 1000:.1f} ms"
+            )
     if parts:
         print("our parts, median ms a page:")
         for name in parts[0]:

@@ -273,6 +273,7 @@ class Archive:
             "content_text": post.content_text,
             "comment_count": post.comment_count,
             "platform_id": post.platform_id,
+            "extractor": post.extractor or None,
             "content_sha256": digest,
             "last_seen": moment,
             "deleted_at": None,

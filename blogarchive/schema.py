@@ -64,6 +64,7 @@ TABLES: dict[str, tuple[dict[str, Any], str | tuple[str, ...], list[tuple[str, s
             "content_text": str,
             "comment_count": int,
             "platform_id": str,
+            "extractor": str,
             "content_sha256": str,
             "content_text_main": str,
             "published_year": int,

@@ -42,6 +42,7 @@ from extract._dom import (
     text_of,
     text_with_breaks,
 )
+from extract.platform import detect_platform
 from extract.urls import canonical_url, may_be_post, post_permalink
 
 #: The post body, in the order tried: Blogger (all layouts), then WordPress themes from the most
@@ -138,6 +139,8 @@ UPDATED: Final = (
     ("[itemprop=dateModified]", "datetime"),
 )
 LABELS: Final = (".post-labels a", "a[rel~=tag]", ".tags-links a", ".cat-links a")
+#: ``posts.extractor`` of a body the general main-text extractor gave.
+FALLBACK_EXTRACTOR: Final = "trafilatura"
 #: Blogger's 2017+ themes (Contempo, Soho, Emporio, Notable, Essential): the comments section
 #: carries the post's comment count.
 COMMENT_COUNT_ATTRIBUTE: Final = "#comments[data-num-comments]"
@@ -308,6 +311,10 @@ class Post:
     content_text: str
     comment_count: int | None
     platform_id: str | None
+    #: what produced the body: ``blogarchive/<platform>`` (our selectors, on a Blogger,
+    #: WordPress or other page) or ``trafilatura`` (the general main-text extractor, on a page of
+    #: no known platform, or where our selectors found no body)
+    extractor: str = ""
 
 
 def extract_post(html: str, url: str) -> Post | None:
@@ -374,17 +381,25 @@ def extract_article(html: str, url: str) -> Post | None:
 def _article(html: str, url: str, root: Node, *, short_body: bool) -> Post | None:
     """The page's main content; with ``short_body`` (the page is known to be one post), a
     body container of any length is taken, even one with only an image or an embed."""
-    cleaned = cleaned_body(html, url)
-    if cleaned is None and short_body:
-        cleaned = short_post_body(html, url)
-    if cleaned is not None:
-        # the copy's links are already absolute (cleaned_body)
-        content_html, content_text = clean_html(inner_html(cleaned)), text_with_breaks(cleaned)
-    else:
-        fallback = _main_text_fallback(html, url)
-        if fallback is None:
-            return None
-        content_html, content_text = fallback
+    platform = detect_platform(html, url)
+    found = None
+    if platform == "generic":
+        # a template none of our selectors was made from: a general main-text extractor knows
+        # many more of them
+        found, extractor = _main_text_fallback(html, url, recall=False), FALLBACK_EXTRACTOR
+    if found is None:
+        cleaned = cleaned_body(html, url)
+        if cleaned is None and short_body:
+            cleaned = short_post_body(html, url)
+        if cleaned is not None:
+            # the copy's links are already absolute (cleaned_body)
+            found = clean_html(inner_html(cleaned)), text_with_breaks(cleaned)
+            extractor = f"blogarchive/{platform}"
+        elif platform != "generic":
+            found, extractor = _main_text_fallback(html, url), FALLBACK_EXTRACTOR
+    if found is None:
+        return None
+    content_html, content_text = found
     ld = _ArticleJsonLd(root)
     return Post(
         url=post_permalink(
@@ -401,6 +416,7 @@ def _article(html: str, url: str, root: Node, *, short_body: bool) -> Post | Non
         content_text=content_text,
         comment_count=_comment_count(root),
         platform_id=_platform_id(root),
+        extractor=extractor,
     )
 
 
@@ -644,13 +660,15 @@ def _block_text(element: Node) -> str:
     return "".join(parts)
 
 
-def _main_text_fallback(html: str, url: str) -> tuple[str, str] | None:
-    """trafilatura's main text of a page whose template we do not know: (html, text)."""
+def _main_text_fallback(html: str, url: str, *, recall: bool = True) -> tuple[str, str] | None:
+    """trafilatura's main text of a page: (html, text). With ``recall``, for a page whose body
+    our selectors did not find (what it finds is all there is); without, for a page of a
+    template we do not know, where its default balance keeps less of what is not the text."""
     import trafilatura  # imported here: most pages never need it
 
     extracted = trafilatura.extract(
         html, url=url, output_format="html", include_comments=False, include_tables=True,
-        include_links=True, include_images=False, favor_recall=True,
+        include_links=True, include_images=False, favor_recall=recall,
     )  # fmt: skip
     if not extracted or len(extracted) < MIN_BODY_CHARS:
         return None  # a page with no text to speak of (a calendar, a link list) is no post
