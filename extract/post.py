@@ -42,6 +42,7 @@ from extract._dom import (
     text_of,
     text_with_breaks,
 )
+from extract.comments import ITEMS as COMMENT_ITEMS
 from extract.platform import detect_platform
 from extract.urls import canonical_url, may_be_post, post_permalink
 
@@ -144,6 +145,13 @@ FALLBACK_EXTRACTOR: Final = "trafilatura"
 #: Blogger's 2017+ themes (Contempo, Soho, Emporio, Notable, Essential): the comments section
 #: carries the post's comment count.
 COMMENT_COUNT_ATTRIBUTE: Final = "#comments[data-num-comments]"
+#: A post's comments area with its reply form (WordPress' ``comments.php``, ``comment_form()``).
+COMMENT_FORM: Final = (
+    "#comments #respond",
+    "#comments form.comment-form",
+    ".comments-area #respond",
+    ".comments-area form.comment-form",
+)
 COMMENT_COUNT: Final = (
     "#comments > h4",
     "#comments h4",
@@ -821,6 +829,12 @@ def _comment_count(root: Node) -> int | None:
             count = parse_count(text_of(heading))
             if count is not None:
                 return count
+    # WordPress themes title the comments only when there are some: a comments area that holds
+    # its reply form and no comment shows a post without comments
+    if any(select(root, selector) for selector in COMMENT_FORM) and not any(
+        select(root, selector) for selector in COMMENT_ITEMS
+    ):
+        return 0
     return None
 
 

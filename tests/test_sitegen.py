@@ -175,6 +175,13 @@ def check_first_crawl(
                   pages_sitemap=True, seed=1485, replies=True),
     changes=((31, "comment"), (45, "comment"), (40, "new"), (26, "gone")),
 )  # fmt: skip
+@example(  # a WordPress post's two comments deleted: its page shows a comments area and none
+    spec=SiteSpec(platform="wordpress", posts=(PostSpec("line", "loop", "relative", 0),
+                  PostSpec("line", "ok", "slash", 2)), paging="honest", feed_cap=25,
+                  shuffle=False, duplicate=True, comment_feeds=False, pages_sitemap=False,
+                  seed=18234, theme="contempo", replies=True),
+    changes=((48, "comment"), (23, "comment")),
+)  # fmt: skip
 def test_every_generated_site_is_archived_or_reported(
     spec: SiteSpec, changes: tuple[tuple[int, str], ...]
 ) -> None:
