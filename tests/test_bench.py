@@ -72,7 +72,7 @@ def test_extract_speed_times_ours_trafilatura_and_our_parts() -> None:
 def test_extract_speed_without_a_corpus_says_so(tmp_path: Path) -> None:
     result = run_bench("extract_speed.py", "--corpus", str(tmp_path))
     assert result.returncode == 1
-    assert result.stderr.strip() == f"extract_speed: no corpus of blog pages at {tmp_path}"
+    assert result.stderr.strip() == f"extract_speed: no blogs/ set of pages at {tmp_path}"
 
 
 @pytest.mark.skipif(not SERVERS, reason="nginx or wget is not installed (Debian: nginx, wget)")
