@@ -396,7 +396,11 @@ def _article(html: str, url: str, root: Node, *, short_body: bool) -> Post | Non
         # many more of them
         found, extractor = _main_text_fallback(html, url, recall=False), FALLBACK_EXTRACTOR
     if found is None:
-        cleaned = cleaned_body(html, url)
+        # a page known to be a post whose own body container is short (a line, an image, an
+        # embed) is that container, not a wrapper that the comments' text makes look long
+        own = _own_container(root) if short_body else None
+        short = own is not None and _paragraph_chars(own) < MIN_BODY_CHARS
+        cleaned = short_post_body(html, url) if short else cleaned_body(html, url)
         if cleaned is None and short_body:
             cleaned = short_post_body(html, url)
         if cleaned is not None:
@@ -442,6 +446,17 @@ def cleaned_body(html: str, url: str) -> Node | None:
         cleaned.insert(0, lead)
     resolve_links(cleaned, url)
     return cleaned
+
+
+def _own_container(root: Node) -> Node | None:
+    """The one element the first body selector (:data:`BODY`, in order) that finds any finds
+    outside the comments: a platform's container of the post's body; ``None`` where that
+    selector finds several (an index, related posts)."""
+    for selector in BODY:
+        candidates = [c for c in select(root, selector) if not _in_comments(c)]
+        if candidates:
+            return candidates[0] if len(candidates) == 1 else None
+    return None
 
 
 @lru_cache(maxsize=8)

@@ -188,6 +188,13 @@ def check_first_crawl(
                   seed=18234, theme="contempo", replies=True),
     changes=((48, "comment"), (23, "comment")),
 )  # fmt: skip
+@example(  # an embed-only post on a 2017+ theme: its own container, however many comments
+    spec=SiteSpec(platform="blogger", posts=(PostSpec("line", "private", "relative", 2),
+                  PostSpec("embed", "ok", "relative", 3)), paging="404", feed_cap=5,
+                  shuffle=True, duplicate=True, comment_feeds=True, pages_sitemap=False,
+                  seed=225, theme="contempo"),
+    changes=((24, "comment"), (31, "new"), (24, "new"), (33, "comment")),
+)  # fmt: skip
 def test_every_generated_site_is_archived_or_reported(
     spec: SiteSpec, changes: tuple[tuple[int, str], ...]
 ) -> None:
