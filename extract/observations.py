@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from extract._dom import Line, Node, lines_of, parse, pruned_copy
-from extract.post import NOT_BODY, cleaned_body
+from extract.post import NOT_BODY, body_copy
 
 #: Heading words, as a person writes them; matched case-insensitively on a whole short line.
 HEADINGS: Final = (
@@ -52,7 +52,7 @@ class KeyObservation:
 
 def extract_observations(html: str, url: str) -> tuple[KeyObservation, ...]:
     """The key-observation items of the page's post body (or of the page, when it has none)."""
-    scope = cleaned_body(html, url)
+    scope = body_copy(html, url)
     if scope is None:
         scope = pruned_copy(parse(html, url), NOT_BODY)
     return observations_in(scope)

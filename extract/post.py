@@ -396,10 +396,7 @@ def _article(html: str, url: str, root: Node, *, short_body: bool) -> Post | Non
         # many more of them
         found, extractor = _main_text_fallback(html, url, recall=False), FALLBACK_EXTRACTOR
     if found is None:
-        # a page known to be a post whose own body container is short (a line, an image, an
-        # embed) is that container, not a wrapper that the comments' text makes look long
-        own = _own_container(root) if short_body else None
-        short = own is not None and _paragraph_chars(own) < MIN_BODY_CHARS
+        short = _keeps_own_container(root, short_body)
         cleaned = short_post_body(html, url) if short else cleaned_body(html, url)
         if cleaned is None and short_body:
             cleaned = short_post_body(html, url)
@@ -446,6 +443,23 @@ def cleaned_body(html: str, url: str) -> Node | None:
         cleaned.insert(0, lead)
     resolve_links(cleaned, url)
     return cleaned
+
+
+def body_copy(html: str, url: str) -> Node | None:
+    """The cleaned copy of the post body that :func:`extract_post` reads (shared: do not
+    change): what the other extractors of the post's text (key observations) read too, so that
+    a page's body is copied once."""
+    root = parse(html, url)
+    if _keeps_own_container(root, post_markup(root, may_be_post(url)) is not None):
+        return short_post_body(html, url)
+    return cleaned_body(html, url)
+
+
+def _keeps_own_container(root: Node, known_post: bool) -> bool:
+    """Whether a page known to be a post has a short body container of its own (a line, an
+    image, an embed): that container is its body, not a wrapper its comments make look long."""
+    own = _own_container(root) if known_post else None
+    return own is not None and _paragraph_chars(own) < MIN_BODY_CHARS
 
 
 def _own_container(root: Node) -> Node | None:
