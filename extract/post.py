@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import islice
@@ -919,21 +920,24 @@ NOT_PAGES: Final = re.compile(
 def site_links(html: str, url: str) -> tuple[str, ...]:
     """Every link to a page of the same origin that may be a post, canonical, in page order
     (how a blog on no known platform is explored; label, search and archive pages excluded)."""
-    root = parse(html, url)
+    pages = _same_origin_pages(url, parse(html, url).iter("a"))
+    return tuple(dict.fromkeys(link for link in pages if may_be_post(link)))
+
+
+def _same_origin_pages(url: str, anchors: Iterable[Node]) -> Iterator[str]:
+    """The canonical http(s) addresses on ``url``'s origin that ``anchors`` link to, in their
+    order, but for files that are no pages (images, archives, documents)."""
     host = urlsplit(url).netloc
-    links = []
-    for anchor in root.iter("a"):
+    for anchor in anchors:
         href = absolute(url, anchor.get("href"))
-        if (
-            not href
-            or urlsplit(href).netloc != host
-            or urlsplit(href).scheme not in ("http", "https")
-        ):
+        if not href:
+            continue
+        parts = urlsplit(href)
+        if parts.netloc != host or parts.scheme not in ("http", "https"):
             continue
         link = canonical_url(href)
-        if may_be_post(link) and not NOT_PAGES.search(urlsplit(link).path):
-            links.append(link)
-    return tuple(dict.fromkeys(links))
+        if not NOT_PAGES.search(urlsplit(link).path):
+            yield link
 
 
 #: Links to a blog's static pages (About, Contact), whose forms the archive keeps: its menus,
@@ -953,20 +957,13 @@ def menu_links(html: str, url: str) -> tuple[str, ...]:
     order, canonical: static pages, whose forms are part of the archive though they are no
     posts."""
     root = parse(html, url)
-    host = urlsplit(url).netloc
     home = canonical_url(url)
-    links: list[str] = []
-    for selector in MENU_LINKS:
-        for link in select(root, selector):
-            href = absolute(url, link.get("href"))
-            parts = urlsplit(href or "")
-            if parts.netloc != host or parts.scheme not in ("http", "https"):
-                continue
-            page = canonical_url(href or "")
-            path = urlsplit(page).path
-            skipped = path == "/" or NOT_PAGES.search(path) or MENU_SKIP.match(path)
-            if page != home and not skipped:
-                links.append(page)
+    anchors = (link for selector in MENU_LINKS for link in select(root, selector))
+    links = [
+        page
+        for page in _same_origin_pages(url, anchors)
+        if page != home and not MENU_SKIP.match(path := urlsplit(page).path) and path != "/"
+    ]
     return tuple(dict.fromkeys(links))[:MENU_LINKS_MAX]
 
 

@@ -329,11 +329,7 @@ class BlogSpider(scrapy.Spider):
         archived posts whose feed entry decides (``pending``). Links between pages only
         ``suggested`` as posts are asked for only where their address may be a post's; what a
         route lists as a post is asked for whatever its address (``/?p=2895``, ``/2320``)."""
-        wanted = (
-            url
-            for url in (on_blog(url, blog) for url in map(canonical_url, urls))
-            if url is not None and (not suggested or may_be_post(url))
-        )
+        wanted = (url for url in _on_blog(urls, blog) if not suggested or may_be_post(url))
         for chunk in chunked(wanted):
             held = self.pending.held(chunk) if self.pending is not None else ()
             for url in chunk:
@@ -346,8 +342,7 @@ class BlogSpider(scrapy.Spider):
     def routed(self, urls: Iterable[str], blog: str) -> list[str]:
         """The permalinks a route gives, canonical and on the blog's origin (``www.`` and
         ``http``/``https`` variants of its own posts), others' dropped, in order, once each."""
-        kept = (on_blog(url, blog) for url in map(canonical_url, urls))
-        return list(dict.fromkeys(url for url in kept if url is not None))
+        return list(dict.fromkeys(_on_blog(urls, blog)))
 
     # -- a refresh that trusts the feed -----------------------------------------------------
 
@@ -1049,6 +1044,15 @@ UNREACHABLE = (
     DNSLookupError,
     TimeoutError,
 )
+
+
+def _on_blog(urls: Iterable[str], blog: str) -> Iterator[str]:
+    """``urls`` canonical and on ``blog``'s origin (:func:`~extract.urls.on_blog`), in order;
+    other sites' left out."""
+    for url in urls:
+        own = on_blog(canonical_url(url), blog)
+        if own is not None:
+            yield own
 
 
 def _describe_failure(failure: Failure) -> tuple[int | None, str, str]:
