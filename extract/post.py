@@ -89,6 +89,15 @@ NOT_BODY_ANCESTORS: Final = ("comment", "comments", "commentlist", "comment-list
 #: or the next selector is tried.
 MIN_BODY_CHARS: Final = 120
 MIN_BODY_SHARE: Final = 0.2
+#: A body our selectors found that holds less than this share of the page's main text (as the
+#: general extractor reads it) is suspect: a container that holds a teaser, or one the cleaning
+#: emptied. The general extractor's text replaces it.
+MIN_MAIN_TEXT_SHARE: Final = 0.3
+#: What no main text holds: code, a page's navigation and frame, its comments and sidebars.
+NOT_MAIN_TEXT: Final = (
+    "script", "style", "nav", "header", "footer", "aside",
+    *(f"{kind}{name}" for name in NOT_BODY_ANCESTORS for kind in (".", "#")),
+)  # fmt: skip
 
 TITLE: Final = (
     "h3.post-title",
@@ -380,19 +389,24 @@ def post_markup(root: Node, post_address: bool) -> str | None:
 
 
 def extract_article(html: str, url: str) -> Post | None:
-    """The main content of a single page (a post or a static page); ``None`` for index pages."""
+    """The main content of any single page: a post, a static page, or an index page (whose
+    main text is what the general extractor reads there); ``None`` for a page with no text."""
     root = parse(html, url)
-    if is_index_page(root):
-        return None
-    return _article(html, url, root, short_body=False)
+    return _article(html, url, root, short_body=False, index=is_index_page(root))
 
 
-def _article(html: str, url: str, root: Node, *, short_body: bool) -> Post | None:
+def _article(
+    html: str, url: str, root: Node, *, short_body: bool, index: bool = False
+) -> Post | None:
     """The page's main content; with ``short_body`` (the page is known to be one post), a
-    body container of any length is taken, even one with only an image or an embed."""
+    body container of any length is taken, even one with only an image or an embed.
+
+    A body found by our selectors that holds much less than the page's main text
+    (:data:`MIN_MAIN_TEXT_SHARE`) gives way to the general extractor's; so does a page none of
+    our templates fits, and an index page (several posts: no one container is its text)."""
     platform = detect_platform(html, url)
     found = None
-    if platform == "generic":
+    if platform == "generic" or index:
         # a template none of our selectors was made from: a general main-text extractor knows
         # many more of them
         found, extractor = _main_text_fallback(html, url, recall=False), FALLBACK_EXTRACTOR
@@ -405,8 +419,12 @@ def _article(html: str, url: str, root: Node, *, short_body: bool) -> Post | Non
             # the copy's links are already absolute (cleaned_body)
             found = clean_html(inner_html(cleaned)), text_with_breaks(cleaned)
             extractor = f"blogarchive/{platform}"
+            if not short:
+                found, extractor = _unless_suspect(html, url, root, found, extractor)
         elif platform != "generic":
             found, extractor = _main_text_fallback(html, url), FALLBACK_EXTRACTOR
+            if found is not None:
+                found, extractor = _unless_suspect(html, url, root, found, extractor)
     if found is None:
         return None
     content_html, content_text = found
@@ -715,6 +733,33 @@ def _main_text_fallback(html: str, url: str, *, recall: bool = True) -> tuple[st
     if body is None:
         return None
     return clean_html("".join(_outer_html(child) for child in body)), text_with_breaks(body)
+
+
+def _unless_suspect(
+    html: str, url: str, root: Node, found: tuple[str, str], extractor: str
+) -> tuple[tuple[str, str], str]:
+    """``found`` (html, text) and its extractor, or the general extractor's main text of the
+    page where ``found`` holds less than :data:`MIN_MAIN_TEXT_SHARE` of it."""
+    chars = len(found[1].strip())
+    page = root.find("body")
+    if page is None or chars >= MIN_MAIN_TEXT_SHARE * _visible_chars(page):
+        return found, extractor  # the main text cannot be that much longer: no need to read it
+    main = _main_text_fallback(html, url, recall=False)
+    if main is not None and chars < MIN_MAIN_TEXT_SHARE * len(main[1].strip()):
+        return main, FALLBACK_EXTRACTOR
+    return found, extractor
+
+
+def _visible_chars(page: Node) -> int:
+    """At least the length of any main text read from the page: its text but what no main text
+    holds (:data:`NOT_MAIN_TEXT`: scripts, navigation, comments...)."""
+    found = {id(node): node for selector in NOT_MAIN_TEXT for node in select(page, selector)}
+    outermost = [
+        node
+        for node in found.values()
+        if not any(id(ancestor) in found for ancestor in node.iterancestors())
+    ]
+    return len(text_content(page)) - sum(len(text_content(node)) for node in outermost)
 
 
 def _outer_html(element: Node) -> str:

@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 
 from blogarchive import evaluate
+from extract import decide_post
+from extract.post import extract_article
 
 CORPUS = evaluate.default_corpus()
 pytestmark = pytest.mark.skipif(
@@ -22,12 +24,15 @@ pytestmark = pytest.mark.skipif(
     reason=f"no corpus at {CORPUS} (it is ../shared/corpus beside the repository)",
 )
 
-#: The check parts, measured on 2026-12-04: blogs 95.9%, 96.1%, 89.6%; generic 93.1%, 89.4%;
+#: The check parts, measured on 2026-12-04: blogs 97.6%, 95.8%, 89.6%; generic 93.1%, 89.4%;
 #: forms 89.9% and 88.7%.
 CHECK_FLOORS = {
-    "blogs": {"body_with": 0.955, "body_without": 0.955, "comments_with": 0.89},
+    "blogs": {"body_with": 0.97, "body_without": 0.955, "comments_with": 0.89},
     "generic": {"body_with": 0.925, "body_without": 0.89},
 }
+#: Figures of the check parts where ours must stay at or above trafilatura's on the same pages
+#: (issue 32; generic body_without is not there yet: 89.4% against 90.2%).
+AT_LEAST_TRAFILATURA = {"blogs": ("body_with",), "generic": ("body_with",)}
 FORM_CHECK_FLOORS = {"purpose": 0.895, "semantic_type": 0.883}
 #: Every blog page, measured on 2026-11-27: 96.3%, 95.6%, 92.2% (trafilatura below each).
 BLOG_FLOORS = {"body_with": 0.960, "body_without": 0.953, "comments_with": 0.920}
@@ -45,6 +50,20 @@ def checked() -> dict[str, evaluate.BlogScore]:
     return scores
 
 
+@pytest.fixture(scope="module")
+def checked_trafilatura() -> dict[str, evaluate.BlogScore]:
+    """trafilatura on the same check parts."""
+    return {
+        name: evaluate.score_blogs(
+            CORPUS,
+            evaluate.trafilatura_extraction,
+            evaluate.split_cases(evaluate.blog_cases(CORPUS, name))["check"],
+            name,
+        )
+        for name in AT_LEAST_TRAFILATURA
+    }
+
+
 @pytest.mark.parametrize(
     ("name", "figure"), [(name, f) for name, floors in CHECK_FLOORS.items() for f in floors]
 )
@@ -54,6 +73,21 @@ def test_check_part_figures_above_their_floors(
     value = checked[name].figures()[figure]
     # (the check part's misses are not shown: its totals are all that is read of it)
     assert value is not None and value >= CHECK_FLOORS[name][figure], f"{name} {figure}"
+
+
+@pytest.mark.parametrize(
+    ("name", "figure"),
+    [(name, f) for name, figures in AT_LEAST_TRAFILATURA.items() for f in figures],
+)
+def test_check_part_figures_at_least_trafilatura_s(
+    checked: dict[str, evaluate.BlogScore],
+    checked_trafilatura: dict[str, evaluate.BlogScore],
+    name: str,
+    figure: str,
+) -> None:
+    ours = checked[name].figures()[figure]
+    theirs = checked_trafilatura[name].figures()[figure]
+    assert ours is not None and theirs is not None and ours >= theirs, f"{name} {figure}"
 
 
 def test_no_page_of_any_set_raises(checked: dict[str, evaluate.BlogScore]) -> None:
@@ -81,6 +115,21 @@ def test_blog_figure_above_floor_and_trafilatura(
     ours_value = ours.figures()[figure]
     assert ours_value is not None and ours_value >= BLOG_FLOORS[figure]
     assert ours_value >= (trafilatura.figures()[figure] or 0)
+
+
+def test_every_blog_page_gives_a_post_or_a_page_with_its_text() -> None:
+    """What ``blogarchive extract`` prints: a post with a body, or (a page its markup says is no
+    post: a static or an index page) the page's main text; never an empty body."""
+    empty = []
+    for case in evaluate.blog_cases(CORPUS):
+        if not case.get("body_with"):
+            continue
+        html = evaluate.read_page(CORPUS / "blogs" / case["file"])
+        post, _ = decide_post(html, case["url"])
+        article = post or extract_article(html, case["url"])
+        if article is None or not article.content_text.strip():
+            empty.append(case["file"])
+    assert empty == []
 
 
 def test_the_parts_share_no_site() -> None:

@@ -87,6 +87,19 @@ def test_a_page_that_is_no_post_is_reported_with_what_it_shows(tmp_path: Path) -
     assert extract_page(STATIC_PAGE, "http://127.0.0.4:8780/contact/").post is None
 
 
+def test_an_index_page_is_reported_with_its_main_text(tmp_path: Path) -> None:
+    page = tmp_path / "index.html"
+    page.write_text((FIXTURES / "post" / "blogger-index-page" / "input.html").read_text())
+    result = run_cli("extract", str(page), "--url", "http://127.0.0.2:8780/")
+    output = json.loads(result.stdout)
+    assert output["post"] is None and output["evidence"].startswith("index page markup")
+    # the posts it lists, read by the general extractor: no one container is its text
+    assert (
+        "Increasing the Effectiveness of Front-line Sales Managers"
+        in (output["page"]["content_text"])
+    )
+
+
 @pytest.mark.parametrize(
     ("url", "blog", "expected"),
     [
