@@ -39,6 +39,8 @@ HEADING_TAGS: Final = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 #: body and table, a widget's content), and the boxes that end the search.
 TITLE_CLIMB: Final = 6
 TITLE_CLIMB_STOP: Final = frozenset({"body", "html", "main", "article"})
+#: The kinds of control a honeypot is: a box a bot fills in.
+HONEYPOT_KINDS: Final = frozenset({"text", "textarea", "email", "url"})
 HIDDEN_STYLE: Final = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 PLACEHOLDER_OPTION: Final = re.compile(
     r"^\W*(please\s+)?(select|choose|pick)\b.*|^\W*-+\W*$|^$|^\W*(bitte\s+)?wählen.*"
@@ -192,7 +194,9 @@ PURPOSE_WORDS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = tuple(
         (
             "password-recovery",
             r"forgot|lost.?pass|reset.?pass|recover|passwor[dt].?(reset|vergessen)"
-            r"|mot de passe oubli|olvid|восстанов|request.?reset|reset.?request",
+            r"|mot de passe oubli|olvid|восстанов|request.?reset|reset.?request"
+            # Joomla's com_users "remind" view sends a forgotten username
+            r"|remind",
         ),
         (
             "comment",
@@ -201,7 +205,7 @@ PURPOSE_WORDS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = tuple(
         (
             "mailing-list",
             r"subscri|newsletter|mailing|mailchimp|list-manage|signup.?form|abonn"
-            r"|suscrib|рассылк",
+            r"|suscrib|рассылк|constantcontact",
         ),
         (
             "order",
@@ -285,9 +289,11 @@ class _Control:
 def _controls(form: Node, *, css_hidden: bool = True) -> list[_Control]:
     """Visible controls of ``form`` with the text around them, from one walk of the form.
 
-    With ``css_hidden``, controls hidden by ``display: none`` or ``hidden`` are left out
-    (honeypots); a form whose every control is hidden that way is a popup shown by a script,
-    and is read with them.
+    With ``css_hidden``, honeypots are left out: a control hidden by ``display: none`` or
+    ``hidden``, or a hidden block that holds one text control and nothing else (the spam traps
+    of Contact Form 7, Gravity Forms, Akismet). A hidden block with more (a login panel, a
+    "remember me" box shown on hover) is part of the form a script shows. A form whose every
+    control is hidden is a popup shown by a script, and is read with them.
     """
     walk = _ControlWalk(css_hidden)
     walk.walk(form)
@@ -322,7 +328,7 @@ class _ControlWalk:
                 _Control(c, "textarea", "", "") for c in node.iter() if _captcha(c)
             )
             return
-        if tag in INVISIBLE_TAGS or (self.css_hidden and _hidden(node) and not _captcha(node)):
+        if tag in INVISIBLE_TAGS or (self.css_hidden and _honeypot(node)):
             return
         if tag in ("input", "select", "textarea"):
             kind = _kind(node)
@@ -357,6 +363,16 @@ _LINE_BREAKERS: Final = frozenset(
 def _captcha(node: Node) -> bool:
     """reCAPTCHA's answer field: hidden by its script, but it stands for a visible puzzle."""
     return node.tag in ("input", "textarea") and "captcha" in (node.get("name") or "").lower()
+
+
+def _honeypot(node: Node) -> bool:
+    """A control hidden from people, or a hidden block with one text control alone."""
+    if not _hidden(node) or _captcha(node):
+        return False
+    if node.tag in ("input", "select", "textarea"):
+        return True
+    controls = [c for c in node.iter("input", "select", "textarea") if _kind(c) is not None]
+    return len(controls) <= 1 and all(_kind(c) in HONEYPOT_KINDS for c in controls)
 
 
 def _hidden(node: Node) -> bool:
@@ -679,10 +695,10 @@ def _purpose(
         if passwords >= 2 or registering or len(fields) > 5:
             return "registration"
         return "login"
+    if "search" in semantics and len(fields) <= 3:
+        return "search"  # a search box says more than the page it sends to (cart.php)
     if by_words in ("comment", "mailing-list", "order", "registration", "search"):
         return by_words
-    if "search" in semantics and len(fields) <= 3:
-        return "search"
     if "textarea" in kinds and (set(semantics) & {"email", "tel", "name", "given-name"}):
         return "comment" if "comment" in words else "contact"
     if by_words in ("contact", "login"):

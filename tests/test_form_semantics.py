@@ -68,3 +68,57 @@ def test_purpose_and_password_words_are_matched_in_any_case() -> None:
         '<input type="password" id="p" name="p"></form>'
     )
     assert (purpose, fields["p"]) == ("login", "new-password")
+
+
+@pytest.mark.parametrize(
+    "trap",
+    [
+        # Contact Form 7's honeypot, Gravity Forms' validation container, Akismet's textarea
+        '<span style="display:none !important"><input name="your-website-hp" tabindex="-1"></span>',
+        '<div class="gform_validation_container" style="display:none">'
+        '<label for="h">Leave empty</label><input id="h" name="input_999"></div>',
+        '<p style="display: none"><textarea name="ak_hp_textarea"></textarea></p>',
+        '<input name="website" style="display:none">',
+    ],
+)
+def test_a_honeypot_is_no_field(trap: str) -> None:
+    _, fields = only_form(
+        f'<form action="/contact"><input name="email" type="email">{trap}'
+        '<textarea name="message"></textarea></form>'
+    )
+    assert set(fields) == {"email", "message"}
+
+
+def test_a_hidden_panel_a_script_shows_is_part_of_the_form() -> None:
+    purpose, fields = only_form(
+        '<form action="/" method="post"><label>login:</label><input name="login">'
+        '<input type="password" name="passwd"><span style="display: none;">'
+        '<input type="checkbox" name="remember" id="r" value="1"><label for="r">Stay signed in'
+        '</label><input name="otp"></span></form>'
+    )
+    assert purpose == "login"
+    assert set(fields) == {"login", "passwd", "remember", "otp"}
+
+
+@pytest.mark.parametrize(
+    ("form", "expected"),
+    [
+        # Joomla's com_users "remind" view: a forgotten username is sent by email
+        (
+            '<form action="/index.php?option=com_user&amp;task=remindusername">'
+            '<label for="e">E-mail Address</label><input id="e" name="email">'
+            "<button>Submit</button></form>",
+            "password-recovery",
+        ),
+        # Constant Contact's sign-up form posts to visitor.constantcontact.com
+        (
+            '<form action="https://visitor.r20.constantcontact.com/d.jsp">'
+            '<input name="ea"><button>GO</button></form>',
+            "mailing-list",
+        ),
+        # a search box on a shop's pages sends to its cart script
+        ('<form action="/cart.php"><input name="search"></form>', "search"),
+    ],
+)
+def test_purpose_from_platforms_and_fields(form: str, expected: str) -> None:
+    assert only_form(form)[0] == expected
