@@ -45,6 +45,11 @@ ITEMS: Final = (
     "li.comment, li.pingback, li.trackback",
     "li[id^=comment-], li[id^=li-comment-]",
     "div.comment[id^=comment-], article.comment[id^=comment-]",
+    # the Disqus WordPress plugin's markup for readers without JavaScript
+    "li[id^=dsq-comment-]",
+    # schema.org's Comment in microdata; microformats2's comments of an h-entry
+    "[itemtype$='schema.org/Comment'], [itemtype$='schema.org/UserComments']",
+    ".p-comment",
     "div.comment, article.comment",
 )
 #: Blogger's classic flat layout: ``dt`` (author) and ``dd`` (body, footer) pairs.
@@ -58,6 +63,14 @@ AUTHOR: Final = (
     ".fn",
     ".comment-author-name",
     ".comment-author",
+    "[id^=dsq-author-user-]",
+    "[itemprop=author] [itemprop=name]",
+    "[itemprop=author]",
+    "[itemprop=creator]",
+    ".p-author .p-name",
+    ".u-author .p-name",
+    ".p-author",
+    ".u-author",
     ".author",
 )
 AUTHOR_LINK: Final = (
@@ -66,6 +79,13 @@ AUTHOR_LINK: Final = (
     ".comment-author a.url",
     "a.url",
     ".fn a",
+    ".vcard a",  # hCard (Movable Type's comment_detail)
+    "a[id^=dsq-author-user-]",
+    "[itemprop=author] [itemprop=url]",
+    "a.u-author",
+    "a.p-author",
+    ".p-author a.u-url",
+    ".u-author a.u-url",
 )
 #: The comment's text, in the order tried; without any, its own paragraphs are its text.
 BODY: Final = (
@@ -77,6 +97,11 @@ BODY: Final = (
     ".comment-entry",
     ".w-comments-item-text",
     ".social-comment-body",
+    ".dsq-comment-message",
+    "[itemprop=text]",
+    "[itemprop=commentText]",
+    ".e-content",
+    ".p-content",
     ".comment-body > p",
 )
 #: Parts of a comment that are not its text (author, date, reply links).
@@ -91,7 +116,15 @@ NOT_TEXT: Final = (
     ".avatar",
     "cite",
 )
-TIME: Final = (("time[datetime]", "datetime"), ("abbr[title]", "title"))
+TIME: Final = (
+    ("time[datetime]", "datetime"),
+    ("abbr[title]", "title"),
+    ("[itemprop=dateCreated]", "content"),
+    ("[itemprop=datePublished]", "content"),
+    ("[itemprop=commentTime]", "content"),
+    (".dt-published", "datetime"),
+    (".dt-published", "title"),
+)
 PERMALINK: Final = (
     "span.datetime a",
     ".comment-metadata a",
@@ -125,11 +158,20 @@ class Comment:
 def extract_comments(html: str, url: str) -> tuple[Comment, ...]:
     """Every comment on the page, in page order; replies name their parent's ``platform_id``."""
     root = parse(html, url)
+    items = comment_elements(root)
+    if items:
+        return tuple(_threaded(items, url))
+    return tuple(_classic(root, url))
+
+
+def comment_elements(root: Node) -> list[Node]:
+    """The elements of the page's threaded comments (:data:`ITEMS`), replies included, in page
+    order; none for a page without any (or with Blogger's classic flat list)."""
     for selector in ITEMS:
         items = [item for item in select(root, selector) if not _is_form(item)]
         if items:
-            return tuple(_threaded(_outermost(_with_parents(items)), url))
-    return tuple(_classic(root, url))
+            return _outermost(_with_parents(items))
+    return []
 
 
 def _with_parents(items: list[Node]) -> list[Node]:
@@ -227,7 +269,7 @@ class _ReadACopy(Exception):
 def _read(scope: _Scope, url: str, identity: dict[str, Any]) -> Comment:
     """The comment read in ``scope`` (raises ``_ReadACopy`` when a part read holds a reply)."""
     body = _body(scope)
-    link = scope.first_attr([(selector, "href") for selector in PERMALINK])
+    link = scope.first_attr([(selector, "href") for selector in PERMALINK]) or _own_url(scope)
     author_node = _author_node(scope)
     if scope.holds_reply(body) or scope.holds_reply(author_node):
         raise _ReadACopy
@@ -245,8 +287,35 @@ def _read(scope: _Scope, url: str, identity: dict[str, Any]) -> Comment:
         published=_published(scope, link),
         content_html=content_html,
         content_text=text_with_breaks(body) if body is not None else "",
-        url=absolute(url, link),
+        url=_permalink(url, link),
     )
+
+
+def _own_url(scope: _Scope) -> str | None:
+    """A microformats2 comment's ``u-url``: its own address (one inside its author's h-card is
+    the author's)."""
+    for link in scope.select("a.u-url"):
+        if not any(
+            "h-card" in (element.get("class") or "").split()
+            for element in _ancestors_within(link, scope.root)
+        ):
+            return link.get("href")
+    return None
+
+
+def _ancestors_within(node: Node, root: Node) -> Iterator[Node]:
+    for element in (node, *node.iterancestors()):
+        if element is root:
+            return
+        yield element
+
+
+def _permalink(url: str, link: str | None) -> str | None:
+    """The comment's address: a link to an anchor of the page itself (``#comment-12``) is the
+    page's address with that anchor."""
+    if link and link.strip().startswith("#") and len(link.strip()) > 1:
+        return url.split("#", 1)[0] + link.strip()
+    return absolute(url, link)
 
 
 def _replies(item: Node, members: set[Node]) -> frozenset[Node]:
@@ -325,7 +394,7 @@ def _classic(root: Node, url: str) -> Iterator[Comment]:
             else None,
             content_html=sanitize(body, url) if body is not None else "",
             content_text=text_with_breaks(body) if body is not None else "",
-            url=absolute(url, link),
+            url=_permalink(url, link),
         )
 
 

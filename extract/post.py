@@ -44,6 +44,7 @@ from extract._dom import (
     text_with_breaks,
 )
 from extract.comments import ITEMS as COMMENT_ITEMS
+from extract.comments import comment_elements
 from extract.platform import detect_platform
 from extract.urls import canonical_url, may_be_post, post_permalink
 
@@ -226,6 +227,11 @@ NOT_BODY: Final = (
     ".blog-pager",
     ".wp-block-comments",
     ".screen-reader-text",
+    # comments in markups that need no comments area around them
+    "#disqus_thread",
+    "[itemtype$='schema.org/Comment']",
+    "[itemtype$='schema.org/UserComments']",
+    ".p-comment",
 )
 #: Pages that are not single posts: several posts (index, archive, label, search) or static pages.
 INDEX_MARKERS: Final = (
@@ -723,8 +729,8 @@ def _main_text_fallback(html: str, url: str, *, recall: bool = True) -> tuple[st
     import trafilatura  # imported here: most pages never need it
 
     extracted = trafilatura.extract(
-        html, url=url, output_format="html", include_comments=False, include_tables=True,
-        include_links=True, include_images=False, favor_recall=recall,
+        _without_comments(html, url), url=url, output_format="html", include_comments=False,
+        include_tables=True, include_links=True, include_images=False, favor_recall=recall,
     )  # fmt: skip
     if not extracted or len(extracted) < MIN_BODY_CHARS:
         return None  # a page with no text to speak of (a calendar, a link list) is no post
@@ -760,6 +766,26 @@ def _visible_chars(page: Node) -> int:
         if not any(id(ancestor) in found for ancestor in node.iterancestors())
     ]
     return len(text_content(page)) - sum(len(text_content(node)) for node in outermost)
+
+
+def _without_comments(html: str, url: str) -> str:
+    """The page's HTML without its comments (as :func:`extract.comments.comment_elements` finds
+    them), for the general extractor, which knows fewer comment markups than we do: a comment is
+    never the post's text. Each comment's HTML is cut out of the page's, as lxml writes both
+    (the shared tree is never changed)."""
+    root = parse(html, url)
+    comments = comment_elements(root)
+    if not comments:
+        return html
+    members = set(comments)
+    page = _outer_html(root)
+    for comment in comments:
+        if any(ancestor in members for ancestor in comment.iterancestors()):
+            continue  # cut with the comment it replies to
+        page = page.replace(
+            etree.tostring(comment, encoding="unicode", method="html", with_tail=False), "", 1
+        )
+    return page
 
 
 def _outer_html(element: Node) -> str:

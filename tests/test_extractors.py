@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 import extract
+from extract.post import extract_article
 
 FIXTURES = Path(__file__).parent / "fixtures"
 EXTRACTORS: dict[str, Callable[[str, str], Any]] = {
@@ -88,6 +89,20 @@ def test_fixture_case(case: Path) -> None:
     actual = as_plain(extractor(html, url))
     problems = compare(expected, actual, case.parent.name)
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize(
+    "case",
+    [c for c in CASES if c.parent.name == "comments"],
+    ids=[c.name for c in CASES if c.parent.name == "comments"],
+)
+def test_no_comment_is_taken_into_the_page_s_text(case: Path) -> None:
+    html = (case / "input.html").read_text(encoding="utf-8")
+    url = json.loads((case / "meta.json").read_text(encoding="utf-8"))["url"]
+    article = extract_article(html, url)
+    text = article.content_text if article is not None else ""
+    comments = [c.content_text for c in extract.extract_comments(html, url)]
+    assert comments and not [c for c in comments if c and c in text]
 
 
 def test_every_extractor_has_cases() -> None:
