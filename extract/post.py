@@ -316,6 +316,8 @@ ARTICLE_TYPE_WORDS: Final = ("Article", "Posting", "Report")
 BYLINE_PREFIX: Final = re.compile(r"^(by|von|par|por|di|door|av|autor|author)[:\s]+", re.IGNORECASE)
 
 ISO_DATE: Final = re.compile(r"^\d{4}-\d{2}-\d{2}")
+#: What separates a page title from the site's name in ``<title>`` and ``og:title``.
+TITLE_SEPARATOR: Final = re.compile(r"\s+[|–—-]\s+|\s*[|»]\s*")
 COUNT_WORDS: Final = {"no": 0, "one": 1, "zero": 0}
 FIRST_NUMBER: Final = re.compile(r"\d[\d,.]*")
 COMMENT_WORD: Final = re.compile(
@@ -801,12 +803,30 @@ def _title(root: Node, ld: _ArticleJsonLd) -> str | None:
             text = text_of(heading)
             if text:
                 return text
-    return (
+    return _without_site_name(
+        root,
         first_attr(root, TITLE_META)
         or _ld_text(ld, "headline")
         or _single_h1(root)
-        or (normalize_space(root.findtext(".//title") or "") or None)
+        or (normalize_space(root.findtext(".//title") or "") or None),
     )
+
+
+def _without_site_name(root: Node, title: str | None) -> str | None:
+    """A page title without the site's name that sites add to it ("Post | Site", "Site - Post"):
+    the parts that are not the Open Graph ``og:site_name``, or else the part that is one of the
+    page's headings."""
+    if not title:
+        return title
+    parts = [part for part in TITLE_SEPARATOR.split(title) if part.strip()]
+    if len(parts) < 2:
+        return title
+    site = normalize_space(first_attr(root, [("meta[property='og:site_name']", "content")]) or "")
+    kept = [part for part in parts if site and normalize_space(part).casefold() != site.casefold()]
+    if site and 0 < len(kept) < len(parts):
+        return " - ".join(normalize_space(part) for part in kept)
+    headings = {text_of(heading) for heading in root.iter("h1", "h2")}
+    return next((normalize_space(p) for p in parts if normalize_space(p) in headings), title)
 
 
 def _single_h1(root: Node) -> str | None:
@@ -902,11 +922,12 @@ def _iso(value: str | None) -> str | None:
 
 
 def _find_date(html: str, url: str) -> str | None:
-    """The publication date htmldate finds (URL, text, markup), as YYYY-MM-DD."""
+    """The publication date htmldate finds (URL, markup, then the page's text: its extensive
+    search finds a date on many pages whose markup gives none), as YYYY-MM-DD."""
     from htmldate import find_date  # imported here: only pages without dated markup need it
 
     try:
-        return find_date(html, url=url, original_date=True, extensive_search=False)
+        return find_date(html, url=url, original_date=True, extensive_search=True)
     except Exception:  # htmldate raises on some malformed pages; no date is the answer
         return None
 

@@ -1,0 +1,58 @@
+"""A post's title and date from the strongest evidence the page gives (issue 32, item 4)."""
+
+from __future__ import annotations
+
+import pytest
+
+from extract.post import extract_article
+
+BODY = "<p>" + "Field notes from the coast, written the same evening. " * 6 + "</p>"
+
+
+def page(head: str, body: str = BODY) -> str:
+    return f"<html><head>{head}</head><body><main>{body}</main></body></html>"
+
+
+@pytest.mark.parametrize(
+    ("head", "body", "expected"),
+    [
+        # the Open Graph site name is not the post's title, on either side of the separator
+        (
+            '<meta property="og:site_name" content="Coast Notes">'
+            '<meta property="og:title" content="Low tide at dawn | Coast Notes">',
+            BODY,
+            "Low tide at dawn",
+        ),
+        (
+            '<meta property="og:site_name" content="Coast Notes">'
+            "<title>Coast Notes – Low tide at dawn</title>",
+            BODY,
+            "Low tide at dawn",
+        ),
+        # no site name declared: the part of the title the page shows as a heading
+        (
+            "<title>Low tide at dawn - Coast Notes</title>",
+            "<h2>Low tide at dawn</h2>" + BODY,
+            "Low tide at dawn",
+        ),
+        # a title whose separator is its own: kept whole
+        ("<title>Before - and after</title>", BODY, "Before - and after"),
+    ],
+)
+def test_the_title_leaves_out_the_site_s_name(head: str, body: str, expected: str) -> None:
+    article = extract_article(page(head, body), "https://coast.example.org/2021/low-tide")
+    assert article is not None and article.title == expected
+
+
+def test_a_date_only_the_text_gives_is_found() -> None:
+    # no dated markup, no JSON-LD, no date in the address: htmldate's extensive search reads
+    # the date the page prints
+    body = "<p>Published on 14 February 2012</p>" + BODY
+    article = extract_article(page("<title>Tides</title>", body), "https://coast.example.org/tides")
+    assert article is not None and article.published == "2012-02-14"
+
+
+def test_dated_markup_keeps_its_time_and_offset() -> None:
+    body = '<article><time class="published" datetime="2009-06-15T08:30:00-07:00">June 15</time>'
+    article = extract_article(page("", body + BODY + "</article>"), "https://coast.example.org/a")
+    assert article is not None and article.published == "2009-06-15T08:30:00-07:00"
