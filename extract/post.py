@@ -876,12 +876,25 @@ def _json_ld_article(root: Node) -> dict[str, Any]:
             data = json.loads(text)
         except ValueError:
             continue
-        for item in _ld_items(data):
+        items = _ld_items(data)
+        for item in items:
             types = item.get("@type")
             types = types if isinstance(types, list) else [types]
             if ARTICLE_TYPES & {t for t in types if isinstance(t, str)}:
-                return item
+                return _with_author_resolved(item, items)
     return {}
+
+
+def _with_author_resolved(item: dict[str, Any], items: list[dict[str, Any]]) -> dict[str, Any]:
+    """``item`` whose author, given as a reference to another node of its graph (``{"@id":
+    ...}``, as Yoast SEO writes it), is that node."""
+    author = item.get("author")
+    if isinstance(author, list):
+        author = author[0] if author else None
+    if not isinstance(author, dict) or "name" in author or "@id" not in author:
+        return item
+    node = next((other for other in items if other.get("@id") == author["@id"]), None)
+    return {**item, "author": node} if node is not None else item
 
 
 def _ld_items(data: Any) -> list[dict[str, Any]]:

@@ -56,3 +56,16 @@ def test_dated_markup_keeps_its_time_and_offset() -> None:
     body = '<article><time class="published" datetime="2009-06-15T08:30:00-07:00">June 15</time>'
     article = extract_article(page("", body + BODY + "</article>"), "https://coast.example.org/a")
     assert article is not None and article.published == "2009-06-15T08:30:00-07:00"
+
+
+def test_an_author_named_elsewhere_in_the_json_ld_graph() -> None:
+    # Yoast SEO's graph: the article names its author by reference to a Person node
+    graph = (
+        '{"@context": "https://schema.org", "@graph": ['
+        '{"@type": "Article", "headline": "Lemons from seed",'
+        ' "author": {"@id": "https://garden.example/#/person/1"}},'
+        '{"@type": "Person", "@id": "https://garden.example/#/person/1", "name": "Flo Ionescu"}]}'
+    )
+    head = f'<script type="application/ld+json">{graph}</script><title>Lemons from seed</title>'
+    article = extract_article(page(head), "https://garden.example/lemons-from-seed/")
+    assert article is not None and article.author == "Flo Ionescu"
