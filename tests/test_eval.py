@@ -10,6 +10,7 @@ corpus is not beside the repository.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -173,3 +174,28 @@ def test_eval_command_prints_both_parts_and_never_the_check_part_s_misses(
     assert refused.returncode == 2 and "tune part only" in refused.stderr
     missing = run_cli("eval", "--corpus", str(tmp_path))
     assert missing.returncode == 2 and "no corpus" in missing.stderr
+
+
+def test_every_case_shape_the_corpus_allows_is_scored(tmp_path: Path) -> None:
+    """The corpus README's case format: optional title/author/date (a string or a list of
+    strings), optional snippet lists, tags and categories; none of them raises."""
+    page = (
+        "<html><head><title>Low tide</title></head><body><article><h1>Low tide</h1>"
+        "<p>" + "The sea went out further than anyone here remembers. " * 5 + "</p>"
+        "</article></body></html>"
+    )
+    (tmp_path / "blogs" / "html").mkdir(parents=True)
+    (tmp_path / "blogs" / "html" / "a.html").write_text(page, encoding="utf-8")
+    base = {"file": "html/a.html", "url": "https://tide.example.org/low", "platform": "x"}
+    cases = [
+        {**base, "body_with": ["further than anyone"], "body_without": ["sidebar"]},
+        {**base, "title": ["Low tide", "Low tide | Tide"], "author": [], "date": ["2020-01-01"]},
+        {**base, "title": "Low tide", "author": None, "tags": ["sea"], "categories": ["notes"]},
+        {**base, "comments_with": [], "body_with": []},
+    ]
+    (tmp_path / "blogs" / "cases.json").write_text(json.dumps({"cases": cases}))
+    score = evaluate.score_blogs(tmp_path, evaluate.ours)
+    assert score.errors == []
+    assert score.body_with.hits == 1 and score.body_without.hits == 1
+    assert score.title.total == 2 and score.title.hits == 2
+    assert score.author.total == 0 and score.date.total == 1
