@@ -363,7 +363,8 @@ def decide_post(html: str, url: str) -> tuple[Post | None, str]:
     if is_index_page(root):
         return None, "index page markup (several posts, or an index view)"
     address = urlsplit(url)
-    if STATIC_ADDRESS.match(address.path):
+    if STATIC_ADDRESS.match(address.path) and detect_platform(html, url) == "blogger":
+        # (Substack keeps its posts at /p/: elsewhere the page's markup decides)
         return None, "static page address (Blogger's /p/)"
     if address.path in ("", "/") and not address.query:
         return None, "the blog's home page"  # (which may show its latest post whole)

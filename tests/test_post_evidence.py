@@ -120,3 +120,21 @@ def test_a_route_s_variants_of_the_blog_s_own_addresses(
     from extract.urls import on_blog
 
     assert on_blog(url, blog) == expected
+
+
+def test_a_p_address_is_a_static_page_on_blogger_only() -> None:
+    body = "<p>" + "A newsletter issue about tides and the people who read them. " * 4 + "</p>"
+    substack = (
+        '<html><head><meta property="og:type" content="article">'
+        "<title>Tides</title></head><body><article><h1>Tides</h1>"
+        f'<div class="available-content"><div class="body markup">{body}</div></div>'
+        "</article></body></html>"
+    )
+    post, evidence = decide_post(substack, "https://tides.substack.com/p/tides")
+    assert post is not None and evidence == "og:type article", evidence
+    blogger = (
+        '<html><head><meta name="generator" content="Blogger"><title>About</title></head>'
+        f'<body><div class="post-body entry-content">{body}</div></body></html>'
+    )
+    post, evidence = decide_post(blogger, "https://fieldnotes.blogspot.com/p/about.html")
+    assert post is None and evidence == "static page address (Blogger's /p/)"
