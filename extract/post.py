@@ -94,9 +94,11 @@ MIN_BODY_SHARE: Final = 0.2
 #: general extractor reads it) is suspect: a container that holds a teaser, or one the cleaning
 #: emptied. The general extractor's text replaces it.
 MIN_MAIN_TEXT_SHARE: Final = 0.3
+#: Classes of the element around one post's title, body and footer.
+POST_WRAPPER_CLASSES: Final = frozenset({"post", "post-outer", "type-post", "hentry"})
 #: What no main text holds: code, a page's navigation and frame, its comments and sidebars.
 NOT_MAIN_TEXT: Final = (
-    "script", "style", "nav", "header", "footer", "aside",
+    "script", "style", "nav", "header", "footer", "aside", "form",
     *(f"{kind}{name}" for name in NOT_BODY_ANCESTORS for kind in (".", "#")),
 )  # fmt: skip
 
@@ -429,11 +431,11 @@ def _article(
             found = clean_html(inner_html(cleaned)), text_with_breaks(cleaned)
             extractor = f"blogarchive/{platform}"
             if not short:
-                found, extractor = _unless_suspect(html, url, root, found, extractor)
+                found, extractor = _unless_suspect(html, url, root, found, extractor, short_body)
         elif platform != "generic":
             found, extractor = _main_text_fallback(html, url), FALLBACK_EXTRACTOR
             if found is not None:
-                found, extractor = _unless_suspect(html, url, root, found, extractor)
+                found, extractor = _unless_suspect(html, url, root, found, extractor, short_body)
     if found is None:
         return None
     content_html, content_text = found
@@ -732,8 +734,9 @@ def _main_text_fallback(html: str, url: str, *, recall: bool = True) -> tuple[st
     import trafilatura  # imported here: most pages never need it
 
     extracted = trafilatura.extract(
-        _without_comments(html, url), url=url, output_format="html", include_comments=False,
-        include_tables=True, include_links=True, include_images=False, favor_recall=recall,
+        _for_the_general_extractor(html, url), url=url, output_format="html",
+        include_comments=False, include_tables=True, include_links=True, include_images=False,
+        favor_recall=recall,
     )  # fmt: skip
     if not extracted or len(extracted) < MIN_BODY_CHARS:
         return None  # a page with no text to speak of (a calendar, a link list) is no post
@@ -745,7 +748,7 @@ def _main_text_fallback(html: str, url: str, *, recall: bool = True) -> tuple[st
 
 
 def _unless_suspect(
-    html: str, url: str, root: Node, found: tuple[str, str], extractor: str
+    html: str, url: str, root: Node, found: tuple[str, str], extractor: str, known_post: bool
 ) -> tuple[tuple[str, str], str]:
     """``found`` (html, text) and its extractor, or the general extractor's main text of the
     page where ``found`` holds less than :data:`MIN_MAIN_TEXT_SHARE` of it."""
@@ -753,10 +756,30 @@ def _unless_suspect(
     page = root.find("body")
     if page is None or chars >= MIN_MAIN_TEXT_SHARE * _visible_chars(page):
         return found, extractor  # the main text cannot be that much longer: no need to read it
-    main = _main_text_fallback(html, url, recall=False)
+    own = _own_container(root) if known_post else None
+    wrapper = _post_wrapper(own) if own is not None and post_body(root) is own else None
+    # on a page its markup says is one post, the main text is looked for in the post's own
+    # wrapper: on a page with little text, the general extractor takes the page's frame (the
+    # blog's header, the date) for the text of a short post
+    main = _main_text_fallback(
+        html if wrapper is None else f"<html><body>{_outer_html(wrapper)}</body></html>",
+        url,
+        recall=False,
+    )
     if main is not None and chars < MIN_MAIN_TEXT_SHARE * len(main[1].strip()):
         return main, FALLBACK_EXTRACTOR
     return found, extractor
+
+
+def _post_wrapper(container: Node) -> Node | None:
+    """The element that holds the whole of one post around its body container: its
+    ``article``, WordPress' ``type-post``, Blogger's ``post`` / ``post-outer``, hAtom's
+    ``hentry``."""
+    for ancestor in container.iterancestors():
+        classes = (ancestor.get("class") or "").split()
+        if ancestor.tag == "article" or POST_WRAPPER_CLASSES.intersection(classes):
+            return ancestor
+    return None
 
 
 def _visible_chars(page: Node) -> int:
@@ -771,22 +794,23 @@ def _visible_chars(page: Node) -> int:
     return len(text_content(page)) - sum(len(text_content(node)) for node in outermost)
 
 
-def _without_comments(html: str, url: str) -> str:
+def _for_the_general_extractor(html: str, url: str) -> str:
     """The page's HTML without its comments (as :func:`extract.comments.comment_elements` finds
-    them), for the general extractor, which knows fewer comment markups than we do: a comment is
-    never the post's text. Each comment's HTML is cut out of the page's, as lxml writes both
-    (the shared tree is never changed)."""
+    them) and its forms, for the general extractor, which knows fewer comment markups than we
+    do: a comment is never the post's text, nor is a form (our bodies leave them out too). Each
+    one's HTML is cut out of the page's, as lxml writes both (the shared tree is never
+    changed)."""
     root = parse(html, url)
-    comments = comment_elements(root)
-    if not comments:
+    cut = [*comment_elements(root), *select(root, "form")]
+    if not cut:
         return html
-    members = set(comments)
+    members = set(cut)
     page = _outer_html(root)
-    for comment in comments:
-        if any(ancestor in members for ancestor in comment.iterancestors()):
-            continue  # cut with the comment it replies to
+    for element in cut:
+        if any(ancestor in members for ancestor in element.iterancestors()):
+            continue  # cut with the comment or form it is in
         page = page.replace(
-            etree.tostring(comment, encoding="unicode", method="html", with_tail=False), "", 1
+            etree.tostring(element, encoding="unicode", method="html", with_tail=False), "", 1
         )
     return page
 
