@@ -31,7 +31,7 @@ from typing import Any
 from w3lib.encoding import html_to_unicode
 
 from extract import extract_comments, extract_forms
-from extract.post import extract_article
+from extract.post import decide_post, extract_article
 
 SPACE = re.compile(r"\s+")
 
@@ -122,9 +122,10 @@ def answers(value: Any) -> set[str]:
 
 
 def ours(html: str, url: str) -> Extraction:
-    # extract_article, not extract_post: the cases include static pages, which are not posts
-    # but whose main text is measured all the same
-    post = extract_article(html, url)
+    # what the archive keeps of the page: its post, as the crawl decides it; the cases include
+    # static pages, which are not posts but whose main text is measured all the same (what
+    # ``blogarchive extract`` shows of them under "page")
+    post = decide_post(html, url)[0] or extract_article(html, url)
     comments = extract_comments(html, url)
     return Extraction(
         text=post.content_text if post else "",

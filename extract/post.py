@@ -430,12 +430,15 @@ def _article(
             # the copy's links are already absolute (cleaned_body)
             found = clean_html(inner_html(cleaned)), text_with_breaks(cleaned)
             extractor = f"blogarchive/{platform}"
-            if not short:
-                found, extractor = _unless_suspect(html, url, root, found, extractor, short_body)
+            found, extractor = _unless_suspect(
+                html, url, root, found, extractor, known_post=short_body, own_body=short
+            )
         elif platform != "generic":
             found, extractor = _main_text_fallback(html, url), FALLBACK_EXTRACTOR
             if found is not None:
-                found, extractor = _unless_suspect(html, url, root, found, extractor, short_body)
+                found, extractor = _unless_suspect(
+                    html, url, root, found, extractor, known_post=short_body, own_body=False
+                )
     if found is None:
         return None
     content_html, content_text = found
@@ -748,19 +751,30 @@ def _main_text_fallback(html: str, url: str, *, recall: bool = True) -> tuple[st
 
 
 def _unless_suspect(
-    html: str, url: str, root: Node, found: tuple[str, str], extractor: str, known_post: bool
+    html: str,
+    url: str,
+    root: Node,
+    found: tuple[str, str],
+    extractor: str,
+    *,
+    known_post: bool,
+    own_body: bool,
 ) -> tuple[tuple[str, str], str]:
-    """``found`` (html, text) and its extractor, or the general extractor's main text of the
-    page where ``found`` holds less than :data:`MIN_MAIN_TEXT_SHARE` of it."""
+    """``found`` (html, text) and its extractor, or the general extractor's main text where
+    ``found`` holds less than :data:`MIN_MAIN_TEXT_SHARE` of it. On a page its markup says is
+    one post (``known_post``) whose body is the platform's one container (``own_body``: a short
+    container taken as it is), the main text is looked for in the post's own wrapper: on a page
+    with little text, the general extractor takes the page's frame (the blog's header, the
+    date, the sidebar) for the text of a short post."""
     chars = len(found[1].strip())
     page = root.find("body")
     if page is None or chars >= MIN_MAIN_TEXT_SHARE * _visible_chars(page):
         return found, extractor  # the main text cannot be that much longer: no need to read it
     own = _own_container(root) if known_post else None
-    wrapper = _post_wrapper(own) if own is not None and post_body(root) is own else None
-    # on a page its markup says is one post, the main text is looked for in the post's own
-    # wrapper: on a page with little text, the general extractor takes the page's frame (the
-    # blog's header, the date) for the text of a short post
+    if own is not None and (own_body or post_body(root) is own):
+        wrapper = _post_wrapper(own)
+    else:
+        wrapper = None
     main = _main_text_fallback(
         html if wrapper is None else f"<html><body>{_outer_html(wrapper)}</body></html>",
         url,
