@@ -194,8 +194,13 @@ POST_LINKS: Final = (
     ".nav-previous a",
     ".nav-next a",
 )
+#: A page's comments section, as templates name it: never the post's text.
+COMMENTS_AREAS: Final = (
+    "#comments", ".comments", ".comments-area", ".wp-block-comments", "#disqus_thread",
+)  # fmt: skip
 #: Never part of a post's text, even when a theme puts them inside the body.
 NOT_BODY: Final = (
+    *COMMENTS_AREAS,
     "script",
     "style",
     "noscript",
@@ -220,17 +225,12 @@ NOT_BODY: Final = (
     ".postmetadata",
     ".author-box",
     ".about-author",
-    "#comments",
-    ".comments",
-    ".comments-area",
     "nav",
     ".navigation",
     ".post-navigation",
     ".blog-pager",
-    ".wp-block-comments",
     ".screen-reader-text",
     # comments in markups that need no comments area around them
-    "#disqus_thread",
     "[itemtype$='schema.org/Comment']",
     "[itemtype$='schema.org/UserComments']",
     ".p-comment",
@@ -815,7 +815,11 @@ def _for_the_general_extractor(html: str, url: str) -> str:
     one's HTML is cut out of the page's, as lxml writes both (the shared tree is never
     changed)."""
     root = parse(html, url)
-    cut = [*comment_elements(root), *select(root, "form")]
+    cut = [
+        *comment_elements(root),
+        *(node for selector in COMMENTS_AREAS for node in select(root, selector)),
+        *select(root, "form"),
+    ]
     if not cut:
         return html
     members = set(cut)
