@@ -963,13 +963,22 @@ def _ld_author(ld: _ArticleJsonLd) -> str | None:
 
 
 def _first_time(root: Node, selectors: tuple[tuple[str, str], ...]) -> str | None:
-    """The first value of ``selectors`` that is an ISO 8601 date or time (as the page gives it)."""
+    """The first value of ``selectors`` that is an ISO 8601 date or time (as the page gives it),
+    outside the comments and the lists of related posts (their dates are theirs)."""
     for selector, attribute in selectors:
         for element in select(root, selector):
             value = _iso(element.get(attribute))
-            if value:
+            if value and not _in_comments(element) and not _in_related(element):
                 return value
     return None
+
+
+def _in_related(node: Node) -> bool:
+    """Whether ``node`` is in a block of related posts (``related-posts``, ``yarpp``...)."""
+    return any(
+        "related" in _boilerplate_words(element) or "yarpp" in _boilerplate_words(element)
+        for element in node.iterancestors()
+    )
 
 
 def _iso(value: str | None) -> str | None:

@@ -69,3 +69,17 @@ def test_an_author_named_elsewhere_in_the_json_ld_graph() -> None:
     head = f'<script type="application/ld+json">{graph}</script><title>Lemons from seed</title>'
     article = extract_article(page(head), "https://garden.example/lemons-from-seed/")
     assert article is not None and article.author == "Flo Ionescu"
+
+
+def test_the_dates_of_related_posts_and_comments_are_not_the_post_s() -> None:
+    body = (
+        '<div class="related-posts"><article><time class="published" '
+        'datetime="2017-09-06T10:30:55+02:00">6 Sept 2017</time> An older post</article></div>'
+        '<ol class="comment-list"><li class="comment"><time class="published" '
+        'datetime="2024-01-02T08:00:00+01:00">2 Jan 2024</time> A reader</li></ol>'
+        '<article><time class="entry-date" datetime="2023-10-31T09:00:00+01:00">31 Oct</time>'
+        + BODY
+        + "</article>"
+    )
+    article = extract_article(page("<title>Tides</title>", body), "https://coast.example.org/t")
+    assert article is not None and article.published == "2023-10-31T09:00:00+01:00"
