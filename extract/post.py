@@ -857,19 +857,23 @@ def _title(root: Node, ld: _ArticleJsonLd) -> str | None:
 
 def _without_site_name(root: Node, title: str | None) -> str | None:
     """A page title without the site's name that sites add to it ("Post | Site", "Site - Post"):
-    the parts that are not the Open Graph ``og:site_name``, or else the part that is one of the
-    page's headings."""
+    the title less the Open Graph ``og:site_name`` at either end, or else the part of it that is
+    one of the page's headings."""
     if not title:
         return title
-    parts = [part for part in TITLE_SEPARATOR.split(title) if part.strip()]
-    if len(parts) < 2:
+    separators = list(TITLE_SEPARATOR.finditer(title))
+    if not separators:
         return title
     site = normalize_space(first_attr(root, [("meta[property='og:site_name']", "content")]) or "")
-    kept = [part for part in parts if site and normalize_space(part).casefold() != site.casefold()]
-    if site and 0 < len(kept) < len(parts):
-        return " - ".join(normalize_space(part) for part in kept)
+    if site:
+        first, last = separators[0], separators[-1]
+        if normalize_space(title[last.end() :]).casefold() == site.casefold():
+            return normalize_space(title[: last.start()]) or title
+        if normalize_space(title[: first.start()]).casefold() == site.casefold():
+            return normalize_space(title[first.end() :]) or title
     headings = {text_of(heading) for heading in root.iter("h1", "h2")}
-    return next((normalize_space(p) for p in parts if normalize_space(p) in headings), title)
+    parts = (normalize_space(part) for part in TITLE_SEPARATOR.split(title))
+    return next((part for part in parts if part and part in headings), title)
 
 
 def _single_h1(root: Node) -> str | None:

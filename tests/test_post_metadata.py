@@ -35,6 +35,13 @@ def page(head: str, body: str = BODY) -> str:
             "<h2>Low tide at dawn</h2>" + BODY,
             "Low tide at dawn",
         ),
+        # the title's own dashes are kept when the site's name is cut off
+        (
+            '<meta property="og:site_name" content="Coast Notes">'
+            "<title>Low tide – at dawn | Coast Notes</title>",
+            BODY,
+            "Low tide – at dawn",
+        ),
         # a title whose separator is its own: kept whole
         ("<title>Before - and after</title>", BODY, "Before - and after"),
     ],
