@@ -448,7 +448,7 @@ def _article(
             canonical_url(first_attr(root, [("link[rel=canonical]", "href")]) or url, base=url)
         ),
         title=_title(root, ld),
-        author=_author(root, ld),
+        author=_author(html, url, root, ld),
         published=_first_time(root, PUBLISHED)
         or _iso(_ld_text(ld, "datePublished"))
         or _find_date(html, url),
@@ -882,7 +882,10 @@ def _single_h1(root: Node) -> str | None:
     return headings[0] if len(headings) == 1 else None
 
 
-def _author(root: Node, ld: _ArticleJsonLd) -> str | None:
+def _author(html: str, url: str, root: Node, ld: _ArticleJsonLd) -> str | None:
+    """The post's author: from the template's byline, the JSON-LD article, trafilatura's
+    reading of the page (bylines of many more templates), then the ``author`` meta tags (which
+    often name the site)."""
     name = None
     for selector in AUTHOR:
         for node in select(root, selector):
@@ -891,10 +894,18 @@ def _author(root: Node, ld: _ArticleJsonLd) -> str | None:
                 break
         if name:
             break
-    name = name or _ld_author(ld) or first_attr(root, AUTHOR_META)
+    name = name or _ld_author(ld) or _general_author(html, url) or first_attr(root, AUTHOR_META)
     if not name or name.startswith("http"):
         return None
     return BYLINE_PREFIX.sub("", name).strip() or None
+
+
+def _general_author(html: str, url: str) -> str | None:
+    import trafilatura  # imported here: most posts name their author in their markup
+
+    # (its date search is the cheap one: the author is all that is read of it)
+    metadata = trafilatura.extract_metadata(html, default_url=url, extensive=False)
+    return normalize_space(metadata.author or "") or None if metadata is not None else None
 
 
 class _ArticleJsonLd:

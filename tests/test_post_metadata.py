@@ -90,3 +90,13 @@ def test_the_dates_of_related_posts_and_comments_are_not_the_post_s() -> None:
     )
     article = extract_article(page("<title>Tides</title>", body), "https://coast.example.org/t")
     assert article is not None and article.published == "2023-10-31T09:00:00+01:00"
+
+
+@pytest.mark.parametrize(
+    "byline", ['<div class="author">Tim Anderson</div>', '<p class="byline">By Tim Anderson</p>']
+)
+def test_a_byline_of_a_template_we_do_not_know(byline: str) -> None:
+    # no selector of ours, no JSON-LD, no author meta tag: trafilatura's reading of the page
+    body = "<h1>Tides</h1>" + byline + BODY
+    article = extract_article(page("<title>Tides</title>", body), "https://coast.example.org/t")
+    assert article is not None and article.author == "Tim Anderson"
