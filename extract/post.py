@@ -281,6 +281,7 @@ ALWAYS_BOILERPLATE: Final = frozenset(
 )
 #: Class-name parts that mark boilerplate inside longer names (BorlabsCookie, wp_rp_related).
 BOILERPLATE_PARTS: Final = ("cookie", "paywall", "newsletter", "related", "sharing", "shariff")
+CAMEL_CASE: Final = re.compile(r"([a-z])([A-Z])")
 READ_ALSO: Final = re.compile(
     r"^(lesen sie (auch|hier|mehr)|read (also|more)|related( posts| articles)?:|see also|siehe auch"
     r"|mehr zum thema|auch interessant|das könnte (dich|sie) auch interessieren|you (may|might) "
@@ -630,7 +631,8 @@ NO_WORDS: Final[frozenset[str]] = frozenset()
 @lru_cache(maxsize=4096)
 def _boilerplate_words_of(class_: str | None, id_: str | None) -> frozenset[str]:
     """The boilerplate words of a class and id (a theme repeats the same few on every page)."""
-    names = f"{class_ or ''} {id_ or ''}".lower().split()
+    # camelCase names are words too (PostMeta, RelatedPosts)
+    names = CAMEL_CASE.sub(r"\1_\2", f"{class_ or ''} {id_ or ''}").lower().split()
     # WordPress marks posts with their taxonomy (tag-social-media, category-ads): not a role
     names = [name for name in names if not name.startswith(TAXONOMY_PREFIXES)]
     words = {word for name in names for word in BOILERPLATE_SPLIT.split(name)}
