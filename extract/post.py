@@ -282,6 +282,8 @@ ALWAYS_BOILERPLATE: Final = frozenset(
 #: Class-name parts that mark boilerplate inside longer names (BorlabsCookie, wp_rp_related).
 BOILERPLATE_PARTS: Final = ("cookie", "paywall", "newsletter", "related", "sharing", "shariff")
 CAMEL_CASE: Final = re.compile(r"([a-z])([A-Z])")
+#: Boilerplate words of a block of related posts, whose dates are not the post's.
+RELATED_WORDS: Final = frozenset({"related", "yarpp"})
 READ_ALSO: Final = re.compile(
     r"^(lesen sie (auch|hier|mehr)|read (also|more)|related( posts| articles)?:|see also|siehe auch"
     r"|mehr zum thema|auch interessant|das könnte (dich|sie) auch interessieren|you (may|might) "
@@ -905,8 +907,11 @@ def _author(html: str, url: str, root: Node, ld: _ArticleJsonLd) -> str | None:
 def _general_author(html: str, url: str) -> str | None:
     import trafilatura  # imported here: most posts name their author in their markup
 
-    # (its date search is the cheap one: the author is all that is read of it)
-    metadata = trafilatura.extract_metadata(html, default_url=url, extensive=False)
+    try:
+        # (its date search is the cheap one: the author is all that is read of it)
+        metadata = trafilatura.extract_metadata(html, default_url=url, extensive=False)
+    except Exception:  # htmldate, which it runs, raises on some malformed pages: no author
+        return None
     return normalize_space(metadata.author or "") or None if metadata is not None else None
 
 
@@ -993,7 +998,7 @@ def _first_time(root: Node, selectors: tuple[tuple[str, str], ...]) -> str | Non
 def _in_related(node: Node) -> bool:
     """Whether ``node`` is in a block of related posts (``related-posts``, ``yarpp``...)."""
     return any(
-        "related" in _boilerplate_words(element) or "yarpp" in _boilerplate_words(element)
+        not RELATED_WORDS.isdisjoint(_boilerplate_words(element))
         for element in node.iterancestors()
     )
 
