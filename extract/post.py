@@ -803,13 +803,18 @@ def _post_wrapper(container: Node) -> Node | None:
 def _visible_chars(page: Node) -> int:
     """At least the length of any main text read from the page: its text but what no main text
     holds (:data:`NOT_MAIN_TEXT`: scripts, navigation, comments...)."""
-    found = {id(node): node for selector in NOT_MAIN_TEXT for node in select(page, selector)}
-    outermost = [
+    found = _outermost(node for selector in NOT_MAIN_TEXT for node in select(page, selector))
+    return len(text_content(page)) - sum(len(text_content(node)) for node in found)
+
+
+def _outermost(nodes: Iterable[Node]) -> list[Node]:
+    """``nodes`` less those inside another of them, each once."""
+    members = dict.fromkeys(nodes)
+    return [
         node
-        for node in found.values()
-        if not any(id(ancestor) in found for ancestor in node.iterancestors())
+        for node in members
+        if not any(ancestor in members for ancestor in node.iterancestors())
     ]
-    return len(text_content(page)) - sum(len(text_content(node)) for node in outermost)
 
 
 def _for_the_general_extractor(html: str, url: str) -> str:
@@ -819,18 +824,17 @@ def _for_the_general_extractor(html: str, url: str) -> str:
     one's HTML is cut out of the page's, as lxml writes both (the shared tree is never
     changed)."""
     root = parse(html, url)
-    cut = [
-        *comment_elements(root),
-        *(node for selector in COMMENTS_AREAS for node in select(root, selector)),
-        *select(root, "form"),
-    ]
+    cut = _outermost(  # an element inside another is cut with it
+        [
+            *comment_elements(root),
+            *(node for selector in COMMENTS_AREAS for node in select(root, selector)),
+            *select(root, "form"),
+        ]
+    )
     if not cut:
         return html
-    members = set(cut)
     page = _outer_html(root)
     for element in cut:
-        if any(ancestor in members for ancestor in element.iterancestors()):
-            continue  # cut with the comment or form it is in
         page = page.replace(
             etree.tostring(element, encoding="unicode", method="html", with_tail=False), "", 1
         )
