@@ -288,11 +288,23 @@ READ_ALSO: Final = re.compile(
     r"^(lesen sie (auch|hier|mehr)|read (also|more)|related( posts| articles)?:|see also|siehe auch"
     r"|mehr zum thema|auch interessant|das könnte (dich|sie) auch interessieren|you (may|might) "
     r"also like|weiterlesen|lire aussi|à lire aussi|leer más|lee también|about the author"
-    r"|über den autor|zum autor)\b",
+    r"|über den autor|zum autor"
+    # the headings related-posts plugins print in other languages (Jetpack's and YARPP's
+    # translations)
+    r"|verwandte (artikel|beiträge)|ähnliche (artikel|beiträge)|articles (liés|similaires)"
+    r"|sur le même (thème|sujet)|entradas relacionadas|artículos relacionados"
+    r"|articoli correlati|gerelateerde (artikelen|berichten))\b",
     re.IGNORECASE,
 )
 #: A block of links (a list of related posts) is shorter than this.
 MOSTLY_LINKS_CHARS: Final = 1500
+#: ... and more than this share of its text is its links' text.
+MOSTLY_LINKS_SHARE: Final = 0.6
+#: A paragraph that is one link is shorter than this (the last one of its block: the second)...
+LONE_LINK_CHARS: Final = 30
+LONE_LINK_LAST_CHARS: Final = 60
+#: ... and more than this share of its text is its links' text.
+LONE_LINK_SHARE: Final = 0.8
 #: A "Read also" line is shorter than this.
 READ_ALSO_CHARS: Final = 300
 #: ``READ_ALSO`` matches or not within this many characters (its longest phrase and one more).
@@ -611,9 +623,16 @@ def without_boilerplate(body: Node) -> Node:
         if not isinstance(node.tag, str):
             continue
         words = _boilerplate_words(node)
-        if node.tag == "figcaption" or words & ALWAYS_BOILERPLATE or _read_also(node):
+        if _read_also(node):
+            following = node.getnext()
             drop_tree(node)
-        elif (words or _mostly_links(node)) and _paragraph_chars(node) < half:
+            # the list of other posts under a "Related posts:" heading goes with it (the
+            # related-posts plugins' own markup, where it carries no class of theirs)
+            if stack and stack[-1] is following and _list_of_links(following):
+                drop_tree(stack.pop())
+        elif node.tag == "figcaption" or words & ALWAYS_BOILERPLATE:
+            drop_tree(node)
+        elif (words or _mostly_links(node) or _lone_link(node)) and _paragraph_chars(node) < half:
             drop_tree(node)  # a block that holds most of the text is the post, whatever its name
         else:
             stack.extend(reversed(node))
@@ -653,7 +672,13 @@ def _read_also(node: Node) -> bool:
     if len(start) >= READ_ALSO_DECIDED and READ_ALSO.match(start) is None:
         return False
     text = text_content(node)
-    return len(text) < READ_ALSO_CHARS and READ_ALSO.match(text.strip()) is not None
+    if len(text) >= MOSTLY_LINKS_CHARS:
+        return False
+    # (its own text alone where a <br> parts the words from the first link's)
+    if READ_ALSO.match(text.strip()) is None and READ_ALSO.match(start) is None:
+        return False
+    # a longer one is the heading and its links in one paragraph ("See also<br><a>…")
+    return len(text) < READ_ALSO_CHARS or _linked_share(node, text) > MOSTLY_LINKS_SHARE
 
 
 def _lead(root: Node, body: Node) -> Node | None:
@@ -681,6 +706,30 @@ def _lead(root: Node, body: Node) -> Node | None:
     return None
 
 
+def _lone_link(node: Node) -> bool:
+    """A short paragraph that is one link and little else ("Pictures of the meeting", "About
+    the rating"): a pointer away from the post, not its text. trafilatura's link-density test
+    drops the same paragraphs, with the same bounds."""
+    if node.tag not in ("p", "div"):
+        return False
+    text = text_content(node)
+    # a last paragraph may be longer: a closing "more on this" link
+    limit = LONE_LINK_LAST_CHARS if node.getnext() is None else LONE_LINK_CHARS
+    if len(text) >= 4 * limit or not text.strip() or len(normalize_space(text)) >= limit:
+        return False
+    return node.find(".//a") is not None and _linked_share(node, text) > LONE_LINK_SHARE
+
+
+def _list_of_links(node: Node) -> bool:
+    """A list whose every item links somewhere, and little text besides its items (other
+    posts, each a title, maybe an image and an excerpt)."""
+    items = list(node.iter("li"))
+    if not items or not all(item.find(".//a[@href]") is not None for item in items):
+        return False
+    outside = len(text_content(node)) - sum(len(text_content(item)) for item in _outermost(items))
+    return outside < READ_ALSO_CHARS
+
+
 def _in_comments(node: Node) -> bool:
     for element in (node, *node.iterancestors()):
         names = f"{element.get('class') or ''} {element.get('id') or ''}".lower().split()
@@ -697,11 +746,16 @@ def _mostly_links(node: Node) -> bool:
     text = text_content(node)
     if len(text) >= MOSTLY_LINKS_CHARS and _longer_than(text, MOSTLY_LINKS_CHARS):
         return False  # a long block is read, whatever it links to
-    length = len(normalize_space(text))
-    if length >= MOSTLY_LINKS_CHARS:
+    if len(normalize_space(text)) >= MOSTLY_LINKS_CHARS:
         return False
+    return _linked_share(node, text) > MOSTLY_LINKS_SHARE
+
+
+def _linked_share(node: Node, text: str) -> float:
+    """How much of ``text`` (the node's) is the text of its links."""
+    length = len(normalize_space(text))
     linked = sum(len(normalize_space(text_content(a))) for a in node.iter("a"))
-    return linked > 0.6 * length
+    return linked / length if length else 0.0
 
 
 def _longer_than(text: str, chars: int) -> bool:

@@ -22,3 +22,68 @@ def test_a_camel_case_class_names_its_block_s_role() -> None:
     post, _ = decide_post(html, "https://harbour.example.org/2011/05/harbour/")
     assert post is not None and "Paragraph 3" in post.content_text
     assert "Kategorie" not in post.content_text
+
+
+def _wordpress_post(body: str) -> str:
+    return (
+        '<html><head><meta name="generator" content="WordPress 6.4"></head>'
+        '<body class="single single-post"><article class="post type-post hentry">'
+        '<h1 class="entry-title">Harbour</h1><div class="entry-content">'
+        + body
+        + "</div></article></body></html>"
+    )
+
+
+URL = "https://harbour.example.org/2011/05/harbour/"
+
+
+def test_the_list_under_a_related_posts_heading_goes_with_it() -> None:
+    # a plugin's heading in the blog's language, and its list without a class of its own
+    html = _wordpress_post(
+        PARAGRAPHS + "<p><strong>Verwandte Artikel:</strong></p><ul>"
+        '<li><a href="/2011/04/quay/">The quay at night</a></li>'
+        '<li><strong><a href="/2011/03/ferry/">The last ferry</a></strong></li></ul>'
+        "<p>Closing words of the post, after the list.</p>"
+    )
+    post, _ = decide_post(html, URL)
+    assert post is not None
+    assert "Verwandte" not in post.content_text and "quay at night" not in post.content_text
+    assert "last ferry" not in post.content_text
+    assert "Closing words" in post.content_text and "Paragraph 3" in post.content_text
+
+
+def test_a_list_the_post_itself_makes_stays() -> None:
+    html = _wordpress_post(
+        PARAGRAPHS + "<p>What we saw:</p><ul><li>Gulls</li><li>A ferry</li></ul>"
+    )
+    post, _ = decide_post(html, URL)
+    assert post is not None and "Gulls" in post.content_text and "What we saw" in post.content_text
+
+
+def test_a_see_also_paragraph_of_links_is_left_out() -> None:
+    links = "".join(
+        f'<br/><a href="/2011/0{n}/other/" rel="bookmark">Another post about the harbour, '
+        f"number {n}</a>"
+        for n in range(1, 9)
+    )
+    html = _wordpress_post(PARAGRAPHS + f"<p>Siehe auch{links}</p>")
+    post, _ = decide_post(html, URL)
+    assert post is not None and "Paragraph 3" in post.content_text
+    assert "Siehe auch" not in post.content_text and "number 4" not in post.content_text
+
+
+def test_a_short_paragraph_that_is_one_link_is_left_out() -> None:
+    html = _wordpress_post(
+        PARAGRAPHS[: len(PARAGRAPHS) // 2]
+        + '<p><a href="/gallery/">Pictures of the day</a></p>'
+        + PARAGRAPHS[len(PARAGRAPHS) // 2 :]
+    )
+    post, _ = decide_post(html, URL)
+    assert post is not None and "Paragraph 3" in post.content_text
+    assert "Pictures of the day" not in post.content_text
+
+
+def test_a_post_that_is_one_link_keeps_it() -> None:
+    html = _wordpress_post('<p><a href="https://example.net/song">Listen</a></p>')
+    post, _ = decide_post(html, URL)
+    assert post is not None and "Listen" in post.content_text
