@@ -293,7 +293,8 @@ READ_ALSO: Final = re.compile(
     # translations)
     r"|verwandte (artikel|beiträge)|ähnliche (artikel|beiträge)|articles (liés|similaires)"
     r"|sur le même (thème|sujet)|entradas relacionadas|artículos relacionados"
-    r"|articoli correlati|gerelateerde (artikelen|berichten))\b",
+    r"|articoli correlati|gerelateerde (artikelen|berichten)"
+    r"|(le|te) puede interesar|mehr themen|weitere artikel)\b",
     re.IGNORECASE,
 )
 #: A block of links (a list of related posts) is shorter than this.
@@ -805,6 +806,9 @@ def _main_text_fallback(html: str, url: str, *, recall: bool = True) -> tuple[st
     body = tree.find("body")
     if body is None:
         return None
+    # what it keeps of a post's surroundings by their text alone ("Related articles:" and its
+    # links, a lone link) goes as it goes from our bodies; its output has no class names left
+    body = without_boilerplate(copy_tree(body))  # (the parsed tree is shared)
     return clean_html("".join(_outer_html(child) for child in body)), text_with_breaks(body)
 
 

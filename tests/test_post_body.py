@@ -87,3 +87,24 @@ def test_a_post_that_is_one_link_keeps_it() -> None:
     html = _wordpress_post('<p><a href="https://example.net/song">Listen</a></p>')
     post, _ = decide_post(html, URL)
     assert post is not None and "Listen" in post.content_text
+
+
+def test_the_general_extractor_s_text_loses_a_related_articles_line_too() -> None:
+    # a page of no platform we know: trafilatura reads it, and keeps blocks it cannot tell by
+    # their names; what tells them by their text goes as it goes from our own bodies
+    article = "".join(
+        f"<p>Paragraph {n} of a report on the harbour's new ferry line, which opened in May "
+        f"and carries commuters across the bay every twenty minutes.</p>"
+        for n in range(6)
+    )
+    html = (
+        "<html><head><title>Ferry</title></head><body><main><article><h1>Ferry</h1>"
+        + article[: len(article) // 2]
+        + '<p>Le puede interesar: <a href="/otra-nota/">Otra nota sobre el puerto</a></p>'
+        + article[len(article) // 2 :]
+        + "</article></main></body></html>"
+    )
+    post, _ = decide_post(html, "https://news.example.com/2024/05/ferry-line/")
+    assert post is not None and post.extractor == "trafilatura"
+    assert "Paragraph 5" in post.content_text
+    assert "Le puede interesar" not in post.content_text and "Otra nota" not in post.content_text
