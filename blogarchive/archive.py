@@ -22,6 +22,7 @@ from typing import Any
 from sqlite_utils import Database
 from sqlite_utils.db import Column, NotFoundError, Table, jsonify_if_needed, quote_identifier
 
+from blogarchive.exceptions import ArchiveError
 from blogarchive.items import (
     BlogItem,
     CommentsItem,
@@ -40,10 +41,6 @@ from extract.urls import home_url
 BOILERPLATE_MIN_POSTS = 3
 #: Forms whose saved rows a writer remembers (see Archive._forms_saved); then it starts over.
 FORMS_REMEMBERED = 4096
-
-
-class ArchiveError(Exception):
-    """The archive cannot be opened or written (a clear, one-line reason)."""
 
 
 def now() -> str:

@@ -150,7 +150,8 @@ def seed_distributed(redis_url: str, urls: tuple[str, ...], **options: Any) -> N
 
 def run_and_report(urls: tuple[str, ...] | list[str], db: str, **options: Any) -> None:
     """Validate, crawl, print the summary. Exits 2 on bad arguments, 0 once the crawl ends."""
-    from blogarchive.crawl import CrawlOptions, SettingError, parse_overrides, run_crawl
+    from blogarchive.crawl import run_crawl
+    from blogarchive.options import CrawlOptions, SettingError, parse_overrides
 
     check_urls(urls)
     try:
@@ -341,8 +342,8 @@ def worker(
     verbose: bool,
 ) -> None:
     """Fetch and extract pages of a distributed crawl; items go to Redis for `ingest`."""
-    from blogarchive.crawl import CrawlOptions, SettingError
     from blogarchive.distributed import RedisUnavailable, connect, run_worker, worker_settings
+    from blogarchive.options import CrawlOptions, SettingError
 
     options = CrawlOptions(
         urls=[],

@@ -25,6 +25,7 @@ import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import redis
@@ -44,8 +45,10 @@ from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
 
 from blogarchive.archive import Archive, open_database
-from blogarchive.crawl import CrawlOptions, crawl_settings, parse_overrides, quiet_logs
+from blogarchive.exceptions import CrawlInProgress, RedisUnavailable
 from blogarchive.lock import ArchiveLock
+from blogarchive.middlewares import ConditionalRequestMiddleware
+from blogarchive.options import CrawlOptions, crawl_settings, parse_overrides, quiet_logs
 from blogarchive.pipelines import add_counts, counts_of, store_item
 from extract.urls import home_url, origin
 
@@ -60,14 +63,6 @@ ROBOTS = "blogarchive:robots"  # origin -> its robots.txt answer, read once for 
 ORIGINS = "blogarchive:origins"  # the start URLs' origins, allowed however private
 #: Items moved into SQLite in one transaction.
 BATCH = 500
-
-
-class RedisUnavailable(Exception):
-    """The Redis server named by ``--redis`` does not answer."""
-
-
-class CrawlInProgress(Exception):
-    """Requests of an earlier crawl are still queued: a new one would mix with it."""
 
 
 def connect(url: str) -> redis.Redis:
@@ -168,9 +163,10 @@ def validators_of(server: redis.Redis, url: str) -> tuple[str | None, str | None
 
 
 def worker_settings(redis_url: str, *, idle_timeout: float, options: CrawlOptions) -> Settings:
-    """A local crawl's settings (:func:`blogarchive.crawl.crawl_settings`) with the request
+    """A local crawl's settings (:func:`blogarchive.options.crawl_settings`) with the request
     queue, duplicate filter, robots.txt and items moved to Redis; ``-s`` overrides last."""
     settings = crawl_settings(dataclasses.replace(options, overrides=()))
+    middlewares = settings.getdict("DOWNLOADER_MIDDLEWARES")
     values: dict[str, Any] = {
         "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
         "SCHEDULER_PERSIST": True,  # the queue outlives any one worker
@@ -179,9 +175,11 @@ def worker_settings(redis_url: str, *, idle_timeout: float, options: CrawlOption
         "SCHEDULER_DUPEFILTER_KEY": DUPEFILTER,
         "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
         "DOWNLOADER_MIDDLEWARES": {
-            **settings.getdict("DOWNLOADER_MIDDLEWARES"),
+            **middlewares,
             "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
             "blogarchive.distributed.SharedRobotsTxtMiddleware": 100,
+            REVALIDATION: None,
+            "blogarchive.distributed.RedisConditionalRequestMiddleware": middlewares[REVALIDATION],
         },
         "REDIS_URL": redis_url,
         "ARCHIVE_DB": "",  # a worker has no archive: its items go to Redis
@@ -199,6 +197,20 @@ def worker_settings(redis_url: str, *, idle_timeout: float, options: CrawlOption
     for name, value in parse_overrides(options.overrides).items():
         settings.set(name, value, priority="cmdline")
     return settings
+
+
+#: The local crawl's revalidation middleware, which a worker's replaces.
+REVALIDATION = "blogarchive.middlewares.ConditionalRequestMiddleware"
+
+
+class RedisConditionalRequestMiddleware(ConditionalRequestMiddleware):
+    """Revalidation on a worker, which holds no archive: a refresh queues its post pages'
+    validators in Redis (not feeds' or homes': a worker has no archived body to read them
+    from, should the answer be 304)."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self._validators = partial(validators_of, connect(crawler.settings.get("REDIS_URL")))
 
 
 def run_worker(settings: Settings) -> dict[str, Any]:

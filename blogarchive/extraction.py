@@ -29,6 +29,7 @@ import socket
 from collections.abc import Callable
 from typing import Any
 
+from blogarchive.exceptions import WorkerGone
 from blogarchive.items import StoredBody
 from extract import Blog, Page, Post, extract_page, post_links
 from extract.feeds import CommentFeed, Feed, extract_comment_feed, extract_feed
@@ -109,10 +110,6 @@ def usable_cores() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # macOS, Windows
         return os.cpu_count() or 1
-
-
-class WorkerGone(Exception):
-    """An extraction process stopped (killed, out of memory) with pages of the crawl in it."""
 
 
 #: A message between the crawl and a worker: its length (8 bytes, big-endian), then a pickle.

@@ -11,9 +11,9 @@ import os
 from pathlib import Path
 from typing import IO
 
+from blogarchive.exceptions import ArchiveLocked
 
-class ArchiveLocked(Exception):
-    """Another process is writing to the archive."""
+__all__ = ["ArchiveLock", "ArchiveLocked"]
 
 
 class ArchiveLock:

@@ -10,7 +10,6 @@ import zlib
 from collections.abc import Callable, Container
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -18,18 +17,15 @@ from urllib.parse import urljoin, urlsplit
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 from scrapy.responsetypes import responsetypes
 
 from blogarchive.archive import connect_read_only
+from blogarchive.exceptions import PrivateAddressBlocked, RedirectLoop
 from extract.urls import origin
 
 ALLOWED_SCHEMES = ("http", "https")
-
-
-class PrivateAddressBlocked(IgnoreRequest):
-    """A request to a private, loopback or link-local address that the crawl may not make."""
 
 
 def is_private_host(host: str) -> bool:
@@ -110,12 +106,6 @@ class ConditionalRequestMiddleware:
         self.connection: sqlite3.Connection | None = None
         self._validators: Callable[[str], tuple[str | None, str | None] | None]
         self._validators = self._archived_validators
-        if crawler.settings.getbool("BLOGARCHIVE_DISTRIBUTED"):
-            # a worker holds no archive: a refresh queues its post pages' validators in Redis
-            # (not feeds' or homes': a worker has no archived body to read them from)
-            from blogarchive.distributed import connect, validators_of
-
-            self._validators = partial(validators_of, connect(crawler.settings.get("REDIS_URL")))
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
@@ -225,10 +215,6 @@ def retry_after_seconds(value: bytes | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, (moment - datetime.now(UTC)).total_seconds())
-
-
-class RedirectLoop(IgnoreRequest):
-    """A redirect back to a URL the chain already went through."""
 
 
 class RedirectLoopMiddleware:

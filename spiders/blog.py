@@ -37,6 +37,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import ConnectError, DNSLookupError, TimeoutError
 from twisted.python.failure import Failure
 
+from blogarchive.exceptions import PrivateAddressBlocked, RedirectLoop
 from blogarchive.extraction import (
     ExtractionPool,
     comments_from_feed,
@@ -55,7 +56,6 @@ from blogarchive.items import (
     SeenItem,
     StoredBody,
 )
-from blogarchive.middlewares import PrivateAddressBlocked, RedirectLoop
 from blogarchive.refresh import ArchivedPosts, CommentCounts, PendingPosts, among, chunked
 from blogarchive.report import ANNOUNCING_ROUTES, DECIDED, BlogReport
 from blogarchive.scratch import ScratchDB, report_store
