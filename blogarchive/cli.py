@@ -575,10 +575,14 @@ def metadata_for(db: str) -> dict[str, Any]:
     return metadata
 
 
-def datasette_command(db: str, port: int, metadata: Path, host: str = "127.0.0.1") -> list[str]:
+def datasette_command(
+    db: str, port: int, metadata: Path, host: str = "127.0.0.1", base_url: str = "/"
+) -> list[str]:
     """``datasette serve`` of the archive, read-only (immutable), with the archive's metadata
     and a time limit on queries; the plugin (pages, security headers) loads by entry point."""
     settings = ["--setting", "sql_time_limit_ms", "2000", "--setting", "default_page_size", "50"]
+    if base_url != "/":
+        settings += ["--setting", "base_url", base_url]
     return [
         *(sys.executable, "-m", "datasette", "serve", "--immutable", db),
         *("--metadata", str(metadata), "--host", host, "--port", str(port)),
@@ -597,20 +601,35 @@ def checkpoint(db: str) -> None:
 @db_option
 @click.option("--port", default=8001, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--host", default="127.0.0.1", show_default=True)
-def serve(db: str, port: int, host: str) -> None:
+@click.option(
+    "--base-url",
+    default="/",
+    show_default=True,
+    callback=lambda ctx, param, value: base_url_path(value),
+    help="The path the archive is published under, behind a proxy (/archive/).",
+)
+def serve(db: str, port: int, host: str, base_url: str) -> None:
     """Publish the archive with Datasette (the project's metadata and templates)."""
     if not Path(db).exists():
         fail(f"no archive at {db}: run `blogarchive crawl` first")
     checkpoint(db)
-    run_datasette(db, port, host)
+    run_datasette(db, port, host, base_url)
 
 
-def run_datasette(db: str, port: int, host: str = "127.0.0.1") -> None:
-    click.echo(f"Serving {db} at http://{host}:{port}/ (Ctrl-C to stop)", err=True)
+def base_url_path(value: str) -> str:
+    """``--base-url`` as Datasette's ``base_url`` wants it: a path with a slash at each end."""
+    if "://" in value or "?" in value or "#" in value:
+        raise click.BadParameter(f"expects a path such as /archive/, got {value!r}")
+    path = "/".join(part for part in value.split("/") if part)
+    return f"/{path}/" if path else "/"
+
+
+def run_datasette(db: str, port: int, host: str = "127.0.0.1", base_url: str = "/") -> None:
+    click.echo(f"Serving {db} at http://{host}:{port}{base_url} (Ctrl-C to stop)", err=True)
     with tempfile.TemporaryDirectory(prefix="blogarchive-") as folder:
         metadata = Path(folder) / "metadata.json"
         metadata.write_text(json.dumps(metadata_for(db)), encoding="utf-8")
-        child = subprocess.Popen(datasette_command(db, port, metadata, host))
+        child = subprocess.Popen(datasette_command(db, port, metadata, host, base_url))
 
         def stop(signum: int, frame: object) -> None:
             child.terminate()  # Datasette goes when we are told to go, never left behind

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from extract._dom import clean_html
 from extract.bloglist import BlogLink, extract_blog_links
 from extract.comments import Comment, extract_comments
 from extract.forms import Form, FormField, Option, extract_forms
@@ -28,6 +29,7 @@ __all__ = [
     "Option",
     "Page",
     "Post",
+    "clean_html",
     "clear_caches",
     "decide_post",
     "detect_platform",

@@ -148,12 +148,15 @@ def crawled(demo_network: DemoNetwork, tmp_path_factory: pytest.TempPathFactory)
 
 
 @contextmanager
-def serving(db: Path) -> Iterator[str]:
-    """``blogarchive serve`` on ``db``, as a user starts it; yields its address once it answers."""
+def serving(db: Path, base_url: str = "/") -> Iterator[str]:
+    """``blogarchive serve`` on ``db``, as a user starts it; yields its address (with
+    ``base_url``'s path, less its last slash) once it answers."""
     port = free_port()
     command = [*blogarchive_command(), "serve", "--db", str(db), "--port", str(port)]
+    if base_url != "/":
+        command += ["--base-url", base_url]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
+    base = f"http://127.0.0.1:{port}{base_url.rstrip('/')}"
     try:
         deadline = time.monotonic() + 60
         while True:

@@ -8,6 +8,7 @@ import os
 import shutil
 import urllib.request
 from collections.abc import Iterator
+from importlib import resources
 from pathlib import Path
 
 import jsonschema
@@ -128,3 +129,88 @@ def test_security_headers_and_robots(site: str) -> None:
         assert response.headers["X-Robots-Tag"] == "noindex, nofollow"
     with urllib.request.urlopen(f"{site}/robots.txt") as response:
         assert response.read().decode() == "User-agent: *\nDisallow: /\n"
+
+
+#: The path the archive is published under in the tests of a proxied publication.
+PREFIX = "/published/"
+#: axe-core's rules for WCAG 2.0 and 2.1, levels A and AA.
+WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+@pytest.fixture(scope="module")
+def prefixed_site(
+    crawled: CrawledArchive, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """The archive published under :data:`PREFIX`, as behind a proxy."""
+    db = tmp_path_factory.mktemp("prefixed") / "archive.db"
+    shutil.copy(crawled.path, db)
+    with serving(db, base_url=PREFIX) as base:
+        yield base
+
+
+def our_page(site: str, kind: str) -> str:
+    if kind == "post":
+        return f"{site}/-/post/{row_id(site, 'posts', title=SEED_TITLE)}"
+    if kind == "form":
+        return f"{site}/-/form/{row_id(site, 'forms', title='Do You Need One Of Our Coaches?')}"
+    if kind == "blog":
+        return (
+            f"{site}/-/blog/{row_id(site, 'blogs', title='The Howard Group Sales Coaching Blog')}"
+        )
+    return f"{site}/-/network"
+
+
+@pytest.mark.parametrize("kind", ["post", "form", "blog", "network"])
+def test_a_page_under_a_base_url_links_within_it_and_passes_axe(
+    prefixed_site: str, browser: object, kind: str
+) -> None:
+    # (axe-core is injected by the test: the pages' policy allows no script of anyone else's)
+    context = browser.new_context(bypass_csp=True)  # type: ignore[attr-defined]
+    page = context.new_page()
+    try:
+        response = page.goto(our_page(prefixed_site, kind))
+        assert response is not None and response.status == 200
+        hrefs = page.eval_on_selector_all(
+            "a[href], link[href]", "nodes => nodes.map(n => n.getAttribute('href'))"
+        )
+        local = [href for href in hrefs if href.startswith("/")]
+        assert local and all(href.startswith(PREFIX) for href in local), local
+        # the plugin's stylesheet came through the prefix too
+        stylesheets = page.eval_on_selector_all(
+            "link[rel=stylesheet]", "nodes => nodes.map(n => n.sheet !== null)"
+        )
+        assert len(stylesheets) >= 2 and all(stylesheets)
+        assert page.locator("html").get_attribute("lang") == "en"
+        page.add_script_tag(path=str(resources.files("axe_playwright_python") / "axe.min.js"))
+        found = page.evaluate(
+            "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_AA
+        )
+        violations = [
+            (v["id"], v["help"], [node["target"] for node in v["nodes"]][:5])
+            for v in found["violations"]
+        ]
+        assert violations == []
+    finally:
+        context.close()
+
+
+def test_the_form_preview_names_every_control(prefixed_site: str, browser: object) -> None:
+    context = browser.new_context()  # type: ignore[attr-defined]
+    page = context.new_page()
+    try:
+        page.goto(our_page(prefixed_site, "form"))
+        controls = page.locator(".ba-preview input, .ba-preview select, .ba-preview textarea")
+        assert controls.count() >= 13
+        for n in range(controls.count()):
+            control = controls.nth(n)
+            if control.get_attribute("type") == "hidden":
+                continue
+            # what assistive technology announces: the label the page's form gave the field
+            name = control.evaluate(
+                "c => (c.labels && c.labels.length ? c.labels[0].textContent : '')"
+                " || (c.closest('[role=group]') ? 'group' : '')"
+            )
+            assert name.strip(), control.evaluate("c => c.outerHTML")
+        assert page.get_by_label("Phone Number").count() == 1
+    finally:
+        context.close()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CrawledArchive, serving
+from tests.conftest import CrawledArchive, run_cli, serving
 
 
 @pytest.fixture(scope="module")
@@ -102,3 +102,23 @@ def test_the_archive_is_read_through_a_memory_map(tmp_path: Path) -> None:
         return (await datasette.get_database("archive").execute("PRAGMA mmap_size")).first()[0]
 
     assert asyncio.run(mmap_size()) == MMAP_BYTES >= 256 << 20  # archives run to hundreds of MB
+
+
+def test_a_base_url_that_is_no_path_is_refused_in_one_line(crawled: CrawledArchive) -> None:
+    result = run_cli("serve", "--db", str(crawled.path), "--base-url", "https://example.org/a/")
+    assert result.returncode == 2
+    assert "expects a path such as /archive/" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_the_security_headers_and_the_language_hold_under_a_base_url(
+    crawled: CrawledArchive,
+) -> None:
+    with serving(crawled.path, base_url="/published") as base:
+        assert base.endswith("/published")
+        with urllib.request.urlopen(f"{base}/archive/posts", timeout=10) as response:
+            page = response.read()
+            assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+            assert int(response.headers["Content-Length"]) == len(page)
+        assert page.lstrip().startswith(b'<!DOCTYPE html>\n<html lang="en">')
+        assert b'href="/published/archive/posts' in page

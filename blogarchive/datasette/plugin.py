@@ -20,7 +20,7 @@ from datasette.database import Database
 from datasette.utils.asgi import Response
 from markupsafe import Markup
 
-from extract._dom import clean_html
+from extract import clean_html
 
 ID = r"(?P<id>[0-9a-f]{16})"
 CONTENT_SECURITY_POLICY = (
@@ -57,25 +57,32 @@ def register_routes() -> list[tuple[str, Any]]:
 
 @hookimpl
 def asgi_wrapper(datasette: Any) -> Any:
-    """Security headers on every response: no inline scripts, no framing, no indexing."""
+    """Security headers on every response: no inline scripts, no framing, no indexing; and the
+    language on every HTML page's ``<html>`` (Datasette 0.65's base template names none, and
+    has no block around the tag to name it in: screen readers need it, WCAG 3.1.1)."""
 
     def wrap(app: Any) -> Any:
         async def add_headers(scope: dict[str, Any], receive: Any, send: Any) -> None:
+            held: dict[str, Any] = {}  # an HTML page's start, until its body is whole
+            parts: list[bytes] = []
+
             async def send_with_headers(event: dict[str, Any]) -> None:
                 if event["type"] == "http.response.start":
-                    headers = [
-                        (k, v)
-                        for k, v in event.get("headers", [])
-                        if k.lower() != b"content-security-policy"
-                    ]
-                    headers += [
-                        (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
-                        (b"x-content-type-options", b"nosniff"),
-                        (b"referrer-policy", b"no-referrer"),
-                    ]
-                    if not _allow_robots(datasette):
-                        headers.append((b"x-robots-tag", b"noindex, nofollow"))
+                    headers = _secured(event.get("headers", []), datasette)
                     event = {**event, "headers": headers}
+                    if _content_type(headers).startswith(b"text/html"):
+                        held["start"] = event
+                        return
+                elif event["type"] == "http.response.body" and "start" in held:
+                    parts.append(event.get("body", b""))
+                    if event.get("more_body"):
+                        return
+                    body = with_language(b"".join(parts))
+                    start = held.pop("start")
+                    length = (b"content-length", str(len(body)).encode())
+                    kept = [(k, v) for k, v in start["headers"] if k.lower() != length[0]]
+                    await send({**start, "headers": [*kept, length]})
+                    event = {"type": "http.response.body", "body": body}
                 await send(event)
 
             await app(scope, receive, send_with_headers)
@@ -85,18 +92,61 @@ def asgi_wrapper(datasette: Any) -> Any:
     return wrap
 
 
+def _secured(headers: Any, datasette: Any) -> list[tuple[bytes, bytes]]:
+    kept = [(k, v) for k, v in headers if k.lower() != b"content-security-policy"]
+    kept += [
+        (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"no-referrer"),
+    ]
+    if not _allow_robots(datasette):
+        kept.append((b"x-robots-tag", b"noindex, nofollow"))
+    return kept
+
+
+def _content_type(headers: list[tuple[bytes, bytes]]) -> bytes:
+    return next((v.lower() for k, v in headers if k.lower() == b"content-type"), b"")
+
+
+#: The language of Datasette's pages and ours (their words are English; a post's own text is
+#: whatever its blog wrote).
+LANGUAGE = b"en"
+
+
+def with_language(page: bytes) -> bytes:
+    """``page`` with ``lang`` on its ``<html>`` tag, where the tag has none."""
+    start = page.find(b"<html", 0, 512)
+    if start < 0:
+        return page
+    end = page.find(b">", start)
+    if end < 0 or b"lang=" in page[start:end]:
+        return page
+    return page[: start + 5] + b' lang="' + LANGUAGE + b'"' + page[start + 5 :]
+
+
 @hookimpl
-def render_cell(value: Any, column: str, table: str | None, database: str) -> Markup | None:
-    """Post titles and form ids link to the pages that read like them."""
-    if table == "posts" and column == "id" and isinstance(value, str) and len(value) == 16:
-        return Markup(f'<a href="/-/post/{escape(value)}">{escape(value)}</a>')
-    if table == "forms" and column == "id" and isinstance(value, str) and len(value) == 16:
-        return Markup(f'<a href="/-/form/{escape(value)}">{escape(value)}</a>')
+def render_cell(
+    value: Any, column: str, table: str | None, database: str, datasette: Any
+) -> Markup | None:
+    """Post and form ids link to the pages that read like them."""
+    if column == "id" and isinstance(value, str) and len(value) == 16:
+        page = {"posts": "post", "forms": "form"}.get(table or "")
+        if page:
+            href = datasette.urls.path(f"/-/{page}/{value}")
+            return Markup(f'<a href="{escape(href)}">{escape(value)}</a>')
     return None
 
 
+@hookimpl
+def extra_css_urls(template: str, datasette: Any) -> list[str]:
+    """The plugin's stylesheet, on its own pages only (Datasette's keep their look)."""
+    if template.startswith("blogarchive_"):
+        return [datasette.urls.static_plugins("blogarchive", "blogarchive.css")]
+    return []
+
+
 def _allow_robots(datasette: Any) -> bool:
-    return bool((datasette.metadata("plugins") or {}).get("blogarchive", {}).get("allow_robots"))
+    return bool((datasette.plugin_config("blogarchive") or {}).get("allow_robots"))
 
 
 def _archive(datasette: Any) -> Database:
