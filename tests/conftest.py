@@ -101,6 +101,58 @@ def counts(db: Path) -> dict[str, int]:
         return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
 
 
+#: The slow tiers: what a test needs beyond this process. Each is a marker, and so is ``slow``,
+#: which every test of any tier has: ``pytest -m "not slow"`` is the quick tier.
+TIERS = {
+    "e2e": "runs crawls or servers in processes of their own (the CLI, Datasette, scrapyd)",
+    "browser": "drives headless Chromium",
+    "redis": "starts redis-server",
+    "bench": "runs a benchmark's smoke run (nginx, wget)",
+    "corpus": "reads the real pages of ../shared/corpus",
+    "build": "builds the extractors with mypyc",
+    "fuzz": "runs the fuzz target for a bounded time",
+}
+#: The tiers of every test of a module.
+MODULE_TIERS = {
+    "test_bench": ("bench",),
+    "test_browser": ("browser", "e2e"),
+    "test_cli": ("e2e",),
+    "test_compiled": ("build", "corpus"),
+    "test_crawl": ("e2e",),
+    "test_discovery": ("e2e",),
+    "test_distributed": ("redis", "e2e"),
+    "test_eval": ("corpus",),
+    "test_faults": ("e2e",),
+    "test_kill": ("e2e",),
+    "test_refresh": ("e2e",),
+    "test_scrapyd": ("e2e",),
+    "test_serve": ("e2e",),
+    "test_sitegen": ("e2e",),
+    "test_traps": ("e2e",),
+}
+#: Fixtures that crawl the demo network through the CLI: a test that uses one is end to end.
+E2E_FIXTURES = frozenset({"crawled", "demo_network"})
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for name, what in TIERS.items():
+        config.addinivalue_line("markers", f"{name}: {what} (slow)")
+    config.addinivalue_line("markers", 'slow: of a tier above; -m "not slow" leaves it out')
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        module = item.module.__name__.rpartition(".")[2] if item.module else ""  # type: ignore[attr-defined]
+        tiers = set(MODULE_TIERS.get(module, ()))
+        if E2E_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            tiers.add("e2e")
+        tiers.update(mark.name for mark in item.iter_markers() if mark.name in TIERS)
+        for tier in sorted(tiers):
+            item.add_marker(tier)
+        if tiers:
+            item.add_marker("slow")
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as probe:
         probe.bind((host, 0))

@@ -134,6 +134,7 @@ def test_an_address_canonical_as_it_is_comes_back_as_the_whole_rule_makes_it(
     assert _dom.absolute(page, url) == resolved
 
 
+@pytest.mark.fuzz
 def test_the_fuzz_target_runs_without_a_crash(tmp_path: Path) -> None:
     pytest.importorskip("atheris")
     seconds = os.environ.get("BLOGARCHIVE_FUZZ_SECONDS", "10")
