@@ -187,7 +187,8 @@ def _with_parents(items: list[Node]) -> list[Node]:
                 added.append(ancestor)
     if not added:
         return items
-    order = {node: n for n, node in enumerate(items[0].getroottree().iter(item.tag))}
+    # (in the page's order of all elements: a selector's matches may be of several tags)
+    order = {node: n for n, node in enumerate(items[0].getroottree().iter()) if node in members}
     return sorted(members, key=order.__getitem__)
 
 

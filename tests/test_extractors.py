@@ -116,3 +116,22 @@ def test_comparison_reports_differences() -> None:
     assert compare({"must_not_contain": ["nav"]}, "text nav", "t") == [
         "t: should not contain 'nav'"
     ]
+
+
+def test_comments_of_several_tags_with_a_wrapped_reply_keep_page_order() -> None:
+    # a selector's matches of two tags, and a comment of the same tag and class around the
+    # first (found by fuzzing: the page order was read over the last match's tag only)
+    html = (
+        "<html><body><article><h1>Night walks</h1><p>The town after ten.</p></article>"
+        '<div class="thread"><p>Thread</p><div class="thread" itemscope'
+        ' itemtype="https://schema.org/Comment"><span itemprop="author">Ann</span>'
+        '<p itemprop="text">First.</p></div></div>'
+        '<article itemscope itemtype="https://schema.org/Comment"><span itemprop="author">Bo'
+        '</span><p itemprop="text">Second.</p></article></body></html>'
+    )
+    comments = extract.extract_comments(html, "https://town.example.org/2019/11/night-walks.html")
+    texts = [comment.content_text for comment in comments]
+    assert any("First." in text for text in texts) and any("Second." in text for text in texts)
+    first = next(n for n, text in enumerate(texts) if "First." in text)
+    second = next(n for n, text in enumerate(texts) if "Second." in text)
+    assert first < second
