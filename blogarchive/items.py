@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import zlib
 from dataclasses import dataclass
+from typing import Final
 
 from extract import BlogLink, Comment, Form, KeyObservation, Post
 
@@ -45,13 +46,19 @@ class StoredBody:
         return cls(hashlib.sha256(body).hexdigest(), zlib.compress(body, COMPRESSION_LEVEL))
 
 
+#: What a URL was fetched as (``pages.kind``): a blog's home page, a post page, a page a route
+#: listed that is not a post, an index page (archive, label, the home's next pages), a feed, a
+#: sitemap, a WordPress REST API answer, a comment feed.
+PAGE_KINDS: Final = ("home", "post", "page", "index", "feed", "sitemap", "rest", "comments")
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PageItem:
     """One fetched (or failed) URL, with the raw response for re-extraction without the network."""
 
     url: str
     blog_url: str
-    kind: str  # home, post, page, feed, sitemap
+    kind: str  # one of PAGE_KINDS
     status: int | None
     fetched_at: str
     error: str | None = None
@@ -59,6 +66,12 @@ class PageItem:
     last_modified: str | None = None
     content_type: str | None = None
     body: StoredBody | None = None  # None for a 304: the archived body stands
+
+    def __post_init__(self) -> None:
+        # researchers facet on pages.kind, whose values the metadata lists: a new kind is a
+        # change of the public contract, made here and there together
+        if self.kind not in PAGE_KINDS:
+            raise ValueError(f"unknown page kind {self.kind!r} (one of {', '.join(PAGE_KINDS)})")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

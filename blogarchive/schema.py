@@ -1,4 +1,4 @@
-"""The archive's schema (the public contract in DESIGN.md), created in this one place.
+"""The archive's schema (a public contract: README, "The archive"), created in this one place.
 
 Every table, key, foreign key, index and full-text index of ``archive.db`` is declared here.
 :func:`ensure_schema` is idempotent: it creates what is missing and adds new columns to tables

@@ -399,3 +399,18 @@ def test_a_post_s_addresses_and_the_comment_count_its_feed_states(archive: Archi
                                        comments=(), stated=4))  # fmt: skip
     [(count,)] = archive.db.execute("SELECT comment_count FROM posts").fetchall()
     assert count == item.post.comment_count
+
+
+def test_a_page_kind_is_one_the_metadata_describes() -> None:
+    import yaml
+
+    from blogarchive.items import PAGE_KINDS
+
+    metadata = yaml.safe_load(
+        (Path(__file__).parent.parent / "blogarchive" / "datasette" / "metadata.yml").read_text()
+    )
+    described = metadata["databases"]["*"]["tables"]["pages"]["columns"]["kind"]
+    assert all(kind in described for kind in PAGE_KINDS)
+    with pytest.raises(ValueError, match="unknown page kind 'robots'"):
+        PageItem(url="https://a.example/robots.txt", blog_url="https://a.example/",
+                 kind="robots", status=200, fetched_at="2026-12-04T00:00:00+00:00")  # fmt: skip

@@ -1,4 +1,5 @@
-"""The rules every extractor keeps (DESIGN.md, "How we write code here", 1)."""
+"""The rules every extractor keeps: pure functions of ``(html, url)`` that import neither Scrapy
+nor SQLite and return frozen dataclasses (README, "Development")."""
 
 from __future__ import annotations
 

@@ -149,12 +149,12 @@ def _allow_robots(datasette: Any) -> bool:
     return bool((datasette.plugin_config("blogarchive") or {}).get("allow_robots"))
 
 
-def _archive(datasette: Any) -> Database:
-    """The database that holds the archive (the first with a ``posts`` table)."""
+async def _archive(datasette: Any) -> Database:
+    """The database that holds the archive: the first with a ``posts`` table."""
     for database in datasette.databases.values():
-        if getattr(database, "name", "") != "_internal":
+        if not database.name.startswith("_") and await database.table_exists("posts"):
             return database  # type: ignore[no-any-return]
-    raise LookupError("no database")
+    raise LookupError("no database with a posts table")
 
 
 async def _one(db: Database, sql: str, params: list[Any]) -> dict[str, Any] | None:
@@ -174,7 +174,7 @@ def _not_found(what: str) -> Response:
 
 
 async def post_page(datasette: Any, request: Any) -> Response:
-    db = _archive(datasette)
+    db = await _archive(datasette)
     post_id = request.url_vars["id"]
     post = await _one(
         db,
@@ -237,7 +237,7 @@ def _thread(comments: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 async def form_page(datasette: Any, request: Any) -> Response:
-    db = _archive(datasette)
+    db = await _archive(datasette)
     form_id = request.url_vars["id"]
     form = await _one(db, "SELECT * FROM forms WHERE id = ?", [form_id])
     if form is None:
@@ -263,7 +263,7 @@ async def form_page(datasette: Any, request: Any) -> Response:
 
 
 async def form_schema(datasette: Any, request: Any) -> Response:
-    db = _archive(datasette)
+    db = await _archive(datasette)
     form_id = request.url_vars["id"]
     form = await _one(db, "SELECT json_schema FROM forms WHERE id = ?", [form_id])
     if form is None:
@@ -280,7 +280,7 @@ async def form_schema(datasette: Any, request: Any) -> Response:
 
 
 async def network_page(datasette: Any, request: Any) -> Response:
-    db = _archive(datasette)
+    db = await _archive(datasette)
     blogs, links = await _network(db)
     return Response.html(
         await datasette.render_template(
@@ -297,7 +297,7 @@ async def network_page(datasette: Any, request: Any) -> Response:
 
 
 async def network_svg(datasette: Any, request: Any) -> Response:
-    blogs, links = await _network(_archive(datasette))
+    blogs, links = await _network(await _archive(datasette))
     return Response(network_picture(blogs, links), content_type="image/svg+xml; charset=utf-8")
 
 
@@ -368,7 +368,7 @@ def network_picture(blogs: list[dict[str, Any]], links: list[dict[str, Any]]) ->
 
 
 async def blog_page(datasette: Any, request: Any) -> Response:
-    db = _archive(datasette)
+    db = await _archive(datasette)
     blog_id = request.url_vars["id"]
     blog = await _one(db, "SELECT * FROM blogs WHERE id = ?", [blog_id])
     if blog is None:
