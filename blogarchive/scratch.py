@@ -114,7 +114,7 @@ class DiskDupeFilter(RFPDupeFilter):
         )
 
     def request_seen(self, request: Request) -> bool:
-        fingerprint = self._fingerprint(request)
+        fingerprint = self.fingerprinter.fingerprint(request)  # (the bytes Scrapy's set holds)
         return self.store.write("INSERT OR IGNORE INTO seen VALUES (?)", (fingerprint,)) == 0
 
     def close(self, reason: str) -> None:

@@ -1,0 +1,75 @@
+"""The pieces of Scrapy and sqlite-utils that are not public API and that blogarchive relies on.
+
+pyproject.toml pins both to the ranges tested here. When a new release is let in, these tests
+say which piece changed, by name, before a crawl or a write goes wrong in a subtler way.
+"""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+
+from scrapy import Request
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.squeues import PickleLifoDiskQueue
+from scrapy.utils.test import get_crawler
+from sqlite_utils import Database
+from sqlite_utils.db import Table, jsonify_if_needed, quote_identifier
+
+from blogarchive.archive import _SchemaTable
+from blogarchive.distributed import SharedRobotsTxtMiddleware
+from blogarchive.scratch import DiskDupeFilter, DiskQueue
+
+
+def parameters(function: object) -> list[str]:
+    return list(inspect.signature(function).parameters)  # type: ignore[arg-type]
+
+
+def test_scrapy_s_robots_middleware_keeps_the_internals_the_shared_one_extends() -> None:
+    # SharedRobotsTxtMiddleware (distributed.py) fills _parsers and calls the two hooks
+    assert inspect.iscoroutinefunction(RobotsTxtMiddleware._parse_robots)
+    assert parameters(RobotsTxtMiddleware._parse_robots) == [
+        "self",
+        "response",
+        "netloc",
+        "request",
+    ]
+    assert parameters(RobotsTxtMiddleware._robots_error) == ["self", "exc", "netloc"]
+    assert inspect.iscoroutinefunction(RobotsTxtMiddleware.robot_parser)
+    crawler = get_crawler(settings_dict={"ROBOTSTXT_OBEY": True})
+    assert isinstance(RobotsTxtMiddleware(crawler)._parsers, dict)
+    assert issubclass(SharedRobotsTxtMiddleware, RobotsTxtMiddleware)
+
+
+def test_scrapy_s_disk_queue_serializes_what_its_parent_is_given(tmp_path: Path) -> None:
+    # DiskQueue.push names the callbacks itself and hands the dict to the queue under
+    # PickleLifoDiskQueue, whose own push would name them again
+    parent = PickleLifoDiskQueue.__mro__[1]
+    assert parameters(parent.push) == ["self", "obj"]
+    assert "to_dict" in inspect.getsource(PickleLifoDiskQueue.push)
+    crawler = get_crawler()
+    queue = DiskQueue(crawler, str(tmp_path / "queue"))
+    queue.push(Request("https://example.org/a"))
+    assert queue.pop().url == "https://example.org/a"
+    queue.close()
+
+
+def test_scrapy_s_duplicate_filter_keeps_its_fingerprinter(tmp_path: Path) -> None:
+    crawler = get_crawler()
+    seen = DiskDupeFilter.from_crawler(crawler)
+    assert hasattr(seen, "fingerprinter")
+    assert seen.request_seen(Request("https://example.org/a")) is False
+    assert seen.request_seen(Request("https://example.org/a")) is True
+    seen.close("finished")
+
+
+def test_sqlite_utils_asks_the_methods_the_archive_s_tables_answer_once(tmp_path: Path) -> None:
+    # _SchemaTable remembers exists() and columns; Archive.atomic wraps Database.atomic
+    assert parameters(Table.exists) == ["self"]
+    assert isinstance(inspect.getattr_static(Table, "columns"), property)
+    assert inspect.isfunction(inspect.unwrap(Database.atomic))
+    db = Database(tmp_path / "t.db")
+    db["t"].insert({"id": 1, "v": [1]}, pk="id")
+    table = _SchemaTable(db, "t")
+    assert table.exists() and [c.name for c in table.columns] == ["id", "v"]
+    assert jsonify_if_needed([1]) == "[1]" and quote_identifier("a b") == '"a b"'
