@@ -33,6 +33,7 @@ from blogarchive.items import (
     PostItem,
     SeenItem,
 )
+from blogarchive.reader import blog_id_for, post_id_for
 from blogarchive.schema import FTS, ensure_schema, stable_id
 from extract import Comment, Form
 from extract.urls import home_url
@@ -45,14 +46,6 @@ FORMS_REMEMBERED = 4096
 
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def blog_id_for(url: str) -> str:
-    return stable_id(home_url(url))
-
-
-def post_id_for(url: str) -> str:
-    return stable_id(url)
 
 
 class ArchiveDatabase(Database):
@@ -107,13 +100,6 @@ def open_database(path: str | Path) -> Database:
     except sqlite3.DatabaseError as error:
         raise ArchiveError(f"cannot use {path} as an archive: {error}") from None
     return db
-
-
-def connect_read_only(path: str | Path) -> sqlite3.Connection:
-    """A connection that can only read the archive at ``path`` (a crawl writes it meanwhile
-    through its own connection). The path goes in as a ``file:`` URI, percent-encoded, so a
-    folder named with ``?``, ``#`` or ``%`` opens as well."""
-    return sqlite3.connect(f"{Path(path).absolute().as_uri()}?mode=ro", uri=True)
 
 
 class Archive:

@@ -19,6 +19,7 @@ from w3lib.encoding import html_to_unicode
 
 from blogarchive import __version__
 from blogarchive.archive import ArchiveError, open_database
+from blogarchive.reader import ArchiveReader
 
 DEFAULT_DB = "archive.db"
 METADATA = Path(__file__).parent / "datasette" / "metadata.yml"
@@ -198,12 +199,18 @@ def check_database(db: str) -> None:
 
 
 def print_summary(db: str, run: dict[str, Any], seconds: float, what: str = "Crawl") -> None:
-    database = open_database(db)
+    with ArchiveReader(db) as reader:
+        _print_summary(reader, db, run, seconds, what)
+
+
+def _print_summary(
+    reader: ArchiveReader, db: str, run: dict[str, Any], seconds: float, what: str
+) -> None:
     stats = json.loads(run.get("stats") or "{}") if run else {}
     rows = stats.get("rows", {})
     click.echo(f"\n{what} {run.get('status', 'ended')} in {seconds:.1f}s: {db}")
     for table in SUMMARY_TABLES:
-        total = database[table].count
+        total = reader.row_count(table)
         added = rows.get(f"{table}.added", 0)
         changed = rows.get(f"{table}.changed", 0)
         click.echo(f"  {table:<17} {total:>6}  (+{added} new, {changed} changed)")
@@ -216,10 +223,7 @@ def print_summary(db: str, run: dict[str, Any], seconds: float, what: str = "Cra
             f"  {'feed vouched':<17} {stats['blogarchive/unchanged_in_feed']:>6}  posts unchanged"
             " in their feed, not asked for (--every-page asks)"
         )
-    problems = database.execute(
-        "SELECT url, status, error FROM blogs WHERE status != 'ok' ORDER BY url"
-    ).fetchall()
-    for url, status, error in problems:
+    for url, status, error in reader.unreadable_blogs():
         click.echo(f"  ! {url} {status}: {error}")
     report = stats.get("blogarchive/report", {})
     if report:
@@ -238,7 +242,6 @@ def print_summary(db: str, run: dict[str, Any], seconds: float, what: str = "Cra
             click.echo(f"    … {missing_count - 10} more in crawl_runs.stats")
         for route, why in figures.get("stops", {}).items():
             click.echo(f"    {route} stopped: {why}")
-    database.close()
 
 
 @cli.command()
@@ -274,39 +277,22 @@ def refresh(
     """
     if not Path(db).exists():
         fail(f"no archive at {db}: run `blogarchive crawl` first")
-    database = open_database(db)
-    blogs = [row["url"] for row in database.query("SELECT url FROM blogs ORDER BY url")]
-    if not blogs:
-        database.close()
-        fail(f"{db} holds no blogs to refresh")
-    if not redis_url:
-        database.close()
-        # the spider reads the archived posts from the archive as it goes (blogarchive.refresh)
-        run_and_report(
-            blogs, db, depth=0, allow_private=False, refresh=True, every_page=every_page,
-            overrides=overrides, quiet=quiet, verbose=verbose,
-        )  # fmt: skip
-        return
-    # workers hold no archive: the archived posts, their comment counts and their pages'
-    # validators go to Redis with the seeds
-    known: dict[str, dict[str, int]] = {}
-    for row in database.query(
-        "SELECT b.url AS blog, p.url AS post,"
-        " (SELECT count(*) FROM comments c WHERE c.post_id = p.id AND c.deleted_at IS NULL)"
-        " AS comments FROM posts p JOIN blogs b ON b.id = p.blog_id"
-        " WHERE p.deleted_at IS NULL ORDER BY p.url"
-    ):
-        known.setdefault(row["blog"], {})[row["post"]] = row["comments"]
-    validators = {
-        row["url"]: (row["etag"], row["last_modified"])
-        for row in database.query(
-            "SELECT url, etag, last_modified FROM pages WHERE kind = 'post'"
-            " AND body IS NOT NULL AND (etag IS NOT NULL OR last_modified IS NOT NULL)"
-        )
-    }
-    database.close()
-    seed_distributed(redis_url, tuple(blogs), depth=0, max_pages=None, known=known,
-                     validators=validators)  # fmt: skip
+    with ArchiveReader(db) as reader:
+        blogs = reader.blog_urls()
+        if not blogs:
+            fail(f"{db} holds no blogs to refresh")
+        if redis_url:
+            # workers hold no archive: the archived posts, their comment counts and their
+            # pages' validators go to Redis with the seeds, read from the archive as they go
+            seed_distributed(redis_url, tuple(blogs), depth=0, max_pages=None,
+                             known=reader.posts_with_comments,
+                             validators=reader.post_validators())  # fmt: skip
+            return
+    # the spider reads the archived posts from the archive as it goes (blogarchive.reader)
+    run_and_report(
+        blogs, db, depth=0, allow_private=False, refresh=True, every_page=every_page,
+        overrides=overrides, quiet=quiet, verbose=verbose,
+    )  # fmt: skip
 
 
 # -- distributed ------------------------------------------------------------------------------
@@ -429,7 +415,8 @@ def reextract(db: str) -> None:
             if done % 500 == 0 or done == total:
                 click.echo(f"  … {done}/{total} pages", err=True)
 
-        read = run(archive, progress)
+        with ArchiveReader(db) as reader:
+            read = run(archive, reader, progress)
         archive.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         changed = {k: v for k, v in sorted(archive.changes.items())}
         archive.db.close()
@@ -547,17 +534,17 @@ def forms_export(db: str, out: str) -> None:
     """Write one JSON Schema file per form: OUT/<form id>.schema.json."""
     if not Path(db).exists():
         fail(f"no archive at {db}")
-    database = open_database(db)
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     count = 0
-    for row in database.query("SELECT id, title, purpose, json_schema FROM forms ORDER BY id"):
-        schema = json.loads(row["json_schema"])
-        (folder / f"{row['id']}.schema.json").write_text(
-            json.dumps(schema, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
-        click.echo(f"{row['id']}.schema.json  {row['purpose']:<13} {row['title'] or ''}")
-        count += 1
+    with ArchiveReader(db) as reader:
+        for form_id, title, purpose, json_schema in reader.forms():
+            schema = json.loads(json_schema)
+            (folder / f"{form_id}.schema.json").write_text(
+                json.dumps(schema, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+            )
+            click.echo(f"{form_id}.schema.json  {purpose:<13} {title or ''}")
+            count += 1
     click.echo(f"{count} schemas written to {folder}", err=True)
 
 
@@ -737,20 +724,15 @@ def demo(db: str, port: int, demo_port: int, serve: bool) -> None:
 
 def demo_pages(db: str) -> list[tuple[str, str]]:
     """Where the demo's highlights are once served: the seed post, the coaching form, the map."""
-    database = open_database(db)
     pages = [("browse the tables", f"/{Path(db).stem}")]
-    post = database.execute(
-        "SELECT id FROM posts WHERE title = 'Miller Heiman: Round Table Discussions Part 2'"
-    ).fetchone()
+    with ArchiveReader(db) as reader:
+        post = reader.id_titled("posts", "Miller Heiman: Round Table Discussions Part 2")
+        form = reader.id_titled("forms", "Do You Need One Of Our Coaches?")
     if post:
-        pages.append(("the seed post", f"/-/post/{post[0]}"))
-    form = database.execute(
-        "SELECT id FROM forms WHERE title = 'Do You Need One Of Our Coaches?'"
-    ).fetchone()
+        pages.append(("the seed post", f"/-/post/{post}"))
     if form:
-        pages.append(("the coaching form", f"/-/form/{form[0]}"))
+        pages.append(("the coaching form", f"/-/form/{form}"))
     pages.append(("who lists whom", "/-/network"))
-    database.close()
     return pages
 
 

@@ -50,6 +50,7 @@ from blogarchive.lock import ArchiveLock
 from blogarchive.middlewares import ConditionalRequestMiddleware
 from blogarchive.options import CrawlOptions, crawl_settings, parse_overrides, quiet_logs
 from blogarchive.pipelines import add_counts, counts_of, store_item
+from blogarchive.reader import chunked
 from extract.urls import home_url, origin
 
 SEEDS = "blogarchive:seeds"  # JSON start blogs, pushed by ``crawl --redis``
@@ -84,11 +85,16 @@ def seed(
     *,
     depth: int,
     max_pages: int | None,
-    known: dict[str, dict[str, int]] | None = None,
-    validators: dict[str, tuple[str | None, str | None]] | None = None,
+    known: Callable[[str], Iterable[tuple[str, int]]] | None = None,
+    validators: Iterable[tuple[str, tuple[str | None, str | None]]] = (),
 ) -> int:
     """Queue the start blogs of a new crawl (or, with ``known`` and ``validators``, a refresh)
     for the workers; returns how many start blogs wait for a worker.
+
+    For a refresh, ``known(blog)`` gives the blog's archived posts with the comments the
+    archive holds of each, and ``validators`` the archived post pages' ETag and Last-Modified:
+    both are written to Redis a batch at a time, as they are read, and a blog's seed goes
+    last, so that a worker finds what it needs of a blog once the blog is queued.
 
     A new crawl starts with an empty duplicate filter, so a refresh fetches what the last crawl
     fetched: it is refused while the last crawl's requests are still queued.
@@ -100,25 +106,23 @@ def seed(
             f"{queued} requests of an earlier crawl are still queued on {url}:"
             " let its workers finish first"
         )
-    known = known or {}
-    with server.pipeline(transaction=True) as pipe:
-        pipe.delete(DUPEFILTER, VALIDATORS, KNOWN, ROBOTS, ORIGINS)
-        for counts in known.values():
-            if counts:
-                pipe.hset(KNOWN, mapping=dict(counts))  # type: ignore[arg-type]
-        if validators:
-            pipe.hset(VALIDATORS, mapping={u: json.dumps(v) for u, v in validators.items()})
-        for start in start_urls:
-            pipe.sadd(ORIGINS, origin(start))
-            message = {
-                "url": start,
-                "depth": depth,
-                "max_pages": max_pages or 0,
-                "posts": sorted(known.get(start, {})),
-            }
-            pipe.rpush(SEEDS, json.dumps(message))
-        pipe.llen(SEEDS)
-        return int(pipe.execute()[-1])
+    server.delete(DUPEFILTER, VALIDATORS, KNOWN, ROBOTS, ORIGINS)
+    for pages in chunked(validators, BATCH):
+        server.hset(VALIDATORS, mapping={u: json.dumps(v) for u, v in pages})
+    for start in start_urls:
+        posts: list[str] = []
+        for batch in chunked(known(start) if known else (), BATCH):
+            server.hset(KNOWN, mapping=dict(batch))  # type: ignore[arg-type]
+            posts.extend(post for post, _ in batch)
+        server.sadd(ORIGINS, origin(start))
+        message = {
+            "url": start,
+            "depth": depth,
+            "max_pages": max_pages or 0,
+            "posts": sorted(posts),
+        }
+        server.rpush(SEEDS, json.dumps(message))
+    return int(server.llen(SEEDS))
 
 
 class RedisCounts:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import sqlite3
-import zlib
 from collections.abc import Callable, Container
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -21,8 +20,8 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 from scrapy.responsetypes import responsetypes
 
-from blogarchive.archive import connect_read_only
 from blogarchive.exceptions import PrivateAddressBlocked, RedirectLoop
+from blogarchive.reader import ArchiveReader
 from extract.urls import origin
 
 ALLOWED_SCHEMES = ("http", "https")
@@ -103,7 +102,7 @@ class ConditionalRequestMiddleware:
 
     def __init__(self, crawler: Crawler) -> None:
         self.path = crawler.settings.get("ARCHIVE_DB")
-        self.connection: sqlite3.Connection | None = None
+        self.reader: ArchiveReader | None = None
         self._validators: Callable[[str], tuple[str | None, str | None] | None]
         self._validators = self._archived_validators
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
@@ -118,29 +117,23 @@ class ConditionalRequestMiddleware:
     def spider_opened(self, spider: Spider) -> None:
         if not self.path or not Path(self.path).exists():
             return
+        reader = ArchiveReader(self.path)
         try:
-            connection = connect_read_only(self.path)
-            connection.execute("SELECT url, etag, last_modified, body FROM pages LIMIT 1")
+            reader.validators("")  # a question only an archive's tables answer
         except sqlite3.DatabaseError:
+            reader.close()
             return  # no archive yet, or not one: nothing to revalidate
         # looked up page by page (an index seek), not loaded: memory does not grow with the site
-        self.connection = connection
+        self.reader = reader
 
     def _archived_validators(self, url: str) -> tuple[str | None, str | None] | None:
         """The ETag and Last-Modified the archived page of ``url`` was served with, if any."""
-        if self.connection is None:
-            return None
-        rows = self.connection.execute(
-            "SELECT etag, last_modified FROM pages WHERE url = ? AND body IS NOT NULL"
-            " AND (etag IS NOT NULL OR last_modified IS NOT NULL)",
-            [url],
-        ).fetchall()  # read to the end: no read transaction left open
-        return (rows[0][0], rows[0][1]) if rows else None
+        return self.reader.validators(url) if self.reader is not None else None
 
     def spider_closed(self, spider: Spider) -> None:
-        if self.connection is not None:
-            self.connection.close()
-            self.connection = None
+        if self.reader is not None:
+            self.reader.close()
+            self.reader = None
 
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
         validators = self._validators(request.url)
@@ -171,14 +164,7 @@ class ConditionalRequestMiddleware:
         )  # fmt: skip
 
     def _stored(self, url: str) -> tuple[bytes, str | None] | None:
-        if self.connection is None:
-            return None
-        row = self.connection.execute(
-            "SELECT body, content_type FROM pages WHERE url = ?", [url]
-        ).fetchone()
-        if row is None or row[0] is None:
-            return None
-        return zlib.decompress(row[0]), row[1]
+        return self.reader.stored(url) if self.reader is not None else None
 
 
 class RetryAfterMiddleware(RetryMiddleware):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import zlib
 from collections import Counter
 from collections.abc import Callable
 
@@ -17,6 +16,7 @@ from w3lib.encoding import html_to_unicode
 
 from blogarchive.archive import Archive
 from blogarchive.items import BlogItem, CommentsItem, FormsItem, PostItem
+from blogarchive.reader import ArchiveReader
 from extract import extract_comments, extract_observations, extract_page
 from extract.feeds import extract_comment_feed
 from extract.post import announced_post
@@ -24,23 +24,20 @@ from extract.urls import canonical_url
 
 #: A Blogger post's comment feed: the blog's address and the post's id.
 COMMENT_FEED = re.compile(r"^(.*/)feeds/([^/?]+)/comments/")
-#: Pages in the order they are read: blogs first, then posts, then the comments of posts.
-ORDER = "CASE kind WHEN 'home' THEN 0 WHEN 'comments' THEN 2 ELSE 1 END, url"
 
 
-def reextract(archive: Archive, progress: Callable[[int, int], None] | None = None) -> Counter[str]:
-    """Re-run the extractors over every stored page; returns pages read per kind."""
-    db = archive.db
-    blogs = {row["id"]: row for row in db.query("SELECT id, url, status FROM blogs")}
+def reextract(
+    archive: Archive,
+    reader: ArchiveReader,
+    progress: Callable[[int, int], None] | None = None,
+) -> Counter[str]:
+    """Re-run the extractors over every stored page ``reader`` finds, writing through
+    ``archive`` (both of one archive.db); returns pages read per kind."""
+    blogs = reader.blogs()
     read: Counter[str] = Counter()
     # the addresses first, then each page's body when its turn comes: the bodies of a large
     # archive do not fit in memory at once
-    urls = [
-        url
-        for (url,) in db.execute(
-            f"SELECT url FROM pages WHERE body IS NOT NULL AND error IS NULL ORDER BY {ORDER}"
-        ).fetchall()
-    ]
+    urls = reader.stored_page_urls()
     # posts whose comments a stored comment feed gives (Blogger): the crawl took their comments
     # from the feed, not from the page, and so does this
     fed = {
@@ -50,13 +47,11 @@ def reextract(archive: Archive, progress: Callable[[int, int], None] | None = No
     }
     total = len(urls)
     for done, url in enumerate(urls, start=1):
-        blog_id, kind, content_type, body = db.execute(
-            "SELECT blog_id, kind, content_type, body FROM pages WHERE url = ?", [url]
-        ).fetchone()
-        blog = blogs.get(blog_id)
-        if blog is None:
+        stored = reader.stored_page(url)
+        blog = blogs.get(stored[0]) if stored is not None else None
+        if stored is None or blog is None:
             continue
-        raw = zlib.decompress(body)
+        _, kind, content_type, raw = stored
         if kind == "comments":
             _comments(archive, blog["url"], raw, url)
         elif kind in ("home", "post", "page"):

@@ -13,7 +13,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from blogarchive.refresh import among, chunked
+from blogarchive.reader import chunked
+from blogarchive.refresh import among
 from blogarchive.scratch import ScratchDB
 from extract.urls import may_be_post
 

@@ -56,7 +56,8 @@ from blogarchive.items import (
     SeenItem,
     StoredBody,
 )
-from blogarchive.refresh import ArchivedPosts, CommentCounts, PendingPosts, among, chunked
+from blogarchive.reader import ArchiveReader, chunked
+from blogarchive.refresh import CommentCounts, PendingPosts, among
 from blogarchive.report import ANNOUNCING_ROUTES, DECIDED, BlogReport
 from blogarchive.scratch import ScratchDB, report_store
 from extract import Comment, Page, Post, extract_comments, extract_observations, extract_page
@@ -123,7 +124,7 @@ class BlogSpider(scrapy.Spider):
         self.refresh_from = refresh_from
         self.trust_feeds = str(every_page).lower() in ("", "0", "false", "no")
         #: a refresh's view of the archive, read when asked (opened by ``start``)
-        self.archived: ArchivedPosts | None = None
+        self.archived: ArchiveReader | None = None
         #: archived posts waiting for their blog's feed, and those it vouched for
         self.pending: PendingPosts | None = None
         #: post URL -> comments archived (``in`` and ``get``): a refresh's, or a worker's
@@ -216,11 +217,11 @@ class BlogSpider(scrapy.Spider):
                 yield request
         if not self.refresh_from:
             return
-        self.archived = archived = ArchivedPosts(self.refresh_from)
+        self.archived = archived = ArchiveReader(self.refresh_from)
         self.archived_comments = CommentCounts(archived)
         if self.trust_feeds and not self.distributed:
             self.pending = PendingPosts(self.job_folder())
-        for blog in archived.blogs():
+        for blog in archived.blogs_with_posts():
             self.archived_count[home_url(blog)] = archived.count(blog)
             home = self.blog_request(blog, depth=0)  # a blog not among the start URLs too
             if home is not None:
@@ -349,7 +350,7 @@ class BlogSpider(scrapy.Spider):
     def vouches(self, entry: FeedEntry, state: tuple[str | None, int] | None) -> bool:
         """Does this feed entry say the archived post is as the archive last saw it (``state``:
         when its page last answered and the comments archived, from
-        :meth:`ArchivedPosts.states`)? An entry that counts other comments than the archive
+        :meth:`ArchiveReader.states`)? An entry that counts other comments than the archive
         holds is noted in ``comments_differ``."""
         checked, comments = state or (None, None)
         if checked is None or entry.updated is None or entry.comment_count is None:

@@ -4,6 +4,7 @@ imports inside functions included."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -84,3 +85,24 @@ def test_the_layer_contracts_hold() -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 broken" in result.stdout
+
+
+def test_archive_db_is_read_through_the_reader_alone() -> None:
+    """Outside the writer (archive.py, schema.py) and Datasette's side (the plugin, the
+    metadata's canned queries), no module asks archive.db's tables anything itself: the
+    questions are ArchiveReader's."""
+    from blogarchive.schema import TABLES
+
+    tables = "|".join(sorted(TABLES, key=len, reverse=True))
+    # (SQL as the project writes it: upper-case keywords; prose says "from posts" in lower case)
+    query = re.compile(rf"\b(FROM|JOIN)\s+\"?({tables})\b")
+    allowed = {"blogarchive/reader.py", "blogarchive/archive.py", "blogarchive/schema.py"}
+    asking = []
+    for path in sorted([*ROOT.glob("blogarchive/**/*.py"), *ROOT.glob("spiders/**/*.py")]):
+        name = path.relative_to(ROOT).as_posix()
+        if name in allowed or name.startswith("blogarchive/datasette/"):
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if query.search(line):
+                asking.append(f"{name}:{number}: {line.strip()}")
+    assert asking == []

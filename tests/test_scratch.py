@@ -127,12 +127,13 @@ def test_a_blog_report_counts_and_names_what_is_missing(tmp_path: Path) -> None:
 def test_a_refresh_reads_the_archived_posts_page_by_page(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """``ArchivedPosts`` lists a blog's posts in archive order across pages, leaves out deleted
+    """``ArchiveReader`` lists a blog's posts in archive order across pages, leaves out deleted
     ones, and answers comment counts and last answers per URL; ``PendingPosts`` releases what
     its feed did not vouch for, in URL order, across pages, each once."""
-    from blogarchive import refresh
+    from blogarchive import reader, refresh
     from blogarchive.archive import blog_id_for, open_database, post_id_for
 
+    monkeypatch.setattr(reader, "PAGE", 7)
     monkeypatch.setattr(refresh, "PAGE", 7)
     urls = [f"{HOME}2024/01/post-{n:03}.html" for n in range(40, 0, -1)]  # archived newest first
     db = open_database(tmp_path / "archive.db")
@@ -147,16 +148,16 @@ def test_a_refresh_reads_the_archived_posts_page_by_page(
     db["pages"].insert({"url": urls[1], "status": 500, "error": "HTTP 500"})
     db.close()
 
-    archived = refresh.ArchivedPosts(tmp_path / "archive.db")
+    archived = reader.ArchiveReader(tmp_path / "archive.db")
     live = [url for n, url in enumerate(urls) if n != 5]
-    assert archived.blogs() == [HOME]
+    assert archived.blogs_with_posts() == [HOME]
     assert list(archived.posts(HOME)) == live
     assert list(archived.posts("https://not-archived.example/")) == []
     assert (archived.comments(urls[0]), archived.comments(urls[1])) == (3, 0)
     assert archived.comments(urls[5]) is None  # deleted: not an archived post
     assert archived.has(urls[1]) and not archived.has(urls[5])
     assert not archived.has("https://not-archived.example/2024/01/x.html")
-    monkeypatch.setattr(refresh, "IN_LIST", 3)  # looked up three at a time
+    monkeypatch.setattr(reader, "IN_LIST", 3)  # looked up three at a time
     assert (
         archived.states([*urls[:6], urls[0], "https://not-archived.example/x.html"])
         == {

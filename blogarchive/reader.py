@@ -1,0 +1,253 @@
+"""The archive's reader: every question the crawl, a refresh, re-extraction and the command line
+ask of ``archive.db``, the read-side counterpart of :class:`blogarchive.archive.Archive`.
+
+It reads through a read-only connection of its own (a crawl writes the archive meanwhile
+through the writer's), answers by primary-key or index lookups, and streams what could be
+long (a blog's posts, the stored pages, the forms) a page of rows at a time: nothing holds a
+whole table in memory, and no read transaction stays open between two pages.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sqlite3
+import zlib
+from collections.abc import Collection, Iterable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+from blogarchive.schema import TABLES, stable_id
+from extract.urls import home_url
+
+#: Rows read per query where a list is streamed.
+PAGE = 1000
+#: Values looked up per query with ``IN (?, ...)`` (SQLite before 3.32 allows 999 parameters).
+IN_LIST = 500
+
+T = TypeVar("T")
+
+
+def connect_read_only(path: str | Path) -> sqlite3.Connection:
+    """A connection that can only read the archive at ``path`` (a crawl writes it meanwhile
+    through its own connection). The path goes in as a ``file:`` URI, percent-encoded, so a
+    folder named with ``?``, ``#`` or ``%`` opens as well."""
+    return sqlite3.connect(f"{Path(path).absolute().as_uri()}?mode=ro", uri=True)
+
+
+def blog_id_for(url: str) -> str:
+    return stable_id(home_url(url))
+
+
+def post_id_for(url: str) -> str:
+    return stable_id(url)
+
+
+class ArchiveReader:
+    """Read-only questions to the archive at ``path``; posts marked deleted count as gone."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.connection = connect_read_only(path)
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def __enter__(self) -> ArchiveReader:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _rows(self, sql: str, parameters: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
+        # read to the end: no read transaction left open
+        return self.connection.execute(sql, list(parameters)).fetchall()
+
+    def _paged(self, sql: str, parameters: list[Any]) -> Iterator[tuple[Any, ...]]:
+        """The rows of ``sql`` (``... AND rowid > ? ORDER BY rowid LIMIT ?`` at its end, the
+        rowid its first column), a page at a time, each page one seek in an index."""
+        after = 0
+        while True:
+            page = self._rows(sql, [*parameters, after, PAGE])
+            yield from page
+            if len(page) < PAGE:
+                return
+            after = page[-1][0]
+
+    # -- blogs ------------------------------------------------------------------------------
+
+    def blog_urls(self) -> list[str]:
+        """Every blog's home URL, in URL order."""
+        return [url for (url,) in self._rows("SELECT url FROM blogs ORDER BY url")]
+
+    def blogs_with_posts(self) -> list[str]:
+        """The home URLs of the blogs that have archived posts."""
+        sql = (
+            "SELECT url FROM blogs WHERE id IN"
+            " (SELECT blog_id FROM posts WHERE deleted_at IS NULL) ORDER BY url"
+        )
+        return [url for (url,) in self._rows(sql)]
+
+    def unreadable_blogs(self) -> list[tuple[str, str, str | None]]:
+        """``(url, status, error)`` of the blogs whose last crawl could not read them."""
+        sql = "SELECT url, status, error FROM blogs WHERE status != 'ok' ORDER BY url"
+        return [(url, status, error) for url, status, error in self._rows(sql)]
+
+    # -- posts ------------------------------------------------------------------------------
+
+    def posts(self, blog: str) -> Iterator[str]:
+        """The blog's archived post URLs in the order they were archived."""
+        sql = (
+            "SELECT rowid, url FROM posts WHERE blog_id = ? AND deleted_at IS NULL"
+            " AND rowid > ? ORDER BY rowid LIMIT ?"
+        )
+        return (url for _, url in self._paged(sql, [blog_id_for(blog)]))
+
+    def posts_with_comments(self, blog: str) -> Iterator[tuple[str, int]]:
+        """``(url, comments archived)`` of the blog's archived posts, in the order they were
+        archived."""
+        sql = (
+            "SELECT p.rowid, p.url, (SELECT count(*) FROM comments c WHERE c.post_id = p.id"
+            " AND c.deleted_at IS NULL) FROM posts p WHERE p.blog_id = ?"
+            " AND p.deleted_at IS NULL AND p.rowid > ? ORDER BY p.rowid LIMIT ?"
+        )
+        return ((url, int(count)) for _, url, count in self._paged(sql, [blog_id_for(blog)]))
+
+    def count(self, blog: str) -> int:
+        """How many posts of the blog the archive holds."""
+        sql = "SELECT count(*) FROM posts WHERE blog_id = ? AND deleted_at IS NULL"
+        return int(self._rows(sql, [blog_id_for(blog)])[0][0])
+
+    def has(self, url: str) -> bool:
+        """Whether the post at ``url`` is archived."""
+        sql = "SELECT 1 FROM posts WHERE id = ? AND deleted_at IS NULL"
+        return bool(self._rows(sql, [post_id_for(url)]))
+
+    def comments(self, url: str) -> int | None:
+        """How many comments the archive holds for the post at ``url``; None if it is not an
+        archived post."""
+        return self._comment_counts([url]).get(url)
+
+    def _comment_counts(self, urls: list[str]) -> dict[str, int]:
+        """:meth:`comments` of each of ``urls`` that is an archived post, in one query."""
+        ids = {post_id_for(url): url for url in urls}
+        rows = self._rows(
+            "SELECT p.id, (SELECT count(*) FROM comments c WHERE c.post_id = p.id"
+            " AND c.deleted_at IS NULL) FROM posts p"
+            f" WHERE p.id IN ({marks(ids)}) AND p.deleted_at IS NULL",
+            list(ids),
+        )
+        return {ids[post_id]: int(count) for post_id, count in rows}
+
+    def states(self, urls: Iterable[str]) -> dict[str, tuple[str | None, int]]:
+        """``(checked, comments)`` of each of ``urls`` that is an archived post: when its page
+        last answered (200 or 304, as the archive recorded it; None if never) and
+        :meth:`comments`, a feed page's posts in two queries."""
+        found = {}
+        for chunk in chunked(urls):
+            comments = self._comment_counts(chunk)
+            checked = dict(
+                self._rows(
+                    f"SELECT url, fetched_at FROM pages WHERE url IN ({marks(comments)})"
+                    " AND status IN (200, 304) AND error IS NULL",
+                    list(comments),
+                )
+            )
+            found.update({url: (checked.get(url), n) for url, n in comments.items()})
+        return found
+
+    # -- pages ------------------------------------------------------------------------------
+
+    def validators(self, url: str) -> tuple[str | None, str | None] | None:
+        """The ETag and Last-Modified the archived page of ``url`` was served with, if any."""
+        rows = self._rows(
+            "SELECT etag, last_modified FROM pages WHERE url = ? AND body IS NOT NULL"
+            " AND (etag IS NOT NULL OR last_modified IS NOT NULL)",
+            [url],
+        )
+        return (rows[0][0], rows[0][1]) if rows else None
+
+    def post_validators(self) -> Iterator[tuple[str, tuple[str | None, str | None]]]:
+        """``(url, (etag, last_modified))`` of every archived post page that has either."""
+        sql = (
+            "SELECT rowid, url, etag, last_modified FROM pages WHERE kind = 'post'"
+            " AND body IS NOT NULL AND (etag IS NOT NULL OR last_modified IS NOT NULL)"
+            " AND rowid > ? ORDER BY rowid LIMIT ?"
+        )
+        return ((url, (etag, modified)) for _, url, etag, modified in self._paged(sql, []))
+
+    def stored(self, url: str) -> tuple[bytes, str | None] | None:
+        """The archived response body of ``url`` (decompressed) and its content type."""
+        rows = self._rows("SELECT body, content_type FROM pages WHERE url = ?", [url])
+        if not rows or rows[0][0] is None:
+            return None
+        return zlib.decompress(rows[0][0]), rows[0][1]
+
+    def stored_page_urls(self) -> list[str]:
+        """The URLs of every stored page that answered, blogs' homes first, comment feeds
+        last (re-extraction's order: a post before its comments). Addresses only: a large
+        archive's bodies are read one at a time (:meth:`stored_page`)."""
+        sql = (
+            "SELECT url FROM pages WHERE body IS NOT NULL AND error IS NULL ORDER BY"
+            " CASE kind WHEN 'home' THEN 0 WHEN 'comments' THEN 2 ELSE 1 END, url"
+        )
+        return [url for (url,) in self._rows(sql)]
+
+    def stored_page(self, url: str) -> tuple[str, str, str | None, bytes] | None:
+        """``(blog_id, kind, content_type, body)`` of the stored page of ``url``."""
+        rows = self._rows(
+            "SELECT blog_id, kind, content_type, body FROM pages WHERE url = ?"
+            " AND body IS NOT NULL",
+            [url],
+        )
+        if not rows:
+            return None
+        blog_id, kind, content_type, body = rows[0]
+        return blog_id, kind, content_type, zlib.decompress(body)
+
+    def blogs(self) -> dict[str, dict[str, Any]]:
+        """Every blog's ``id``, ``url`` and ``status``, by id."""
+        rows = self._rows("SELECT id, url, status FROM blogs")
+        return {id_: {"id": id_, "url": url, "status": status} for id_, url, status in rows}
+
+    # -- any table --------------------------------------------------------------------------
+
+    def row_count(self, table: str) -> int:
+        """How many rows ``table`` (one of the archive's) holds."""
+        if table not in TABLES:
+            raise ValueError(f"no table {table!r} in the archive's schema")
+        return int(self._rows(f'SELECT count(*) FROM "{table}"')[0][0])
+
+    def id_titled(self, table: str, title: str) -> str | None:
+        """The id of the first post or form (``table``) titled ``title``."""
+        if table not in ("posts", "forms"):
+            raise ValueError(f"no titles in {table!r}")
+        rows = self._rows(f"SELECT id FROM {table} WHERE title = ? LIMIT 1", [title])
+        return str(rows[0][0]) if rows else None
+
+    # -- forms ------------------------------------------------------------------------------
+
+    def forms(self) -> Iterator[tuple[str, str | None, str, str]]:
+        """``(id, title, purpose, json_schema)`` of every form, in id order."""
+        after = ""
+        while True:
+            page = self._rows(
+                "SELECT id, title, purpose, json_schema FROM forms WHERE id > ?"
+                " ORDER BY id LIMIT ?",
+                [after, PAGE],
+            )
+            yield from page
+            if len(page) < PAGE:
+                return
+            after = page[-1][0]
+
+
+def chunked(values: Iterable[T], size: int | None = None) -> Iterator[list[T]]:
+    """``values`` ``size`` at a time, read as they are needed (by default :data:`IN_LIST`, as
+    many as one ``IN (?, ...)`` takes)."""
+    iterator = iter(values)
+    while chunk := list(itertools.islice(iterator, size or IN_LIST)):
+        yield chunk
+
+
+def marks(values: Collection[object]) -> str:
+    """The placeholders of ``IN (...)`` for ``values``: ``?, ?, ?``."""
+    return ", ".join("?" * len(values))
