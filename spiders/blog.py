@@ -11,7 +11,6 @@ Usage from the repository: ``scrapy crawl blog -a url=URL -s ARCHIVE_DB=archive.
 from __future__ import annotations
 
 import dataclasses
-import io
 import json
 import re
 from collections import Counter
@@ -20,7 +19,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import scrapy
-from lxml import etree
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import (
@@ -60,6 +58,7 @@ from blogarchive.reader import ArchiveReader, chunked
 from blogarchive.refresh import CommentCounts, PendingPosts, among
 from blogarchive.report import ANNOUNCING_ROUTES, DECIDED, BlogReport
 from blogarchive.scratch import ScratchDB, report_store
+from blogarchive.sitemaps import SitemapError, robots_sitemaps, sitemap_locations
 from extract import Comment, Page, Post, extract_comments, extract_observations, extract_page
 from extract.feeds import CommentFeed, Feed, FeedEntry, extract_comment_feed, extract_feed
 from extract.post import announced_post, index_links, menu_links
@@ -151,6 +150,8 @@ class BlogSpider(scrapy.Spider):
         self.budget_base = 2000
         self.budget_per_post = 10
         self.route_max_pages = 1000
+        #: how large a gzipped sitemap may grow once unpacked (Scrapy's DOWNLOAD_MAXSIZE)
+        self.sitemap_max_size = 0
         #: blog -> posts a refresh holds of it (they count in its request budget)
         self.archived_count: dict[str, int] = {}
         #: (blog, route) -> pages of that paginated route read
@@ -169,6 +170,7 @@ class BlogSpider(scrapy.Spider):
         spider.budget_base = settings.getint("BLOGARCHIVE_BUDGET_BASE", 2000)
         spider.budget_per_post = settings.getint("BLOGARCHIVE_BUDGET_PER_POST", 10)
         spider.route_max_pages = settings.getint("BLOGARCHIVE_ROUTE_MAX_PAGES", 1000)
+        spider.sitemap_max_size = settings.getint("DOWNLOAD_MAXSIZE")
         spider.distributed = settings.getbool("BLOGARCHIVE_DISTRIBUTED")
         spider.extraction = ExtractionPool(
             process_count(settings.get("BLOGARCHIVE_EXTRACT_PROCESSES", "auto"))
@@ -454,7 +456,14 @@ class BlogSpider(scrapy.Spider):
             requests.append(
                 self.page_request(f"{blog}sitemap.xml", blog, "sitemap", self.parse_sitemap)
             )
-        elif platform == "wordpress":
+        else:
+            # the sitemaps the site names (Yoast's sitemap_index.xml, a news site's own), as a
+            # probe: a site without a robots.txt is no failure
+            robots = f"{origin(blog)}/robots.txt"
+            requests.append(
+                self.page_request(robots, blog, "robots", self.parse_robots, meta={"probe": True})
+            )
+        if platform == "wordpress":
             rest = (
                 f"{blog}wp-json/wp/v2/posts?per_page={WORDPRESS_REST_PAGE}&page=1&_fields=id,link"
             )
@@ -465,7 +474,7 @@ class BlogSpider(scrapy.Spider):
             requests.append(
                 self.page_request(f"{blog}wp-sitemap.xml", blog, "sitemap", self.parse_sitemap)
             )
-        else:
+        elif platform != "blogger":
             for feed in feeds:
                 if origin(feed) == origin(blog):
                     requests.append(self.page_request(feed, blog, "feed", self.feed_callback))
@@ -638,11 +647,11 @@ class BlogSpider(scrapy.Spider):
 
     def parse_sitemap(self, response: Response) -> Iterator[Any]:
         blog = response.meta["blog"]
-        read = sitemap_locations(response.body)
-        if read is None:
-            yield self.page_item(response, error="not a sitemap")
+        try:
+            kind, locations = sitemap_locations(response, self.sitemap_max_size)
+        except SitemapError as error:
+            yield self.page_item(response, error=str(error))
             return
-        kind, locations = read
         yield self.page_item(response)
         report = self.report_for(blog)
         if kind == "sitemapindex":
@@ -672,6 +681,23 @@ class BlogSpider(scrapy.Spider):
             # WordPress lists its posts (not its pages) in the posts-post sitemaps
             report.stated = (report.stated or 0) + listed
             report.stated_by = "sitemap"
+
+    def parse_robots(self, response: Response) -> Iterator[Any]:
+        """The sitemaps a blog's robots.txt names (``Sitemap:`` lines) on the blog's origin,
+        read as any sitemap of the blog is (under the route's cap on sitemaps)."""
+        blog = response.meta["blog"]
+        yield self.page_item(response)
+        report = self.report_for(blog)
+        for location in robots_sitemaps(response.body, response.url):
+            if origin(location) != origin(blog) or NOT_POST_SITEMAPS.search(location):
+                continue
+            sitemaps = self.route_pages[blog, "sitemaps"] = self.route_pages[blog, "sitemaps"] + 1
+            if sitemaps > self.route_max_pages:
+                report.stop("sitemap", f"more than {self.route_max_pages} sitemaps listed")
+                return
+            request = self.page_request(location, blog, "sitemap", self.parse_sitemap)
+            if request is not None:
+                yield request
 
     def sitemap_route(self, blog: str, url: str) -> str:
         """``sitemap`` for a sitemap of posts (Blogger's ``sitemap.xml``, WordPress' posts
@@ -1107,36 +1133,3 @@ def _header(headers: Any, name: bytes) -> str | None:
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def sitemap_locations(body: bytes) -> tuple[str, Iterator[str]] | None:
-    """``(kind, locations)`` of a sitemap (``urlset``) or sitemap index, or ``None`` for a body
-    that is not XML. Read as a stream, the locations as they come: a sitemap of 50,000 posts
-    never becomes one tree, nor one list."""
-    events = etree.iterparse(
-        io.BytesIO(body), events=("start", "end"), recover=True, resolve_entities=False,
-        remove_comments=True, huge_tree=False,
-    )  # fmt: skip
-    try:
-        for event, element in events:
-            if event == "start" and isinstance(element.tag, str):
-                return etree.QName(element).localname, _locations(events)
-    except etree.XMLSyntaxError:
-        pass
-    return None
-
-
-def _locations(events: Iterator[tuple[str, Any]]) -> Iterator[str]:
-    try:
-        for event, element in events:
-            if event != "end" or not isinstance(element.tag, str):
-                continue
-            name = etree.QName(element).localname
-            if name == "loc" and element.text and element.text.strip():
-                yield element.text.strip()
-            elif name in ("url", "sitemap"):
-                element.clear()  # done with this entry
-                while element.getprevious() is not None:
-                    del element.getparent()[0]
-    except etree.XMLSyntaxError:
-        return  # a sitemap cut short: the entries before the break stand

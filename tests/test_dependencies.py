@@ -73,3 +73,17 @@ def test_sqlite_utils_asks_the_methods_the_archive_s_tables_answer_once(tmp_path
     table = _SchemaTable(db, "t")
     assert table.exists() and [c.name for c in table.columns] == ["id", "v"]
     assert jsonify_if_needed([1]) == "[1]" and quote_identifier("a b") == '"a b"'
+
+
+def test_scrapy_s_sitemap_reader_streams_entries_with_their_loc() -> None:
+    # scrapy.utils.sitemap says its API "is subject to change without notice"
+    from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
+
+    body = b"<sitemapindex><sitemap><loc> https://a.example/s.xml </loc></sitemap></sitemapindex>"
+    sitemap = Sitemap(body)
+    assert sitemap.type == "sitemapindex"
+    assert [entry["loc"] for entry in sitemap] == ["https://a.example/s.xml"]
+    robots = b"Sitemap: /s.xml\n"
+    assert list(sitemap_urls_from_robots(robots, base_url="https://a.example/")) == [
+        "https://a.example/s.xml"
+    ]

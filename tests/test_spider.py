@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import gzip
 from pathlib import Path
 from typing import Any
 
-from scrapy.http import HtmlResponse, Request, TextResponse
+from scrapy.http import HtmlResponse, Request, Response, TextResponse
 from scrapy.utils.test import get_crawler
 
 from blogarchive.items import BlogItem, FormsItem, PageItem, PostItem
@@ -335,6 +336,28 @@ def test_a_sitemap_cut_short_keeps_its_first_entries_and_junk_is_no_sitemap() ->
     assert requests == [] and [i.error for i in items] == ["not a sitemap"]
 
 
+def test_a_gzipped_sitemap_is_read_and_a_broken_or_huge_one_is_a_recorded_failure() -> None:
+    spider = make_spider(DOWNLOAD_MAXSIZE=50_000)
+    entries = "".join(f"<url><loc>{CLASSIC_HOME}2024/01/p-{n}.html</loc></url>" for n in range(3))
+    body = f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{entries}</urlset>'
+    url = f"{CLASSIC_HOME}sitemap.xml.gz"
+    packed = Response(
+        url,
+        body=gzip.compress(body.encode()),
+        request=Request(url, meta={"blog": CLASSIC_HOME, "kind": "sitemap"}),
+        headers={"Content-Type": "application/gzip"},
+    )
+    requests, items = split(spider.parse_sitemap(packed))
+    assert [r.url for r in requests] == [f"{CLASSIC_HOME}2024/01/p-{n}.html" for n in range(3)]
+    assert [i.error for i in items] == [None]
+    huge = gzip.compress(b"<urlset>" + b" " * 60_000 + b"</urlset>")
+    broken = gzip.compress(body.encode())[:12]
+    for payload, reason in [(huge, "over 50000 bytes"), (broken, "does not open")]:
+        response = packed.replace(body=payload)
+        requests, items = split(spider.parse_sitemap(response))
+        assert requests == [] and reason in items[0].error
+
+
 def test_a_post_a_route_lists_is_archived_whatever_its_address_and_markup() -> None:
     """Issue 31: a sitemap of posts lists ``/2320`` (a WordPress numeric permalink, which looks
     like a year's archive); its page has no post markup and one short paragraph. It is asked
@@ -367,3 +390,29 @@ def test_a_post_a_route_lists_is_archived_whatever_its_address_and_markup() -> N
     assert post.addresses == (url,)
     _, items = split(spider.parse_page(page(f"{CLASSIC_HOME}1999")))  # listed by no route
     assert not [item for item in items if isinstance(item, PostItem)]
+
+
+def test_the_sitemaps_a_robots_txt_names_are_read_on_the_blog_s_origin_only() -> None:
+    spider = make_spider()
+    home = "https://words.example.org/"
+    spider.platform_of[home] = "wordpress"
+    robots = b"""User-agent: *
+Disallow: /wp-admin/
+Sitemap: https://words.example.org/sitemap_index.xml
+sitemap: /post-sitemap.xml
+Sitemap: https://words.example.org/wp-sitemap-users-1.xml
+Sitemap: https://elsewhere.example.net/sitemap.xml
+Sitemap: https://words.example.org/sitemap_index.xml
+"""
+    url = f"{home}robots.txt"
+    request = Request(url, meta={"blog": home, "kind": "robots", "probe": True})
+    response = TextResponse(
+        url, body=robots, request=request, headers={"Content-Type": "text/plain"}
+    )
+    requests, items = split(spider.parse_robots(response))
+    assert [r.url for r in requests] == [f"{home}sitemap_index.xml", f"{home}post-sitemap.xml"]
+    assert all(r.meta["kind"] == "sitemap" for r in requests)
+    assert [(i.kind, i.error) for i in items] == [("robots", None)]
+    discovered = [r.url for r in spider.discovery_requests(home, "wordpress", ())]
+    assert url in discovered and f"{home}wp-sitemap.xml" in discovered
+    assert url not in [r.url for r in spider.discovery_requests(CLASSIC_HOME, "blogger", ())]

@@ -1,0 +1,60 @@
+"""Sitemaps as Scrapy reads them: gzipped or not, a sitemap index or a list of pages, read entry
+by entry (``scrapy.utils.sitemap.Sitemap`` parses as a stream and drops each entry once read, so
+a sitemap of 50,000 posts never becomes one tree, nor one list), and the sitemaps a robots.txt
+names (``Sitemap:`` lines)."""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from collections.abc import Iterator
+
+from lxml import etree
+from scrapy.http import Response
+from scrapy.utils.gz import gunzip, gzip_magic_number
+from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
+
+__all__ = ["SitemapError", "robots_sitemaps", "sitemap_locations"]
+
+
+class SitemapError(ValueError):
+    """A response that holds no sitemap (the reason says why, in a line)."""
+
+
+def sitemap_locations(response: Response, max_size: int = 0) -> tuple[str, Iterator[str]]:
+    """``(kind, locations)`` of the sitemap in ``response``: ``urlset`` or ``sitemapindex``,
+    and the ``<loc>`` of each entry as the sitemap is read. A gzipped sitemap (``.xml.gz``,
+    served as it is) is decompressed first, up to ``max_size`` bytes (0: no limit).
+
+    Raises :class:`SitemapError` for a body that is no XML or a gzip file that will not open.
+    """
+    body = response.body
+    if gzip_magic_number(response):
+        try:
+            body = gunzip(body, max_size=max_size)
+        except ValueError:  # (Scrapy's error for a body over max_size is a ValueError)
+            raise SitemapError(f"a gzipped sitemap over {max_size} bytes once unpacked") from None
+        except (OSError, EOFError, struct.error, zlib.error):
+            raise SitemapError("a gzip file that does not open") from None
+    try:
+        sitemap = Sitemap(body)
+    except (etree.XMLSyntaxError, StopIteration):
+        raise SitemapError("not a sitemap") from None
+    if sitemap.type not in ("urlset", "sitemapindex"):
+        raise SitemapError(f"not a sitemap (<{sitemap.type or '?'}>)")
+    return sitemap.type, _locations(sitemap)
+
+
+def _locations(sitemap: Sitemap) -> Iterator[str]:
+    try:
+        for entry in sitemap:
+            location = entry.get("loc", "").strip()
+            if location:
+                yield location
+    except etree.XMLSyntaxError:
+        return  # a sitemap cut short: the entries before the cut stand
+
+
+def robots_sitemaps(robots_txt: bytes, base_url: str) -> list[str]:
+    """The sitemaps a robots.txt names (``Sitemap:`` lines), resolved against ``base_url``."""
+    return list(dict.fromkeys(sitemap_urls_from_robots(robots_txt, base_url=base_url)))
