@@ -15,27 +15,19 @@ import json
 import re
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import scrapy
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import (
-    CannotResolveHostError,
     DontCloseSpider,
-    DownloadConnectionRefusedError,
-    DownloadFailedError,
-    DownloadTimeoutError,
-    IgnoreRequest,
-    ResponseDataLossError,
 )
 from scrapy.http import Response, TextResponse
-from scrapy.spidermiddlewares.httperror import HttpError
-from twisted.internet.error import ConnectError, DNSLookupError, TimeoutError
 from twisted.python.failure import Failure
 
-from blogarchive.exceptions import PrivateAddressBlocked, RedirectLoop
+from blogarchive.exceptions import RedirectLoop
 from blogarchive.extraction import (
     ExtractionPool,
     comments_from_feed,
@@ -43,6 +35,7 @@ from blogarchive.extraction import (
     links_to_follow,
     process_count,
 )
+from blogarchive.failures import describe_failure
 from blogarchive.items import (
     BlogItem,
     CommentsItem,
@@ -57,6 +50,7 @@ from blogarchive.items import (
 from blogarchive.reader import ArchiveReader, chunked
 from blogarchive.refresh import CommentCounts, PendingPosts, among
 from blogarchive.report import ANNOUNCING_ROUTES, DECIDED, BlogReport
+from blogarchive.responses import content_type, header, is_html, now, page_text
 from blogarchive.scratch import ScratchDB, report_store
 from blogarchive.sitemaps import SitemapError, robots_sitemaps, sitemap_locations
 from extract import Comment, Page, Post, extract_comments, extract_observations, extract_page
@@ -72,7 +66,6 @@ from extract.urls import (
     post_permalink,
 )
 
-HTML_TYPES = ("text/html", "application/xhtml+xml")
 #: Posts asked for per page of WordPress' REST API (its maximum).
 WORDPRESS_REST_PAGE = 100
 START_URL = re.compile(r"^https?://[^/\s]+", re.IGNORECASE)
@@ -409,8 +402,8 @@ class BlogSpider(scrapy.Spider):
 
     def parse_home(self, response: Response) -> Iterator[Any]:
         blog = response.meta["blog"]
-        if not _is_html(response):
-            reason = f"not HTML: {_content_type(response) or 'no content type'}"
+        if not is_html(response):
+            reason = f"not HTML: {content_type(response) or 'no content type'}"
             yield BlogItem(url=blog, title=None, platform=None, status="error", error=reason)
             yield self.page_item(response, error=reason)
             return
@@ -579,13 +572,13 @@ class BlogSpider(scrapy.Spider):
             return
         yield self.page_item(response)
         report = self.report_for(blog)
-        total = _header(response.headers, b"X-WP-Total")
+        total = header(response.headers, b"X-WP-Total")
         if total and total.isdigit():
             report.stated, report.stated_by = int(total), "rest"
         urls = self.routed(urls, blog)
         report.add_found("rest", urls)
         yield from self.post_requests(urls, blog)
-        pages = _header(response.headers, b"X-WP-TotalPages") or "1"
+        pages = header(response.headers, b"X-WP-TotalPages") or "1"
         if re.search(r"[?&]page=1(&|$)", response.url) and pages.isdigit():
             # the pages are asked for at once: capped by what the blog states, not by progress
             cap = self.route_cap(report, WORDPRESS_REST_PAGE)
@@ -600,8 +593,8 @@ class BlogSpider(scrapy.Spider):
     def parse_index(self, response: Response) -> Iterator[Any]:
         """An index page of a blog that is not on Blogger: its posts and the next index page."""
         blog = response.meta["blog"]
-        if not _is_html(response):
-            yield self.page_item(response, error=f"not HTML: {_content_type(response)}")
+        if not is_html(response):
+            yield self.page_item(response, error=f"not HTML: {content_type(response)}")
             return
         assert isinstance(response, TextResponse)
         yield self.page_item(response, kind="index")
@@ -739,8 +732,8 @@ class BlogSpider(scrapy.Spider):
         """The items of a post page's response that is not to be read (not HTML, or a 304 for a
         page the archive holds); ``None`` for one to read."""
         blog = response.meta["blog"]
-        if not _is_html(response):
-            return [self.page_item(response, error=f"not HTML: {_content_type(response)}")]
+        if not is_html(response):
+            return [self.page_item(response, error=f"not HTML: {content_type(response)}")]
         url = post_permalink(canonical_url(response.url))
         if response.status != 304 or url not in self.archived_comments:
             return None
@@ -960,7 +953,7 @@ class BlogSpider(scrapy.Spider):
     def parse_shown_comments(self, response: Response) -> Iterator[Any]:
         """The comments a post's page shows, kept for a post whose comment feed failed (the
         page itself is archived already)."""
-        if not _is_html(response):
+        if not is_html(response):
             self.logger.warning("%s: not HTML, its comments not read", response.url)
             return
         assert isinstance(response, TextResponse)
@@ -981,7 +974,7 @@ class BlogSpider(scrapy.Spider):
         the next refresh reads the post again); the page's archived row stands."""
         request = failure.request  # type: ignore[attr-defined]
         self.crawler.stats.inc_value("blogarchive/failed")  # type: ignore[union-attr]
-        _, reason, _ = _describe_failure(failure)
+        _, reason, _ = describe_failure(failure)
         self.logger.warning("%s: its comments not read (its comment feed failed): %s",
                             request.url, reason)  # fmt: skip
 
@@ -992,7 +985,7 @@ class BlogSpider(scrapy.Spider):
         request = failure.request  # type: ignore[attr-defined]
         blog = request.meta["blog"]
         kind = request.meta["kind"]
-        status, reason, blog_status = _describe_failure(failure)
+        status, reason, blog_status = describe_failure(failure)
         # recorded under the URL that was asked for, with the redirects that led elsewhere
         chain = [*request.meta.get("redirect_urls", []), request.url]
         asked = chain[0]
@@ -1003,7 +996,7 @@ class BlogSpider(scrapy.Spider):
         if request.meta.get("probe") and status is not None and 400 <= status < 500:
             # a route the site does not offer (REST disabled, the page after a feed's last)
             yield PageItem(
-                url=request.url, blog_url=blog, kind=kind, status=status, fetched_at=_now()
+                url=request.url, blog_url=blog, kind=kind, status=status, fetched_at=now()
             )
             return
         self.crawler.stats.inc_value("blogarchive/failed")  # type: ignore[union-attr]
@@ -1026,7 +1019,7 @@ class BlogSpider(scrapy.Spider):
             blog_url=blog,
             kind=kind,
             status=status,
-            fetched_at=_now(),
+            fetched_at=now(),
             error=reason,
         )
 
@@ -1052,25 +1045,13 @@ class BlogSpider(scrapy.Spider):
             blog_url=response.meta["blog"],
             kind=kind or response.meta["kind"],
             status=response.status,
-            fetched_at=_now(),
+            fetched_at=now(),
             error=error,
-            etag=_header(headers, b"ETag"),
-            last_modified=_header(headers, b"Last-Modified"),
-            content_type=_content_type(response),
+            etag=header(headers, b"ETag"),
+            last_modified=header(headers, b"Last-Modified"),
+            content_type=content_type(response),
             body=stored,
         )
-
-
-#: Failures that mean the server could not be reached at all.
-UNREACHABLE = (
-    DownloadConnectionRefusedError,
-    CannotResolveHostError,
-    DownloadTimeoutError,
-    DownloadFailedError,
-    ConnectError,
-    DNSLookupError,
-    TimeoutError,
-)
 
 
 def _on_blog(urls: Iterable[str], blog: str) -> Iterator[str]:
@@ -1080,56 +1061,3 @@ def _on_blog(urls: Iterable[str], blog: str) -> Iterator[str]:
         own = on_blog(canonical_url(url), blog)
         if own is not None:
             yield own
-
-
-def _describe_failure(failure: Failure) -> tuple[int | None, str, str]:
-    """(HTTP status, reason, blog status) for a failed request."""
-    error = failure.value
-    if failure.check(HttpError):
-        response = error.response  # type: ignore[union-attr]
-        return response.status, f"HTTP {response.status}", "error"
-    if failure.check(PrivateAddressBlocked):
-        return None, str(error), "blocked"
-    if failure.check(RedirectLoop):
-        return None, str(error), "error"
-    if failure.check(IgnoreRequest) and "robots.txt" in str(error):
-        return None, "forbidden by robots.txt", "blocked"
-    if failure.check(ResponseDataLossError):
-        return None, "truncated: the body ended before the length the server announced", "error"
-    if failure.check(DownloadFailedError) and "ConnectionLost" in str(error):
-        return None, "connection lost: the server closed it before the answer ended", "unreachable"
-    if failure.check(*UNREACHABLE):
-        return None, str(error) or type(error).__name__, "unreachable"
-    return None, f"{type(error).__name__}: {error}".rstrip(": "), "error"
-
-
-def page_text(response: TextResponse) -> str:
-    """The page as text. A page that declares UTF-8 but is written in Windows-1252 (curly
-    quotes and bullets become U+FFFD) is read as Windows-1252, as browsers end up showing it."""
-    text = response.text
-    if "\ufffd" in text and response.encoding.lower().replace("-", "") in ("utf8", "ascii"):
-        try:
-            return response.body.decode("cp1252")
-        except UnicodeDecodeError:
-            pass
-    return text
-
-
-def _is_html(response: Response) -> bool:
-    content_type = _content_type(response)
-    if content_type:
-        return content_type.split(";")[0].strip().lower() in HTML_TYPES
-    return isinstance(response, TextResponse) and b"<html" in response.body[:2048].lower()
-
-
-def _content_type(response: Response) -> str | None:
-    return _header(response.headers, b"Content-Type")
-
-
-def _header(headers: Any, name: bytes) -> str | None:
-    value = headers.get(name)
-    return value.decode("latin-1") if value else None
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")

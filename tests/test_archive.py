@@ -411,6 +411,6 @@ def test_a_page_kind_is_one_the_metadata_describes() -> None:
     )
     described = metadata["databases"]["*"]["tables"]["pages"]["columns"]["kind"]
     assert all(kind in described for kind in PAGE_KINDS)
-    with pytest.raises(ValueError, match="unknown page kind 'robots'"):
-        PageItem(url="https://a.example/robots.txt", blog_url="https://a.example/",
-                 kind="robots", status=200, fetched_at="2026-12-04T00:00:00+00:00")  # fmt: skip
+    with pytest.raises(ValueError, match="unknown page kind 'stylesheet'"):
+        PageItem(url="https://a.example/style.css", blog_url="https://a.example/",
+                 kind="stylesheet", status=200, fetched_at="2026-12-04T00:00:00+00:00")  # fmt: skip
