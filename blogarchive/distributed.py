@@ -280,6 +280,11 @@ class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
                 body=base64.b64decode(answer["body"]),
                 request=request,
             )
+            # (the worker that fetched it told its spider through Scrapy's response_received)
+            answered = getattr(self.crawler.spider, "robots_answered", None)
+            if answered is not None:
+                robots = Request(response.url, meta={"dont_obey_robotstxt": True})
+                answered(response, robots)
             await self._parse_robots(response, netloc, request)
         parser = self._parsers[netloc]
         return await maybe_deferred_to_future(parser) if isinstance(parser, Deferred) else parser

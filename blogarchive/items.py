@@ -48,11 +48,8 @@ class StoredBody:
 
 #: What a URL was fetched as (``pages.kind``): a blog's home page, a post page, a page a route
 #: listed that is not a post, an index page (archive, label, the home's next pages), a feed, a
-#: sitemap, a WordPress REST API answer, a comment feed, a site's robots.txt (for the sitemaps
-#: it names).
-PAGE_KINDS: Final = (
-    "home", "post", "page", "index", "feed", "sitemap", "rest", "comments", "robots",
-)  # fmt: skip
+#: sitemap, a WordPress REST API answer, a comment feed.
+PAGE_KINDS: Final = ("home", "post", "page", "index", "feed", "sitemap", "rest", "comments")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

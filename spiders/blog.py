@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
@@ -31,7 +32,6 @@ from blogarchive.exceptions import RedirectLoop
 from blogarchive.extraction import (
     ExtractionPool,
     comments_from_feed,
-    extract_with_links,
     links_to_follow,
     process_count,
 )
@@ -54,7 +54,7 @@ from blogarchive.responses import content_type, header, is_html, now, page_text
 from blogarchive.scratch import ScratchDB, report_store
 from blogarchive.sitemaps import SitemapError, robots_sitemaps, sitemap_locations
 from extract import Comment, Page, Post, extract_comments, extract_observations, extract_page
-from extract.feeds import CommentFeed, Feed, FeedEntry, extract_comment_feed, extract_feed
+from extract.feeds import CommentFeed, Feed, FeedEntry, extract_feed
 from extract.post import announced_post, index_links, menu_links
 from extract.urls import (
     COMMENT_PAGE,
@@ -143,6 +143,8 @@ class BlogSpider(scrapy.Spider):
         self.budget_base = 2000
         self.budget_per_post = 10
         self.route_max_pages = 1000
+        #: the sitemaps each host's robots.txt names (:meth:`robots_answered`)
+        self.robots_sitemaps: dict[str, list[str]] = {}
         #: how large a gzipped sitemap may grow once unpacked (Scrapy's DOWNLOAD_MAXSIZE)
         self.sitemap_max_size = 0
         #: blog -> posts a refresh holds of it (they count in its request budget)
@@ -170,6 +172,7 @@ class BlogSpider(scrapy.Spider):
         )
         crawler.signals.connect(spider.extraction.close, signal=signals.spider_closed)
         crawler.signals.connect(spider.release_pending, signal=signals.spider_idle)
+        crawler.signals.connect(spider.robots_answered, signal=signals.response_received)
         # after spider_closed, whose handlers read the reports
         crawler.signals.connect(spider.close_reports, signal=signals.engine_stopped)
         return spider
@@ -291,12 +294,6 @@ class BlogSpider(scrapy.Spider):
         known = report.known_posts() if report is not None else 0
         return max(known, self.archived_count.get(blog, 0))
 
-    @property
-    def post_callback(self) -> Any:
-        """What reads a post page: ``parse_page``, or with extraction processes
-        (``BLOGARCHIVE_EXTRACT_PROCESSES``) ``parse_page_in_pool``."""
-        return self.parse_page_in_pool if self.extraction.processes else self.parse_page
-
     def linked_posts(
         self, links: tuple[str, ...], blog: str, page_url: str
     ) -> Iterator[scrapy.Request]:
@@ -331,7 +328,7 @@ class BlogSpider(scrapy.Spider):
             for url in chunk:
                 if url in held:
                     continue
-                request = self.page_request(url, blog, "post", self.post_callback)
+                request = self.page_request(url, blog, "post", self.parse_page)
                 if request is not None:
                     yield request
 
@@ -425,7 +422,7 @@ class BlogSpider(scrapy.Spider):
         self.platform_of[blog] = page.blog.platform
         # static pages the menus link to: no posts, but their forms are archived
         for url in menu_links(page_text(response), response.url):
-            request = self.page_request(url, blog, "page", self.post_callback)
+            request = self.page_request(url, blog, "page", self.parse_page)
             if request is not None:
                 yield request
         if page.blog.platform != "blogger":
@@ -445,17 +442,14 @@ class BlogSpider(scrapy.Spider):
         requests: list[scrapy.Request | None] = []
         if platform == "blogger":
             feed = f"{blog}feeds/posts/default?start-index=1&max-results={self.feed_page_size}"
-            requests.append(self.page_request(feed, blog, "feed", self.feed_callback))
+            requests.append(self.page_request(feed, blog, "feed", self.parse_feed))
             requests.append(
                 self.page_request(f"{blog}sitemap.xml", blog, "sitemap", self.parse_sitemap)
             )
         else:
-            # the sitemaps the site names (Yoast's sitemap_index.xml, a news site's own), as a
-            # probe: a site without a robots.txt is no failure
-            robots = f"{origin(blog)}/robots.txt"
-            requests.append(
-                self.page_request(robots, blog, "robots", self.parse_robots, meta={"probe": True})
-            )
+            # the sitemaps the site's robots.txt names (Yoast's sitemap_index.xml, a news
+            # site's own), read when the crawl obeyed it, before the home page was fetched
+            requests.extend(self.robots_sitemap_requests(blog))
         if platform == "wordpress":
             rest = (
                 f"{blog}wp-json/wp/v2/posts?per_page={WORDPRESS_REST_PAGE}&page=1&_fields=id,link"
@@ -463,36 +457,27 @@ class BlogSpider(scrapy.Spider):
             requests.append(
                 self.page_request(rest, blog, "rest", self.parse_rest, meta={"probe": True})
             )
-            requests.append(self.page_request(f"{blog}feed/", blog, "feed", self.feed_callback))
+            requests.append(self.page_request(f"{blog}feed/", blog, "feed", self.parse_feed))
             requests.append(
                 self.page_request(f"{blog}wp-sitemap.xml", blog, "sitemap", self.parse_sitemap)
             )
         elif platform != "blogger":
             for feed in feeds:
                 if origin(feed) == origin(blog):
-                    requests.append(self.page_request(feed, blog, "feed", self.feed_callback))
+                    requests.append(self.page_request(feed, blog, "feed", self.parse_feed))
             requests.append(
                 self.page_request(f"{blog}sitemap.xml", blog, "sitemap", self.parse_sitemap)
             )
         yield from (request for request in requests if request is not None)
 
-    @property
-    def feed_callback(self) -> Any:
-        """What reads a feed of posts: ``parse_feed``, or with extraction processes
-        ``parse_feed_in_pool``."""
-        return self.parse_feed_in_pool if self.extraction.processes else self.parse_feed
-
-    def parse_feed(self, response: Response) -> Iterator[Any]:
-        yield from self.read_feed(response, extract_feed(response.body, response.url))
-
-    async def parse_feed_in_pool(self, response: Response) -> AsyncIterator[Any]:
-        """``parse_feed``, the feed read in one of the crawl's extraction processes (a 304's
-        here: its body is the archived one, with nothing to hash or compress again)."""
+    async def parse_feed(self, response: Response) -> AsyncIterator[Any]:
+        """A feed of posts, read in one of the crawl's extraction processes once a post page
+        has started them (a 304's here: its body is the archived one, with nothing to hash or
+        compress again)."""
         if response.status == 304:
-            for result in self.parse_feed(response):
-                yield result
-            return
-        feed, stored = await self.extraction.feed(response.body, response.url)
+            feed, stored = extract_feed(response.body, response.url), None
+        else:
+            feed, stored = await self.extraction.feed(response.body, response.url)
         for result in self.read_feed(response, feed, stored):
             yield result
 
@@ -524,7 +509,7 @@ class BlogSpider(scrapy.Spider):
             and self.route_goes_on(report, "feed", response.url, len(urls), new)
         ):
             request = self.page_request(
-                next_url, blog, "feed", self.feed_callback, meta={"probe": True}
+                next_url, blog, "feed", self.parse_feed, meta={"probe": True}
             )
         if request is not None:
             yield request
@@ -675,13 +660,23 @@ class BlogSpider(scrapy.Spider):
             report.stated = (report.stated or 0) + listed
             report.stated_by = "sitemap"
 
-    def parse_robots(self, response: Response) -> Iterator[Any]:
-        """The sitemaps a blog's robots.txt names (``Sitemap:`` lines) on the blog's origin,
-        read as any sitemap of the blog is (under the route's cap on sitemaps)."""
-        blog = response.meta["blog"]
-        yield self.page_item(response)
+    def robots_answered(self, response: Response, request: scrapy.Request) -> None:
+        """Note the sitemaps a robots.txt names (``Sitemap:`` lines), as Scrapy's robots.txt
+        middleware fetches it (its request, marked ``dont_obey_robotstxt``), by host."""
+        if (
+            request.meta.get("dont_obey_robotstxt")
+            and urlsplit(request.url).path == "/robots.txt"
+            and response.status == 200
+        ):
+            self.robots_sitemaps[urlsplit(request.url).netloc] = robots_sitemaps(
+                response.body, response.url
+            )
+
+    def robots_sitemap_requests(self, blog: str) -> Iterator[scrapy.Request]:
+        """The sitemaps on the blog's origin that its site's robots.txt names, under the
+        route's cap on sitemaps."""
         report = self.report_for(blog)
-        for location in robots_sitemaps(response.body, response.url):
+        for location in self.robots_sitemaps.get(urlsplit(blog).netloc, ()):
             if origin(location) != origin(blog) or NOT_POST_SITEMAPS.search(location):
                 continue
             sitemaps = self.route_pages[blog, "sitemaps"] = self.route_pages[blog, "sitemaps"] + 1
@@ -700,19 +695,10 @@ class BlogSpider(scrapy.Spider):
             return "sitemap"
         return "sitemap" if POST_SITEMAPS.search(url) else "sitemap-other"
 
-    def parse_page(self, response: Response) -> Iterator[Any]:
-        """A page that may hold a post: archive the post, or only the forms of other pages."""
-        unread = self.unread(response)
-        if unread is not None:
-            yield from unread
-            return
-        assert isinstance(response, TextResponse)
-        platform = self.platform_of.get(response.meta["blog"])
-        page, links = extract_with_links(page_text(response), response.url, platform)
-        yield from self.archive_page(response, page, links)
-
-    async def parse_page_in_pool(self, response: Response) -> AsyncIterator[Any]:
-        """``parse_page``, its extraction in one of the crawl's extraction processes."""
+    async def parse_page(self, response: Response) -> AsyncIterator[Any]:
+        """A page that may hold a post: archive the post, or only the forms of other pages.
+        Its extraction runs in one of the crawl's extraction processes when it has any
+        (``BLOGARCHIVE_EXTRACT_PROCESSES``), in this one otherwise."""
         unread = self.unread(response)
         if unread is not None:
             for item in unread:
@@ -848,25 +834,11 @@ class BlogSpider(scrapy.Spider):
             f"?start-index=1&max-results={self.feed_page_size}"
         )
         meta = {"post_url": post.url, "page_url": page_url}
-        return self.page_request(url, blog, "comments", self.comment_feed_callback, meta=meta)
+        return self.page_request(url, blog, "comments", self.parse_comment_feed, meta=meta)
 
-    @property
-    def comment_feed_callback(self) -> Any:
-        """What reads a comment feed: ``parse_comment_feed``, or with extraction processes
-        ``parse_comment_feed_in_pool``."""
-        return (
-            self.parse_comment_feed_in_pool
-            if self.extraction.processes
-            else self.parse_comment_feed
-        )
-
-    def parse_comment_feed(self, response: Response) -> Iterator[Any]:
-        yield from self.read_comment_feed(
-            response, extract_comment_feed(response.body, response.url)
-        )
-
-    async def parse_comment_feed_in_pool(self, response: Response) -> AsyncIterator[Any]:
-        """``parse_comment_feed``, the feed read in one of the crawl's extraction processes."""
+    async def parse_comment_feed(self, response: Response) -> AsyncIterator[Any]:
+        """A post's comment feed, read in one of the crawl's extraction processes when it has
+        any."""
         feed, stored = await self.extraction.comment_feed(response.body, response.url)
         for result in self.read_comment_feed(response, feed, stored):
             yield result
@@ -912,7 +884,7 @@ class BlogSpider(scrapy.Spider):
                 url,
                 blog,
                 "comments",
-                self.comment_feed_callback,
+                self.parse_comment_feed,
                 meta={"post_url": post_url},
             )
             if request is not None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import gzip
+import inspect
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from scrapy.http import HtmlResponse, Request, Response, TextResponse
 from scrapy.utils.test import get_crawler
@@ -19,7 +22,9 @@ CLASSIC_HOME = "http://127.0.0.2:8780/"
 
 
 def make_spider(**settings: Any) -> BlogSpider:
-    crawler = get_crawler(BlogSpider, {"BLOGARCHIVE_DEPTH": 1, **settings})
+    # extraction in this process: each callback's awaits run in an event loop of their own
+    defaults = {"BLOGARCHIVE_DEPTH": 1, "BLOGARCHIVE_EXTRACT_PROCESSES": 0}
+    crawler = get_crawler(BlogSpider, {**defaults, **settings})
     spider = BlogSpider.from_crawler(crawler, url=CLASSIC_HOME)
     crawler.spider = spider
     spider.platform_of[CLASSIC_HOME] = "blogger"  # as its home page, read first, says
@@ -39,6 +44,14 @@ def response_for(case: str, url: str, *, kind: str) -> HtmlResponse:
 
 
 def split(results: Any) -> tuple[list[Request], list[Any]]:
+    """A callback's requests and items; an async callback's (its extraction awaited: in this
+    process, as the spider has no extraction processes here) too."""
+    if inspect.isasyncgen(results):
+
+        async def collect() -> list[Any]:
+            return [result async for result in results]
+
+        results = asyncio.run(collect())
     results = list(results)
     return [r for r in results if isinstance(r, Request)], [
         r for r in results if not isinstance(r, Request)
@@ -393,9 +406,10 @@ def test_a_post_a_route_lists_is_archived_whatever_its_address_and_markup() -> N
 
 
 def test_the_sitemaps_a_robots_txt_names_are_read_on_the_blog_s_origin_only() -> None:
+    # the robots.txt Scrapy's middleware fetches (once a host) names them; the blog's
+    # discovery asks for those on its origin
     spider = make_spider()
     home = "https://words.example.org/"
-    spider.platform_of[home] = "wordpress"
     robots = b"""User-agent: *
 Disallow: /wp-admin/
 Sitemap: https://words.example.org/sitemap_index.xml
@@ -405,14 +419,15 @@ Sitemap: https://elsewhere.example.net/sitemap.xml
 Sitemap: https://words.example.org/sitemap_index.xml
 """
     url = f"{home}robots.txt"
-    request = Request(url, meta={"blog": home, "kind": "robots", "probe": True})
-    response = TextResponse(
-        url, body=robots, request=request, headers={"Content-Type": "text/plain"}
-    )
-    requests, items = split(spider.parse_robots(response))
-    assert [r.url for r in requests] == [f"{home}sitemap_index.xml", f"{home}post-sitemap.xml"]
-    assert all(r.meta["kind"] == "sitemap" for r in requests)
-    assert [(i.kind, i.error) for i in items] == [("robots", None)]
+    request = Request(url, meta={"dont_obey_robotstxt": True})
+    response = TextResponse(url, body=robots, request=request)
+    spider.robots_answered(response, request)
+    spider.robots_answered(response.replace(status=404, body=b""), request)  # (not an answer)
     discovered = [r.url for r in spider.discovery_requests(home, "wordpress", ())]
-    assert url in discovered and f"{home}wp-sitemap.xml" in discovered
-    assert url not in [r.url for r in spider.discovery_requests(CLASSIC_HOME, "blogger", ())]
+    named = [f"{home}sitemap_index.xml", f"{home}post-sitemap.xml"]
+    assert [u for u in discovered if u in named or "elsewhere" in u or "users" in u] == named
+    assert f"{home}wp-sitemap.xml" in discovered
+    # a page of the crawl's own at that address is no answer of the robots.txt middleware
+    other = Request(f"{CLASSIC_HOME}robots.txt", meta={})
+    spider.robots_answered(response.replace(url=other.url), other)
+    assert urlsplit(CLASSIC_HOME).netloc not in spider.robots_sitemaps
