@@ -633,18 +633,7 @@ class BlogSpider(scrapy.Spider):
         yield self.page_item(response)
         report = self.report_for(blog)
         if kind == "sitemapindex":
-            for location in locations:
-                if origin(location) != origin(blog) or NOT_POST_SITEMAPS.search(location):
-                    continue
-                sitemaps = self.route_pages[blog, "sitemaps"] = (
-                    self.route_pages[blog, "sitemaps"] + 1
-                )
-                if sitemaps > self.route_max_pages:
-                    report.stop("sitemap", f"more than {self.route_max_pages} sitemaps listed")
-                    break
-                request = self.page_request(location, blog, "sitemap", self.parse_sitemap)
-                if request is not None:
-                    yield request
+            yield from self.sitemap_requests(blog, locations)
             return
         # a few hundred entries at a time, as the sitemap is read: 50,000 are never held at once
         listed = 0
@@ -673,10 +662,15 @@ class BlogSpider(scrapy.Spider):
             )
 
     def robots_sitemap_requests(self, blog: str) -> Iterator[scrapy.Request]:
-        """The sitemaps on the blog's origin that its site's robots.txt names, under the
-        route's cap on sitemaps."""
+        """The sitemaps that the blog's site's robots.txt names."""
+        return self.sitemap_requests(blog, self.robots_sitemaps.get(urlsplit(blog).netloc, ()))
+
+    def sitemap_requests(self, blog: str, locations: Iterable[str]) -> Iterator[scrapy.Request]:
+        """The requests for the sitemaps at ``locations`` (a sitemap index's, a robots.txt's)
+        that are on the blog's origin and may list posts, under the route's cap on
+        sitemaps."""
         report = self.report_for(blog)
-        for location in self.robots_sitemaps.get(urlsplit(blog).netloc, ()):
+        for location in locations:
             if origin(location) != origin(blog) or NOT_POST_SITEMAPS.search(location):
                 continue
             sitemaps = self.route_pages[blog, "sitemaps"] = self.route_pages[blog, "sitemaps"] + 1
