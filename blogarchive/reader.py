@@ -62,9 +62,10 @@ class ArchiveReader:
         return self.connection.execute(sql, list(parameters)).fetchall()
 
     def _paged(self, sql: str, parameters: list[Any]) -> Iterator[tuple[Any, ...]]:
-        """The rows of ``sql`` (``... AND rowid > ? ORDER BY rowid LIMIT ?`` at its end, the
-        rowid its first column), a page at a time, each page one seek in an index."""
-        after = 0
+        """The rows of ``sql`` (``... AND key > ? ORDER BY key LIMIT ?`` at its end, the key
+        its first column: a rowid or a text id), a page at a time, each page one seek in an
+        index."""
+        after = 0  # (below every key: SQLite orders any number before any text)
         while True:
             page = self._rows(sql, [*parameters, after, PAGE])
             yield from page
@@ -227,17 +228,8 @@ class ArchiveReader:
 
     def forms(self) -> Iterator[tuple[str, str | None, str, str]]:
         """``(id, title, purpose, json_schema)`` of every form, in id order."""
-        after = ""
-        while True:
-            page = self._rows(
-                "SELECT id, title, purpose, json_schema FROM forms WHERE id > ?"
-                " ORDER BY id LIMIT ?",
-                [after, PAGE],
-            )
-            yield from page
-            if len(page) < PAGE:
-                return
-            after = page[-1][0]
+        sql = "SELECT id, title, purpose, json_schema FROM forms WHERE id > ? ORDER BY id LIMIT ?"
+        return self._paged(sql, [])  # type: ignore[return-value]
 
 
 def chunked(values: Iterable[T], size: int | None = None) -> Iterator[list[T]]:

@@ -11,12 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TypeVar
 
 from blogarchive.reader import PAGE, ArchiveReader, chunked, marks
 from blogarchive.scratch import ScratchDB
-
-T = TypeVar("T")
 
 
 class CommentCounts:

@@ -221,3 +221,20 @@ def test_the_disk_queue_gives_back_what_scrapy_s_would(tmp_path: Path) -> None:
     for callback in (NO_CALLBACK, BlogSpider.from_crawler(crawler, url=HOME).parse_page):
         with pytest.raises(ValueError, match="not an instance method"):
             ours.push(Request(f"{HOME}d.html", callback=callback))
+
+
+def test_the_reader_pages_through_forms_in_id_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from blogarchive import reader
+    from blogarchive.archive import open_database
+
+    monkeypatch.setattr(reader, "PAGE", 3)
+    db = open_database(tmp_path / "archive.db")
+    ids = [f"{n:016x}" for n in (7, 1, 12, 3, 9, 5, 11)]
+    db["forms"].insert_all(
+        {"id": i, "title": f"t{i}", "purpose": "contact", "json_schema": "{}"} for i in ids
+    )
+    db.close()
+    with reader.ArchiveReader(tmp_path / "archive.db") as archived:
+        assert [form[0] for form in archived.forms()] == sorted(ids)
