@@ -281,10 +281,9 @@ class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
                 request=request,
             )
             # (the worker that fetched it told its spider through Scrapy's response_received)
-            answered = getattr(self.crawler.spider, "robots_answered", None)
-            if answered is not None:
-                robots = Request(response.url, meta={"dont_obey_robotstxt": True})
-                answered(response, robots)
+            note = getattr(self.crawler.spider, "note_robots", None)
+            if note is not None and response.status == 200:
+                note(netloc, response)
             await self._parse_robots(response, netloc, request)
         parser = self._parsers[netloc]
         return await maybe_deferred_to_future(parser) if isinstance(parser, Deferred) else parser

@@ -657,9 +657,12 @@ class BlogSpider(scrapy.Spider):
             and urlsplit(request.url).path == "/robots.txt"
             and response.status == 200
         ):
-            self.robots_sitemaps[urlsplit(request.url).netloc] = robots_sitemaps(
-                response.body, response.url
-            )
+            self.note_robots(urlsplit(request.url).netloc, response)
+
+    def note_robots(self, host: str, response: Response) -> None:
+        """Note the sitemaps that ``host``'s robots.txt (``response``, maybe redirected)
+        names."""
+        self.robots_sitemaps[host] = robots_sitemaps(response.body, response.url)
 
     def robots_sitemap_requests(self, blog: str) -> Iterator[scrapy.Request]:
         """The sitemaps that the blog's site's robots.txt names."""
