@@ -391,10 +391,9 @@ class Archive:
         """Merge each full-text index into one segment (FTS5's ``optimize``), as a run ends.
 
         Every commit of rows adds its own small segment to an index, and FTS5 merges them only
-        now and then; a search reads every segment. On a crawled 50,000-post archive the merge
-        took under a second, and the p95 of a search for a word all posts hold fell by about
-        15% (``bench/RESULTS.md``). An index that is one segment already costs next to nothing
-        to merge again.
+        now and then; a search reads every segment. The merge takes little time next to a
+        crawl, and makes searches faster (``bench/RESULTS.md``). An index that is one segment
+        already costs next to nothing to merge again.
         """
         for table in FTS:
             self.db.table(table).optimize()
@@ -635,8 +634,8 @@ class _SchemaTable(Table):
     # The archive's writes of one row, each one statement made once per table and set of
     # columns, run inside the caller's atomic() block: sqlite-utils builds the statement again
     # for every row, and its update reads the row first (the archive has just read it). Values
-    # are converted as sqlite-utils converts them. Writing a post of the benchmark's blog (its
-    # page, comment feed and comments) took 1.03 ms through sqlite-utils, 0.58 ms so (a probe).
+    # are converted as sqlite-utils converts them. The writer is what limits a crawl's own
+    # process, and this nearly halves its time a post (bench/RESULTS.md).
 
     def insert_row(self, record: dict[str, Any]) -> None:
         """``insert(record)``: a new row."""

@@ -82,12 +82,11 @@ class CollectorThreshold:
 
     Python collects its youngest objects whenever 700 more of them are alive than at the last
     collection. A crawl's requests, responses and items come and go by the thousand, nearly
-    all freed by their reference counts alone, yet on a 2,000-post crawl the collector ran
-    about 1,500 times and took 9 to 10% of the CPU of the crawl's own process, which is what
-    limits a crawl (timed with ``gc.callbacks``). At 50,000 it runs a handful of times a crawl,
-    and the crawl takes 3 to 9% less time (``bench/crawl_ab.py``, bench/RESULTS.md). ``0``
-    leaves Python's threshold as it is. The extraction workers keep Python's: theirs are the
-    parsed trees, which reference cycles would keep alive longer (45 MB more at the peak).
+    all freed by their reference counts alone, yet the collector then runs every few pages and
+    takes a share of the CPU of the crawl's own process, which is what limits a crawl. At
+    50,000 it runs a handful of times a crawl (``bench/crawl_ab.py`` and bench/RESULTS.md have
+    the figures). ``0`` leaves Python's threshold as it is. The extraction workers keep
+    Python's: theirs are the parsed trees, which reference cycles would keep alive longer.
     """
 
     def __init__(self, threshold: int) -> None:

@@ -31,41 +31,20 @@ from typing import Any
 
 from blogarchive.exceptions import WorkerGone
 from blogarchive.items import StoredBody
-from extract import Blog, Page, Post, extract_page, post_links
+from blogarchive.pageitems import extract_post_page
+from extract import Page
 from extract.feeds import CommentFeed, Feed, extract_comment_feed, extract_feed
-from extract.post import site_links
 
 logger = logging.getLogger(__name__)
-
-
-def comments_from_feed(post: Post, platform: str) -> bool:
-    """Whether a crawl takes ``post``'s comments from its comment feed rather than from its
-    page: a Blogger post with an id and comments (the feed holds them all, where a page shows
-    at most 200, with replies' parents and times in the blog's offset)."""
-    return platform == "blogger" and bool(post.platform_id) and post.comment_count != 0
-
-
-def _reads_comments(post: Post, blog: Blog) -> bool:
-    return not comments_from_feed(post, blog.platform)
-
-
-def extract_with_links(html: str, url: str, platform: str | None) -> tuple[Page, tuple[str, ...]]:
-    """A page's extraction, and the links to follow from it (:func:`links_to_follow`, for
-    ``platform`` or else the one the page shows). The page is parsed once for both.
-
-    The comments of a post that :func:`comments_from_feed` are not read from the page: should
-    its feed fail, the crawl asks for the page again and reads them then. Nor is the blog list:
-    the crawl follows the one on the blog's home page."""
-    page = extract_page(html, url, read_comments=_reads_comments, blog_links=False)
-    return page, links_to_follow(html, url, platform or page.blog.platform)
 
 
 def read_page(
     html: str, body: bytes, url: str, platform: str | None
 ) -> tuple[Page, tuple[str, ...], StoredBody]:
-    """What a crawl needs of a post page: :func:`extract_with_links` of its text, and its
-    ``body`` (the bytes of that text) as the archive stores it."""
-    return (*extract_with_links(html, url, platform), StoredBody.of(body))
+    """What a crawl needs of a post page: its extraction and links to follow
+    (:func:`~blogarchive.pageitems.extract_post_page` of its text), and its ``body`` (the bytes
+    of that text) as the archive stores it."""
+    return (*extract_post_page(html, url, platform), StoredBody.of(body))
 
 
 def read_comment_feed(xml: bytes, url: str) -> tuple[CommentFeed, StoredBody]:
@@ -77,15 +56,6 @@ def read_feed(xml: bytes, url: str) -> tuple[Feed, StoredBody]:
     """A feed of posts read (a Blogger feed page lists up to 150, with their text), and as the
     archive stores it."""
     return extract_feed(xml, url), StoredBody.of(xml)
-
-
-def links_to_follow(html: str, url: str, platform: str) -> tuple[str, ...]:
-    """The pages to visit from this one: on Blogger and WordPress, the links their templates
-    mark as posts; on any other blog every same-origin link that may be a post, since nothing
-    marks them (the per-blog page cap bounds it)."""
-    if platform == "generic":
-        return site_links(html, url)
-    return post_links(html, url)
 
 
 def process_count(value: object) -> int:
@@ -239,10 +209,9 @@ class ExtractionPool:
     worker processes, or (0) in its own process.
 
     Each worker has a socket to the crawl, read and written by the crawl's event loop like any
-    other connection, so handing a page over takes no thread of the crawl's. (A process pool's
-    two threads, which handed each page over and took each answer back, were a quarter of the
-    crawl process's samples and made its Python wait for them: 2,000 posts took 23.3 s with
-    them, 19.6 s without, medians of five rounds of ``bench/crawl_ab.py``.)
+    other connection, so handing a page over takes no thread of the crawl's: a process pool's
+    threads, which hand each page over and take each answer back, make the crawl's Python wait
+    for them (bench/RESULTS.md).
     """
 
     def __init__(self, processes: int) -> None:

@@ -1,26 +1,23 @@
 """Rebuild the extracted tables from the raw pages the archive keeps, without the network.
 
-Every stored home, post and static page and every comment feed page is decoded and run through
-today's extractors; the rows are written the way a crawl writes them, so ids stay and history
-grows (a post whose text the new extractors read differently gets a revision).
+Every stored home, post and static page and every comment feed page goes through the step a
+crawl takes from a page to its items (:func:`~blogarchive.pageitems.page_items`) with today's
+extractors; the rows are written the way a crawl writes them, so ids stay and history grows (a
+post whose text the new extractors read differently gets a revision). What only a live answer
+says (a post gone, comments no longer shown) is left to the next crawl.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections import Counter
 from collections.abc import Callable
 
-from w3lib.encoding import html_to_unicode
-
 from blogarchive.archive import Archive
 from blogarchive.items import BlogItem, CommentsItem, FormsItem, PostItem
+from blogarchive.pageitems import FEED, PAGE, Fetched, page_items
 from blogarchive.reader import ArchiveReader
-from extract import extract_comments, extract_observations, extract_page
-from extract.feeds import extract_comment_feed
-from extract.post import announced_post
-from extract.urls import canonical_url
+from extract import Post
 
 #: A Blogger post's comment feed: the blog's address and the post's id.
 COMMENT_FEED = re.compile(r"^(.*/)feeds/([^/?]+)/comments/")
@@ -45,6 +42,8 @@ def reextract(
         for url in urls
         if (match := COMMENT_FEED.match(url)) is not None
     }
+    #: (blog, post id) -> the post's URL, for its comment feed (as the crawl asked for it)
+    posts: dict[tuple[str, str], str] = {}
     total = len(urls)
     for done, url in enumerate(urls, start=1):
         stored = reader.stored_page(url)
@@ -52,12 +51,29 @@ def reextract(
         if stored is None or blog is None:
             continue
         _, kind, content_type, raw = stored
-        if kind == "comments":
-            _comments(archive, blog["url"], raw, url)
-        elif kind in ("home", "post", "page"):
-            _page(archive, blog, kind, raw, url, content_type, fed)
-        else:
+        if kind not in ("home", "post", "page", "comments"):
             continue
+        home = blog["url"]
+        fetched = Fetched(
+            url=url, blog=home, kind=kind, status=200, body=raw, fetched_at="",
+            content_type=content_type,
+        )  # fmt: skip
+        feed = COMMENT_FEED.match(url)
+        result = page_items(
+            fetched,
+            announced=kind == "post",  # the crawl archived it as a post: so does this
+            comments_from=_comments_from(home, fed, posts),
+            post_url=posts.get((feed.group(1), feed.group(2))) if feed else None,
+        )
+        for item in result.items:
+            if isinstance(item, BlogItem):
+                archive.save_blog(item)
+            elif isinstance(item, PostItem):
+                archive.save_post(item)
+            elif isinstance(item, FormsItem):
+                archive.save_forms(item)
+            elif isinstance(item, CommentsItem):
+                archive.save_comments(item)
         read[kind] += 1
         if progress is not None:
             progress(done, total)
@@ -67,62 +83,16 @@ def reextract(
     return read
 
 
-def _page(
-    archive: Archive,
-    blog: dict,
-    kind: str,
-    raw: bytes,
-    url: str,
-    content_type: str | None,
-    fed: set[tuple[str, str]],
-) -> None:
-    _, html = html_to_unicode(content_type, raw)
-    page = extract_page(html, url)
-    page_url = canonical_url(url)
-    if kind == "home":
-        archive.save_blog(
-            BlogItem(
-                url=blog["url"],
-                title=page.blog.title,
-                platform=page.blog.platform,
-                status=blog["status"] or "ok",
-                links=page.blog_links,
-            )
-        )
-        if page.forms:
-            archive.save_forms(FormsItem(blog_url=blog["url"], page_url=page_url, forms=page.forms))
-        return
-    post = page.post
-    if post is None and kind == "post":
-        # the crawl archived it as a post, as a route listed it: so does this
-        post = announced_post(html, url)
-    if post is not None:
-        read = page.post is not None  # (extract_page reads these only of what it calls posts)
-        comments = page.comments if read else extract_comments(html, url)
-        archive.save_post(
-            PostItem(
-                blog_url=blog["url"],
-                post=post,
-                comments=(() if (blog["url"], post.platform_id) in fed else comments),
-                key_observations=page.key_observations if read else extract_observations(html, url),
-                forms=page.forms,
-                page_url=page_url,
-            )
-        )
-    elif page.forms:
-        archive.save_forms(FormsItem(blog_url=blog["url"], page_url=page_url, forms=page.forms))
+def _comments_from(
+    home: str, fed: set[tuple[str, str]], posts: dict[tuple[str, str], str]
+) -> Callable[[Post], str]:
+    """Where the crawl took a post's comments from: its comment feed where one is stored (the
+    post's URL noted in ``posts``, for the feed's comments), else its page."""
 
+    def comments_from(post: Post) -> str:
+        if (home, post.platform_id) not in fed:
+            return PAGE
+        posts[home, post.platform_id or ""] = post.url
+        return FEED
 
-def _comments(archive: Archive, blog_url: str, raw: bytes, url: str) -> None:
-    feed = extract_comment_feed(raw, url)
-    if not feed.ok or not feed.post_url:
-        return
-    start = 1
-    if "start-index=" in url:
-        start = int(url.split("start-index=")[1].split("&")[0])
-    comments = tuple(
-        dataclasses.replace(comment, position=start + n) for n, comment in enumerate(feed.comments)
-    )
-    archive.save_comments(
-        CommentsItem(blog_url=blog_url, post_url=feed.post_url, comments=comments)
-    )
+    return comments_from

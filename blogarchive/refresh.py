@@ -10,10 +10,17 @@ a scratch file (:mod:`blogarchive.scratch`).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from blogarchive.reader import PAGE, ArchiveReader, chunked, marks
 from blogarchive.scratch import ScratchDB
+from extract.feeds import Feed, FeedEntry
+
+#: A refresh believes a Blogger feed entry that says an archived post is unchanged only if the
+#: post's page was last checked at least this long after the entry's ``updated``: room for a
+#: server clock that runs behind ours.
+FEED_TRUST_MARGIN = timedelta(hours=1)
 
 
 class CommentCounts:
@@ -95,6 +102,75 @@ class PendingPosts:
 
     def close(self) -> None:
         self.store.close()
+
+
+class FeedTrust:
+    """A refresh's reading of its blogs' Blogger feeds: which archived posts an entry vouches
+    for (not asked for again), and which wait for their feed (``pending``; ``None`` where
+    none waits: a distributed worker's, or a refresh that revalidates every page)."""
+
+    def __init__(self, archived: ArchiveReader, pending: PendingPosts | None) -> None:
+        self.archived = archived
+        self.pending = pending
+        #: archived posts whose feed entry counts other comments than the archive holds: their
+        #: page is read even when it answers 304 (the archive may have missed their comments)
+        self.comments_differ: set[str] = set()
+
+    def vouches(self, entry: FeedEntry, state: tuple[str | None, int] | None) -> bool:
+        """Does this feed entry say the archived post is as the archive last saw it (``state``:
+        when its page last answered and the comments archived, from
+        :meth:`ArchiveReader.states`)? An entry that counts other comments than the archive
+        holds is noted in ``comments_differ``."""
+        checked, comments = state or (None, None)
+        if checked is None or entry.updated is None or entry.comment_count is None:
+            return False
+        if entry.comment_count != comments:
+            self.comments_differ.add(entry.url)
+            return False
+        try:
+            updated = datetime.fromisoformat(entry.updated)
+            seen = datetime.fromisoformat(checked)
+        except ValueError:
+            return False
+        if updated.tzinfo is None or seen.tzinfo is None:
+            return False
+        return updated <= seen - FEED_TRUST_MARGIN
+
+    def unchanged(self, blog: str, feed: Feed) -> list[str]:
+        """The archived posts of ``blog`` this feed page lists unchanged, now vouched for; those
+        it lists otherwise are to be asked for like new posts (the page's posts are looked up
+        together: a refresh of an unchanged blog does little else)."""
+        pending = self.pending
+        if pending is None or not pending.waiting(blog):
+            return []
+        waiting = pending.waits(entry.url for entry in feed.entries)
+        listed: dict[str, FeedEntry] = {}
+        for entry in feed.entries:
+            if entry.url in waiting:
+                listed.setdefault(entry.url, entry)  # a post listed twice: its first entry
+        states = self.archived.states(listed)
+        unchanged = [url for url, entry in listed.items() if self.vouches(entry, states.get(url))]
+        pending.discard(set(listed).difference(unchanged))
+        if unchanged:
+            pending.vouch(unchanged)
+        return unchanged
+
+    def held(self, urls: Iterable[str]) -> set[str]:
+        """Those of ``urls`` that wait for their feed or that it vouched for."""
+        return self.pending.held(urls) if self.pending is not None else set()
+
+    def release(self, blog: str) -> Iterator[str]:
+        """The archived posts of ``blog`` its feed did not vouch for, to be asked for now."""
+        return self.pending.release(blog) if self.pending is not None else iter(())
+
+    def waiting_blogs(self) -> list[str]:
+        """The blogs whose posts still wait (their home or feed never came)."""
+        return self.pending.blogs() if self.pending is not None else []
+
+    def close(self) -> None:
+        if self.pending is not None:
+            self.pending.close()
+        self.archived.close()
 
 
 def among(store: ScratchDB, sql: str, urls: Iterable[str], *parameters: object) -> set[str]:

@@ -13,13 +13,11 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from blogarchive.pageitems import DECIDED
 from blogarchive.reader import chunked
 from blogarchive.refresh import among
 from blogarchive.scratch import ScratchDB
 from extract.urls import may_be_post
-
-#: Evidence that a page is no post which a route listing it as a post does not overrule.
-DECIDED = ("static page markup", "index page markup", "static page address")
 
 #: Routes that list a blog's posts as posts (a feed's entries, WordPress' REST API, a
 #: sitemap): a URL they give is asked for whatever its address looks like, and is reported

@@ -1,5 +1,5 @@
-"""What the spider reads off a response before any extractor: its text, whether it is HTML,
-its headers as text, and the time it was fetched."""
+"""What the spider reads off a Scrapy response before any extractor: its text, its headers as
+text, and the time it was fetched."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from scrapy.http import Response, TextResponse
-
-HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 
 def page_text(response: TextResponse) -> str:
@@ -21,14 +19,6 @@ def page_text(response: TextResponse) -> str:
         except UnicodeDecodeError:
             pass
     return text
-
-
-def is_html(response: Response) -> bool:
-    """Whether the response is a page of HTML: as its type says, or as its start shows."""
-    declared = content_type(response)
-    if declared:
-        return declared.split(";")[0].strip().lower() in HTML_TYPES
-    return isinstance(response, TextResponse) and b"<html" in response.body[:2048].lower()
 
 
 def content_type(response: Response) -> str | None:

@@ -16,9 +16,9 @@ SCHEMA_VERSION = 1
 
 #: Bytes per database page of a new archive. A post's row (its HTML, text and text without
 #: boilerplate: about 2 KB) fills half of SQLite's default 4 KiB page, which then holds one post
-#: and wastes the rest; 16 KiB pages hold seven or eight. A crawled 50,000-post archive is 16%
-#: smaller, and counting the posts a search matches (which reads each one's page) costs less
-#: (bench/RESULTS.md). An archive keeps the page size it was created with.
+#: and wastes the rest; 16 KiB pages hold seven or eight. The file is smaller, and counting the
+#: posts a search matches (which reads each one's page) reads fewer pages (bench/RESULTS.md).
+#: An archive keeps the page size it was created with.
 PAGE_SIZE = 16384
 
 #: table -> (columns with types, primary key, foreign keys)

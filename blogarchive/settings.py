@@ -85,10 +85,9 @@ CONCURRENT_REQUESTS_PER_DOMAIN = 4
 CONCURRENT_ITEMS = 4
 #: How many bytes of responses may wait in Scrapy's scraper (for their callbacks, and the post
 #: pages among them for the extraction worker) before the engine stops fetching more: a page
-#: waiting holds its body, its text and the frame that hands it over. Scrapy's 5 MB let the
-#: crawl's peak vary from 117 to 145 MB between runs of one 10,000-post crawl, as the worker
-#: fell behind more or less; 1 MB held it at 112 MB, the crawls within the spread of runs with
-#: the default (145 and 155 s, against 136 to 156 s; bench/RESULTS.md).
+#: waiting holds its body, its text and the frame that hands it over. With Scrapy's 5 MB the
+#: crawl's peak memory varies with how far the worker falls behind; 1 MB holds it steady, at
+#: no cost in time (bench/RESULTS.md).
 SCRAPER_SLOT_MAX_ACTIVE_SIZE = 1_000_000
 #: Scrapy's check for ``return value`` in generator callbacks re-reads the callback's source
 #: with ``ast`` on every response (its cache is keyed by the short-lived bound method).

@@ -4,8 +4,8 @@ A posts feed gives permalinks (with the platform's post id and comment count whe
 them) and what the feed states about the whole (``openSearch:totalResults``); a Blogger comment
 feed gives comments, a reply naming its parent in its ``related`` link.
 
-Well-formed Atom (every Blogger feed) is read straight from lxml's tree: feedparser took 120 ms
-for a page of 150 posts and 2 ms for a comment feed of three, most of a refresh's time.
+Well-formed Atom (every Blogger feed) is read straight from lxml's tree: feedparser's reading
+of a page of 150 posts would be most of a refresh's time (bench/RESULTS.md).
 Anything else (RSS, RDF, Atom that is not well-formed, XHTML content) goes to feedparser, which
 reads whatever the web calls a feed.
 """

@@ -127,6 +127,7 @@ MODULE_TIERS = {
     "test_refresh": ("e2e",),
     "test_scrapyd": ("e2e",),
     "test_serve": ("e2e",),
+    "test_replay": ("e2e",),
     "test_sitegen": ("e2e",),
     "test_traps": ("e2e",),
 }

@@ -120,12 +120,12 @@ def test_a_blogger_post_s_comments_are_left_to_its_comment_feed() -> None:
 def test_the_crawl_reads_a_blog_list_on_the_home_page_only() -> None:
     """A post page's extraction in the crawl leaves the blog list out (the home page's is the one
     followed); the page's own extraction has it."""
-    from blogarchive.extraction import extract_with_links
+    from blogarchive.pageitems import extract_post_page
     from extract import extract_page
 
     html = (FIXTURES / "bloglist/blogger-bloglist/input.html").read_text()
     url = f"{CLASSIC_HOME}2010/03/a-post.html"
-    page, _ = extract_with_links(html, url, "blogger")
+    page, _ = extract_post_page(html, url, "blogger")
     assert page.blog_links == () and len(extract_page(html, url).blog_links) == 2
 
 
@@ -258,8 +258,8 @@ def test_a_feed_entry_vouches_for_a_post_only_when_dated_well_before_its_check(
         )  # fmt: skip
 
     def vouches(entry: FeedEntry) -> bool:
-        assert spider.archived is not None
-        return spider.vouches(entry, spider.archived.states([entry.url]).get(entry.url))
+        assert spider.trust is not None
+        return spider.trust.vouches(entry, spider.trust.archived.states([entry.url]).get(entry.url))
 
     assert vouches(entry("2026-11-27T03:00:00.000-08:00"))  # 11:00 UTC: an hour before
     assert not vouches(entry("2026-11-27T03:30:00.000-08:00"))  # within the margin
@@ -283,7 +283,8 @@ def test_a_refresh_asks_for_the_archived_posts_its_feed_does_not_vouch_for(
     other = f"{CLASSIC_HOME}2010/04/b-post.html"
     archive_with_a_post(tmp_path / "archive.db", post, 0, "2026-11-27T12:00:00+00:00")
     spider = refresh_spider(tmp_path / "archive.db")
-    assert spider.pending is not None and spider.pending.waits([post]) == {post}
+    assert spider.trust is not None and spider.trust.pending is not None
+    assert spider.trust.pending.waits([post]) == {post}
     assert [r.url for r in spider.post_requests([post, other], CLASSIC_HOME)] == [other]
     unchanged = FeedEntry(
         url=post, id=None, platform_id="1", title="A post", published=None,

@@ -32,7 +32,7 @@ CONTENT_SECURITY_POLICY = (
 
 #: How much of an archive file SQLite reads through a memory map rather than its own page cache.
 #: A search for a word most posts hold reads every matching row (Datasette counts them): mapped,
-#: that costs a quarter of the time of reading page by page (bench/RESULTS.md).
+#: the rows are read without a copy through SQLite's cache (bench/RESULTS.md has the timings).
 MMAP_BYTES = 1 << 30
 
 

@@ -1,0 +1,322 @@
+"""From a fetched page to the items the archive keeps of it: the step a crawl, ``reextract``
+and the replay of saved responses share, and the crawl's policy on what a page is.
+
+A page comes as a :class:`Fetched` (where it answered, the route that asked for it, its text);
+what it yields depends on it, on its extraction, and on two things the caller knows of its
+blog: whether a route lists the page as a post (``announced``), and where a post's comments
+come from (``comments_from``). What to ask for next, caps and reports stay with the caller.
+No Scrapy here: a response, a stored ``pages`` row or a WARC record each make a ``Fetched``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Final
+
+from w3lib.encoding import html_to_unicode
+
+from blogarchive.items import (
+    BlogItem,
+    CommentsItem,
+    CommentsSeenItem,
+    FormsItem,
+    PageItem,
+    PostItem,
+    StoredBody,
+)
+from extract import Blog, Comment, Page, Post, extract_comments, extract_observations
+from extract import extract_page as _extract_page
+from extract.feeds import CommentFeed, extract_comment_feed
+from extract.post import announced_post, post_links, site_links
+from extract.urls import COMMENT_PAGE, canonical_url, post_permalink
+
+HTML_TYPES: Final = ("text/html", "application/xhtml+xml")
+
+#: Evidence that a page is no post which a route listing it as a post does not overrule.
+DECIDED: Final = ("static page markup", "index page markup", "static page address")
+
+#: Where a post's comments come from (what ``comments_from(post)`` answers): its page; its
+#: comment feed (the page's are not read); or its comment feed, with the page's read as well
+#: for the case the feed fails (no comment feed of the blog has answered yet).
+PAGE: Final = "page"
+FEED: Final = "feed"
+FEED_OR_PAGE: Final = "feed, or page"
+
+
+def comments_from_feed(post: Post, platform: str) -> bool:
+    """Whether ``post``'s comments are taken from its comment feed rather than from its page:
+    a Blogger post with an id and comments (the feed holds them all, where a page shows at
+    most 200, with replies' parents and times in the blog's offset)."""
+    return platform == "blogger" and bool(post.platform_id) and post.comment_count != 0
+
+
+def links_to_follow(html: str, url: str, platform: str) -> tuple[str, ...]:
+    """The pages to visit from this one: on Blogger and WordPress, the links their templates
+    mark as posts; on any other blog every same-origin link that may be a post, since nothing
+    marks them (the per-blog page cap bounds it)."""
+    if platform == "generic":
+        return site_links(html, url)
+    return post_links(html, url)
+
+
+def _reads_comments(post: Post, blog: Blog) -> bool:
+    return not comments_from_feed(post, blog.platform)
+
+
+def extract_post_page(html: str, url: str, platform: str | None) -> tuple[Page, tuple[str, ...]]:
+    """A post page's extraction as a crawl needs it, and the links to follow from it (for
+    ``platform``, or else the one the page shows). The page is parsed once for both.
+
+    The comments of a post whose comments come from its feed (:func:`comments_from_feed`) are
+    not read (:func:`page_items` reads them where the feed may fail); nor is the blog list: a
+    crawl follows the one on the blog's home page."""
+    page = _extract_page(html, url, read_comments=_reads_comments, blog_links=False)
+    return page, links_to_follow(html, url, platform or page.blog.platform)
+
+
+def decode(body: bytes, content_type: str | None) -> str:
+    """A page's text as a browser reads it: the encoding its header or markup declares (w3lib,
+    as Scrapy's responses), but a page that declares UTF-8 and is written in Windows-1252
+    (curly quotes and bullets become U+FFFD) is read as Windows-1252."""
+    encoding, text = html_to_unicode(content_type, body)
+    if "\ufffd" in text and encoding.lower().replace("-", "") in ("utf8", "ascii"):
+        try:
+            return body.decode("cp1252")
+        except UnicodeDecodeError:
+            pass
+    return text
+
+
+def is_html(content_type: str | None, body: bytes) -> bool:
+    """Whether a response is a page of HTML: as its type says, or as its start shows."""
+    if content_type:
+        return content_type.split(";")[0].strip().lower() in HTML_TYPES
+    return b"<html" in body[:2048].lower()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Fetched:
+    """A fetched page: where it answered and how, and the route that asked for it."""
+
+    url: str
+    #: the home URL of the blog it belongs to
+    blog: str
+    #: the route that asked for it (one of :data:`~blogarchive.items.PAGE_KINDS`)
+    kind: str
+    status: int
+    body: bytes
+    fetched_at: str
+    content_type: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    #: its text, where already decoded (else :func:`decode` makes it)
+    text: str | None = None
+    #: the URLs that redirected to it, first asked first
+    redirects: tuple[str, ...] = ()
+    #: its body as the archive keeps it, where a worker made it already
+    stored: StoredBody | None = None
+
+    @property
+    def html(self) -> str:
+        return self.text if self.text is not None else decode(self.body, self.content_type)
+
+    @property
+    def is_html(self) -> bool:
+        return is_html(self.content_type, self.body)
+
+    @property
+    def addresses(self) -> tuple[str, ...]:
+        """The permalinks it was asked for and answered at (redirects, variants)."""
+        urls = (*self.redirects, self.url)
+        return tuple(dict.fromkeys(post_permalink(canonical_url(url)) for url in urls))
+
+    def page_item(self, *, kind: str | None = None, error: str | None = None) -> PageItem:
+        """Its fetch, with its body as the archive stores it (none for a 304: the archived one
+        stands)."""
+        stored = None
+        if self.status != 304:
+            stored = self.stored or StoredBody.of(self.body)
+        return PageItem(
+            url=canonical_url(self.url) if self.kind in ("home", "post") else self.url,
+            blog_url=self.blog,
+            kind=kind or self.kind,
+            status=self.status,
+            fetched_at=self.fetched_at,
+            error=error,
+            etag=self.etag,
+            last_modified=self.last_modified,
+            content_type=self.content_type,
+            body=stored,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PageRead:
+    """What a page yields: its ``items`` for the archive, and what its caller schedules by."""
+
+    items: tuple[Any, ...]
+    #: the extraction of an HTML page
+    page: Page | None = None
+    #: a post page's post (one a route announced included), and why it is or is not one
+    post: Post | None = None
+    evidence: str = ""
+    #: links to follow from a post page
+    links: tuple[str, ...] = ()
+    #: the comments read: a comment feed's, or those a post page whose comments its feed
+    #: gives shows, where read (:data:`FEED_OR_PAGE`, or by the extraction)
+    comments: tuple[Comment, ...] | None = None
+    #: whether the page shows every comment of its post (:func:`shows_every_comment`)
+    shows_every_comment: bool = False
+
+
+def page_items(
+    fetched: Fetched,
+    extracted: tuple[Page, tuple[str, ...]] | CommentFeed | None = None,
+    *,
+    announced: bool | Callable[[], bool] = False,
+    comments_from: Callable[[Post], str] = lambda post: PAGE,
+    post_url: str | None = None,
+) -> PageRead:
+    """The items of ``fetched``: its fetch (a ``PageItem``), and by the route that asked for it
+    the blog its home page shows, the post a post page holds (or the forms of a page that holds
+    none), the comments of a comment feed. ``extracted`` is its extraction where made already
+    (:func:`extract_post_page`, in a crawl's worker); ``announced`` says that a route of the
+    blog lists the page as a post (asked only of a page the extraction calls no post);
+    ``comments_from(post)`` where the post's comments come from
+    (:data:`PAGE`, :data:`FEED`, :data:`FEED_OR_PAGE`); ``post_url`` the post a comment feed
+    was asked for (else the feed's own link to it)."""
+    kind = fetched.kind
+    if kind in ("home", "post", "page", "index") and not fetched.is_html:
+        error = f"not HTML: {fetched.content_type or 'no content type'}"
+        items: tuple[Any, ...] = (fetched.page_item(error=error),)
+        if kind == "home":
+            blog = BlogItem(
+                url=fetched.blog, title=None, platform=None, status="error", error=error
+            )
+            items = (blog, *items)
+        return PageRead(items)
+    if kind == "home":
+        return _home(fetched)
+    if kind in ("post", "page"):
+        if not isinstance(extracted, tuple):
+            extracted = _extract_page(fetched.html, fetched.url, blog_links=False), ()
+        return _post_page(fetched, *extracted, announced, comments_from)
+    if kind == "comments":
+        feed = extracted if isinstance(extracted, CommentFeed) else None
+        feed = feed or extract_comment_feed(fetched.body, fetched.url)
+        return _comment_feed(fetched, feed, post_url or feed.post_url)
+    return PageRead((fetched.page_item(),))
+
+
+def _home(fetched: Fetched) -> PageRead:
+    page = _extract_page(fetched.html, fetched.url)
+    blog = page.blog
+    item = BlogItem(
+        url=fetched.blog, title=blog.title, platform=blog.platform, status="ok",
+        links=page.blog_links,
+    )  # fmt: skip
+    items: list[Any] = [item, fetched.page_item()]
+    if page.forms:
+        page_url = canonical_url(fetched.url)
+        items.append(FormsItem(blog_url=fetched.blog, page_url=page_url, forms=page.forms))
+    return PageRead(tuple(items), page=page)
+
+
+def _post_page(
+    fetched: Fetched,
+    page: Page,
+    links: tuple[str, ...],
+    announced: bool | Callable[[], bool],
+    comments_from: Callable[[Post], str],
+) -> PageRead:
+    html, url, page_url = fetched.html, fetched.url, canonical_url(fetched.url)
+    post, evidence = page.post, page.evidence
+    if (
+        post is None
+        and not evidence.startswith(DECIDED)
+        and (announced() if callable(announced) else announced)
+    ):
+        # a route lists it as a post: its address or a short body does not make it less so
+        post = announced_post(html, url)
+        evidence = "listed as a post by a route of the blog" if post else evidence
+    if post is None:
+        items: tuple[Any, ...] = (fetched.page_item(kind="page"),)
+        if page.forms:
+            items += (FormsItem(blog_url=fetched.blog, page_url=page_url, forms=page.forms),)
+        return PageRead(items, page=page, evidence=evidence, links=links)
+    route = comments_from(post)
+    comments: tuple[Comment, ...] | None = page.comments
+    if post is not page.post or comments_from_feed(post, page.blog.platform):
+        # the extraction did not read them: read here unless the feed alone gives them
+        comments = None if route == FEED else extract_comments(html, url)
+    complete = comments is not None and shows_every_comment(post, comments, links, page_url)
+    observations = page.key_observations
+    if post is not page.post:  # (the extraction reads them only of what it calls posts)
+        observations = extract_observations(html, url)
+    item = PostItem(
+        blog_url=fetched.blog,
+        post=post,
+        comments=comments if route == PAGE and comments is not None else (),
+        key_observations=observations,
+        forms=page.forms,
+        page_url=page_url,
+        addresses=fetched.addresses,
+    )
+    items = (fetched.page_item(), item)
+    if route == PAGE and complete and comments is not None:
+        items += (every_comment(fetched.blog, post.url, comments),)
+    return PageRead(
+        items,
+        page=page,
+        post=post,
+        evidence=evidence,
+        links=links,
+        comments=comments if route != PAGE else None,
+        shows_every_comment=complete,
+    )
+
+
+def _comment_feed(fetched: Fetched, feed: CommentFeed, post_url: str | None) -> PageRead:
+    if not feed.ok:
+        return PageRead((fetched.page_item(error="not a feed"),))
+    match = re.search(r"[?&]start-index=(\d+)", fetched.url)
+    start = int(match.group(1)) if match else 1
+    comments = tuple(
+        dataclasses.replace(comment, position=start + n) for n, comment in enumerate(feed.comments)
+    )
+    items: tuple[Any, ...] = (fetched.page_item(),)
+    if post_url:
+        items += (
+            CommentsItem(
+                blog_url=fetched.blog, post_url=post_url, comments=comments, stated=feed.total
+            ),
+        )
+    return PageRead(items, comments=comments)
+
+
+def shows_every_comment(
+    post: Post, comments: tuple[Comment, ...], links: tuple[str, ...], page_url: str
+) -> bool:
+    """Whether a post page shows every comment of its post: comments on one page (no link to
+    another page of them), as many as the page states, each with its id on the site. Only then
+    does a comment the archive holds but the page lacks count as deleted."""
+    if COMMENT_PAGE.search(page_url) or any(COMMENT_PAGE.search(link) for link in links):
+        return False
+    if not all(comment.platform_id for comment in comments):
+        return False
+    if post.comment_count is None:
+        return bool(comments)  # (a page that states no count and shows none says nothing)
+    return post.comment_count == len(comments)
+
+
+def every_comment(blog: str, post_url: str, comments: tuple[Comment, ...]) -> CommentsSeenItem:
+    """The comments of a page that shows all of its post's: the archive's others are gone from
+    the site."""
+    return CommentsSeenItem(
+        blog_url=blog,
+        post_url=post_url,
+        platform_ids=frozenset(c.platform_id for c in comments if c.platform_id),
+    )

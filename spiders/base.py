@@ -1,0 +1,262 @@
+"""What the parts of the blog spider share: its settings, each blog's requests under its page
+cap and request budget, the blogs' discovery reports, and a response as the archive reads it.
+
+The spider is split by what its callbacks do (:mod:`spiders.routes` reads the routes to a
+blog's posts, :mod:`spiders.comment_feeds` a post's comment feed, :mod:`spiders.blog` home and
+post pages); the parts are classes of one spider, so that every callback is a method of it
+(Scrapy keeps such requests in a ``JOBDIR``, to resume).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from typing import Any
+
+import scrapy
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.http import Response, TextResponse
+from twisted.python.failure import Failure
+
+from blogarchive.extraction import ExtractionPool, process_count
+from blogarchive.items import PageItem, StoredBody
+from blogarchive.pageitems import Fetched
+from blogarchive.reader import chunked
+from blogarchive.refresh import FeedTrust
+from blogarchive.report import BlogReport
+from blogarchive.responses import content_type, header, now, page_text
+from blogarchive.scratch import ScratchDB, report_store
+from extract.urls import canonical_url, may_be_post, on_blog, post_permalink
+
+
+class BlogCrawl(scrapy.Spider):
+    """The state and the requests of a crawl of blogs (see :class:`spiders.blog.BlogSpider`)."""
+
+    #: the spider's callbacks for a post page and for any failed request
+    parse_page: Callable[[Response], AsyncIterator[Any]]
+    failed: Callable[[Failure], Iterator[Any]]
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        #: a refresh's reading of the archive and of its blogs' feeds (made by ``start``)
+        self.trust: FeedTrust | None = None
+        #: post URL -> comments archived (``in`` and ``get``): a refresh's, or a worker's
+        self.archived_comments: Any = {}
+        self.depth_of: dict[str, int] = {}
+        self.pages_of: Counter[str] = Counter()
+        self.reports: dict[str, BlogReport] = {}
+        self._report_store: ScratchDB | None = None
+        self.platform_of: dict[str, str] = {}
+        #: blog -> posts a refresh holds of it (they count in its request budget)
+        self.archived_count: dict[str, int] = {}
+        #: (blog, route) -> pages of that paginated route read
+        self.route_pages: Counter[tuple[str, str]] = Counter()
+        self.max_depth = 1
+        self.max_pages = 0
+        self.generic_max_pages = 2000
+        self.feed_page_size = 150
+        self.budget_base = 2000
+        self.budget_per_post = 10
+        self.route_max_pages = 1000
+        #: how large a gzipped sitemap may grow once unpacked (Scrapy's DOWNLOAD_MAXSIZE)
+        self.sitemap_max_size = 0
+        self.distributed = False
+        self.extraction = ExtractionPool(0)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Any:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        settings = crawler.settings
+        spider.max_depth = settings.getint("BLOGARCHIVE_DEPTH", 1)
+        spider.max_pages = settings.getint("BLOGARCHIVE_MAX_PAGES_PER_BLOG", 0)
+        spider.generic_max_pages = settings.getint("BLOGARCHIVE_GENERIC_MAX_PAGES", 2000)
+        spider.feed_page_size = settings.getint("BLOGARCHIVE_FEED_PAGE_SIZE", 150)
+        spider.budget_base = settings.getint("BLOGARCHIVE_BUDGET_BASE", 2000)
+        spider.budget_per_post = settings.getint("BLOGARCHIVE_BUDGET_PER_POST", 10)
+        spider.route_max_pages = settings.getint("BLOGARCHIVE_ROUTE_MAX_PAGES", 1000)
+        spider.sitemap_max_size = settings.getint("DOWNLOAD_MAXSIZE")
+        spider.distributed = settings.getbool("BLOGARCHIVE_DISTRIBUTED")
+        spider.extraction = ExtractionPool(
+            process_count(settings.get("BLOGARCHIVE_EXTRACT_PROCESSES", "auto"))
+        )
+        crawler.signals.connect(spider.extraction.close, signal=signals.spider_closed)
+        # after spider_closed, whose handlers read the reports
+        crawler.signals.connect(spider.close_reports, signal=signals.engine_stopped)
+        return spider
+
+    def close_reports(self) -> None:
+        if self._report_store is not None:
+            self._report_store.close()
+            self._report_store = None
+        if self.trust is not None:
+            self.trust.close()
+            self.trust = None
+
+    def job_folder(self) -> str | None:
+        """The crawl's ``JOBDIR``, where its scratch files go (None: a temporary folder)."""
+        settings = getattr(self, "settings", None)
+        return settings.get("JOBDIR") if settings else None
+
+    # -- reports ----------------------------------------------------------------------------
+
+    def report_for(self, blog: str) -> BlogReport:
+        report = self.reports.get(blog)
+        if report is None:
+            if self._report_store is None:
+                self._report_store = report_store(self.job_folder())
+            report = self.reports[blog] = BlogReport(self._report_store, blog)
+        return report
+
+    def discovery_report(
+        self, held: Callable[[list[str]], set[str]] | None = None
+    ) -> dict[str, dict[str, Any]]:
+        """Per blog: posts stated, found by each route, archived (as ``held`` says: the
+        archive), missing with why, and why routes stopped (see :class:`BlogReport`)."""
+        return {blog: report.summary(held) for blog, report in sorted(self.reports.items())}
+
+    # -- requests ---------------------------------------------------------------------------
+
+    def page_request(
+        self, url: str, blog: str, kind: str, callback: Any, **kwargs: Any
+    ) -> scrapy.Request | None:
+        """A request for a page of ``blog``, unless the blog's page cap or request budget is
+        reached (a post not asked for is noted in the blog's report, with which)."""
+        cap = self.max_pages
+        if self.platform_of.get(blog) == "generic" and self.generic_max_pages:
+            cap = min(cap, self.generic_max_pages) if cap else self.generic_max_pages
+        budget = self.budget_of(blog)
+        why = None
+        if cap and self.pages_of[blog] >= cap:
+            why = f"the blog's page cap ({cap} requests) was reached"
+        elif budget and self.pages_of[blog] >= budget:
+            why = (
+                f"the blog's request budget ({budget} requests: {self.budget_base} + "
+                f"{self.budget_per_post} a post for {self.known_posts(blog)} posts) was reached"
+            )
+        if why is not None:
+            self.crawler.stats.inc_value("blogarchive/capped")  # type: ignore[union-attr]
+            report = self.report_for(blog)
+            if report.stops.get("crawl") is None:
+                self.logger.warning("%s: %s; no more requests for it", blog, why)
+            report.stop("crawl", why)
+            if kind == "post":
+                report.add_unasked(post_permalink(canonical_url(url)), f"not fetched: {why}")
+            return None
+        self.pages_of[blog] += 1
+        return scrapy.Request(
+            url,
+            callback=callback,
+            errback=self.failed,
+            meta={"blog": blog, "kind": kind, **kwargs.pop("meta", {})},
+            **kwargs,
+        )
+
+    def budget_of(self, blog: str) -> int:
+        """The requests a blog may take: a constant and a number a post the crawl knows of
+        (``BLOGARCHIVE_BUDGET_BASE``, ``BLOGARCHIVE_BUDGET_PER_POST``; 0: no budget). It ends
+        any loop no route's own stop foresaw."""
+        if not self.budget_per_post and not self.budget_base:
+            return 0
+        return self.budget_base + self.budget_per_post * self.known_posts(blog)
+
+    def known_posts(self, blog: str) -> int:
+        """The posts of ``blog`` its budget counts: what its report knows, or a refresh's
+        archive holds."""
+        report = self.reports.get(blog)
+        known = report.known_posts() if report is not None else 0
+        return max(known, self.archived_count.get(blog, 0))
+
+    def post_requests(
+        self, urls: Iterable[str], blog: str, *, suggested: bool = False
+    ) -> Iterator[scrapy.Request]:
+        """Requests for the posts at ``urls`` (read a few hundred at a time: a blog's archived
+        posts come from the archive as they are asked for), but for those of other sites and
+        archived posts whose feed entry decides (``trust``). Links between pages only
+        ``suggested`` as posts are asked for only where their address may be a post's; what a
+        route lists as a post is asked for whatever its address (``/?p=2895``, ``/2320``)."""
+        wanted = (url for url in on_blog_urls(urls, blog) if not suggested or may_be_post(url))
+        for chunk in chunked(wanted):
+            held = self.trust.held(chunk) if self.trust is not None else ()
+            for url in chunk:
+                if url in held:
+                    continue
+                request = self.page_request(url, blog, "post", self.parse_page)
+                if request is not None:
+                    yield request
+
+    def linked_posts(
+        self, links: tuple[str, ...], blog: str, page_url: str
+    ) -> Iterator[scrapy.Request]:
+        """Note the posts a page links to as found by the html route, and ask for them, but
+        for the page itself and the permalinks some route found before: that route asked for
+        them already (or left them to their feed's word), and a request that Scrapy's
+        duplicate filter then drops costs the crawl's process nearly what a fetch does; each
+        post page links to itself and to its neighbours. Other links (a post's other pages of
+        comments) are asked for as they are."""
+        report = self.report_for(blog)
+        canonical = list(dict.fromkeys(map(canonical_url, links)))
+        found = report.found_before(canonical)
+        unseen = [
+            link
+            for link in canonical
+            if link != page_url and (link != post_permalink(link) or link not in found)
+        ]
+        report.add_found("html", map(post_permalink, links))
+        yield from self.post_requests(unseen, blog, suggested=True)
+
+    def release(self, blog: str) -> Iterator[scrapy.Request]:
+        """Ask for the blog's archived posts its feed did not vouch for (all of them when the
+        feed could not be read whole)."""
+        if self.trust is not None:
+            yield from self.post_requests(self.trust.release(blog), blog)
+
+    # -- responses --------------------------------------------------------------------------
+
+    @staticmethod
+    def fetched(
+        response: Response, stored: StoredBody | None = None, *, text: bool = False
+    ) -> Fetched:
+        """``response`` as :mod:`blogarchive.pageitems` reads it (``stored``: its body as the
+        archive keeps it, when a worker made it; ``text``: with its text as Scrapy decodes
+        it, for a page to be read)."""
+        return Fetched(
+            url=response.url,
+            blog=response.meta["blog"],
+            kind=response.meta["kind"],
+            status=response.status,
+            body=response.body,
+            fetched_at=now(),
+            content_type=content_type(response),
+            etag=header(response.headers, b"ETag"),
+            last_modified=header(response.headers, b"Last-Modified"),
+            text=page_text(response) if text and isinstance(response, TextResponse) else None,
+            redirects=tuple(response.meta.get("redirect_urls", ())),
+            stored=stored,
+        )
+
+    def page_item(
+        self,
+        response: Response,
+        *,
+        kind: str | None = None,
+        error: str | None = None,
+        stored: StoredBody | None = None,
+    ) -> PageItem:
+        """The fetch of ``response``, with its body as the archive stores it."""
+        return self.fetched(response, stored).page_item(kind=kind, error=error)
+
+
+def on_blog_urls(urls: Iterable[str], blog: str) -> Iterator[str]:
+    """``urls`` canonical and on ``blog``'s origin (:func:`~extract.urls.on_blog`), in order;
+    other sites' left out."""
+    for url in urls:
+        own = on_blog(canonical_url(url), blog)
+        if own is not None:
+            yield own
+
+
+def routed(urls: Iterable[str], blog: str) -> list[str]:
+    """The permalinks a route gives, canonical and on the blog's origin (``www.`` and
+    ``http``/``https`` variants of its own posts), others' dropped, in order, once each."""
+    return list(dict.fromkeys(on_blog_urls(urls, blog)))

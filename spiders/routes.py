@@ -1,0 +1,320 @@
+"""The routes to every post of a blog: its feeds (Blogger's paged Atom feed, WordPress' RSS,
+autodiscovered feeds), WordPress' REST API, its index pages and its sitemaps (those robots.txt
+names too). Each paginated route stops on a page that brings nothing new and under a cap, and
+the blog's report says why it stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import AsyncIterator, Iterable, Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.http import Response
+
+from blogarchive.items import SeenItem, StoredBody
+from blogarchive.pageitems import links_to_follow, page_items
+from blogarchive.reader import chunked
+from blogarchive.report import BlogReport
+from blogarchive.responses import header
+from blogarchive.sitemaps import SitemapError, robots_sitemaps, sitemap_locations
+from extract.feeds import Feed, extract_feed
+from extract.post import index_links
+from extract.urls import canonical_url, origin
+from spiders.base import BlogCrawl, routed
+
+#: Posts asked for per page of WordPress' REST API (its maximum).
+WORDPRESS_REST_PAGE = 100
+#: Sitemaps of a sitemap index that list no posts: WordPress core's sitemaps of categories,
+#: tags and authors (its ``wp-sitemap-taxonomies-*`` and ``wp-sitemap-users-*``).
+NOT_POST_SITEMAPS = re.compile(r"wp-sitemap-(taxonomies|users)-")
+#: Sitemaps that list posts only: WordPress core's and Yoast's sitemaps of posts.
+POST_SITEMAPS = re.compile(r"wp-sitemap-posts-post-\d+\.xml|/post-sitemap\d*\.xml")
+
+
+class Routes(BlogCrawl):
+    """The blog spider's part that reads the routes to a blog's posts."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        #: the sitemaps each host's robots.txt names (:meth:`robots_answered`)
+        self.robots_sitemaps: dict[str, list[str]] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Any:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.robots_answered, signal=signals.response_received)
+        return spider
+
+    def discovery_requests(
+        self, blog: str, platform: str, feeds: tuple[str, ...]
+    ) -> Iterator[scrapy.Request]:
+        """The routes to every post of a blog: its feeds and sitemaps, by platform."""
+        requests: list[scrapy.Request | None] = []
+        if platform == "blogger":
+            feed = f"{blog}feeds/posts/default?start-index=1&max-results={self.feed_page_size}"
+            requests.append(self.page_request(feed, blog, "feed", self.parse_feed))
+            requests.append(
+                self.page_request(f"{blog}sitemap.xml", blog, "sitemap", self.parse_sitemap)
+            )
+        else:
+            # the sitemaps the site's robots.txt names (Yoast's sitemap_index.xml, a news
+            # site's own), read when the crawl obeyed it, before the home page was fetched
+            requests.extend(self.robots_sitemap_requests(blog))
+        if platform == "wordpress":
+            rest = (
+                f"{blog}wp-json/wp/v2/posts?per_page={WORDPRESS_REST_PAGE}&page=1&_fields=id,link"
+            )
+            requests.append(
+                self.page_request(rest, blog, "rest", self.parse_rest, meta={"probe": True})
+            )
+            requests.append(self.page_request(f"{blog}feed/", blog, "feed", self.parse_feed))
+            requests.append(
+                self.page_request(f"{blog}wp-sitemap.xml", blog, "sitemap", self.parse_sitemap)
+            )
+        elif platform != "blogger":
+            for feed in feeds:
+                if origin(feed) == origin(blog):
+                    requests.append(self.page_request(feed, blog, "feed", self.parse_feed))
+            requests.append(
+                self.page_request(f"{blog}sitemap.xml", blog, "sitemap", self.parse_sitemap)
+            )
+        yield from (request for request in requests if request is not None)
+
+    async def parse_feed(self, response: Response) -> AsyncIterator[Any]:
+        """A feed of posts, read in one of the crawl's extraction processes once a post page
+        has started them (a 304's here: its body is the archived one, with nothing to hash or
+        compress again)."""
+        if response.status == 304:
+            feed, stored = extract_feed(response.body, response.url), None
+        else:
+            feed, stored = await self.extraction.feed(response.body, response.url)
+        for result in self.read_feed(response, feed, stored):
+            yield result
+
+    def read_feed(
+        self, response: Response, feed: Feed, stored: StoredBody | None = None
+    ) -> Iterator[Any]:
+        """A feed page's posts, noted as found and asked for, and the request for its next page
+        (``stored``: its body as the archive keeps it, when a worker made it)."""
+        blog = response.meta["blog"]
+        if not feed.ok:
+            yield self.page_item(response, error="not a feed", stored=stored)
+            yield from self.release(blog)
+            return
+        yield self.page_item(response, stored=stored)
+        report = self.report_for(blog)
+        if feed.total is not None:
+            report.stated = max(report.stated or 0, feed.total)
+            report.stated_by = "feed"
+        urls = routed((entry.url for entry in feed.entries), blog)
+        new = report.add_found("feed", urls)
+        if self.platform_of.get(blog) == "blogger":
+            yield from self.vouch(blog, feed)
+        yield from self.post_requests(urls, blog)
+        next_url = self.next_feed_page(response, feed)
+        request = None
+        if (
+            next_url
+            and origin(next_url) == origin(blog)
+            and self.route_goes_on(report, "feed", response.url, len(urls), new)
+        ):
+            request = self.page_request(
+                next_url, blog, "feed", self.parse_feed, meta={"probe": True}
+            )
+        if request is not None:
+            yield request
+        else:
+            yield from self.release(blog)  # the whole feed is read
+
+    def vouch(self, blog: str, feed: Feed) -> Iterator[SeenItem]:
+        """The archived posts this feed page lists unchanged: seen, not asked for (a refresh
+        that trusts the feed, :class:`~blogarchive.refresh.FeedTrust`)."""
+        unchanged = self.trust.unchanged(blog, feed) if self.trust is not None else []
+        if unchanged:
+            self.report_for(blog).add_archived(*unchanged)
+            self.crawler.stats.inc_value("blogarchive/unchanged_in_feed", len(unchanged))  # type: ignore[union-attr]
+            yield SeenItem(blog_url=blog, urls=tuple(unchanged))
+
+    def route_goes_on(
+        self, report: BlogReport, route: str, url: str, entries: int, new: int
+    ) -> bool:
+        """Whether a paginated route asks for its next page after the page at ``url`` (which
+        listed ``entries`` posts, ``new`` of them not listed by the route before). It stops on
+        a page that brings nothing new (a server that ignores the page parameter answers the
+        first page again), and at a cap: the pages the blog's stated posts fill at this
+        route's page size, and a margin, or ``BLOGARCHIVE_ROUTE_MAX_PAGES`` where the blog
+        states nothing. The stop and why go in the blog's report."""
+        pages = self.route_pages[report.blog, route] = self.route_pages[report.blog, route] + 1
+        if not new:
+            what = "no post that earlier pages had not" if entries else "no post"
+            report.stop(route, f"{url} listed {what} (page {pages})")
+            return False
+        if pages >= self.route_cap(report, entries):
+            report.stop(
+                route, f"stopped after {pages} pages, the cap for {report.stated or 0} posts"
+            )
+            return False
+        return True
+
+    def route_cap(self, report: BlogReport, size: int) -> int:
+        """The most pages of ``size`` posts a route may take: those the posts the blog states
+        fill, and two more and a tenth, or ``BLOGARCHIVE_ROUTE_MAX_PAGES`` where it states
+        none (and never more)."""
+        stated, size = report.stated or 0, max(size, 1)
+        if not stated:
+            return self.route_max_pages
+        return min(self.route_max_pages, -(-stated // size) + 2 + stated // size // 10)
+
+    def parse_rest(self, response: Response) -> Iterator[Any]:
+        """WordPress' REST API: every post's permalink, 100 a page, X-WP-Total stated."""
+        blog = response.meta["blog"]
+        try:
+            posts = json.loads(response.body)
+            urls = [canonical_url(post["link"]) for post in posts]
+        except (ValueError, TypeError, KeyError):
+            yield self.page_item(response, error="not a WordPress REST answer")
+            return
+        yield self.page_item(response)
+        report = self.report_for(blog)
+        total = header(response.headers, b"X-WP-Total")
+        if total and total.isdigit():
+            report.stated, report.stated_by = int(total), "rest"
+        urls = routed(urls, blog)
+        report.add_found("rest", urls)
+        yield from self.post_requests(urls, blog)
+        pages = header(response.headers, b"X-WP-TotalPages") or "1"
+        if re.search(r"[?&]page=1(&|$)", response.url) and pages.isdigit():
+            # the pages are asked for at once: capped by what the blog states, not by progress
+            cap = self.route_cap(report, WORDPRESS_REST_PAGE)
+            if int(pages) > cap:
+                report.stop("rest", f"X-WP-TotalPages said {pages}: {cap} asked for")
+            for page in range(2, min(int(pages), cap) + 1):
+                url = re.sub(r"([?&]page=)1(?=&|$)", rf"\g<1>{page}", response.url)
+                request = self.page_request(url, blog, "rest", self.parse_rest)
+                if request is not None:
+                    yield request
+
+    def parse_index(self, response: Response) -> Iterator[Any]:
+        """An index page of a blog that is not on Blogger: its posts and the next index page."""
+        blog = response.meta["blog"]
+        fetched = self.fetched(response, text=True)
+        yield from page_items(fetched).items
+        if not fetched.is_html:
+            return
+        html = fetched.html
+        platform = self.platform_of.get(blog, "generic")
+        links = links_to_follow(html, response.url, platform)
+        report = self.report_for(blog)
+        permalinks = list(dict.fromkeys(map(canonical_url, links)))
+        new = report.add_found("index", permalinks)  # new to the index route itself
+        yield from self.linked_posts(links, blog, canonical_url(response.url))
+        # an index page that lists nothing new ends the index route (a server that ignores
+        # ?paged= or /page/N/ answers the first page again, with a "next" link each time)
+        if self.route_goes_on(report, "index", response.url, len(permalinks), new):
+            yield from self.index_requests(html, response.url, blog)
+
+    def index_requests(self, html: str, url: str, blog: str) -> Iterator[scrapy.Request]:
+        """The requests for the next index pages an index page (or a home page) at ``url``
+        links to."""
+        for link in index_links(html, url):
+            if origin(link) == origin(blog):
+                request = self.page_request(link, blog, "index", self.parse_index)
+                if request is not None:
+                    yield request
+
+    @staticmethod
+    def next_feed_page(response: Response, feed: Feed) -> str | None:
+        """The next page of a feed. Blogger's feeds are paged by start-index, and a page holds
+        at most 150 or 500 entries whatever max-results asks: the next page starts after the
+        entries received, until the stated total or an empty page. WordPress' by ?paged=N,
+        until a page that is empty or missing."""
+        if "start-index=" not in response.url:
+            if feed.next_url:
+                return feed.next_url
+            if response.url.rstrip("/").endswith("/feed") or "/feed/?paged=" in response.url:
+                if not feed.entries:
+                    return None
+                match = re.search(r"[?&]paged=(\d+)", response.url)
+                following = int(match.group(1)) + 1 if match else 2
+                return f"{response.url.split('?')[0]}?paged={following}"
+            return None
+        start = int(re.search(r"start-index=(\d+)", response.url).group(1))  # type: ignore[union-attr]
+        following = start + len(feed.entries)
+        if not feed.entries or (feed.total is not None and following > feed.total):
+            return None
+        return re.sub(r"start-index=\d+", f"start-index={following}", response.url)
+
+    def parse_sitemap(self, response: Response) -> Iterator[Any]:
+        blog = response.meta["blog"]
+        try:
+            kind, locations = sitemap_locations(response, self.sitemap_max_size)
+        except SitemapError as error:
+            yield self.page_item(response, error=str(error))
+            return
+        yield self.page_item(response)
+        report = self.report_for(blog)
+        if kind == "sitemapindex":
+            yield from self.sitemap_requests(blog, locations)
+            return
+        # a few hundred entries at a time, as the sitemap is read: 50,000 are never held at once
+        listed = 0
+        route = self.sitemap_route(blog, response.url)
+        for chunk in chunked(locations):
+            listed += len(chunk)
+            urls = routed(chunk, blog)
+            asked = report.found_before(urls)  # by the route that found them (see linked_posts)
+            report.add_found(route, urls)
+            yield from self.post_requests((url for url in urls if url not in asked), blog)
+        if "wp-sitemap-posts-post-" in response.url and report.stated_by in (None, "sitemap"):
+            # WordPress lists its posts (not its pages) in the posts-post sitemaps
+            report.stated = (report.stated or 0) + listed
+            report.stated_by = "sitemap"
+
+    def robots_answered(self, response: Response, request: scrapy.Request) -> None:
+        """Note the sitemaps a robots.txt names (``Sitemap:`` lines), as Scrapy's robots.txt
+        middleware fetches it (its request, marked ``dont_obey_robotstxt``), by host."""
+        if (
+            request.meta.get("dont_obey_robotstxt")
+            and urlsplit(request.url).path == "/robots.txt"
+            and response.status == 200
+        ):
+            self.note_robots(urlsplit(request.url).netloc, response)
+
+    def note_robots(self, host: str, response: Response) -> None:
+        """Note the sitemaps that ``host``'s robots.txt (``response``, maybe redirected)
+        names."""
+        self.robots_sitemaps[host] = robots_sitemaps(response.body, response.url)
+
+    def robots_sitemap_requests(self, blog: str) -> Iterator[scrapy.Request]:
+        """The sitemaps that the blog's site's robots.txt names."""
+        return self.sitemap_requests(blog, self.robots_sitemaps.get(urlsplit(blog).netloc, ()))
+
+    def sitemap_requests(self, blog: str, locations: Iterable[str]) -> Iterator[scrapy.Request]:
+        """The requests for the sitemaps at ``locations`` (a sitemap index's, a robots.txt's)
+        that are on the blog's origin and may list posts, under the route's cap on
+        sitemaps."""
+        report = self.report_for(blog)
+        for location in locations:
+            if origin(location) != origin(blog) or NOT_POST_SITEMAPS.search(location):
+                continue
+            sitemaps = self.route_pages[blog, "sitemaps"] = self.route_pages[blog, "sitemaps"] + 1
+            if sitemaps > self.route_max_pages:
+                report.stop("sitemap", f"more than {self.route_max_pages} sitemaps listed")
+                return
+            request = self.page_request(location, blog, "sitemap", self.parse_sitemap)
+            if request is not None:
+                yield request
+
+    def sitemap_route(self, blog: str, url: str) -> str:
+        """``sitemap`` for a sitemap of posts (Blogger's ``sitemap.xml``, WordPress' posts
+        sitemaps), whose every URL is a post; ``sitemap-other`` for one that lists a site's
+        pages of any kind, each of which its page shows to be a post or not."""
+        if self.platform_of.get(blog) == "blogger" and "sitemap-pages" not in url:
+            return "sitemap"
+        return "sitemap" if POST_SITEMAPS.search(url) else "sitemap-other"
