@@ -51,7 +51,7 @@ from blogarchive.middlewares import ConditionalRequestMiddleware
 from blogarchive.options import CrawlOptions, crawl_settings, parse_overrides, quiet_logs
 from blogarchive.pipelines import add_counts, counts_of, store_item
 from blogarchive.reader import chunked
-from extract.urls import home_url, origin
+from extract.urls import origin
 
 SEEDS = "blogarchive:seeds"  # JSON start blogs, pushed by ``crawl --redis``
 ITEMS = "blogarchive:items"  # pickled items, pushed by workers
@@ -342,14 +342,10 @@ class SeedReader:
         started = 0
         while (data := self.server.lpop(SEEDS)) is not None:
             start = json.loads(data)  # type: ignore[arg-type]
-            spider.max_depth = int(start["depth"])  # type: ignore[attr-defined]
-            spider.max_pages = int(start["max_pages"])  # type: ignore[attr-defined]
-            request = spider.blog_request(start["url"], depth=0)  # type: ignore[attr-defined]
-            requests = [request] if request is not None else []
             # a refresh revalidates every archived post, listed or not
-            posts = start.get("posts", ())
-            spider.archived_count[home_url(start["url"])] = len(posts)  # type: ignore[attr-defined]
-            requests += spider.post_requests(posts, start["url"])  # type: ignore[attr-defined]
+            requests = spider.seed(  # type: ignore[attr-defined]
+                start["url"], int(start["depth"]), int(start["max_pages"]), start.get("posts", ())
+            )
             for request in requests:
                 self.crawler.engine.crawl(request)  # type: ignore[union-attr]
             started += len(requests)

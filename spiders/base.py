@@ -44,6 +44,9 @@ class BlogCrawl(scrapy.Spider):
         #: post URL -> comments archived (``in`` and ``get``): a refresh's, or a worker's
         self.archived_comments: Any = {}
         self.depth_of: dict[str, int] = {}
+        #: blog -> (blog-list hops, page cap) of the start blog it came from, where that start
+        #: was handed over with limits of its own (:meth:`limits_of`)
+        self.limits: dict[str, tuple[int, int]] = {}
         self.pages_of: Counter[str] = Counter()
         self.reports: dict[str, BlogReport] = {}
         self._report_store: ScratchDB | None = None
@@ -122,7 +125,7 @@ class BlogCrawl(scrapy.Spider):
     ) -> scrapy.Request | None:
         """A request for a page of ``blog``, unless the blog's page cap or request budget is
         reached (a post not asked for is noted in the blog's report, with which)."""
-        cap = self.max_pages
+        cap = self.limits_of(blog)[1]
         if self.platform_of.get(blog) == "generic" and self.generic_max_pages:
             cap = min(cap, self.generic_max_pages) if cap else self.generic_max_pages
         budget = self.budget_of(blog)
@@ -144,13 +147,16 @@ class BlogCrawl(scrapy.Spider):
                 report.add_unasked(post_permalink(canonical_url(url)), f"not fetched: {why}")
             return None
         self.pages_of[blog] += 1
-        return scrapy.Request(
-            url,
-            callback=callback,
-            errback=self.failed,
-            meta={"blog": blog, "kind": kind, **kwargs.pop("meta", {})},
-            **kwargs,
-        )
+        meta = {"blog": blog, "kind": kind, **kwargs.pop("meta", {})}
+        if blog in self.limits:  # (for the worker that reads the answer, in a distributed crawl)
+            meta["limits"] = self.limits[blog]
+        return scrapy.Request(url, callback=callback, errback=self.failed, meta=meta, **kwargs)
+
+    def limits_of(self, blog: str) -> tuple[int, int]:
+        """The blog-list hops to follow from ``blog`` and its page cap: those of the start
+        blog it came from, where that had its own (a distributed crawl's seeds each carry
+        theirs), else the crawl's settings."""
+        return self.limits.get(blog, (self.max_depth, self.max_pages))
 
     def budget_of(self, blog: str) -> int:
         """The requests a blog may take: a constant and a number a post the crawl knows of
@@ -213,13 +219,16 @@ class BlogCrawl(scrapy.Spider):
 
     # -- responses --------------------------------------------------------------------------
 
-    @staticmethod
     def fetched(
-        response: Response, stored: StoredBody | None = None, *, text: bool = False
+        self, response: Response, stored: StoredBody | None = None, *, text: bool = False
     ) -> Fetched:
         """``response`` as :mod:`blogarchive.pageitems` reads it (``stored``: its body as the
         archive keeps it, when a worker made it; ``text``: with its text as Scrapy decodes
-        it, for a page to be read)."""
+        it, for a page to be read). The blog's limits, where the request carried them, are
+        noted: the request may have been made by another worker."""
+        if "limits" in response.meta:
+            depth, pages = response.meta["limits"]
+            self.limits.setdefault(response.meta["blog"], (int(depth), int(pages)))
         return Fetched(
             url=response.url,
             blog=response.meta["blog"],

@@ -109,12 +109,29 @@ class BlogSpider(Routes, CommentFeeds):
             for post_request in self.post_requests(archived.posts(blog), home_url(blog)):
                 yield post_request
 
-    def blog_request(self, url: str, depth: int) -> scrapy.Request | None:
-        """The request for a blog's home page, once per blog, at the lowest depth it is seen."""
+    def seed(
+        self, url: str, depth: int, max_pages: int, posts: Iterable[str] = ()
+    ) -> list[scrapy.Request]:
+        """The requests for a start blog handed over with limits of its own (a distributed
+        crawl's seeds, each queued by its own ``blogarchive crawl --redis``): ``depth``
+        blog-list hops from it and ``max_pages`` a blog (0: no cap), for it and the blogs it
+        leads to; and, for a refresh, its archived ``posts``, every one revalidated."""
+        home = home_url(url)
+        self.limits[home] = (depth, max_pages)
+        request = self.blog_request(url, depth=0)
+        posts = list(posts)
+        self.archived_count[home] = len(posts)
+        return [*([request] if request is not None else []), *self.post_requests(posts, home)]
+
+    def blog_request(self, url: str, depth: int, via: str | None = None) -> scrapy.Request | None:
+        """The request for a blog's home page, once per blog, at the lowest depth it is seen
+        (``via``: the blog whose list named it, whose limits it takes)."""
         home = home_url(url)
         if home in self.depth_of:
             return None
         self.depth_of[home] = depth
+        if via in self.limits:
+            self.limits.setdefault(home, self.limits[via])
         start = url if depth == 0 else home
         # in a distributed crawl, Redis' duplicate filter is what keeps a blog to one worker
         return self.page_request(
@@ -156,9 +173,9 @@ class BlogSpider(Routes, CommentFeeds):
             yield from self.release(blog)  # only a Blogger feed vouches for a post
             yield from self.index_requests(html, response.url, blog)
         depth = self.depth_of.get(blog, 0)
-        if depth < self.max_depth:
+        if depth < self.limits_of(blog)[0]:
             for link in read.page.blog_links:
-                request = self.blog_request(link.target_url, depth + 1)
+                request = self.blog_request(link.target_url, depth + 1, via=blog)
                 if request is not None:
                     yield request
 

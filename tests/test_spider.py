@@ -86,6 +86,38 @@ def test_blog_list_is_not_followed_beyond_the_depth() -> None:
     assert not [r for r in requests if r.url.startswith("http://127.0.0.3")]
 
 
+def test_each_seed_s_limits_hold_for_its_blogs_alone() -> None:
+    """A distributed crawl's seeds each carry their depth and page cap: a seed handed over
+    after another does not change the first one's, and the blogs a seed's blog list names take
+    its limits; the requests carry them, for the worker that reads the answer."""
+    spider = make_spider(BLOGARCHIVE_DEPTH=5, BLOGARCHIVE_MAX_PAGES_PER_BLOG=0)
+    other = "http://127.0.0.9:8780/"
+    [home] = spider.seed(CLASSIC_HOME, depth=0, max_pages=1)
+    assert home.meta["limits"] == (0, 1)
+    assert [r.url for r in spider.seed(other, depth=1, max_pages=0)] == [other]
+    post = f"{CLASSIC_HOME}2010/03/a-post.html"
+    assert list(spider.post_requests([post], CLASSIC_HOME)) == []  # the home took its one page
+    assert [r.url for r in spider.post_requests([f"{other}2010/03/a.html"], other)]
+    # its depth of 0: the blog list of the first seed's home is not followed
+    home_response = response_for("bloglist/blogger-bloglist", CLASSIC_HOME, kind="home")
+    home_response.meta["limits"] = home.meta["limits"]
+    requests, _ = split(spider.parse_home(home_response))
+    assert not [r for r in requests if r.url.startswith("http://127.0.0.3")]
+    # a worker that never saw the seed learns its limits from the answer
+    worker = make_spider(BLOGARCHIVE_DEPTH=5, BLOGARCHIVE_MAX_PAGES_PER_BLOG=0)
+    worker.depth_of[CLASSIC_HOME] = 0
+    requests, _ = split(worker.parse_home(home_response))
+    assert worker.limits_of(CLASSIC_HOME) == (0, 1)
+    assert not [r for r in requests if r.url.startswith("http://127.0.0.3")]
+    # the blogs a seed's list names take its limits
+    spider = make_spider(BLOGARCHIVE_DEPTH=0, BLOGARCHIVE_MAX_PAGES_PER_BLOG=0)
+    [home] = spider.seed(CLASSIC_HOME, depth=1, max_pages=7)
+    home_response.meta["limits"] = home.meta["limits"]
+    requests, _ = split(spider.parse_home(home_response))
+    [listed] = [r for r in requests if r.url == "http://127.0.0.3:8780/"]
+    assert listed.meta["limits"] == (1, 7)
+
+
 def test_each_blog_is_requested_once() -> None:
     spider = make_spider()
     assert spider.blog_request("http://127.0.0.3:8780/2019/05/x.html", depth=1) is not None
