@@ -16,9 +16,13 @@ from collections.abc import Callable
 from blogarchive.archive import Archive
 from blogarchive.items import BlogItem, CommentsItem, FormsItem, PostItem
 from blogarchive.pageitems import FEED, PAGE, Fetched, page_items
+from blogarchive.pipelines import store_item
 from blogarchive.reader import ArchiveReader
 from extract import Post
 
+#: The items of what the extractors read: the pages' own rows stand, and what only a live answer
+#: says (a post gone, comments no longer shown) is the next crawl's to say.
+EXTRACTED = (BlogItem, PostItem, FormsItem, CommentsItem)
 #: A Blogger post's comment feed: the blog's address and the post's id.
 COMMENT_FEED = re.compile(r"^(.*/)feeds/([^/?]+)/comments/")
 
@@ -66,14 +70,8 @@ def reextract(
             post_url=posts.get((feed.group(1), feed.group(2))) if feed else None,
         )
         for item in result.items:
-            if isinstance(item, BlogItem):
-                archive.save_blog(item)
-            elif isinstance(item, PostItem):
-                archive.save_post(item)
-            elif isinstance(item, FormsItem):
-                archive.save_forms(item)
-            elif isinstance(item, CommentsItem):
-                archive.save_comments(item)
+            if isinstance(item, EXTRACTED):
+                store_item(archive, item, None)
         read[kind] += 1
         if progress is not None:
             progress(done, total)
