@@ -606,7 +606,7 @@ def serve(db: str, port: int, host: str, base_url: str) -> None:
 def base_url_path(value: str) -> str:
     """``--base-url`` as Datasette's ``base_url`` wants it: a path with a slash at each end."""
     if "://" in value or "?" in value or "#" in value:
-        raise click.BadParameter(f"expects a path such as /archive/, got {value!r}")
+        fail(f"--base-url expects a path such as /archive/, got {value!r}")
     path = "/".join(part for part in value.split("/") if part)
     return f"/{path}/" if path else "/"
 

@@ -24,7 +24,7 @@ from scrapy.utils.test import get_crawler
 
 from blogarchive.demo.server import DemoNetwork
 from blogarchive.extensions import CollectorThreshold, CrawlProgress
-from tests.conftest import FAST, FIXTURES, CrawledArchive, free_port, run_cli
+from tests.conftest import FAST, CrawledArchive, free_port, run_cli
 
 
 @contextmanager
@@ -60,55 +60,6 @@ def assert_one_line_error(result, fragment: str) -> None:  # type: ignore[no-unt
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("Error:") and fragment in lines[0]
-
-
-@pytest.mark.parametrize("url", ["ftp://example.org/", "example.org", "javascript:alert(1)"])
-def test_crawl_rejects_urls_that_are_not_http(url: str, tmp_path: Path) -> None:
-    result = run_cli("crawl", url, "--db", str(tmp_path / "a.db"))
-    assert_one_line_error(result, "not an http(s) URL")
-    assert not (tmp_path / "a.db").exists()
-
-
-def test_crawl_rejects_a_database_in_a_missing_folder(tmp_path: Path) -> None:
-    result = run_cli("crawl", "http://127.0.0.1:9/", "--db", str(tmp_path / "no" / "such" / "a.db"))
-    assert_one_line_error(result, "does not exist")
-
-
-def test_crawl_rejects_a_file_that_is_not_a_database(tmp_path: Path) -> None:
-    notes = tmp_path / "notes.db"
-    notes.write_text("not sqlite at all " * 200)
-    result = run_cli("crawl", "http://127.0.0.1:9/", "--db", str(notes))
-    assert_one_line_error(result, "cannot use")
-    assert notes.read_text().startswith("not sqlite")  # left as it was
-
-
-def test_crawl_rejects_a_malformed_setting(tmp_path: Path) -> None:
-    result = run_cli(
-        "crawl", "http://127.0.0.1:9/", "--db", str(tmp_path / "a.db"), "-s", "NOEQUALS"
-    )
-    assert_one_line_error(result, "NAME=VALUE")
-
-
-@pytest.mark.parametrize(
-    ("setting", "message"),
-    [
-        ("BLOGARCHIVE_DEPTH=two", "BLOGARCHIVE_DEPTH expects a whole number, got 'two'"),
-        ("BLOGARCHIVE_MAX_PAGES_PER_BLOG=1.5", "expects a whole number, got '1.5'"),
-        ("DOWNLOAD_DELAY=soon", "DOWNLOAD_DELAY expects a number, got 'soon'"),
-        ("ROBOTSTXT_OBEY=maybe", "expects true, false, 1 or 0, got 'maybe'"),
-        ("BLOGARCHIVE_EXTRACT_PROCESSES=many", "a number of processes or 'auto', got 'many'"),
-        ("BLOGARCHIVE_EXTRACT_PROCESSES=-1", "a number of processes or 'auto', got '-1'"),
-    ],
-)
-def test_crawl_rejects_a_setting_value_it_cannot_take(
-    setting: str, message: str, tmp_path: Path
-) -> None:
-    """A value the setting cannot take stops the crawl before it starts, in one line (Scrapy
-    would raise it from inside the crawl, as a traceback)."""
-    db = tmp_path / "a.db"
-    result = run_cli("crawl", "http://127.0.0.1:9/", "--db", str(db), "-s", setting)
-    assert_one_line_error(result, message)
-    assert not db.exists()
 
 
 @pytest.mark.parametrize(
@@ -163,31 +114,6 @@ def test_a_response_that_is_not_html_is_a_recorded_failure(tmp_path: Path) -> No
     assert "Traceback" not in result.stderr
 
 
-def test_extract_prints_the_page_as_json() -> None:
-    case = FIXTURES / "post" / "blogger-classic-seed"
-    url = json.loads((case / "meta.json").read_text())["url"]
-    result = run_cli("extract", str(case / "input.html"), "--url", url)
-    assert result.returncode == 0, result.stderr
-    data = json.loads(result.stdout)
-    assert data["platform"] == "blogger"
-    assert data["post"]["title"] == "Miller Heiman: Round Table Discussions Part 2"
-    assert [o["position"] for o in data["key_observations"]] == [1, 2, 3]
-    coaching = next(f for f in data["forms"] if f["purpose"] == "contact")
-    assert coaching["field_count"] == 13
-    assert coaching["json_schema"]["title"] == "Do You Need One Of Our Coaches?"
-    assert [link["title"] for link in data["blog_links"]] == [
-        "Field Notes on Coaching",
-        "Open Sales Notebook",
-    ]
-    assert data["comments"] == []
-
-
-def test_extract_rejects_a_missing_file(tmp_path: Path) -> None:
-    result = run_cli("extract", str(tmp_path / "nope.html"), "--url", "https://example.org/")
-    assert result.returncode == 2
-    assert "does not exist" in result.stderr
-
-
 def test_forms_export_writes_valid_schemas(crawled: CrawledArchive, tmp_path: Path) -> None:
     out = tmp_path / "schemas"
     result = run_cli("forms", "export", "--db", str(crawled.path), "--out", str(out))
@@ -199,11 +125,6 @@ def test_forms_export_writes_valid_schemas(crawled: CrawledArchive, tmp_path: Pa
     for file in files:
         jsonschema.Draft202012Validator.check_schema(json.loads(file.read_text()))
     assert "Do You Need One Of Our Coaches?" in result.stdout
-
-
-def test_serve_refuses_a_missing_archive(tmp_path: Path) -> None:
-    result = run_cli("serve", "--db", str(tmp_path / "none.db"))
-    assert_one_line_error(result, "no archive")
 
 
 def test_crawl_prints_progress_while_it_runs(demo_network: DemoNetwork, tmp_path: Path) -> None:

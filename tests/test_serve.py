@@ -69,8 +69,6 @@ def test_publish_writes_a_checkpointed_copy_and_its_metadata(
     import shutil
     import sqlite3
 
-    from tests.conftest import run_cli
-
     db = tmp_path / "archive.db"
     shutil.copy(crawled.path, db)
     result = run_cli("publish", "--db", str(db), "--out", str(tmp_path / "site"))
@@ -102,13 +100,6 @@ def test_the_archive_is_read_through_a_memory_map(tmp_path: Path) -> None:
         return (await datasette.get_database("archive").execute("PRAGMA mmap_size")).first()[0]
 
     assert asyncio.run(mmap_size()) == MMAP_BYTES >= 256 << 20  # archives run to hundreds of MB
-
-
-def test_a_base_url_that_is_no_path_is_refused_in_one_line(crawled: CrawledArchive) -> None:
-    result = run_cli("serve", "--db", str(crawled.path), "--base-url", "https://example.org/a/")
-    assert result.returncode == 2
-    assert "expects a path such as /archive/" in result.stderr
-    assert "Traceback" not in result.stderr
 
 
 def test_the_security_headers_and_the_language_hold_under_a_base_url(
