@@ -25,6 +25,7 @@ from sqlite_utils.db import Column, NotFoundError, Table, jsonify_if_needed, quo
 from blogarchive.exceptions import ArchiveError
 from blogarchive.items import (
     BlogItem,
+    Capture,
     CommentsItem,
     CommentsSeenItem,
     FormsItem,
@@ -231,8 +232,21 @@ class Archive:
             row["body"] = item.body.compressed
         if item.status == 304:
             row = {k: v for k, v in row.items() if v is not None or k == "error"}
+        if item.capture_id is not None:
+            row["capture_id"] = item.capture_id
         with self.db.atomic():
             self._table("pages").upsert_row(row, "url")
+
+    def save_capture(self, capture: Capture, run_id: int | None) -> None:
+        """A response kept as WARC records: where, and what it holds."""
+        row = {**asdict(capture), "crawl_run_id": run_id}
+        columns = ", ".join(row)
+        with self.db.atomic():
+            self.db.execute(
+                f"INSERT OR IGNORE INTO captures ({columns})"
+                f" VALUES ({', '.join('?' for _ in row)})",
+                list(row.values()),
+            )
 
     # -- posts --------------------------------------------------------------------------------
 
@@ -261,6 +275,8 @@ class Archive:
             "last_seen": moment,
             "deleted_at": None,
         }
+        if item.capture_id is not None:
+            row["capture_id"] = item.capture_id
         with self._writing_forms():
             previous = self._get("posts", post_id)
             self._insert_or_update("posts", post_id, row, {"first_seen": moment}, "posts")
@@ -279,9 +295,9 @@ class Archive:
                 "INSERT OR REPLACE INTO post_urls (url, post_id, blog_id) VALUES (?, ?, ?)",
                 [(url, post_id, blog_id) for url in dict.fromkeys((post.url, *item.addresses))],
             )
-            self._save_comments(post_id, item.comments, moment)
+            self._save_comments(post_id, item.comments, moment, item.capture_id)
             self._save_observations(post_id, item)
-            self._save_forms(item.forms, item.page_url, blog_id, post_id, moment)
+            self._save_forms(item.forms, item.page_url, blog_id, post_id, moment, item.capture_id)
         return post_id
 
     def posts_at(self, urls: list[str]) -> set[str]:
@@ -303,7 +319,7 @@ class Archive:
         if not self._exists("posts", post_id):
             return  # the page that names the post failed: nothing to attach them to
         with self.db.atomic():
-            self._save_comments(post_id, item.comments, now())
+            self._save_comments(post_id, item.comments, now(), item.capture_id)
             if item.stated is not None:  # where the page stated no count, the feed's stands
                 self.db.execute(
                     "UPDATE posts SET comment_count = ? WHERE id = ? AND comment_count IS NULL",
@@ -345,7 +361,13 @@ class Archive:
             self.changes["comments.deleted"] += cursor.rowcount
         return int(cursor.rowcount)
 
-    def _save_comments(self, post_id: str, comments: tuple[Comment, ...], moment: str) -> None:
+    def _save_comments(
+        self,
+        post_id: str,
+        comments: tuple[Comment, ...],
+        moment: str,
+        capture_id: str | None = None,
+    ) -> None:
         saved: set[str] = set()
         for comment in comments:
             key = comment.platform_id or (comment.author, comment.published, comment.content_text)
@@ -370,6 +392,8 @@ class Archive:
                 "last_seen": moment,
                 "deleted_at": None,
             }
+            if capture_id is not None:
+                row["capture_id"] = capture_id
             self._insert_or_update("comments", comment_id, row, {"first_seen": moment}, "comments")
 
     def _save_observations(self, post_id: str, item: PostItem) -> None:
@@ -477,10 +501,16 @@ class Archive:
     def save_forms(self, item: FormsItem) -> None:
         blog_id = self.ensure_blog(item.blog_url)
         with self._writing_forms():
-            self._save_forms(item.forms, item.page_url, blog_id, None, now())
+            self._save_forms(item.forms, item.page_url, blog_id, None, now(), item.capture_id)
 
     def _save_forms(
-        self, forms: tuple[Form, ...], page_url: str, blog_id: str, post_id: str | None, moment: str
+        self,
+        forms: tuple[Form, ...],
+        page_url: str,
+        blog_id: str,
+        post_id: str | None,
+        moment: str,
+        capture_id: str | None = None,
     ) -> None:
         for form in forms:
             if self._forms_saved.get(form.id) != form:
@@ -489,6 +519,8 @@ class Archive:
                     self._forms_saved.clear()
                 self._forms_saved[form.id] = form
             occurrence = {"blog_id": blog_id, "post_id": post_id, "last_seen": moment}
+            if capture_id is not None:
+                occurrence["capture_id"] = capture_id
             self._insert_or_update(
                 "form_occurrences",
                 (form.id, page_url),
@@ -580,7 +612,7 @@ class Archive:
         changed = {k: v for k, v in row.items() if existing.get(k) != v}
         if changed:
             self._table(table).update_row(pk, changed)
-            if set(changed) - {"last_seen", "last_crawled"}:
+            if set(changed) - TOUCHED:
                 self.changes[f"{label}.changed"] += 1
 
     def _upsert_counted(self, table: str, row: dict[str, Any], pk: str | tuple[str, ...]) -> None:
@@ -593,6 +625,10 @@ class Archive:
         elif any(existing.get(k) != v for k, v in row.items()):
             self._table(table).update_row(key if len(key) > 1 else key[0], row)
             self.changes[f"{table}.changed"] += 1
+
+
+#: Columns that move with every check of a row, not with what it holds.
+TOUCHED = frozenset({"last_seen", "last_crawled", "capture_id"})
 
 
 def content_digest(title: str | None, text: str) -> str:

@@ -76,6 +76,34 @@ def crawl_options(command: Any) -> Any:
     )(command)
 
 
+def warc_options(command: Any) -> Any:
+    """Where ``crawl`` and ``refresh`` keep their captures as WARC files."""
+    command = click.option(
+        "--no-warc", is_flag=True, help="Keep no WARC files (the archive's rows cite no capture)."
+    )(command)
+    return click.option(
+        "--warc-dir",
+        metavar="DIR",
+        help="Keep every response as WARC/1.1 records here.  [default: beside the archive,"
+        " ARCHIVE-warc/]",
+    )(command)
+
+
+def warc_folder(db: str, warc_dir: str | None, no_warc: bool) -> str | None:
+    from blogarchive.capturing import default_warc_dir
+
+    if no_warc:
+        return None
+    return str(warc_dir or default_warc_dir(db))
+
+
+def make_warc_folder(folder: str) -> None:
+    try:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        fail(f"cannot keep WARC files in {folder}: {error.strerror or error}")
+
+
 @cli.command()
 @click.argument("urls", nargs=-1, required=True, metavar="URL...")
 @db_option
@@ -98,6 +126,7 @@ def crawl_options(command: Any) -> Any:
     metavar="URL",
     help="Queue the blogs for `blogarchive worker` processes on this Redis and return.",
 )
+@warc_options
 @crawl_options
 def crawl(
     urls: tuple[str, ...],
@@ -106,6 +135,8 @@ def crawl(
     allow_private: bool,
     max_pages: int | None,
     redis_url: str | None,
+    warc_dir: str | None,
+    no_warc: bool,
     overrides: tuple[str, ...],
     quiet: bool,
     verbose: bool,
@@ -120,6 +151,7 @@ def crawl(
         depth=depth,
         allow_private=allow_private,
         max_pages=max_pages,
+        warc_dir=warc_folder(db, warc_dir, no_warc),
         overrides=overrides,
         quiet=quiet,
         verbose=verbose,
@@ -161,6 +193,8 @@ def run_and_report(urls: tuple[str, ...] | list[str], db: str, **options: Any) -
         fail(str(error))
     check_database(db)
     check_unlocked(db)
+    if options.get("warc_dir"):
+        make_warc_folder(options["warc_dir"])
     quiet = options.pop("quiet", False)
     verbose = options.pop("verbose", False)
     what = "Refreshing" if options.get("refresh") else "Crawling"
@@ -218,6 +252,13 @@ def _print_summary(
         f"  {'pages':<17} {run.get('pages_fetched', 0):>6}  fetched this run, "
         f"{run.get('pages_failed', 0)} failed, {run.get('pages_not_modified', 0)} not modified"
     )
+    if stats.get("blogarchive/captures"):
+        revisits = stats.get("blogarchive/revisits", 0)
+        click.echo(
+            f"  {'captures':<17} {stats['blogarchive/captures']:>6}  responses kept as WARC"
+            f" records in {stats['blogarchive/warc_dir']}"
+            + (f", {revisits} of them revisits of earlier captures" if revisits else "")
+        )
     if stats.get("blogarchive/unchanged_in_feed"):
         click.echo(
             f"  {'feed vouched':<17} {stats['blogarchive/unchanged_in_feed']:>6}  posts unchanged"
@@ -257,11 +298,14 @@ def _print_summary(
     is_flag=True,
     help="Revalidate every archived post page, also those a Blogger feed lists unchanged.",
 )
+@warc_options
 @crawl_options
 def refresh(
     db: str,
     redis_url: str | None,
     every_page: bool,
+    warc_dir: str | None,
+    no_warc: bool,
     overrides: tuple[str, ...],
     quiet: bool,
     verbose: bool,
@@ -291,7 +335,8 @@ def refresh(
     # the spider reads the archived posts from the archive as it goes (blogarchive.reader)
     run_and_report(
         blogs, db, depth=0, allow_private=False, refresh=True, every_page=every_page,
-        overrides=overrides, quiet=quiet, verbose=verbose,
+        warc_dir=warc_folder(db, warc_dir, no_warc), overrides=overrides, quiet=quiet,
+        verbose=verbose,
     )  # fmt: skip
 
 
@@ -708,6 +753,7 @@ def demo(db: str, port: int, demo_port: int, serve: bool) -> None:
             db,
             depth=2,
             allow_private=True,
+            warc_dir=warc_folder(db, None, False),
             quiet=True,
             overrides=["DOWNLOAD_DELAY=0", "AUTOTHROTTLE_ENABLED=False"],
         )

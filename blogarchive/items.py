@@ -46,6 +46,28 @@ class StoredBody:
         return cls(hashlib.sha256(body).hexdigest(), zlib.compress(body, COMPRESSION_LEVEL))
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Capture:
+    """Where a response is kept as WARC records: the record of the answer in its file (the
+    ``captures`` table; a citation names it)."""
+
+    #: the ``WARC-Record-ID`` of the ``response`` or ``revisit`` record
+    record_id: str
+    url: str
+    #: its ``WARC-Date``
+    timestamp: str
+    #: the file's name in the crawl's WARC folder, and the record's offset and length in it
+    warc_file: str
+    offset: int
+    length: int
+    payload_digest: str | None
+    status: int
+    #: ``response``, or ``revisit`` (a 304, or the payload of the last capture again)
+    record_type: str
+    #: a revisit's: the record id of the capture it repeats, where known
+    refers_to: str | None = None
+
+
 #: What a URL was fetched as (``pages.kind``): a blog's home page, a post page, a page a route
 #: listed that is not a post, an index page (archive, label, the home's next pages), a feed, a
 #: sitemap, a WordPress REST API answer, a comment feed.
@@ -66,6 +88,8 @@ class PageItem:
     last_modified: str | None = None
     content_type: str | None = None
     body: StoredBody | None = None  # None for a 304: the archived body stands
+    #: the WARC record of the response, when the crawl writes them
+    capture_id: str | None = None
 
     def __post_init__(self) -> None:
         # researchers facet on pages.kind, whose values the metadata lists: a new kind is a
@@ -86,6 +110,8 @@ class PostItem:
     page_url: str
     #: the addresses the post was asked for and answered at (redirects, variants)
     addresses: tuple[str, ...] = ()
+    #: the WARC record of the page, when the crawl writes them
+    capture_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -97,6 +123,8 @@ class CommentsItem:
     comments: tuple[Comment, ...]
     #: how many comments the route states the post has (a comment feed's total)
     stated: int | None = None
+    #: the WARC record of the page they were read from, when the crawl writes them
+    capture_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -133,3 +161,5 @@ class FormsItem:
     blog_url: str
     page_url: str
     forms: tuple[Form, ...]
+    #: the WARC record of the page, when the crawl writes them
+    capture_id: str | None = None

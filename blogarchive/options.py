@@ -42,6 +42,8 @@ class CrawlOptions:
     every_page: bool = False
     progress_interval: float = 5.0
     log_level: str = "WARNING"
+    #: where every response is kept as WARC records (None: nowhere)
+    warc_dir: str | None = None
 
 
 def parse_overrides(pairs: Iterable[str]) -> dict[str, str]:
@@ -97,6 +99,8 @@ def crawl_settings(options: CrawlOptions) -> Settings:
     if options.max_pages:
         settings.set("BLOGARCHIVE_MAX_PAGES_PER_BLOG", options.max_pages, priority="cmdline")
     settings.set("BLOGARCHIVE_PROGRESS_INTERVAL", options.progress_interval, priority="cmdline")
+    if options.warc_dir:
+        settings.set("BLOGARCHIVE_WARC_DIR", options.warc_dir, priority="cmdline")
     settings.set("LOG_LEVEL", options.log_level, priority="cmdline")
     settings.set("LOG_FORMAT", LOG_FORMAT, priority="cmdline")
     settings.set("LOG_INSTALL_ROOT_HANDLER", True, priority="cmdline")

@@ -20,6 +20,7 @@ from w3lib.encoding import html_to_unicode
 
 from blogarchive.items import (
     BlogItem,
+    Capture,
     CommentsItem,
     CommentsSeenItem,
     FormsItem,
@@ -118,6 +119,12 @@ class Fetched:
     redirects: tuple[str, ...] = ()
     #: its body as the archive keeps it, where a worker made it already
     stored: StoredBody | None = None
+    #: where it is kept as WARC records, where the crawl writes them
+    capture: Capture | None = None
+
+    @property
+    def capture_id(self) -> str | None:
+        return self.capture.record_id if self.capture is not None else None
 
     @property
     def html(self) -> str:
@@ -150,6 +157,7 @@ class Fetched:
             last_modified=self.last_modified,
             content_type=self.content_type,
             body=stored,
+            capture_id=self.capture_id,
         )
 
 
@@ -221,7 +229,14 @@ def _home(fetched: Fetched) -> PageRead:
     items: list[Any] = [item, fetched.page_item()]
     if page.forms:
         page_url = canonical_url(fetched.url)
-        items.append(FormsItem(blog_url=fetched.blog, page_url=page_url, forms=page.forms))
+        items.append(
+            FormsItem(
+                blog_url=fetched.blog,
+                page_url=page_url,
+                forms=page.forms,
+                capture_id=fetched.capture_id,
+            )
+        )
     return PageRead(tuple(items), page=page)
 
 
@@ -245,7 +260,14 @@ def _post_page(
     if post is None:
         items: tuple[Any, ...] = (fetched.page_item(kind="page"),)
         if page.forms:
-            items += (FormsItem(blog_url=fetched.blog, page_url=page_url, forms=page.forms),)
+            items += (
+                FormsItem(
+                    blog_url=fetched.blog,
+                    page_url=page_url,
+                    forms=page.forms,
+                    capture_id=fetched.capture_id,
+                ),
+            )
         return PageRead(items, page=page, evidence=evidence, links=links)
     route = comments_from(post)
     comments: tuple[Comment, ...] | None = page.comments
@@ -264,6 +286,7 @@ def _post_page(
         forms=page.forms,
         page_url=page_url,
         addresses=fetched.addresses,
+        capture_id=fetched.capture_id,
     )
     items = (fetched.page_item(), item)
     if route == PAGE and complete and comments is not None:
@@ -291,7 +314,11 @@ def _comment_feed(fetched: Fetched, feed: CommentFeed, post_url: str | None) -> 
     if post_url:
         items += (
             CommentsItem(
-                blog_url=fetched.blog, post_url=post_url, comments=comments, stated=feed.total
+                blog_url=fetched.blog,
+                post_url=post_url,
+                comments=comments,
+                stated=feed.total,
+                capture_id=fetched.capture_id,
             ),
         )
     return PageRead(items, comments=comments)

@@ -9,9 +9,11 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
+from blogarchive import capturing
 from blogarchive.archive import Archive, ArchiveError, open_database
 from blogarchive.items import (
     BlogItem,
+    Capture,
     CommentsItem,
     CommentsSeenItem,
     FormsItem,
@@ -45,6 +47,7 @@ class ArchivePipeline:
             raise NotConfigured("ARCHIVE_DB is not set")
         pipeline = cls(crawler, path)
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(pipeline.captured, signal=capturing.captured)
         return pipeline
 
     def open_spider(self, spider: Spider | None = None) -> None:
@@ -75,6 +78,15 @@ class ArchivePipeline:
         store_item(self.archive, item, self.run_id)
         add_counts(self.crawler.stats, counts_of(item))
         return item
+
+    def captured(self, capture: Capture) -> None:
+        """A response the crawl kept as WARC records (:mod:`blogarchive.capturing`): every one,
+        robots.txt and redirects included, so that a later capture can refer to it."""
+        if self.archive is None:
+            return
+        if self._committer is not None and not self.archive.db.conn.in_transaction:
+            self.archive.db.execute("BEGIN")
+        self.archive.save_capture(capture, self.run_id)
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         if self._committer is not None and self._committer.running:

@@ -16,6 +16,7 @@ from collections.abc import Collection, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
+from blogarchive.items import Capture
 from blogarchive.schema import TABLES, stable_id
 from extract.urls import home_url
 
@@ -116,6 +117,21 @@ class ArchiveReader:
         """How many posts of the blog the archive holds."""
         sql = "SELECT count(*) FROM posts WHERE blog_id = ? AND deleted_at IS NULL"
         return int(self._rows(sql, [blog_id_for(blog)])[0][0])
+
+    def last_capture(self, url: str) -> Capture | None:
+        """The latest capture of ``url`` that holds its payload (a ``response`` record), if
+        any: what a new capture of it that repeats it refers to."""
+        rows = self._rows(
+            "SELECT record_id, url, timestamp, warc_file, offset, length, payload_digest,"
+            " status, record_type, refers_to FROM captures WHERE url = ?"
+            " AND record_type = 'response' ORDER BY timestamp DESC LIMIT 1",
+            [url],
+        )
+        if not rows:
+            return None
+        fields = ("record_id", "url", "timestamp", "warc_file", "offset", "length",
+                  "payload_digest", "status", "record_type", "refers_to")  # fmt: skip
+        return Capture(**dict(zip(fields, rows[0], strict=True)))
 
     def has(self, url: str) -> bool:
         """Whether the post at ``url`` is archived."""

@@ -72,6 +72,7 @@ TABLES: dict[str, tuple[dict[str, Any], str | tuple[str, ...], list[tuple[str, s
             "first_seen": str,
             "last_seen": str,
             "deleted_at": str,
+            "capture_id": str,
         },
         "id",
         [("blog_id", "blogs", "id")],
@@ -114,6 +115,7 @@ TABLES: dict[str, tuple[dict[str, Any], str | tuple[str, ...], list[tuple[str, s
             "first_seen": str,
             "last_seen": str,
             "deleted_at": str,
+            "capture_id": str,
         },
         "id",
         [("post_id", "posts", "id"), ("parent_id", "comments", "id")],
@@ -159,6 +161,7 @@ TABLES: dict[str, tuple[dict[str, Any], str | tuple[str, ...], list[tuple[str, s
             "post_id": str,
             "first_seen": str,
             "last_seen": str,
+            "capture_id": str,
         },
         ("form_id", "url"),
         [("form_id", "forms", "id"), ("blog_id", "blogs", "id"), ("post_id", "posts", "id")],
@@ -177,9 +180,27 @@ TABLES: dict[str, tuple[dict[str, Any], str | tuple[str, ...], list[tuple[str, s
             "content_sha256": str,
             "body": bytes,
             "crawl_run_id": int,
+            "capture_id": str,
         },
         "url",
         [("blog_id", "blogs", "id"), ("crawl_run_id", "crawl_runs", "id")],
+    ),
+    "captures": (
+        {
+            "record_id": str,
+            "url": str,
+            "timestamp": str,
+            "warc_file": str,
+            "offset": int,
+            "length": int,
+            "payload_digest": str,
+            "status": int,
+            "record_type": str,
+            "refers_to": str,
+            "crawl_run_id": int,
+        },
+        "record_id",
+        [("crawl_run_id", "crawl_runs", "id")],
     ),
     "crawl_runs": (
         {
@@ -214,6 +235,7 @@ INDEXES = [
     ("form_occurrences", ["post_id"]),
     ("pages", ["blog_id"]),
     ("post_revisions", ["post_id"]),
+    ("captures", ["url", "timestamp"]),
 ]
 #: Tables in the order their rows may be written (parents first).
 CREATION_ORDER = (
@@ -230,6 +252,7 @@ CREATION_ORDER = (
     "form_fields",
     "form_occurrences",
     "pages",
+    "captures",
 )
 
 

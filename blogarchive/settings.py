@@ -40,6 +40,14 @@ USER_AGENT = (
     f"blogarchive/{__version__} (+https://github.com/blogarchive/blogarchive; research archiver)"
 )
 ROBOTSTXT_OBEY = True
+#: Scrapy's defaults, but the encodings asked for are those that replay tools (pywb,
+#: ReplayWeb.page) decode: a captured body stays as the server encoded it, and Scrapy would
+#: ask for Brotli and Zstandard too.
+DEFAULT_REQUEST_HEADERS = {
+    "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    "Accept-Language": "en",
+    "Accept-Encoding": "gzip, deflate",
+}
 
 #: Request fingerprints in a file of the job folder, not in memory (``blogarchive.scratch``).
 DUPEFILTER_CLASS = "blogarchive.scratch.DiskDupeFilter"
@@ -74,7 +82,13 @@ EXTENSIONS = {
     "scrapy.extensions.telnet.TelnetConsole": None,
     "blogarchive.extensions.CrawlProgress": 500,
     "blogarchive.extensions.CollectorThreshold": 500,
+    "blogarchive.capturing.WarcCapture": 500,
 }
+#: Where the crawl keeps every response as WARC/1.1 records (``blogarchive crawl --warc-dir``;
+#: the command line's default is a folder beside the archive). Unset: none kept.
+BLOGARCHIVE_WARC_DIR = None
+#: A new WARC file is begun once the current one is this large (bytes).
+BLOGARCHIVE_WARC_MAX_SIZE = 1 << 30
 REMOTE_CONTROL_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 

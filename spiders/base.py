@@ -242,6 +242,7 @@ class BlogCrawl(scrapy.Spider):
             text=page_text(response) if text and isinstance(response, TextResponse) else None,
             redirects=tuple(response.meta.get("redirect_urls", ())),
             stored=stored,
+            capture=response.meta.get("capture"),
         )
 
     def page_item(

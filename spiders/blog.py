@@ -22,6 +22,7 @@ from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from blogarchive.capturing import captured_id
 from blogarchive.exceptions import RedirectLoop
 from blogarchive.failures import describe_failure
 from blogarchive.items import BlogItem, GoneItem, PageItem, SeenItem
@@ -248,6 +249,7 @@ class BlogSpider(Routes, CommentFeeds):
             if read.comments is not None:
                 request.meta["shown_comments"] = read.comments
                 request.meta["shows_every_comment"] = read.shows_every_comment
+                request.meta["shown_capture"] = fetched.capture_id
             yield request
         yield from self.linked_posts(read.links, blog, page_url)
 
@@ -266,6 +268,7 @@ class BlogSpider(Routes, CommentFeeds):
         blog = request.meta["blog"]
         kind = request.meta["kind"]
         status, reason, blog_status = describe_failure(failure)
+        capture_id = captured_id(request.meta)
         # recorded under the URL that was asked for, with the redirects that led elsewhere
         chain = [*request.meta.get("redirect_urls", []), request.url]
         asked = chain[0]
@@ -276,7 +279,12 @@ class BlogSpider(Routes, CommentFeeds):
         if request.meta.get("probe") and status is not None and 400 <= status < 500:
             # a route the site does not offer (REST disabled, the page after a feed's last)
             yield PageItem(
-                url=request.url, blog_url=blog, kind=kind, status=status, fetched_at=now()
+                url=request.url,
+                blog_url=blog,
+                kind=kind,
+                status=status,
+                fetched_at=now(),
+                capture_id=capture_id,
             )
             return
         self.crawler.stats.inc_value("blogarchive/failed")  # type: ignore[union-attr]
@@ -301,4 +309,5 @@ class BlogSpider(Routes, CommentFeeds):
             status=status,
             fetched_at=now(),
             error=reason,
+            capture_id=capture_id,
         )

@@ -107,7 +107,12 @@ class CommentFeeds(BlogCrawl):
         if shown is None:
             yield self.shown_comments_request(meta)
             return
-        yield CommentsItem(blog_url=meta["blog"], post_url=meta["post_url"], comments=shown)
+        yield CommentsItem(
+            blog_url=meta["blog"],
+            post_url=meta["post_url"],
+            comments=shown,
+            capture_id=meta.get("shown_capture"),
+        )
         if meta.get("shows_every_comment"):
             yield every_comment(meta["blog"], meta["post_url"], shown)
 
@@ -134,7 +139,9 @@ class CommentFeeds(BlogCrawl):
         # (read of what the extraction calls a post only: a post a route forced is not one)
         comments = page.comments if page.post is not None else extract_comments(text, response.url)
         blog, post_url = response.meta["blog"], response.meta["post_url"]
-        yield CommentsItem(blog_url=blog, post_url=post_url, comments=comments)
+        yield CommentsItem(
+            blog_url=blog, post_url=post_url, comments=comments, capture_id=fetched.capture_id
+        )
         if page.post is not None and shows_every_comment(
             page.post, comments, (), canonical_url(response.url)
         ):

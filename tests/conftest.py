@@ -116,6 +116,7 @@ TIERS = {
 MODULE_TIERS = {
     "test_bench": ("bench",),
     "test_browser": ("browser", "e2e"),
+    "test_captures": ("e2e",),
     "test_cli": ("e2e",),
     "test_compiled": ("build", "corpus"),
     "test_crawl": ("e2e",),

@@ -108,3 +108,12 @@ def test_a_base_url_that_is_no_path_is_refused_in_one_line(tmp_path: Path) -> No
     open_database(db).close()
     result = run("serve", "--db", str(db), "--base-url", "https://example.org/a/")
     assert_one_line_error(result, "expects a path such as /archive/")
+
+
+def test_a_warc_folder_that_cannot_be_made_is_refused_in_one_line(tmp_path: Path) -> None:
+    (tmp_path / "taken").write_text("a file")
+    result = run(
+        "crawl", "http://127.0.0.1:9/", "--db", str(tmp_path / "a.db"),
+        "--warc-dir", str(tmp_path / "taken"),
+    )  # fmt: skip
+    assert_one_line_error(result, "cannot keep WARC files in")

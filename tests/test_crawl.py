@@ -240,7 +240,11 @@ def test_the_promo_every_classic_post_repeats_is_marked(crawled: CrawledArchive)
 
 
 #: Columns that say when a row was seen or by which run, not what it holds.
-WHEN = {"first_seen", "last_seen", "last_crawled", "deleted_at", "fetched_at", "captured_at"}
+#: Columns that say when, or which capture: each crawl's own.
+WHEN = {
+    "first_seen", "last_seen", "last_crawled", "deleted_at", "fetched_at", "captured_at",
+    "capture_id",
+}  # fmt: skip
 
 
 def contents(db: Path, table: str) -> list[tuple]:
