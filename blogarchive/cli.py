@@ -476,6 +476,63 @@ def reextract(db: str) -> None:
 # -- extract ----------------------------------------------------------------------------------
 
 
+@cli.command("import")
+@click.argument("files", nargs=-1, required=True, metavar="FILE...")
+@db_option
+def import_command(files: tuple[str, ...], db: str) -> None:
+    """Read WARC files (.warc, .warc.gz) and WACZ packages into the archive, offline.
+
+    Every captured page is read as a crawl reads it; each row names the capture it came from.
+    What cannot be read (a truncated record, a damaged file) is reported, and the rest read.
+    """
+    import time
+
+    from blogarchive.archive import Archive
+    from blogarchive.importing import ImportReport, WarcImport
+    from blogarchive.lock import ArchiveLock, ArchiveLocked
+
+    paths = [Path(file) for file in files]
+    for path in paths:
+        if not path.is_file():
+            fail(f"no such file: {path}")
+    check_database(db)
+    try:
+        lock = ArchiveLock(db)
+        lock.acquire()
+    except ArchiveLocked as error:
+        fail(str(error))
+    started = time.monotonic()
+    try:
+        archive = Archive(open_database(db))
+        run_id = archive.start_run([str(path) for path in paths])
+
+        def progress(report: ImportReport) -> None:
+            click.echo(f"  … {report.records} records read", err=True)
+
+        with archive.db.atomic():
+            report = WarcImport(archive, run_id, progress=progress).run(paths)
+        stats = {
+            "import/records": report.records,
+            "import/revisits": report.revisits,
+            "import/failures": [list(failure) for failure in report.failures],
+        }
+        run = archive.end_run(run_id, "finished", stats)
+        archive.db.close()
+    finally:
+        lock.release()
+    pages = ", ".join(f"{n} {kind}" for kind, n in sorted(report.pages.items())) or "no pages"
+    click.echo(
+        f"Read {report.records} records from {len(paths)} file(s): {pages};"
+        f" {report.revisits} revisits resolved"
+    )
+    print_summary(db, run, time.monotonic() - started, what="Import")
+    if report.failures:
+        click.echo(f"{len(report.failures)} could not be read:")
+        for where, offset, why in report.failures[:20]:
+            at = f" at offset {offset}" if offset is not None else ""
+            click.echo(f"  ! {where}{at}: {why}")
+
+
 @cli.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, readable=True))
 @click.option("--url", required=True, help="The URL the page was published at.")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -36,6 +36,20 @@ from extract.urls import COMMENT_PAGE, canonical_url, post_permalink
 
 HTML_TYPES: Final = ("text/html", "application/xhtml+xml")
 
+#: Sitemaps that list posts only: WordPress core's and Yoast's sitemaps of posts (and on
+#: Blogger, any sitemap but that of its static pages).
+POST_SITEMAPS: Final = re.compile(r"wp-sitemap-posts-post-\d+\.xml|/post-sitemap\d*\.xml")
+
+
+def sitemap_route(url: str, platform: str | None) -> str:
+    """The route a sitemap is: ``sitemap`` for one of posts (Blogger's ``sitemap.xml``,
+    WordPress' posts sitemaps), whose every URL is a post; ``sitemap-other`` for one that lists
+    a site's pages of any kind, each of which its page shows to be a post or not."""
+    if platform == "blogger" and "sitemap-pages" not in url:
+        return "sitemap"
+    return "sitemap" if POST_SITEMAPS.search(url) else "sitemap-other"
+
+
 #: Evidence that a page is no post which a route listing it as a post does not overrule.
 DECIDED: Final = ("static page markup", "index page markup", "static page address")
 
@@ -45,6 +59,38 @@ DECIDED: Final = ("static page markup", "index page markup", "static page addres
 PAGE: Final = "page"
 FEED: Final = "feed"
 FEED_OR_PAGE: Final = "feed, or page"
+
+
+#: A Blogger post's comment feed: the blog's address and the post's id.
+COMMENT_FEED: Final = re.compile(r"^(.*/)feeds/([^/?]+)/comments/")
+
+
+class StoredComments:
+    """Where a replay of stored responses (``reextract``, an import of WARC files) takes a
+    post's comments from, as the crawl did: from its comment feed where one is stored (``fed``:
+    the blogs' homes and posts' ids of the stored comment feeds), else from its page. The posts
+    whose feed gives their comments are noted, so that the feed's comments go to the post the
+    crawl asked the feed for (:meth:`post_of`)."""
+
+    def __init__(self, fed: Container[tuple[str, str]]) -> None:
+        self.fed = fed
+        self._posts: dict[tuple[str, str], str] = {}
+
+    def route(self, home: str) -> Callable[[Post], str]:
+        """``comments_from`` for the posts of the blog at ``home``."""
+
+        def comments_from(post: Post) -> str:
+            if (home, post.platform_id) not in self.fed:
+                return PAGE
+            self._posts[home, post.platform_id or ""] = post.url
+            return FEED
+
+        return comments_from
+
+    def post_of(self, feed_url: str) -> str | None:
+        """The post a stored comment feed was asked for, once its page was replayed."""
+        match = COMMENT_FEED.match(feed_url)
+        return self._posts.get((match.group(1), match.group(2))) if match else None
 
 
 def comments_from_feed(post: Post, platform: str) -> bool:
@@ -184,7 +230,7 @@ def page_items(
     fetched: Fetched,
     extracted: tuple[Page, tuple[str, ...]] | CommentFeed | None = None,
     *,
-    announced: bool | Callable[[], bool] = False,
+    announced: bool | Callable[[Page], bool] = False,
     comments_from: Callable[[Post], str] = lambda post: PAGE,
     post_url: str | None = None,
 ) -> PageRead:
@@ -192,7 +238,8 @@ def page_items(
     the blog its home page shows, the post a post page holds (or the forms of a page that holds
     none), the comments of a comment feed. ``extracted`` is its extraction where made already
     (:func:`extract_post_page`, in a crawl's worker); ``announced`` says that a route of the
-    blog lists the page as a post (asked only of a page the extraction calls no post);
+    blog lists the page as a post (asked, with the page's extraction, only of a page the
+    extraction calls no post);
     ``comments_from(post)`` where the post's comments come from
     (:data:`PAGE`, :data:`FEED`, :data:`FEED_OR_PAGE`); ``post_url`` the post a comment feed
     was asked for (else the feed's own link to it)."""
@@ -244,7 +291,7 @@ def _post_page(
     fetched: Fetched,
     page: Page,
     links: tuple[str, ...],
-    announced: bool | Callable[[], bool],
+    announced: bool | Callable[[Page], bool],
     comments_from: Callable[[Post], str],
 ) -> PageRead:
     html, url, page_url = fetched.html, fetched.url, canonical_url(fetched.url)
@@ -252,7 +299,7 @@ def _post_page(
     if (
         post is None
         and not evidence.startswith(DECIDED)
-        and (announced() if callable(announced) else announced)
+        and (announced(page) if callable(announced) else announced)
     ):
         # a route lists it as a post: its address or a short body does not make it less so
         post = announced_post(html, url)

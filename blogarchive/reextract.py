@@ -9,22 +9,18 @@ says (a post gone, comments no longer shown) is left to the next crawl.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Callable
 
 from blogarchive.archive import Archive
 from blogarchive.items import BlogItem, CommentsItem, FormsItem, PostItem
-from blogarchive.pageitems import FEED, PAGE, Fetched, page_items
+from blogarchive.pageitems import COMMENT_FEED, Fetched, StoredComments, page_items
 from blogarchive.pipelines import store_item
 from blogarchive.reader import ArchiveReader
-from extract import Post
 
 #: The items of what the extractors read: the pages' own rows stand, and what only a live answer
 #: says (a post gone, comments no longer shown) is the next crawl's to say.
 EXTRACTED = (BlogItem, PostItem, FormsItem, CommentsItem)
-#: A Blogger post's comment feed: the blog's address and the post's id.
-COMMENT_FEED = re.compile(r"^(.*/)feeds/([^/?]+)/comments/")
 
 
 def reextract(
@@ -46,8 +42,7 @@ def reextract(
         for url in urls
         if (match := COMMENT_FEED.match(url)) is not None
     }
-    #: (blog, post id) -> the post's URL, for its comment feed (as the crawl asked for it)
-    posts: dict[tuple[str, str], str] = {}
+    comments = StoredComments(fed)
     total = len(urls)
     for done, url in enumerate(urls, start=1):
         stored = reader.stored_page(url)
@@ -62,12 +57,11 @@ def reextract(
             url=url, blog=home, kind=kind, status=200, body=raw, fetched_at="",
             content_type=content_type,
         )  # fmt: skip
-        feed = COMMENT_FEED.match(url)
         result = page_items(
             fetched,
             announced=kind == "post",  # the crawl archived it as a post: so does this
-            comments_from=_comments_from(home, fed, posts),
-            post_url=posts.get((feed.group(1), feed.group(2))) if feed else None,
+            comments_from=comments.route(home),
+            post_url=comments.post_of(url),
         )
         for item in result.items:
             if isinstance(item, EXTRACTED):
@@ -79,18 +73,3 @@ def reextract(
         archive.mark_boilerplate(blog_id)
     archive.optimize_search()
     return read
-
-
-def _comments_from(
-    home: str, fed: set[tuple[str, str]], posts: dict[tuple[str, str], str]
-) -> Callable[[Post], str]:
-    """Where the crawl took a post's comments from: its comment feed where one is stored (the
-    post's URL noted in ``posts``, for the feed's comments), else its page."""
-
-    def comments_from(post: Post) -> str:
-        if (home, post.platform_id) not in fed:
-            return PAGE
-        posts[home, post.platform_id or ""] = post.url
-        return FEED
-
-    return comments_from

@@ -11,10 +11,10 @@ from collections.abc import Iterator
 
 from lxml import etree
 from scrapy.http import Response
-from scrapy.utils.gz import gunzip, gzip_magic_number
+from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
-__all__ = ["SitemapError", "robots_sitemaps", "sitemap_locations"]
+__all__ = ["SitemapError", "robots_sitemaps", "sitemap_body_locations", "sitemap_locations"]
 
 
 class SitemapError(ValueError):
@@ -28,8 +28,12 @@ def sitemap_locations(response: Response, max_size: int = 0) -> tuple[str, Itera
 
     Raises :class:`SitemapError` for a body that is no XML or a gzip file that will not open.
     """
-    body = response.body
-    if gzip_magic_number(response):
+    return sitemap_body_locations(response.body, max_size)
+
+
+def sitemap_body_locations(body: bytes, max_size: int = 0) -> tuple[str, Iterator[str]]:
+    """:func:`sitemap_locations` of a sitemap's bytes (a stored response's)."""
+    if body[:3] == b"\x1f\x8b\x08":
         try:
             body = gunzip(body, max_size=max_size)
         except ValueError:  # (Scrapy's error for a body over max_size is a ValueError)

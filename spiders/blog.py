@@ -234,7 +234,7 @@ class BlogSpider(Routes, CommentFeeds):
         read = page_items(
             fetched,
             extracted,
-            announced=lambda: self.announced(report, fetched.addresses),
+            announced=lambda page: self.announced(report, fetched.addresses),
             comments_from=comments_from,
         )
         yield from read.items

@@ -18,7 +18,7 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 
 from blogarchive.items import SeenItem, StoredBody
-from blogarchive.pageitems import links_to_follow, page_items
+from blogarchive.pageitems import links_to_follow, page_items, sitemap_route
 from blogarchive.reader import chunked
 from blogarchive.report import BlogReport
 from blogarchive.responses import header
@@ -33,8 +33,6 @@ WORDPRESS_REST_PAGE = 100
 #: Sitemaps of a sitemap index that list no posts: WordPress core's sitemaps of categories,
 #: tags and authors (its ``wp-sitemap-taxonomies-*`` and ``wp-sitemap-users-*``).
 NOT_POST_SITEMAPS = re.compile(r"wp-sitemap-(taxonomies|users)-")
-#: Sitemaps that list posts only: WordPress core's and Yoast's sitemaps of posts.
-POST_SITEMAPS = re.compile(r"wp-sitemap-posts-post-\d+\.xml|/post-sitemap\d*\.xml")
 
 
 class Routes(BlogCrawl):
@@ -264,7 +262,7 @@ class Routes(BlogCrawl):
             return
         # a few hundred entries at a time, as the sitemap is read: 50,000 are never held at once
         listed = 0
-        route = self.sitemap_route(blog, response.url)
+        route = sitemap_route(response.url, self.platform_of.get(blog))
         for chunk in chunked(locations):
             listed += len(chunk)
             urls = routed(chunk, blog)
@@ -310,11 +308,3 @@ class Routes(BlogCrawl):
             request = self.page_request(location, blog, "sitemap", self.parse_sitemap)
             if request is not None:
                 yield request
-
-    def sitemap_route(self, blog: str, url: str) -> str:
-        """``sitemap`` for a sitemap of posts (Blogger's ``sitemap.xml``, WordPress' posts
-        sitemaps), whose every URL is a post; ``sitemap-other`` for one that lists a site's
-        pages of any kind, each of which its page shows to be a post or not."""
-        if self.platform_of.get(blog) == "blogger" and "sitemap-pages" not in url:
-            return "sitemap"
-        return "sitemap" if POST_SITEMAPS.search(url) else "sitemap-other"

@@ -124,6 +124,7 @@ MODULE_TIERS = {
     "test_distributed": ("redis", "e2e"),
     "test_eval": ("corpus",),
     "test_faults": ("e2e",),
+    "test_import": ("e2e",),
     "test_kill": ("e2e",),
     "test_refresh": ("e2e",),
     "test_scrapyd": ("e2e",),

@@ -1,0 +1,89 @@
+"""``blogarchive import`` as a user runs it: the WARC files a crawl and a refresh of the demo
+network wrote, imported into a new archive offline, give the crawl's rows (the same captures
+named); a damaged file is reported in lines of its own, and the rest imported."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from blogarchive.demo.server import DemoNetwork
+from tests.conftest import FAST, run_cli
+
+#: The rows the pages decide, each table's (not when a row was written or checked).
+CONTENT = {
+    "blogs": "id, url, title, platform, status",
+    "blog_links": "source_blog_id, target_url, title, position, widget, target_home",
+    "posts": "id, blog_id, url, title, author, published, updated, labels, content_html,"
+    " content_text, comment_count, platform_id, extractor, content_sha256, deleted_at,"
+    " capture_id",
+    "post_urls": "url, post_id",
+    "comments": "id, post_id, parent_id, author, author_url, published, content_html,"
+    " content_text, url, platform_id, position, deleted_at, capture_id",
+    "key_observations": "post_id, heading, position, text",
+    "forms": "id, purpose, action, method, title, field_count, json_schema",
+    "form_fields": "form_id, position, name, label, type, semantic_type, required, options,"
+    " placeholder",
+    "form_occurrences": "form_id, url, blog_id, post_id, capture_id",
+}
+
+
+def rows(db: Path) -> dict[str, list[tuple]]:
+    with sqlite3.connect(db) as conn:
+        found = {
+            table: sorted(conn.execute(f"SELECT {columns} FROM {table}").fetchall(), key=repr)
+            for table, columns in CONTENT.items()
+        }
+    # a blog that never answered left no capture: the crawl's row of it is its failure's
+    found["blogs"] = [row for row in found["blogs"] if row[-1] == "ok"]
+    return found
+
+
+def test_the_warcs_of_a_crawl_and_a_refresh_import_into_the_crawl_s_rows(tmp_path: Path) -> None:
+    crawled = tmp_path / "crawled.db"
+    with DemoNetwork() as network:
+        for command in (("crawl", network.start_url, "--allow-private"), ("refresh",)):
+            result = run_cli(*command, "--db", str(crawled), *FAST)
+            assert result.returncode == 0, result.stderr
+    warcs = sorted(str(path) for path in (tmp_path / "crawled-warc").glob("*.warc.gz"))
+    assert len(warcs) == 2
+    imported = tmp_path / "imported.db"
+    result = run_cli("import", *warcs, "--db", str(imported))
+    assert result.returncode == 0, result.stderr
+    assert "could not be read" not in result.stdout, result.stdout
+    assert "Import finished" in result.stdout and "revisits resolved" in result.stdout
+    expected, got = rows(crawled), rows(imported)
+    assert len(expected["posts"]) == 13 and expected["comments"]
+    for table in CONTENT:
+        assert got[table] == expected[table], table
+    # the blog that never answered is named by a blog list, and known only as a link
+    with sqlite3.connect(imported) as conn:
+        assert conn.execute("SELECT count(*) FROM captures").fetchone()[0] > 40
+
+
+def test_a_damaged_file_is_reported_and_the_rest_imported(tmp_path: Path) -> None:
+    db = tmp_path / "crawled.db"
+    with DemoNetwork() as network:
+        result = run_cli(
+            "crawl", network.homes["wordpress"], "--db", str(db), "--depth", "0", *FAST
+        )
+        assert result.returncode == 0, result.stderr
+    [warc] = (tmp_path / "crawled-warc").glob("*.warc.gz")
+    data = bytearray(warc.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 40] = b"\x00" * 40  # a record's gzip member damaged
+    damaged = tmp_path / "damaged.warc.gz"
+    damaged.write_bytes(bytes(data[: len(data) - 100]))  # and the last one cut short
+    notes = tmp_path / "notes.warc"
+    notes.write_text("not a web archive\n")
+    result = run_cli("import", str(damaged), str(notes), "--db", str(tmp_path / "new.db"))
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    lines = result.stdout.splitlines()
+    failures = [line for line in lines if line.startswith("  ! ")]
+    assert any("damaged gzip member" in line for line in failures), result.stdout
+    assert any("cut short" in line for line in failures), result.stdout
+    assert any(f"{notes} at offset 0: not a WARC file" in line for line in failures)
+    with sqlite3.connect(tmp_path / "new.db") as conn:
+        [(posts,)] = conn.execute("SELECT count(*) FROM posts").fetchall()
+    assert posts >= 1  # the records before and after the damage
