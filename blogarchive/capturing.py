@@ -74,6 +74,7 @@ class WarcCapture:
             folder,
             max_size=max_size,
             info={"software": f"blogarchive/{__version__}", "format": "WARC File Format 1.1"},
+            base=Path(archive).absolute().parent if archive else None,
         )
         self.archive = archive
         self._reader: ArchiveReader | None = None

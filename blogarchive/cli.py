@@ -510,7 +510,8 @@ def import_command(files: tuple[str, ...], db: str) -> None:
             click.echo(f"  … {report.records} records read", err=True)
 
         with archive.db.atomic():
-            report = WarcImport(archive, run_id, progress=progress).run(paths)
+            importing = WarcImport(archive, run_id, progress=progress, base=Path(db).parent)
+            report = importing.run(paths)
         stats = {
             "import/records": report.records,
             "import/revisits": report.revisits,

@@ -46,7 +46,7 @@ from blogarchive.pageitems import (
 from blogarchive.pipelines import store_item
 from blogarchive.scratch import ScratchDB
 from blogarchive.sitemaps import SitemapError, sitemap_body_locations
-from blogarchive.warc import SERVER_NOT_MODIFIED
+from blogarchive.warc import SERVER_NOT_MODIFIED, cited_path
 from extract.feeds import extract_feed
 from extract.urls import canonical_url, home_url, post_permalink
 
@@ -297,7 +297,8 @@ def _all(data: bytes, marker: bytes) -> Iterator[int]:
 
 class WarcImport:
     """An import of WARC files into ``archive``, as the crawl run ``run_id`` (its scratch
-    index in ``folder``, a temporary one by default)."""
+    index in ``folder``, a temporary one by default; ``base``: the archive's folder, which
+    the captures name their files relative to)."""
 
     def __init__(
         self,
@@ -305,9 +306,11 @@ class WarcImport:
         run_id: int | None,
         folder: str | Path | None = None,
         progress: Callable[[ImportReport], None] | None = None,
+        base: str | Path | None = None,
     ) -> None:
         self.archive = archive
         self.run_id = run_id
+        self.base = base
         self.index = ScratchDB(folder, "import.sqlite", INDEX_SCHEMA)
         self.report = ImportReport()
         self.progress = progress
@@ -424,7 +427,7 @@ class WarcImport:
             record_id=record_id,
             url=url,
             timestamp=headers.get_header("WARC-Date") or "",
-            warc_file=captured.file,
+            warc_file=self.cited(captured.file),
             offset=captured.offset,
             length=captured.length,
             payload_digest=headers.get_header("WARC-Payload-Digest"),
@@ -457,6 +460,11 @@ class WarcImport:
                 self.report.fail(captured.file, captured.offset, f"{url}: not a feed")
             store_item(self.archive, item, self.run_id)
         self.report.pages["post" if read.post else "page" if kind == "post" else kind] += 1
+
+    def cited(self, file: str) -> str:
+        """A WARC file (or a WACZ member, ``PACKAGE#archive/NAME``) as the archive names it."""
+        package, hash_, member = file.partition("#")
+        return cited_path(package, self.base) + hash_ + member
 
     def _archived(self, url: str) -> bool:
         return bool(self.archive.posts_at([url]))

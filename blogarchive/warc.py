@@ -58,6 +58,18 @@ class Exchange:
     truncated: bool = False
 
 
+def cited_path(path: str | Path, base: str | Path | None) -> str:
+    """How the archive names a WARC file: relative to ``base`` (the archive's folder) when it
+    is inside it, so that the archive and its WARCs move together; else absolute."""
+    path = Path(path).absolute()
+    if base is not None:
+        try:
+            return path.relative_to(Path(base).absolute()).as_posix()
+        except ValueError:
+            pass
+    return path.as_posix()
+
+
 def payload_digest(body: bytes) -> str:
     """The WARC payload digest of ``body`` (SHA-1 in base 32, as warcio and Heritrix write it)."""
     return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
@@ -105,8 +117,12 @@ class WarcFiles:
         prefix: str = "blogarchive",
         max_size: int = DEFAULT_MAX_SIZE,
         info: dict[str, str] | None = None,
+        base: str | Path | None = None,
     ) -> None:
+        """``base``: the folder the captures name their files relative to (:func:`cited_path`;
+        none: by their names alone)."""
         self.folder = Path(folder)
+        self.base = base
         self.prefix = prefix
         self.max_size = max(1, max_size)
         self.info = info or {}
@@ -172,7 +188,9 @@ class WarcFiles:
             record_id=record_id,
             url=exchange.url,
             timestamp=date,
-            warc_file=self._name,
+            warc_file=(
+                cited_path(self.folder / self._name, self.base) if self.base else self._name
+            ),
             offset=offset,
             length=length,
             payload_digest=None if exchange.status == 304 else digest,

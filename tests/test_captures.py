@@ -44,9 +44,10 @@ def warc_records(folder: Path) -> dict[str, tuple[str, dict[str, str], Any, byte
     return found
 
 
-def read_at(folder: Path, warc_file: str, offset: int, length: int) -> tuple[str, str, bytes]:
-    """The record at ``offset`` of ``warc_file``, read alone: type, record id, payload."""
-    with (folder / warc_file).open("rb") as stream:
+def read_at(base: Path, warc_file: str, offset: int, length: int) -> tuple[str, str, bytes]:
+    """The record at ``offset`` of ``warc_file`` (as the archive in ``base`` names it), read
+    alone: type, record id, payload."""
+    with (base / warc_file).open("rb") as stream:
         stream.seek(offset)
         member = stream.read(length)
     record = next(iter(ArchiveIterator(io.BytesIO(member))))
@@ -93,7 +94,8 @@ def test_a_crawl_and_a_refresh_keep_every_response_as_warc_records(tmp_path: Pat
     assert {row[0] for row in captures} == answers
     by_id = {row[0]: row for row in captures}
     for record_id, url, warc_file, offset, length, kind, *_ in captures:
-        assert read_at(folder, warc_file, offset, length)[:2] == (kind, record_id)
+        assert warc_file.startswith("archive-warc/")  # beside the archive: they move together
+        assert read_at(tmp_path, warc_file, offset, length)[:2] == (kind, record_id)
         assert records[record_id][1]["WARC-Target-URI"] == url
 
     # the refresh's unchanged pages are revisits of the crawl's captures of them
