@@ -535,6 +535,63 @@ def import_command(files: tuple[str, ...], db: str) -> None:
 
 
 @cli.command()
+@db_option
+@click.option("--wacz", "out", required=True, metavar="OUT.wacz", help="The package to write.")
+def export(db: str, out: str) -> None:
+    """Package the archive's captures as a WACZ (WARCs, CDXJ index, pages of the posts).
+
+    ReplayWeb.page and pywb open it; `blogarchive import` reads it back.
+    """
+    from blogarchive.export import ExportError, export_wacz
+
+    if not Path(db).exists():
+        fail(f"no archive at {db}")
+    try:
+        report = export_wacz(db, out)
+    except ExportError as error:
+        fail(str(error))
+    click.echo(
+        f"Wrote {out}: {len(report.warcs)} WARC file(s), {report.pages} pages (posts),"
+        " validated with wacz validate"
+    )
+    for name in report.missing:
+        click.echo(f"  ! not packaged (not there, or inside a WACZ): {name}")
+
+
+@cli.command()
+@db_option
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--pywb",
+    metavar="DIR",
+    envvar="BLOGARCHIVE_PYWB",
+    help="The bin folder of a virtualenv with pywb (else pywb's tools on the PATH).",
+)
+def replay(db: str, port: int, pywb: str | None) -> None:
+    """Serve the archive's captures as they were captured, with pywb, on 127.0.0.1."""
+    from blogarchive.replay import COLLECTION, ReplayError, prepare, pywb_tools, serve
+
+    if not Path(db).exists():
+        fail(f"no archive at {db}")
+    try:
+        wb_manager, wayback = pywb_tools(pywb)
+        root, files = prepare(db, wb_manager)
+    except ReplayError as error:
+        fail(str(error))
+    click.echo(
+        f"Replaying {files} WARC file(s) of {db} at http://127.0.0.1:{port}/{COLLECTION}/"
+        f" (a capture: /{COLLECTION}/TIMESTAMP/URL); Ctrl-C stops",
+        err=True,
+    )
+    server = serve(root, wayback, port)
+    try:
+        server.wait()
+    except KeyboardInterrupt:
+        server.terminate()
+        server.wait()
+
+
+@cli.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, readable=True))
 @click.option("--url", required=True, help="The URL the page was published at.")
 def extract(file: str, url: str) -> None:

@@ -118,6 +118,23 @@ class ArchiveReader:
         sql = "SELECT count(*) FROM posts WHERE blog_id = ? AND deleted_at IS NULL"
         return int(self._rows(sql, [blog_id_for(blog)])[0][0])
 
+    def warc_files(self) -> list[str]:
+        """The WARC files the archive's captures are in, as it names them."""
+        rows = self._rows("SELECT DISTINCT warc_file FROM captures ORDER BY warc_file")
+        return [file for (file,) in rows]
+
+    def captured_posts(self) -> Iterator[tuple[str, str, str | None]]:
+        """``(url, timestamp, title)`` of each archived post's capture (the one a revisit
+        repeats, where its capture is one), a page at a time."""
+        sql = (
+            "SELECT p.rowid, coalesce(o.url, c.url), coalesce(o.timestamp, c.timestamp),"
+            " p.title FROM posts p JOIN captures c ON c.record_id = p.capture_id"
+            " LEFT JOIN captures o ON o.record_id = c.refers_to"
+            " WHERE p.deleted_at IS NULL AND p.rowid > ? ORDER BY p.rowid LIMIT ?"
+        )
+        for _, url, timestamp, title in self._paged(sql, []):
+            yield url, timestamp, title
+
     def last_capture(self, url: str) -> Capture | None:
         """The latest capture of ``url`` that holds its payload (a ``response`` record), if
         any: what a new capture of it that repeats it refers to."""

@@ -202,6 +202,32 @@ def crawled(demo_network: DemoNetwork, tmp_path_factory: pytest.TempPathFactory)
     return CrawledArchive(db, demo_network, first, second, after_first, counts(db), log_size)
 
 
+PYWB_REQUIREMENTS = Path(__file__).parent / "requirements-pywb.txt"
+
+
+@pytest.fixture(scope="session")
+def pywb_bin() -> str:
+    """The bin folder of a pywb install: ``BLOGARCHIVE_PYWB``, pywb's tools on the PATH, or a
+    virtualenv of its own made beside the repository (``.venv-pywb``) from
+    ``tests/requirements-pywb.txt`` (pywb pins libraries older than ours)."""
+    configured = os.environ.get("BLOGARCHIVE_PYWB")
+    if configured:
+        return configured
+    found = shutil.which("wayback")
+    if found and shutil.which("wb-manager"):
+        return str(Path(found).parent)
+    venv = Path(__file__).parent.parent / ".venv-pywb"
+    if not (venv / "bin" / "wayback").exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+        result = subprocess.run(
+            [str(venv / "bin" / "pip"), "install", "-q", "-r", str(PYWB_REQUIREMENTS)],
+            capture_output=True, text=True, timeout=1200,
+        )  # fmt: skip
+        if result.returncode != 0:
+            pytest.fail(f"cannot install pywb: {result.stderr[-2000:]}")
+    return str(venv / "bin")
+
+
 @contextmanager
 def serving(db: Path, base_url: str = "/") -> Iterator[str]:
     """``blogarchive serve`` on ``db``, as a user starts it; yields its address (with

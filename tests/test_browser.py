@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
+import sqlite3
+import subprocess
+import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from importlib import resources
@@ -14,7 +19,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from tests.conftest import CrawledArchive, serving
+from tests.conftest import CrawledArchive, blogarchive_command, free_port, serving
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SEED_TITLE = "Miller Heiman: Round Table Discussions Part 2"
@@ -214,3 +219,47 @@ def test_the_form_preview_names_every_control(prefixed_site: str, browser: objec
         assert page.get_by_label("Phone Number").count() == 1
     finally:
         context.close()
+
+
+def test_replay_shows_the_seed_post_from_its_capture(
+    crawled: CrawledArchive, browser: object, pywb_bin: str
+) -> None:
+    """`blogarchive replay` serves the crawl's WARC files with pywb on loopback: the seed
+    post's capture opens in Chromium (in pywb's replay frame) with the post's text."""
+    with sqlite3.connect(crawled.path) as conn:
+        [(url, timestamp)] = conn.execute(
+            "SELECT c.url, c.timestamp FROM posts p JOIN captures c"
+            " ON c.record_id = coalesce((SELECT refers_to FROM captures"
+            " WHERE record_id = p.capture_id), p.capture_id) WHERE p.title = ?",
+            [SEED_TITLE],
+        ).fetchall()
+    stamp = re.sub(r"\D", "", timestamp)[:14]
+    port = free_port()
+    process = subprocess.Popen(
+        [*blogarchive_command(), "replay", "--db", str(crawled.path), "--port", str(port),
+         "--pywb", pywb_bin],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}/blogarchive"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/", timeout=2).read()
+                break
+            except (urllib.error.URLError, ConnectionError):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    output = process.stderr.read().decode() if process.stderr else ""
+                    raise RuntimeError(f"replay did not start: {output[-2000:]}") from None
+                time.sleep(0.5)
+        context = browser.new_context()  # type: ignore[attr-defined]
+        page = context.new_page()
+        page.goto(f"{base}/{stamp}/{url}")
+        frame = page.frame_locator("#replay_iframe")
+        body = frame.locator(".post-body").inner_text(timeout=30_000)
+        assert "To kick off the discussion, Reese commented" in body
+        assert SEED_TITLE in frame.locator("h3.post-title").inner_text()
+        context.close()
+    finally:
+        process.terminate()
+        process.wait(timeout=20)

@@ -117,3 +117,24 @@ def test_a_warc_folder_that_cannot_be_made_is_refused_in_one_line(tmp_path: Path
         "--warc-dir", str(tmp_path / "taken"),
     )  # fmt: skip
     assert_one_line_error(result, "cannot keep WARC files in")
+
+
+def test_replay_without_pywb_says_how_to_install_it_in_one_line(tmp_path: Path) -> None:
+    db = tmp_path / "archive.db"
+    open_database(db).close()
+    result = run("replay", "--db", str(db), "--pywb", str(tmp_path / "nowhere"))
+    assert_one_line_error(result, "install pywb in a virtualenv of its own")
+
+
+def test_export_of_an_archive_without_captures_is_refused_in_one_line(tmp_path: Path) -> None:
+    db = tmp_path / "archive.db"
+    open_database(db).close()
+    result = run("export", "--db", str(db), "--wacz", str(tmp_path / "out.wacz"))
+    assert_one_line_error(result, "names no WARC file that is there")
+    assert not (tmp_path / "out.wacz").exists()
+
+
+def test_import_of_a_missing_file_is_refused_in_one_line(tmp_path: Path) -> None:
+    result = run("import", str(tmp_path / "none.warc.gz"), "--db", str(tmp_path / "a.db"))
+    assert_one_line_error(result, "no such file")
+    assert not (tmp_path / "a.db").exists()

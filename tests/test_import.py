@@ -4,7 +4,9 @@ named); a damaged file is reported in lines of its own, and the rest imported.""
 
 from __future__ import annotations
 
+import json
 import sqlite3
+import zipfile
 from pathlib import Path
 
 from blogarchive.demo.server import DemoNetwork
@@ -87,3 +89,34 @@ def test_a_damaged_file_is_reported_and_the_rest_imported(tmp_path: Path) -> Non
     with sqlite3.connect(tmp_path / "new.db") as conn:
         [(posts,)] = conn.execute("SELECT count(*) FROM posts").fetchall()
     assert posts >= 1  # the records before and after the damage
+
+
+def test_a_wacz_export_validates_and_imports_into_the_crawl_s_rows(tmp_path: Path) -> None:
+    """`blogarchive export --wacz` packages the captures (WARCs, CDXJ, pages of the posts,
+    datapackage), checked by `wacz validate`; imported, the package gives the crawl's rows."""
+    crawled = tmp_path / "crawled.db"
+    with DemoNetwork() as network:
+        result = run_cli("crawl", network.start_url, "--db", str(crawled), "--allow-private",
+                         *FAST)  # fmt: skip
+        assert result.returncode == 0, result.stderr
+    package = tmp_path / "demo.wacz"
+    result = run_cli("export", "--db", str(crawled), "--wacz", str(package))
+    assert result.returncode == 0, result.stderr
+    assert "13 pages (posts), validated" in result.stdout
+    with zipfile.ZipFile(package) as wacz:
+        names = set(wacz.namelist())
+        lines = wacz.read("pages/pages.jsonl").decode().splitlines()
+    assert {"datapackage.json", "pages/pages.jsonl"} <= names
+    assert any(name.startswith("indexes/") for name in names)
+    assert any(name.startswith("archive/") and name.endswith(".warc.gz") for name in names)
+    pages = [json.loads(line) for line in lines[1:]]
+    with sqlite3.connect(crawled) as conn:
+        titles = {title for (title,) in conn.execute("SELECT title FROM posts")}
+    assert {page["title"] for page in pages} == titles
+    imported = tmp_path / "imported.db"
+    result = run_cli("import", str(package), "--db", str(imported))
+    assert result.returncode == 0, result.stderr
+    assert "could not be read" not in result.stdout
+    expected, got = rows(crawled), rows(imported)
+    for table in CONTENT:
+        assert got[table] == expected[table], table
