@@ -4,10 +4,18 @@ named); a damaged file is reported in lines of its own, and the rest imported.""
 
 from __future__ import annotations
 
+import gzip
 import json
+import os
+import re
+import shutil
 import sqlite3
+import subprocess
 import zipfile
+from datetime import UTC, datetime
 from pathlib import Path
+
+import pytest
 
 from blogarchive.demo.server import DemoNetwork
 from tests.conftest import FAST, run_cli
@@ -96,9 +104,9 @@ def test_a_wacz_export_validates_and_imports_into_the_crawl_s_rows(tmp_path: Pat
     datapackage), checked by `wacz validate`; imported, the package gives the crawl's rows."""
     crawled = tmp_path / "crawled.db"
     with DemoNetwork() as network:
-        result = run_cli("crawl", network.start_url, "--db", str(crawled), "--allow-private",
-                         *FAST)  # fmt: skip
-        assert result.returncode == 0, result.stderr
+        for command in (("crawl", network.start_url, "--allow-private"), ("refresh",)):
+            result = run_cli(*command, "--db", str(crawled), *FAST)
+            assert result.returncode == 0, result.stderr
     package = tmp_path / "demo.wacz"
     result = run_cli("export", "--db", str(crawled), "--wacz", str(package))
     assert result.returncode == 0, result.stderr
@@ -120,3 +128,55 @@ def test_a_wacz_export_validates_and_imports_into_the_crawl_s_rows(tmp_path: Pat
     expected, got = rows(crawled), rows(imported)
     for table in CONTENT:
         assert got[table] == expected[table], table
+
+
+WGET = shutil.which("wget")
+
+
+@pytest.mark.skipif(WGET is None and not os.environ.get("BLOGARCHIVE_REQUIRE_NGINX"),
+                    reason="no wget (apt-get install wget)")  # fmt: skip
+def test_a_warc_that_wget_wrote_gives_the_crawl_s_posts_and_comments(tmp_path: Path) -> None:
+    """Another tool's WARC: `wget --mirror --warc-file` of the demo network, whose answers
+    come gzip-encoded and chunked (as wget stores them), gives the posts and comments the
+    crawl archives."""
+    crawled = tmp_path / "crawled.db"
+    with DemoNetwork() as network:
+        result = run_cli("crawl", network.start_url, "--db", str(crawled), "--allow-private",
+                         *FAST)  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        mirror = subprocess.run(
+            [WGET or "wget", "--mirror", "--compression=auto", "--no-verbose",
+             "--no-warc-keep-log", f"--warc-file={tmp_path / 'wget'}", "--directory-prefix",
+             str(tmp_path / "mirror"), *network.homes.values()],
+            capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+    assert (tmp_path / "wget.warc.gz").exists(), mirror.stderr[-2000:]
+    with gzip.open(tmp_path / "wget.warc.gz") as warc:
+        raw = warc.read()
+    assert b"Content-Encoding: gzip" in raw and b"Transfer-Encoding: chunked" in raw
+    imported = tmp_path / "imported.db"
+    result = run_cli("import", str(tmp_path / "wget.warc.gz"), "--db", str(imported))
+    assert result.returncode == 0, result.stderr
+    assert "could not be read" not in result.stdout, result.stdout
+    for table, columns in (
+        ("posts", "id, url, title, author, published, labels, content_text, comment_count"),
+        ("comments", "id, post_id, parent_id, author, published, content_text, position"),
+        ("key_observations", "post_id, heading, position, text"),
+    ):
+        sql = f"SELECT {columns} FROM {table}"
+        with sqlite3.connect(crawled) as one, sqlite3.connect(imported) as other:
+            expected = sorted(map(instants, one.execute(sql).fetchall()), key=repr)
+            got = sorted(map(instants, other.execute(sql).fetchall()), key=repr)
+        assert got == expected, table
+
+
+def instants(row: tuple) -> tuple:
+    """A row with its dates as instants: a Blogger page shows a comment's time in UTC, its
+    comment feed (which wget does not fetch) in the blog's offset; the moment is the same."""
+    return tuple(
+        datetime.fromisoformat(value).astimezone(UTC)
+        if isinstance(value, str)
+        and re.fullmatch(r"\d{4}-\d\d-\d\dT[\d:.]+([+-]\d\d:\d\d|Z)", value)
+        else value
+        for value in row
+    )

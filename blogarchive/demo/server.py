@@ -7,6 +7,7 @@ path, User-Agent), which tests read to check robots.txt and identification.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import re
@@ -424,6 +425,12 @@ def _not_found() -> Response:
     )
 
 
+#: Bodies from this size on are sent gzip-encoded and chunked to a client that accepts gzip.
+GZIP_FROM = 1024
+#: The size of each chunk of such a body.
+CHUNK = 4096
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: _SiteServer
     protocol_version = "HTTP/1.1"
@@ -446,11 +453,25 @@ class _Handler(BaseHTTPRequestHandler):
                 response = Response(304, response.content_type, b"", {"ETag": etag})
         self.send_response(response.status)
         self.send_header("Content-Type", response.content_type)
-        self.send_header("Content-Length", str(len(response.body)))
         for name, value in response.headers.items():
             self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(response.body)
+        body = response.body
+        if len(body) >= GZIP_FROM and "gzip" in self.headers.get("Accept-Encoding", ""):
+            # as Blogger's and most servers' answers to a client that accepts it: gzip-encoded,
+            # sent in chunks (no Content-Length)
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Vary", "Accept-Encoding")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            zipped = gzip.compress(body, mtime=0)
+            for start in range(0, len(zipped), CHUNK):
+                piece = zipped[start : start + CHUNK]
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+            self.wfile.write(b"0\r\n\r\n")
+        else:
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
         self.server.network.log.append(
             LoggedRequest(
                 host=self.headers.get("Host", ""),

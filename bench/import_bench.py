@@ -1,0 +1,131 @@
+"""Import rate and memory: a generated collection of WARC records read by `blogarchive import`.
+
+    python bench/import_bench.py --records 25000 --records 100000
+
+For each size: a synthetic Blogger blog (``blogarchive.demo.synthetic``: 3 comments on every
+post, a key-observations list and a form on one post in ten) is rendered page by page and
+written as a WARC collection (``blogarchive.warc``: each post page and its comment feed, as a
+server sends them, gzip-encoded, and the request for each; a home, a sitemap and the posts
+feed), in files of 100 MB, as a crawl writes them. Then ``blogarchive import`` reads it into a
+new archive, in a process of its own; printed: records, posts, seconds, records and posts a
+second, and the import process's peak RSS (which should not grow with the records).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import platform
+import resource
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from blogarchive.demo.server import BLOGGER_FEED_CAP, Site
+from blogarchive.demo.synthetic import synthetic_blogger
+from blogarchive.warc import Exchange, WarcFiles
+
+HOME = "http://127.0.0.2:8780/"
+HEADERS = (("Accept-Encoding", "gzip, deflate"), ("User-Agent", "blogarchive bench"))
+
+
+def write_collection(records: int, folder: Path) -> tuple[int, int]:
+    """A collection of about ``records`` records in ``folder``; returns (records, posts)."""
+    posts = max(1, records // 4)  # a post page and its comment feed, each with its request
+    blog = synthetic_blogger(
+        "bench", posts=posts, comments={n: 3 for n in range(posts)}, extras_every=10
+    )
+    site = Site(blog, HOME, {blog.key: HOME}, {blog.key: blog})
+    files = WarcFiles(folder, prefix="bench", max_size=100 << 20)
+    written = 0
+
+    def capture(path: str, query: dict[str, list[str]] | None = None) -> None:
+        nonlocal written
+        response = site.route(path, query or {})
+        url = HOME.rstrip("/") + path
+        if query:
+            url += "?" + "&".join(f"{k}={v[0]}" for k, v in query.items())
+        body = gzip.compress(response.body, mtime=0)
+        headers = (
+            ("Content-Type", response.content_type),
+            ("Content-Encoding", "gzip"),
+            ("Content-Length", str(len(body))),
+        )
+        files.write(
+            Exchange(url=url, request_headers=HEADERS, status=response.status,
+                     response_headers=headers, body=body, ip_address="127.0.0.2")
+        )  # fmt: skip
+        written += 2
+
+    capture("/")
+    capture("/sitemap.xml")
+    for start in range(1, len(site.views) + 1, BLOGGER_FEED_CAP):
+        page = {"start-index": [str(start)], "max-results": [str(BLOGGER_FEED_CAP)]}
+        capture("/feeds/posts/default", page)
+    for view in site.views:
+        capture(view["path"])
+        feed = {"start-index": ["1"], "max-results": [str(BLOGGER_FEED_CAP)]}
+        capture(f"/feeds/{view['id']}/comments/default", feed)
+    files.close()
+    return written + len(files.names), posts  # (each file's warcinfo too)
+
+
+IMPORT = """
+import resource, sys
+from blogarchive.cli import main
+try:
+    main()
+finally:
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
+"""
+
+
+def run_import(folder: Path, db: Path) -> tuple[float, int, str]:
+    files = sorted(str(path) for path in folder.glob("*.warc.gz"))
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-c", IMPORT, "import", *files, "--db", str(db)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    seconds = time.monotonic() - started
+    if result.returncode != 0:
+        raise SystemExit(f"import failed: {result.stderr[-2000:]}")
+    peak_kib = int(result.stderr.strip().splitlines()[-1])
+    return seconds, peak_kib, result.stdout
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--records", type=int, action="append", default=[])
+    args = parser.parse_args()
+    sizes = args.records or [25_000]
+    print(f"python {platform.python_version()} on {platform.machine()},"
+          f" {len(__import__('os').sched_getaffinity(0))} cores")  # fmt: skip
+    print("| records | posts | WARC MB | seconds | records/s | posts/s | peak RSS MB |")
+    print("|---|---|---|---|---|---|---|")
+    for size in sizes:
+        with tempfile.TemporaryDirectory(prefix="blogarchive-import-bench-") as scratch:
+            folder = Path(scratch, "warc")
+            records, posts = write_collection(size, folder)
+            megabytes = sum(p.stat().st_size for p in folder.glob("*")) / 1e6
+            db = Path(scratch, "archive.db")
+            seconds, peak_kib, _ = run_import(folder, db)
+            with sqlite3.connect(db) as conn:
+                archived = conn.execute("SELECT count(*) FROM posts").fetchone()[0]
+            if archived != posts:
+                raise SystemExit(f"the import archived {archived} posts of {posts}")
+            print(
+                f"| {records} | {posts} | {megabytes:.0f} | {seconds:.1f} |"
+                f" {records / seconds:.0f} | {posts / seconds:.1f} | {peak_kib / 1024:.0f} |"
+            )
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    print(f"(the bench's own process, which writes the collections: peak RSS {own} MB)")
+
+
+if __name__ == "__main__":
+    main()
