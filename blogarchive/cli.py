@@ -755,12 +755,18 @@ def checkpoint(db: str) -> None:
     callback=lambda ctx, param, value: base_url_path(value),
     help="The path the archive is published under, behind a proxy (/archive/).",
 )
-def serve(db: str, port: int, host: str, base_url: str) -> None:
+@click.option(
+    "--replay-url",
+    metavar="URL",
+    help="Where `blogarchive replay` serves the captures (http://127.0.0.1:8080/blogarchive/):"
+    " each post page links its capture there.",
+)
+def serve(db: str, port: int, host: str, base_url: str, replay_url: str | None) -> None:
     """Publish the archive with Datasette (the project's metadata and templates)."""
     if not Path(db).exists():
         fail(f"no archive at {db}: run `blogarchive crawl` first")
     checkpoint(db)
-    run_datasette(db, port, host, base_url)
+    run_datasette(db, port, host, base_url, replay_url)
 
 
 def base_url_path(value: str) -> str:
@@ -771,11 +777,22 @@ def base_url_path(value: str) -> str:
     return f"/{path}/" if path else "/"
 
 
-def run_datasette(db: str, port: int, host: str = "127.0.0.1", base_url: str = "/") -> None:
+def run_datasette(
+    db: str,
+    port: int,
+    host: str = "127.0.0.1",
+    base_url: str = "/",
+    replay_url: str | None = None,
+) -> None:
     click.echo(f"Serving {db} at http://{host}:{port}{base_url} (Ctrl-C to stop)", err=True)
     with tempfile.TemporaryDirectory(prefix="blogarchive-") as folder:
         metadata = Path(folder) / "metadata.json"
-        metadata.write_text(json.dumps(metadata_for(db)), encoding="utf-8")
+        published = metadata_for(db)
+        if replay_url:
+            published.setdefault("plugins", {}).setdefault("blogarchive", {})["replay_url"] = (
+                replay_url
+            )
+        metadata.write_text(json.dumps(published), encoding="utf-8")
         child = subprocess.Popen(datasette_command(db, port, metadata, host, base_url))
 
         def stop(signum: int, frame: object) -> None:

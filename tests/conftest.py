@@ -229,11 +229,11 @@ def pywb_bin() -> str:
 
 
 @contextmanager
-def serving(db: Path, base_url: str = "/") -> Iterator[str]:
-    """``blogarchive serve`` on ``db``, as a user starts it; yields its address (with
-    ``base_url``'s path, less its last slash) once it answers."""
+def serving(db: Path, base_url: str = "/", *options: str) -> Iterator[str]:
+    """``blogarchive serve`` on ``db`` (with ``options``), as a user starts it; yields its
+    address (with ``base_url``'s path, less its last slash) once it answers."""
     port = free_port()
-    command = [*blogarchive_command(), "serve", "--db", str(db), "--port", str(port)]
+    command = [*blogarchive_command(), "serve", "--db", str(db), "--port", str(port), *options]
     if base_url != "/":
         command += ["--base-url", base_url]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
+import sqlite3
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -113,3 +116,24 @@ def test_the_security_headers_and_the_language_hold_under_a_base_url(
             assert int(response.headers["Content-Length"]) == len(page)
         assert page.lstrip().startswith(b'<!DOCTYPE html>\n<html lang="en">')
         assert b'href="/published/archive/posts' in page
+
+
+def test_a_post_page_says_when_it_was_captured_and_links_the_replay(
+    crawled: CrawledArchive,
+) -> None:
+    """Each post page names the capture its text was read from (its date and WARC record),
+    and with --replay-url links it where `blogarchive replay` serves it."""
+    with sqlite3.connect(crawled.path) as conn:
+        [(post_id, url, record_id, timestamp)] = conn.execute(
+            "SELECT p.id, c.url, c.record_id, c.timestamp FROM posts p JOIN captures c"
+            " ON c.record_id = coalesce((SELECT refers_to FROM captures"
+            " WHERE record_id = p.capture_id), p.capture_id) WHERE p.title = ?",
+            ["Miller Heiman: Round Table Discussions Part 2"],
+        ).fetchall()
+    replay = "http://127.0.0.1:8080/blogarchive/"
+    with serving(crawled.path, "/", "--replay-url", replay) as base:
+        page = urllib.request.urlopen(f"{base}/-/post/{post_id}", timeout=10).read().decode()
+    stamp = re.sub(r"\D", "", timestamp)[:14]
+    assert f'captured <time datetime="{timestamp}">' in page
+    assert f'href="{replay}{stamp}/{url}"' in page
+    assert html.escape(record_id) in page

@@ -203,6 +203,7 @@ async def post_page(datasette: Any, request: Any) -> Response:
     )
     post["labels"] = json.loads(post["labels"] or "[]")
     post["body"] = Markup(clean_html(post["content_html"] or ""))  # sanitized again to render
+    capture = await _capture(datasette, db, post.get("capture_id"))
     return Response.html(
         await datasette.render_template(
             "blogarchive_post.html",
@@ -214,10 +215,34 @@ async def post_page(datasette: Any, request: Any) -> Response:
                 "revisions": revisions["n"] if revisions else 0,
                 "forms": forms,
                 "database": db.name,
+                "capture": capture,
             },
             request=request,
         )
     )
+
+
+async def _capture(datasette: Any, db: Any, record_id: str | None) -> dict[str, Any] | None:
+    """The capture a post was read from (the one a revisit repeats, where it is one): when,
+    its record, and where pywb replays it (the ``replay_url`` setting: ``blogarchive serve
+    --replay-url``). None for a post of an archive that kept no WARC files."""
+    if not record_id or not await db.table_exists("captures"):
+        return None
+    capture = await _one(
+        db,
+        "SELECT coalesce(o.record_id, c.record_id) AS record_id, coalesce(o.url, c.url) AS url,"
+        " coalesce(o.timestamp, c.timestamp) AS timestamp, c.timestamp AS checked,"
+        " coalesce(o.warc_file, c.warc_file) AS warc_file FROM captures c"
+        " LEFT JOIN captures o ON o.record_id = c.refers_to WHERE c.record_id = ?",
+        [record_id],
+    )
+    if capture is None:
+        return None
+    replay = (datasette.plugin_config("blogarchive") or {}).get("replay_url")
+    if replay:
+        stamp = "".join(ch for ch in capture["timestamp"] if ch.isdigit())[:14]
+        capture["replay"] = f"{replay.rstrip('/')}/{stamp}/{capture['url']}"
+    return capture
 
 
 def _thread(comments: list[dict[str, Any]]) -> list[dict[str, Any]]:
