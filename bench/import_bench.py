@@ -75,13 +75,16 @@ def write_collection(records: int, folder: Path) -> tuple[int, int]:
     return written + len(files.names), posts  # (each file's warcinfo too)
 
 
+#: The import, printing its peak RSS as it ends: the kernel's high-water mark of its own memory
+#: (``VmHWM``; ``ru_maxrss`` would count the bench's pages it was forked with).
 IMPORT = """
-import resource, sys
+import re, sys
 from blogarchive.cli import main
 try:
     main()
 finally:
-    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
+    status = open("/proc/self/status").read()
+    print(re.search(r"VmHWM:\\s+(\\d+)", status).group(1), file=sys.stderr)
 """
 
 
