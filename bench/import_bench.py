@@ -1,6 +1,6 @@
 """Import rate and memory: a generated collection of WARC records read by `blogarchive import`.
 
-    python bench/import_bench.py --records 25000 --records 100000
+    python bench/import_bench.py --records 25000 --records 100000 [--workers 0 --workers 2]
 
 For each size: a synthetic Blogger blog (``blogarchive.demo.synthetic``: 3 comments on every
 post, a key-observations list and a form on one post in ten) is rendered page by page and
@@ -8,7 +8,9 @@ written as a WARC collection (``blogarchive.warc``: each post page and its comme
 server sends them, gzip-encoded, and the request for each; a home, a sitemap and the posts
 feed), in files of 100 MB, as a crawl writes them. Then ``blogarchive import`` reads it into a
 new archive, in a process of its own; printed: records, posts, seconds, records and posts a
-second, and the import process's peak RSS (which should not grow with the records).
+second, and the import process's peak RSS (which should not grow with the records), with each
+``--workers`` count (processes that extract pages beside the one that reads and writes; their
+memory is not in the figure).
 """
 
 from __future__ import annotations
@@ -88,11 +90,12 @@ finally:
 """
 
 
-def run_import(folder: Path, db: Path) -> tuple[float, int, str]:
+def run_import(folder: Path, db: Path, workers: int) -> tuple[float, int, str]:
     files = sorted(str(path) for path in folder.glob("*.warc.gz"))
     started = time.monotonic()
     result = subprocess.run(
-        [sys.executable, "-c", IMPORT, "import", *files, "--db", str(db)],
+        [sys.executable, "-c", IMPORT, "import", *files, "--db", str(db),
+         "--workers", str(workers)],
         capture_output=True, text=True,
     )  # fmt: skip
     seconds = time.monotonic() - started
@@ -105,27 +108,32 @@ def run_import(folder: Path, db: Path) -> tuple[float, int, str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--records", type=int, action="append", default=[])
+    parser.add_argument(
+        "--workers", type=int, action="append", default=[],
+        help="import's --workers (repeatable: each size is imported with each)",
+    )  # fmt: skip
     args = parser.parse_args()
     sizes = args.records or [25_000]
     print(f"python {platform.python_version()} on {platform.machine()},"
           f" {len(__import__('os').sched_getaffinity(0))} cores")  # fmt: skip
-    print("| records | posts | WARC MB | seconds | records/s | posts/s | peak RSS MB |")
-    print("|---|---|---|---|---|---|---|")
+    print("| records | posts | WARC MB | workers | seconds | records/s | posts/s | peak RSS MB |")
+    print("|---|---|---|---|---|---|---|---|")
     for size in sizes:
         with tempfile.TemporaryDirectory(prefix="blogarchive-import-bench-") as scratch:
             folder = Path(scratch, "warc")
             records, posts = write_collection(size, folder)
             megabytes = sum(p.stat().st_size for p in folder.glob("*")) / 1e6
-            db = Path(scratch, "archive.db")
-            seconds, peak_kib, _ = run_import(folder, db)
-            with sqlite3.connect(db) as conn:
-                archived = conn.execute("SELECT count(*) FROM posts").fetchone()[0]
-            if archived != posts:
-                raise SystemExit(f"the import archived {archived} posts of {posts}")
-            print(
-                f"| {records} | {posts} | {megabytes:.0f} | {seconds:.1f} |"
-                f" {records / seconds:.0f} | {posts / seconds:.1f} | {peak_kib / 1024:.0f} |"
-            )
+            for workers in args.workers or [0]:
+                db = Path(scratch, f"archive-{workers}.db")
+                seconds, peak_kib, _ = run_import(folder, db, workers)
+                with sqlite3.connect(db) as conn:
+                    archived = conn.execute("SELECT count(*) FROM posts").fetchone()[0]
+                if archived != posts:
+                    raise SystemExit(f"the import archived {archived} posts of {posts}")
+                print(
+                    f"| {records} | {posts} | {megabytes:.0f} | {workers} | {seconds:.1f} |"
+                    f" {records / seconds:.0f} | {posts / seconds:.1f} | {peak_kib / 1024:.0f} |"
+                )
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
     print(f"(the bench's own process, which writes the collections: peak RSS {own} MB)")
 

@@ -479,7 +479,14 @@ def reextract(db: str) -> None:
 @cli.command("import")
 @click.argument("files", nargs=-1, required=True, metavar="FILE...")
 @db_option
-def import_command(files: tuple[str, ...], db: str) -> None:
+@click.option(
+    "--workers",
+    default=0,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Processes that extract pages beside the one that reads and writes (0: none).",
+)
+def import_command(files: tuple[str, ...], db: str, workers: int) -> None:
     """Read WARC files (.warc, .warc.gz) and WACZ packages into the archive, offline.
 
     Every captured page is read as a crawl reads it; each row names the capture it came from.
@@ -510,7 +517,9 @@ def import_command(files: tuple[str, ...], db: str) -> None:
             click.echo(f"  … {report.records} records read", err=True)
 
         with archive.db.atomic():
-            importing = WarcImport(archive, run_id, progress=progress, base=Path(db).parent)
+            importing = WarcImport(
+                archive, run_id, progress=progress, base=Path(db).parent, workers=workers
+            )
             report = importing.run(paths)
         stats = {
             "import/records": report.records,

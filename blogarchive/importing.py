@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import io
 import json
+import multiprocessing
 import re
 import zipfile
 import zlib
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +41,7 @@ from blogarchive.pageitems import (
     COMMENT_FEED,
     Fetched,
     StoredComments,
+    extract_fetched,
     is_html,
     page_items,
     sitemap_route,
@@ -307,6 +310,7 @@ class WarcImport:
         folder: str | Path | None = None,
         progress: Callable[[ImportReport], None] | None = None,
         base: str | Path | None = None,
+        workers: int = 0,
     ) -> None:
         self.archive = archive
         self.run_id = run_id
@@ -314,16 +318,30 @@ class WarcImport:
         self.index = ScratchDB(folder, "import.sqlite", INDEX_SCHEMA)
         self.report = ImportReport()
         self.progress = progress
+        #: ``workers`` processes that extract post pages while this one reads and writes
+        self.pool: ProcessPoolExecutor | None = None
+        if workers > 0:
+            context = multiprocessing.get_context("spawn")  # (this process holds SQLite)
+            self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        #: pages read, waiting for their extraction, in the collection's order
+        self.window: deque[tuple[_Job, Future[Any] | None]] = deque()
+        self.window_size = 4 * workers
 
     def run(self, paths: list[Path]) -> ImportReport:
-        for path in paths:
-            self._scan(path)
-        comments = StoredComments(_Fed(self.index))
-        for path in paths:
-            self.report.files += 1
-            self._read(path, comments)
-        self._read_later(comments)
-        self.index.close()
+        try:
+            for path in paths:
+                self._scan(path)
+            comments = StoredComments(_Fed(self.index))
+            for path in paths:
+                self.report.files += 1
+                self._read(path, comments)
+            self._drain(comments)
+            self._read_later(comments)
+            self._drain(comments)
+        finally:
+            if self.pool is not None:
+                self.pool.shutdown(cancel_futures=True)
+            self.index.close()
         return self.report
 
     # -- the first pass: what decides how pages are read -----------------------------------
@@ -388,31 +406,50 @@ class WarcImport:
                 self._page(captured, comments, defer=False)
 
     def _page(self, captured: Captured, comments: StoredComments, *, defer: bool) -> None:
+        """Read a record's page: now, or (with workers) once its extraction is made, in the
+        collection's order either way."""
+        job = self._prepare(captured, defer=defer)
+        if job is None:
+            return
+        future = None
+        if self.pool is not None and job.fetched.kind == "post" and not job.not_modified:
+            future = self.pool.submit(extract_fetched, job.fetched)
+        self.window.append((job, future))
+        while len(self.window) > self.window_size:
+            self._finish(*self.window.popleft(), comments)
+
+    def _drain(self, comments: StoredComments) -> None:
+        while self.window:
+            self._finish(*self.window.popleft(), comments)
+
+    def _prepare(self, captured: Captured, *, defer: bool) -> _Job | None:
+        """The page of a record, as the archive reads it; None for a record it does not read
+        (or a comment feed put off till every post is read)."""
         record = captured.record
         if record.rec_type == "revisit":
             original = self._original(captured)
             if original is None:
-                return
+                return None
             self.report.revisits += 1
             body, http = original.payload, original.record.http_headers
         elif record.rec_type == "response":
             body, http = captured.payload, record.http_headers
         else:
-            return
+            return None
         headers = record.rec_headers
         url = headers.get_header("WARC-Target-URI") or ""
         record_id = headers.get_header("WARC-Record-ID")
         if http is None:
-            return  # (a response that is no HTTP exchange: DNS, whois)
+            return None  # (a response that is no HTTP exchange: DNS, whois)
         if headers.get_header("WARC-Truncated"):
             why = headers.get_header("WARC-Truncated")
             self.report.fail(captured.file, captured.offset, f"{url}: truncated ({why})")
-            return
+            return None
         status = int(http.get_statuscode() or 0)
         content_type = http.get_header("Content-Type")
         kind = route_of(url, content_type, body[:2048])
         if kind is None or not 200 <= status < 300:
-            return
+            return None
         # a 304 the crawl answered with the archived page: the revisit's own status
         not_modified = headers.get_header("WARC-Profile") == SERVER_NOT_MODIFIED
         if not_modified:
@@ -422,7 +459,7 @@ class WarcImport:
                 "INSERT INTO later VALUES (?, ?, ?, ?)",
                 (captured.file, captured.offset, captured.length, url),
             )
-            return
+            return None
         capture = Capture(
             record_id=record_id,
             url=url,
@@ -435,14 +472,20 @@ class WarcImport:
             record_type=record.rec_type,
             refers_to=headers.get_header("WARC-Refers-To"),
         )
-        self.archive.save_capture(capture, self.run_id)
         fetched = Fetched(
             url=url, blog=home_url(url), kind=kind, status=status, body=body,
             fetched_at=capture.timestamp, content_type=content_type,
             etag=http.get_header("ETag"), last_modified=http.get_header("Last-Modified"),
             capture=capture,
         )  # fmt: skip
-        if not_modified and kind == "post" and self._archived(fetched.addresses[-1]):
+        return _Job(fetched, not_modified, captured.file, captured.offset)
+
+    def _finish(self, job: _Job, future: Future[Any] | None, comments: StoredComments) -> None:
+        """Write a page's rows: its capture, and the items of :func:`page_items`."""
+        fetched, url, kind = job.fetched, job.fetched.url, job.fetched.kind
+        assert fetched.capture is not None
+        self.archive.save_capture(fetched.capture, self.run_id)
+        if job.not_modified and kind == "post" and self._archived(fetched.addresses[-1]):
             # an archived post whose page has not changed: seen, not read again, as a
             # refresh does (its rows name the capture they were read from)
             store_item(self.archive, fetched.page_item(), self.run_id)
@@ -451,13 +494,14 @@ class WarcImport:
             return
         read = page_items(
             fetched,
+            future.result() if future is not None else None,
             announced=lambda page: self._announced(fetched.addresses, page.blog.platform),
             comments_from=comments.route(fetched.blog),
             post_url=comments.post_of(url),
         )
         for item in read.items:
             if isinstance(item, PageItem) and kind == "comments" and item.error:
-                self.report.fail(captured.file, captured.offset, f"{url}: not a feed")
+                self.report.fail(job.file, job.offset, f"{url}: not a feed")
             store_item(self.archive, item, self.run_id)
         self.report.pages["post" if read.post else "page" if kind == "post" else kind] += 1
 
@@ -505,6 +549,17 @@ class WarcImport:
             return None
         file, offset, length = row
         return _record_at(file, offset, length, self.report)
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    """A record's page, read as far as what its extraction needs."""
+
+    fetched: Fetched
+    #: a revisit of a 304: its page as the record it repeats holds it
+    not_modified: bool
+    file: str
+    offset: int
 
 
 class _Fed:

@@ -124,6 +124,13 @@ def extract_post_page(html: str, url: str, platform: str | None) -> tuple[Page, 
     return page, links_to_follow(html, url, platform or page.blog.platform)
 
 
+def extract_fetched(fetched: Fetched) -> tuple[Page, tuple[str, ...]]:
+    """A stored page's extraction as :func:`page_items` makes it where it is given none (every
+    comment read; no links to follow, no blog list): what an import can make in another
+    process."""
+    return _extract_page(fetched.html, fetched.url, blog_links=False), ()
+
+
 def decode(body: bytes, content_type: str | None) -> str:
     """A page's text as a browser reads it: the encoding its header or markup declares (w3lib,
     as Scrapy's responses), but a page that declares UTF-8 and is written in Windows-1252
@@ -257,7 +264,7 @@ def page_items(
         return _home(fetched)
     if kind in ("post", "page"):
         if not isinstance(extracted, tuple):
-            extracted = _extract_page(fetched.html, fetched.url, blog_links=False), ()
+            extracted = extract_fetched(fetched)
         return _post_page(fetched, *extracted, announced, comments_from)
     if kind == "comments":
         feed = extracted if isinstance(extracted, CommentFeed) else None

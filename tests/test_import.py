@@ -49,7 +49,11 @@ def rows(db: Path) -> dict[str, list[tuple]]:
     return found
 
 
-def test_the_warcs_of_a_crawl_and_a_refresh_import_into_the_crawl_s_rows(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", [0, 2])
+def test_the_warcs_of_a_crawl_and_a_refresh_import_into_the_crawl_s_rows(
+    workers: int, tmp_path: Path
+) -> None:
+    """In one process, or with two more that extract the pages: the same rows."""
     crawled = tmp_path / "crawled.db"
     with DemoNetwork() as network:
         for command in (("crawl", network.start_url, "--allow-private"), ("refresh",)):
@@ -58,7 +62,7 @@ def test_the_warcs_of_a_crawl_and_a_refresh_import_into_the_crawl_s_rows(tmp_pat
     warcs = sorted(str(path) for path in (tmp_path / "crawled-warc").glob("*.warc.gz"))
     assert len(warcs) == 2
     imported = tmp_path / "imported.db"
-    result = run_cli("import", *warcs, "--db", str(imported))
+    result = run_cli("import", *warcs, "--db", str(imported), "--workers", str(workers))
     assert result.returncode == 0, result.stderr
     assert "could not be read" not in result.stdout, result.stdout
     assert "Import finished" in result.stdout and "revisits resolved" in result.stdout
