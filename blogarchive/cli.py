@@ -473,7 +473,7 @@ def reextract(db: str) -> None:
         click.echo(f"  {key:<28} {value:>6}")
 
 
-# -- extract ----------------------------------------------------------------------------------
+# -- web archives -----------------------------------------------------------------------------
 
 
 @cli.command("import")
@@ -598,6 +598,9 @@ def replay(db: str, port: int, pywb: str | None) -> None:
     except KeyboardInterrupt:
         server.terminate()
         server.wait()
+
+
+# -- extract ----------------------------------------------------------------------------------
 
 
 @cli.command()

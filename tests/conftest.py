@@ -9,12 +9,15 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.error import URLError
 
 import pytest
@@ -200,6 +203,28 @@ def crawled(demo_network: DemoNetwork, tmp_path_factory: pytest.TempPathFactory)
     second = run_cli(*args)
     assert second.returncode == 0, second.stderr
     return CrawledArchive(db, demo_network, first, second, after_first, counts(db), log_size)
+
+
+@contextmanager
+def loopback(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """A threaded HTTP server on 127.0.0.1 answering with ``handler``; yields its address."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def content_rows(db: Path, columns: dict[str, str]) -> dict[str, list[tuple[Any, ...]]]:
+    """Each table's ``columns`` (table -> a SELECT list), its rows in a set order."""
+    with sqlite3.connect(db) as conn:
+        return {
+            table: sorted(conn.execute(f"SELECT {select} FROM {table}").fetchall(), key=repr)
+            for table, select in columns.items()
+        }
 
 
 PYWB_REQUIREMENTS = Path(__file__).parent / "requirements-pywb.txt"

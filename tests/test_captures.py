@@ -10,10 +10,9 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from blogarchive.demo.server import DemoNetwork
 from blogarchive.warc import SERVER_NOT_MODIFIED
-from tests.conftest import FAST, run_cli
+from tests.conftest import FAST, loopback, run_cli
 
 
 def query(db: Path, sql: str, *params: object) -> list[tuple[Any, ...]]:
@@ -173,14 +172,8 @@ def gzip_chunked_server() -> Iterator[str]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with loopback(Handler) as address:
+        yield address
 
 
 def test_a_gzipped_chunked_answer_is_kept_as_sent(tmp_path: Path) -> None:

@@ -8,11 +8,10 @@ import re
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import jsonschema
@@ -24,7 +23,7 @@ from scrapy.utils.test import get_crawler
 
 from blogarchive.demo.server import DemoNetwork
 from blogarchive.extensions import CollectorThreshold, CrawlProgress
-from tests.conftest import FAST, CrawledArchive, free_port, run_cli
+from tests.conftest import FAST, CrawledArchive, free_port, loopback, run_cli
 
 
 @contextmanager
@@ -45,14 +44,8 @@ def serving(content_type: str, body: bytes) -> Iterator[str]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with loopback(Handler) as address:
+        yield address
 
 
 def assert_one_line_error(result, fragment: str) -> None:  # type: ignore[no-untyped-def]

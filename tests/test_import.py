@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from blogarchive.demo.server import DemoNetwork
-from tests.conftest import FAST, run_cli
+from tests.conftest import FAST, content_rows, run_cli
 
 #: The rows the pages decide, each table's (not when a row was written or checked).
 CONTENT = {
@@ -39,11 +39,7 @@ CONTENT = {
 
 
 def rows(db: Path) -> dict[str, list[tuple]]:
-    with sqlite3.connect(db) as conn:
-        found = {
-            table: sorted(conn.execute(f"SELECT {columns} FROM {table}").fetchall(), key=repr)
-            for table, columns in CONTENT.items()
-        }
+    found = content_rows(db, CONTENT)
     # a blog that never answered left no capture: the crawl's row of it is its failure's
     found["blogs"] = [row for row in found["blogs"] if row[-1] == "ok"]
     return found

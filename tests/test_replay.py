@@ -10,7 +10,6 @@ on the page, forms on pages and posts) and generated hostile blogs (``tests/site
 from __future__ import annotations
 
 import os
-import sqlite3
 import tempfile
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from blogarchive.demo.content import BLOGS
 from blogarchive.demo.server import DemoNetwork
 from blogarchive.reader import ArchiveReader
 from blogarchive.reextract import reextract
-from tests.conftest import FAST, run_cli
+from tests.conftest import FAST, content_rows, run_cli
 from tests.sitegen import SiteSpec, factory, site_specs
 
 #: Each table's columns that the pages decide (not when a row was written or checked). Not
@@ -43,11 +42,7 @@ CONTENT = {
 
 
 def rows(db: Path) -> dict[str, list[tuple]]:
-    with sqlite3.connect(db) as conn:
-        return {
-            table: sorted(conn.execute(f"SELECT {columns} FROM {table}").fetchall(), key=repr)
-            for table, columns in CONTENT.items()
-        }
+    return content_rows(db, CONTENT)
 
 
 def replayed(crawled: Path, into: Path) -> dict[str, list[tuple]]:
