@@ -592,12 +592,7 @@ def replay(db: str, port: int, pywb: str | None) -> None:
         f" (a capture: /{COLLECTION}/TIMESTAMP/URL); Ctrl-C stops",
         err=True,
     )
-    server = serve(root, wayback, port)
-    try:
-        server.wait()
-    except KeyboardInterrupt:
-        server.terminate()
-        server.wait()
+    wait_for(serve(root, wayback, port))
 
 
 # -- extract ----------------------------------------------------------------------------------
@@ -805,20 +800,25 @@ def run_datasette(
                 replay_url
             )
         metadata.write_text(json.dumps(published), encoding="utf-8")
-        child = subprocess.Popen(datasette_command(db, port, metadata, host, base_url))
+        wait_for(subprocess.Popen(datasette_command(db, port, metadata, host, base_url)))
 
-        def stop(signum: int, frame: object) -> None:
-            child.terminate()  # Datasette goes when we are told to go, never left behind
 
-        previous = signal.signal(signal.SIGTERM, stop)
-        try:
-            with contextlib.suppress(KeyboardInterrupt):
-                child.wait()
-        finally:
-            if child.poll() is None:
-                child.terminate()
-                child.wait(timeout=10)
-            signal.signal(signal.SIGTERM, previous)
+def wait_for(child: subprocess.Popen[Any]) -> None:
+    """Wait for a server ``child`` to end; it ends with us, on Ctrl-C or when we are told to
+    stop (SIGTERM), never left behind."""
+
+    def stop(signum: int, frame: object) -> None:
+        child.terminate()
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            child.wait()
+    finally:
+        if child.poll() is None:
+            child.terminate()
+            child.wait(timeout=10)
+        signal.signal(signal.SIGTERM, previous)
 
 
 @cli.command()

@@ -263,3 +263,13 @@ def test_replay_shows_the_seed_post_from_its_capture(
     finally:
         process.terminate()
         process.wait(timeout=20)
+    # pywb went with the command that started it
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"{base}/", timeout=1).read()
+        except (urllib.error.URLError, ConnectionError):
+            break
+        time.sleep(0.3)
+    else:
+        raise AssertionError("pywb still answers once `blogarchive replay` was stopped")
