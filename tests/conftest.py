@@ -23,6 +23,7 @@ from urllib.error import URLError
 import pytest
 
 from blogarchive.demo.server import DemoNetwork
+from blogarchive.reader import ArchiveReader
 
 FIXTURES = Path(__file__).parent / "fixtures"
 #: Politeness off for tests: the servers are ours and on loopback.
@@ -253,6 +254,28 @@ def pywb_bin() -> str:
     return str(venv / "bin")
 
 
+def wait_until_answers(
+    url: str, process: subprocess.Popen[bytes], what: str, seconds: float = 60
+) -> None:
+    """Wait until ``url`` answers, or raise with what the server ``process`` said."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=2).read()
+            return
+        except (URLError, ConnectionError):
+            if process.poll() is not None or time.monotonic() > deadline:
+                output = process.stderr.read().decode() if process.stderr else ""
+                raise RuntimeError(f"{what} did not start: {output[-2000:]}") from None
+            time.sleep(0.3)
+
+
+def seed_capture(db: Path, title: str) -> tuple[str, str]:
+    """The URL and time of the capture a post (by its title) was read from."""
+    with ArchiveReader(db) as reader:
+        return next((url, when) for url, when, named in reader.captured_posts() if named == title)
+
+
 @contextmanager
 def serving(db: Path, base_url: str = "/", *options: str) -> Iterator[str]:
     """``blogarchive serve`` on ``db`` (with ``options``), as a user starts it; yields its
@@ -264,16 +287,7 @@ def serving(db: Path, base_url: str = "/", *options: str) -> Iterator[str]:
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}{base_url.rstrip('/')}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/-/versions.json", timeout=2).read()
-                break
-            except (URLError, ConnectionError):
-                if process.poll() is not None or time.monotonic() > deadline:
-                    output = process.stderr.read().decode() if process.stderr else ""
-                    raise RuntimeError(f"datasette did not start: {output}") from None
-                time.sleep(0.3)
+        wait_until_answers(f"{base}/-/versions.json", process, "datasette")
         yield base
     finally:
         process.terminate()

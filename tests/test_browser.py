@@ -7,7 +7,6 @@ import json
 import os
 import re
 import shutil
-import sqlite3
 import subprocess
 import time
 import urllib.error
@@ -19,7 +18,14 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from tests.conftest import CrawledArchive, blogarchive_command, free_port, serving
+from tests.conftest import (
+    CrawledArchive,
+    blogarchive_command,
+    free_port,
+    seed_capture,
+    serving,
+    wait_until_answers,
+)
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SEED_TITLE = "Miller Heiman: Round Table Discussions Part 2"
@@ -226,13 +232,7 @@ def test_replay_shows_the_seed_post_from_its_capture(
 ) -> None:
     """`blogarchive replay` serves the crawl's WARC files with pywb on loopback: the seed
     post's capture opens in Chromium (in pywb's replay frame) with the post's text."""
-    with sqlite3.connect(crawled.path) as conn:
-        [(url, timestamp)] = conn.execute(
-            "SELECT c.url, c.timestamp FROM posts p JOIN captures c"
-            " ON c.record_id = coalesce((SELECT refers_to FROM captures"
-            " WHERE record_id = p.capture_id), p.capture_id) WHERE p.title = ?",
-            [SEED_TITLE],
-        ).fetchall()
+    url, timestamp = seed_capture(crawled.path, SEED_TITLE)
     stamp = re.sub(r"\D", "", timestamp)[:14]
     port = free_port()
     process = subprocess.Popen(
@@ -242,16 +242,7 @@ def test_replay_shows_the_seed_post_from_its_capture(
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}/blogarchive"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/", timeout=2).read()
-                break
-            except (urllib.error.URLError, ConnectionError):
-                if process.poll() is not None or time.monotonic() > deadline:
-                    output = process.stderr.read().decode() if process.stderr else ""
-                    raise RuntimeError(f"replay did not start: {output[-2000:]}") from None
-                time.sleep(0.5)
+        wait_until_answers(f"{base}/", process, "replay", seconds=120)
         context = browser.new_context()  # type: ignore[attr-defined]
         page = context.new_page()
         page.goto(f"{base}/{stamp}/{url}")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CrawledArchive, run_cli, serving
+from tests.conftest import CrawledArchive, run_cli, seed_capture, serving
 
 
 @pytest.fixture(scope="module")
@@ -123,12 +123,13 @@ def test_a_post_page_says_when_it_was_captured_and_links_the_replay(
 ) -> None:
     """Each post page names the capture its text was read from (its date and WARC record),
     and with --replay-url links it where `blogarchive replay` serves it."""
+    title = "Miller Heiman: Round Table Discussions Part 2"
+    url, timestamp = seed_capture(crawled.path, title)
     with sqlite3.connect(crawled.path) as conn:
-        [(post_id, url, record_id, timestamp)] = conn.execute(
-            "SELECT p.id, c.url, c.record_id, c.timestamp FROM posts p JOIN captures c"
-            " ON c.record_id = coalesce((SELECT refers_to FROM captures"
-            " WHERE record_id = p.capture_id), p.capture_id) WHERE p.title = ?",
-            ["Miller Heiman: Round Table Discussions Part 2"],
+        [(post_id, record_id)] = conn.execute(
+            "SELECT p.id, c.record_id FROM posts p JOIN captures c ON c.timestamp = ?"
+            " AND c.url = ? WHERE p.title = ?",
+            [timestamp, url, title],
         ).fetchall()
     replay = "http://127.0.0.1:8080/blogarchive/"
     with serving(crawled.path, "/", "--replay-url", replay) as base:
