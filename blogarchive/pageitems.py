@@ -301,7 +301,9 @@ def _post_page(
     announced: bool | Callable[[Page], bool],
     comments_from: Callable[[Post], str],
 ) -> PageRead:
-    html, url, page_url = fetched.html, fetched.url, canonical_url(fetched.url)
+    # (the page's text is decoded again only where a reader below needs it: a stored page's
+    # extraction was made from its own decoding, in another process maybe)
+    url, page_url = fetched.url, canonical_url(fetched.url)
     post, evidence = page.post, page.evidence
     if (
         post is None
@@ -309,7 +311,7 @@ def _post_page(
         and (announced(page) if callable(announced) else announced)
     ):
         # a route lists it as a post: its address or a short body does not make it less so
-        post = announced_post(html, url)
+        post = announced_post(fetched.html, url)
         evidence = "listed as a post by a route of the blog" if post else evidence
     if post is None:
         items: tuple[Any, ...] = (fetched.page_item(kind="page"),)
@@ -327,11 +329,11 @@ def _post_page(
     comments: tuple[Comment, ...] | None = page.comments
     if post is not page.post or comments_from_feed(post, page.blog.platform):
         # the extraction did not read them: read here unless the feed alone gives them
-        comments = None if route == FEED else extract_comments(html, url)
+        comments = None if route == FEED else extract_comments(fetched.html, url)
     complete = comments is not None and shows_every_comment(post, comments, links, page_url)
     observations = page.key_observations
     if post is not page.post:  # (the extraction reads them only of what it calls posts)
-        observations = extract_observations(html, url)
+        observations = extract_observations(fetched.html, url)
     item = PostItem(
         blog_url=fetched.blog,
         post=post,
