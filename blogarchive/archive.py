@@ -313,6 +313,14 @@ class Archive:
             )
         }
 
+    def post_with_platform_id(self, blog_url: str, platform_id: str) -> str | None:
+        """The URL of the blog's post whose id on its platform is ``platform_id``."""
+        row = self.db.execute(
+            "SELECT url FROM posts WHERE blog_id = ? AND platform_id = ? LIMIT 1",
+            [blog_id_for(blog_url), platform_id],
+        ).fetchone()
+        return row[0] if row else None
+
     def save_comments(self, item: CommentsItem) -> None:
         """Comments that came without their page (a comment feed), for a post already saved."""
         post_id = post_id_for(item.post_url)

@@ -484,10 +484,10 @@ def reextract(db: str) -> None:
     default=0,
     show_default=True,
     type=click.IntRange(min=0),
-    help="Processes that extract pages beside the one that reads and writes (0: none).",
+    help="Processes that read the files, one a task, while this one writes (0: read here).",
 )
 def import_command(files: tuple[str, ...], db: str, workers: int) -> None:
-    """Read WARC files (.warc, .warc.gz) and WACZ packages into the archive, offline.
+    """Read WARC files (.warc, .warc.gz, .warc.zst) and WACZ packages into the archive, offline.
 
     Every captured page is read as a crawl reads it; each row names the capture it came from.
     What cannot be read (a truncated record, a damaged file) is reported, and the rest read.

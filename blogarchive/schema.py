@@ -228,6 +228,7 @@ FTS = {
 INDEXES = [
     ("posts", ["blog_id"]),
     ("posts", ["published"]),
+    ("posts", ["blog_id", "platform_id"]),  # (an imported comment feed finds its post)
     ("post_urls", ["post_id"]),
     ("comments", ["post_id"]),
     ("key_observations", ["post_id"]),
