@@ -495,7 +495,7 @@ def import_command(files: tuple[str, ...], db: str, workers: int) -> None:
     import time
 
     from blogarchive.archive import Archive
-    from blogarchive.importing import ImportReport, WarcImport
+    from blogarchive.importing import WarcImport
     from blogarchive.lock import ArchiveLock, ArchiveLocked
 
     paths = [Path(file) for file in files]
@@ -513,8 +513,8 @@ def import_command(files: tuple[str, ...], db: str, workers: int) -> None:
         archive = Archive(open_database(db))
         run_id = archive.start_run([str(path) for path in paths])
 
-        def progress(report: ImportReport) -> None:
-            click.echo(f"  … {report.records} records read", err=True)
+        def progress(captures: int) -> None:
+            click.echo(f"  … {captures} captured pages written", err=True)
 
         with archive.db.atomic():
             importing = WarcImport(

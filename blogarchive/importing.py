@@ -33,6 +33,7 @@ import zipfile
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -88,6 +89,7 @@ class ImportReport(ReadReport):
 
     def add(self, other: ImportReport) -> None:
         """Count in what another process read (a file of the same import)."""
+        self.files += other.files
         self.records += other.records
         self.failures.extend(other.failures)
         self.pages.update(other.pages)
@@ -119,11 +121,11 @@ class Notes:
     fed: set[tuple[str, str]] = field(default_factory=set)
 
 
-def notes_of_file(path: Path) -> Notes:
+def notes_of_file(path: str | Path) -> Notes:
     """The notes of one file (its failures are the second pass's to report)."""
     notes = Notes()
     try:
-        with opened(path) as streams:
+        with opened(Path(path)) as streams:
             for name, stream in streams:
                 for captured in records_of(name, stream, ReadReport()):
                     _note(captured, notes)
@@ -261,9 +263,17 @@ class Later:
     fallback: str | None
 
 
-def file_items(path: Path, collection: Collection, report: ImportReport) -> Iterator[Any]:
-    """The items of one file's records (a WACZ's: its WARC members'); see
-    :func:`items_of_records`."""
+def file_items(path: str | Path, collection: Collection) -> Iterator[Any]:
+    """The items of one file's records (a WACZ's: its WARC members'; see
+    :func:`items_of_records`), and last the file's :class:`ImportReport`: a task of its own,
+    wherever it runs (this process, a worker, a Spark or Dask task)."""
+    path = Path(path)
+    report = ImportReport(files=1)
+    yield from _file_items(path, collection, report)
+    yield report
+
+
+def _file_items(path: Path, collection: Collection, report: ImportReport) -> Iterator[Any]:
     try:
         with opened(path) as streams:
             for name, stream in streams:
@@ -373,29 +383,37 @@ def _fetched(captured: Captured, collection: Collection, report: ImportReport) -
 
 
 class ItemWriter:
-    """The one writer: the items of :func:`items_of_records` into ``archive``, in the order
-    given; the comments of comment feeds (:class:`Later`) kept aside in ``folder`` till
-    :meth:`finish`, when every post is written."""
+    """The one writer: the items of :func:`file_items` into ``archive``, in the order given
+    (the files' reports summed in :attr:`report`); the comments of comment feeds
+    (:class:`Later`) kept aside in ``folder`` till :meth:`finish`, when every post is
+    written. ``progress`` is told every 500 captures written."""
 
     def __init__(
         self,
         archive: Archive,
         run_id: int | None,
         collection: Collection,
-        report: ImportReport,
         folder: str | Path,
+        progress: Callable[[int], None] | None = None,
     ) -> None:
         self.archive = archive
         self.run_id = run_id
         self.collection = collection
-        self.report = report
+        #: what the files written read: the sum of their reports
+        self.report = ImportReport()
         self.later = ScratchDB(folder, "later.sqlite", LATER_SCHEMA)
+        self.progress = progress
+        #: captures written
         self.captures = 0
 
     def write(self, item: Any) -> None:
         if isinstance(item, Capture):
             self.archive.save_capture(item, self.run_id)
             self.captures += 1
+            if self.progress is not None and self.captures % 500 == 0:
+                self.progress(self.captures)
+        elif isinstance(item, ImportReport):
+            self.report.add(item)
         elif isinstance(item, Unchanged):
             self._unchanged(item.fetched)
         elif isinstance(item, Later):
@@ -442,7 +460,7 @@ class WarcImport:
         archive: Archive,
         run_id: int | None,
         folder: str | Path | None = None,
-        progress: Callable[[ImportReport], None] | None = None,
+        progress: Callable[[int], None] | None = None,
         base: str | Path | None = None,
         workers: int = 0,
     ) -> None:
@@ -456,43 +474,36 @@ class WarcImport:
         self.workers = workers
 
     def run(self, paths: list[Path]) -> ImportReport:
-        index = ScratchDB(self.folder, "import.sqlite", INDEX_SCHEMA)
-        collection = Collection(index.path, self.base)
         pool = None
         if self.workers > 0:
             context = multiprocessing.get_context("spawn")  # (this process holds SQLite)
             pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+        collection = None
         try:
-            for notes in self._each(pool, notes_of_file, [(path,) for path in paths]):
-                _index(index, notes)
-            index.connection.commit()
-            writer = ItemWriter(self.archive, self.run_id, collection, self.report, self.folder)
+            notes = self._each(pool, notes_of_file, [(path,) for path in paths])
+            collection = build_collection(self.folder / "import.sqlite", notes, self.base)
+            writer = ItemWriter(
+                self.archive, self.run_id, collection, self.folder, progress=self.progress
+            )
             if pool is None:
                 for path in paths:
-                    self.report.files += 1
-                    for item in file_items(path, collection, self.report):
-                        self._write(writer, item)
+                    for item in file_items(path, collection):
+                        writer.write(item)
             else:
                 spool = str(self.folder)
                 tasks = [(path, collection, spool, n) for n, path in enumerate(paths)]
-                for spooled, report in self._each(pool, _spooled_items, tasks):
-                    self.report.files += 1
-                    self.report.add(report)
+                for spooled in self._each(pool, _spooled_items, tasks):
                     for item in _unspooled(spooled):
-                        self._write(writer, item)
+                        writer.write(item)
             writer.finish()
+            self.report = writer.report
         finally:
             if pool is not None:
                 pool.shutdown(cancel_futures=True)
-            collection.close()
-            index.close()
+            if collection is not None:
+                collection.close()
             self._temporary.cleanup()
         return self.report
-
-    def _write(self, writer: ItemWriter, item: Any) -> None:
-        writer.write(item)
-        if self.progress is not None and isinstance(item, Capture) and writer.captures % 500 == 0:
-            self.progress(self.report)
 
     def _each(
         self,
@@ -515,24 +526,33 @@ class WarcImport:
             yield running.popleft().result()
 
 
-def _index(index: ScratchDB, notes: Notes) -> None:
-    index.write_many("INSERT OR IGNORE INTO records VALUES (?, ?, ?, ?, ?)", notes.records)
-    index.write_many("INSERT OR IGNORE INTO announced VALUES (?, ?)", sorted(notes.announced))
-    index.write_many("INSERT OR IGNORE INTO fed VALUES (?, ?)", sorted(notes.fed))
+def build_collection(
+    path: str | Path, notes: Iterable[Notes], base: str | Path | None = None
+) -> Collection:
+    """The collection's index at ``path`` (a new file, left there), made of every file's
+    :func:`notes_of_file`."""
+    Path(path).unlink(missing_ok=True)
+    with closing(sqlite3.connect(path)) as index:
+        index.execute("PRAGMA journal_mode=OFF")  # (scratch: made again if lost)
+        index.execute("PRAGMA synchronous=OFF")
+        index.executescript(INDEX_SCHEMA)
+        for each in notes:
+            index.executemany("INSERT OR IGNORE INTO records VALUES (?, ?, ?, ?, ?)", each.records)
+            index.executemany("INSERT OR IGNORE INTO announced VALUES (?, ?)", each.announced)
+            index.executemany("INSERT OR IGNORE INTO fed VALUES (?, ?)", each.fed)
+        index.commit()
+    return Collection(path, base)
 
 
-def _spooled_items(
-    path: Path, collection: Collection, folder: str, number: int
-) -> tuple[str, ImportReport]:
+def _spooled_items(path: Path, collection: Collection, folder: str, number: int) -> str:
     """A worker's task: the items of one file, pickled one after another into a file of
     ``folder`` (they wait there, not in memory, for the writer)."""
-    report = ImportReport()
     spooled = Path(folder, f"items-{number}.pickle")
     with spooled.open("wb") as out:
-        for item in file_items(path, collection, report):
+        for item in file_items(path, collection):
             pickle.dump(item, out, protocol=pickle.HIGHEST_PROTOCOL)
     collection.close()
-    return str(spooled), report
+    return str(spooled)
 
 
 def _unspooled(spooled: str) -> Iterator[Any]:

@@ -45,11 +45,12 @@ def rows(db: Path) -> dict[str, list[tuple]]:
     return found
 
 
-@pytest.mark.parametrize("workers", [0, 2])
+@pytest.mark.parametrize("how", ["here", "2 workers", "dask"])
 def test_the_warcs_of_a_crawl_and_a_refresh_import_into_the_crawl_s_rows(
-    workers: int, tmp_path: Path
+    how: str, tmp_path: Path
 ) -> None:
-    """In one process, or with two more that extract the pages: the same rows."""
+    """Read in the import's own process, in two workers (a file each), or as a Dask bag of
+    the files, as README "Many machines" shows: the same rows, those of the crawl."""
     crawled = tmp_path / "crawled.db"
     with DemoNetwork() as network:
         for command in (("crawl", network.start_url, "--allow-private"), ("refresh",)):
@@ -58,10 +59,15 @@ def test_the_warcs_of_a_crawl_and_a_refresh_import_into_the_crawl_s_rows(
     warcs = sorted(str(path) for path in (tmp_path / "crawled-warc").glob("*.warc.gz"))
     assert len(warcs) == 2
     imported = tmp_path / "imported.db"
-    result = run_cli("import", *warcs, "--db", str(imported), "--workers", str(workers))
-    assert result.returncode == 0, result.stderr
-    assert "could not be read" not in result.stdout, result.stdout
-    assert "Import finished" in result.stdout and "revisits resolved" in result.stdout
+    if how == "dask":
+        failures = dask_import(warcs, imported)
+        assert failures == []
+    else:
+        workers = "2" if how == "2 workers" else "0"
+        result = run_cli("import", *warcs, "--db", str(imported), "--workers", workers)
+        assert result.returncode == 0, result.stderr
+        assert "could not be read" not in result.stdout, result.stdout
+        assert "Import finished" in result.stdout and "revisits resolved" in result.stdout
     expected, got = rows(crawled), rows(imported)
     assert len(expected["posts"]) == 13 and expected["comments"]
     for table in CONTENT:
@@ -69,6 +75,31 @@ def test_the_warcs_of_a_crawl_and_a_refresh_import_into_the_crawl_s_rows(
     # the blog that never answered is named by a blog list, and known only as a link
     with sqlite3.connect(imported) as conn:
         assert conn.execute("SELECT count(*) FROM captures").fetchone()[0] > 40
+
+
+def dask_import(warcs: list[str], db: Path) -> list[tuple[str, int | None, str]]:
+    """README "Many machines": an import whose files are read in Dask's worker processes,
+    the items written here by the one writer; the failures it reports."""
+    import dask.bag
+
+    from blogarchive.archive import Archive, open_database
+    from blogarchive.importing import ItemWriter, build_collection, file_items, notes_of_file
+
+    files = dask.bag.from_sequence(warcs, npartitions=len(warcs))
+    notes = files.map(notes_of_file).compute(scheduler="processes")
+    collection = build_collection(db.parent / "index.sqlite", notes, base=db.parent)
+    items = files.map(lambda path: list(file_items(path, collection))).flatten()
+    archive = Archive(open_database(db))
+    run_id = archive.start_run(warcs)
+    writer = ItemWriter(archive, run_id, collection, db.parent)
+    with archive.db.atomic():
+        for item in items.compute(scheduler="processes"):
+            writer.write(item)
+        writer.finish()
+    archive.end_run(run_id, "finished", {})
+    archive.db.close()
+    assert writer.report.files == 2 and writer.report.records > 40
+    return writer.report.failures
 
 
 def test_a_damaged_file_is_reported_and_the_rest_imported(tmp_path: Path) -> None:
