@@ -60,7 +60,8 @@ def main() -> None:
             with NginxSite(blog, folder / "nginx") as site:
                 cli("crawl", site.home, "--redis", url, "--depth", "0")
                 worker_s = cli("worker", "--redis", url, "--idle-timeout", "3",
-                               "--allow-private", "-q", *FAST) - 3  # fmt: skip
+                               "--allow-private", "-q", "--warc-dir", str(folder / "warc"),
+                               *FAST) - 3  # fmt: skip
             items = client.llen("blogarchive:items")
             memory = client.info("memory")["used_memory"]
             ingest_s = cli("ingest", "--redis", url, "--db", str(folder / "archive.db"),

@@ -68,13 +68,23 @@ class WarcCapture:
     bytes. A response that repeats the archive's last capture of its URL (a 304, or the same
     payload) is a ``revisit`` record that refers to it."""
 
-    def __init__(self, crawler: Crawler, folder: str, max_size: int, archive: str | None) -> None:
+    def __init__(
+        self,
+        crawler: Crawler,
+        folder: str,
+        max_size: int,
+        archive: str | None,
+        prefix: str = "blogarchive",
+    ) -> None:
         self.crawler = crawler
         self.files = WarcFiles(
             folder,
+            prefix=prefix,
             max_size=max_size,
             info={"software": f"blogarchive/{__version__}", "format": "WARC File Format 1.1"},
-            base=Path(archive).absolute().parent if archive else None,
+            # (a distributed worker has no archive: its files are named from the folder that
+            # holds its WARC folder, which goes beside the archive)
+            base=Path(archive).absolute().parent if archive else Path(folder).absolute().parent,
         )
         self.archive = archive
         self._reader: ArchiveReader | None = None
@@ -91,6 +101,7 @@ class WarcCapture:
             folder,
             settings.getint("BLOGARCHIVE_WARC_MAX_SIZE", DEFAULT_MAX_SIZE),
             settings.get("ARCHIVE_DB"),
+            settings.get("BLOGARCHIVE_WARC_PREFIX", "blogarchive"),
         )
         crawler.signals.connect(capture.response_downloaded, signal=signals.response_downloaded)
         crawler.signals.connect(capture.close, signal=signals.engine_stopped)

@@ -364,6 +364,14 @@ idle_option = click.option(
     help="Follow links and redirects to private, loopback and link-local addresses.",
 )
 @crawl_options
+@click.option("--no-warc", is_flag=True, help="Keep no WARC files (the rows cite no capture).")
+@click.option(
+    "--warc-dir",
+    metavar="DIR",
+    default="blogarchive-warc",
+    show_default=True,
+    help="Keep every response as WARC/1.1 records here; put the folder beside the archive.",
+)
 def worker(
     redis_url: str,
     idle_timeout: float,
@@ -371,8 +379,14 @@ def worker(
     overrides: tuple[str, ...],
     quiet: bool,
     verbose: bool,
+    warc_dir: str,
+    no_warc: bool,
 ) -> None:
-    """Fetch and extract pages of a distributed crawl; items go to Redis for `ingest`."""
+    """Fetch and extract pages of a distributed crawl; items go to Redis for `ingest`.
+
+    Every response is kept as WARC records in --warc-dir, named after this machine; the
+    ingester's rows cite them as that folder's files, relative to the archive's folder.
+    """
     from blogarchive.distributed import RedisUnavailable, connect, run_worker, worker_settings
     from blogarchive.options import CrawlOptions, SettingError
 
@@ -383,7 +397,10 @@ def worker(
         overrides=overrides,
         progress_interval=0 if quiet else 5.0,
         log_level="DEBUG" if verbose else "WARNING",
+        warc_dir=None if no_warc else warc_dir,
     )
+    if options.warc_dir:
+        make_warc_folder(options.warc_dir)
     try:
         settings = worker_settings(redis_url, idle_timeout=idle_timeout, options=options)
         connect(redis_url)
@@ -394,7 +411,12 @@ def worker(
     click.echo(
         f"Worker {os.getpid()} stopped ({stats.get('finish_reason', 'unknown')}):"
         f" {stats.get('response_received_count', 0)} pages fetched,"
-        f" {stats.get('item_scraped_count', 0)} items queued",
+        f" {stats.get('item_scraped_count', 0)} items queued"
+        + (
+            f", {stats['blogarchive/captures']} responses kept in {options.warc_dir}"
+            if stats.get("blogarchive/captures")
+            else ""
+        ),
         err=True,
     )
 

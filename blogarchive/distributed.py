@@ -20,6 +20,7 @@ import dataclasses
 import json
 import pickle
 import signal
+import socket
 import time
 import warnings
 from collections import Counter
@@ -44,8 +45,10 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
 
+from blogarchive import capturing
 from blogarchive.archive import Archive, open_database
 from blogarchive.exceptions import CrawlInProgress, RedisUnavailable
+from blogarchive.items import Capture
 from blogarchive.lock import ArchiveLock
 from blogarchive.middlewares import ConditionalRequestMiddleware
 from blogarchive.options import CrawlOptions, crawl_settings, parse_overrides, quiet_logs
@@ -190,6 +193,8 @@ def worker_settings(redis_url: str, *, idle_timeout: float, options: CrawlOption
         "ITEM_PIPELINES": {"blogarchive.distributed.RedisItemPipeline": 300},
         "BLOGARCHIVE_DISTRIBUTED": True,
         "BLOGARCHIVE_IDLE_TIMEOUT": idle_timeout,
+        # (the workers' WARC files go in one folder beside the archive: named by machine)
+        "BLOGARCHIVE_WARC_PREFIX": f"blogarchive-{socket.gethostname()}",
     }
     for name, value in values.items():
         settings.set(name, value, priority="cmdline")
@@ -232,7 +237,9 @@ def run_worker(settings: Settings) -> dict[str, Any]:
 
 
 class RedisItemPipeline:
-    """Pushes each item, pickled, onto the ``blogarchive:items`` list for the ingester."""
+    """Pushes each item, pickled, onto the ``blogarchive:items`` list for the ingester; and
+    each capture the worker keeps (:mod:`blogarchive.capturing`), before the items that name
+    it."""
 
     def __init__(self, crawler: Crawler, server: redis.Redis) -> None:
         self.crawler = crawler
@@ -240,12 +247,17 @@ class RedisItemPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RedisItemPipeline:
-        return cls(crawler, connect(crawler.settings.get("REDIS_URL")))
+        pipeline = cls(crawler, connect(crawler.settings.get("REDIS_URL")))
+        crawler.signals.connect(pipeline.captured, signal=capturing.captured)
+        return pipeline
 
     def process_item(self, item: Any, spider: Spider | None = None) -> Any:
         self.server.rpush(ITEMS, pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL))
         add_counts(self.crawler.stats, counts_of(item))  # the progress lines count them
         return item
+
+    def captured(self, capture: Capture) -> None:
+        self.server.rpush(ITEMS, pickle.dumps(capture, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):

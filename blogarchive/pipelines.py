@@ -128,6 +128,8 @@ def store_item(archive: Archive, item: Any, run_id: int | None) -> None:
     ingester both come here)."""
     if isinstance(item, BlogItem):
         archive.save_blog(item)
+    elif isinstance(item, Capture):  # (a distributed worker's, from Redis)
+        archive.save_capture(item, run_id)
     elif isinstance(item, PageItem):
         archive.save_page(item, run_id)
     elif isinstance(item, PostItem):

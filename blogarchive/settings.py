@@ -89,6 +89,9 @@ EXTENSIONS = {
 BLOGARCHIVE_WARC_DIR = None
 #: A new WARC file is begun once the current one is this large (bytes).
 BLOGARCHIVE_WARC_MAX_SIZE = 1 << 30
+#: The WARC files' names begin with it (a distributed worker's name its machine, so that the
+#: files of every worker can be put in one folder).
+BLOGARCHIVE_WARC_PREFIX = "blogarchive"
 REMOTE_CONTROL_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 

@@ -65,6 +65,10 @@ def redis_url(tmp_path: Path) -> Iterator[str]:
         server.wait(timeout=10)
 
 
+#: The tables that differ for a blog that never answered (a crawl's row of its failure).
+BLOG_TABLES = ("blogs", "blog_links")
+
+
 def contract_rows(db: Path) -> dict[str, Counter[tuple[object, ...]]]:
     with sqlite3.connect(db) as conn:
         return {
@@ -95,7 +99,8 @@ def distributed_run(redis_url: str, db: Path, *seed_args: str) -> tuple[str, lis
     seeded = run_cli(*seed_args, "--redis", redis_url)
     assert seeded.returncode == 0, seeded.stderr
     worker = ["worker", "--redis", redis_url, "--idle-timeout", "5", "--allow-private", "-q"]
-    workers = [start(*worker, *FAST) for _ in range(2)]
+    warcs = ["--warc-dir", str(db.parent / "workers-warc")]  # (both workers' files in one)
+    workers = [start(*worker, *warcs, *FAST) for _ in range(2)]
     ingester = start("ingest", "--redis", redis_url, "--db", str(db), "--idle-timeout", "7")
     outputs = [finish(process) for process in workers]
     return seeded.stderr, outputs, finish(ingester)
@@ -121,6 +126,25 @@ def test_two_workers_and_an_ingester_archive_what_one_process_does(
 
     assert contract_rows(shared) == contract_rows(local)
     assert sum(contract_rows(shared)["posts"].values()) == 13
+    # the workers kept every response as WARC records, which the ingester's rows cite, named
+    # from the archive's folder; imported, they give the same rows again
+    with sqlite3.connect(shared) as conn:
+        files = {file for (file,) in conn.execute("SELECT DISTINCT warc_file FROM captures")}
+        cited = conn.execute(
+            "SELECT count(*), count(c.record_id) FROM posts p"
+            " LEFT JOIN captures c ON c.record_id = p.capture_id"
+        ).fetchone()
+        [(captures,)] = conn.execute("SELECT count(*) FROM captures").fetchall()
+    assert cited == (13, 13)
+    assert captures == sum(requests.values())  # every response the servers sent
+    assert files and all((tmp_path / file).is_file() for file in files), files
+    assert {Path(file).parent.name for file in files} == {"workers-warc"}
+    imported = tmp_path / "imported.db"
+    result = run_cli("import", *sorted(str(tmp_path / f) for f in files), "--db", str(imported))
+    assert result.returncode == 0 and "could not be read" not in result.stdout, result.stdout
+    # (but for the blog that never answered: a failed fetch leaves no record)
+    answered = {t: rows for t, rows in contract_rows(local).items() if t not in BLOG_TABLES}
+    assert {t: r for t, r in contract_rows(imported).items() if t not in BLOG_TABLES} == answered
     # robots.txt included: one worker reads it, the others take its answer from Redis
     assert {url: n for url, n in requests.items() if n > 1} == {}
     assert all("stopped (finished)" in output for output in outputs)
@@ -143,7 +167,7 @@ def test_a_worker_killed_midway_loses_nothing_after_one_refresh(
         seeded = run_cli("crawl", network.start_url, "--redis", redis_url, "--depth", "0")
         assert seeded.returncode == 0, seeded.stderr
         # no --allow-private: the start blog's origin is allowed on every worker (issue 31)
-        worker = ["worker", "--redis", redis_url, "--idle-timeout", "6", "-q"]
+        worker = ["worker", "--redis", redis_url, "--idle-timeout", "6", "-q", "--no-warc"]
         doomed, survivor = start(*worker, *FAST), start(*worker, *FAST)
         ingester = start("ingest", "--redis", redis_url, "--db", str(db), "--idle-timeout", "8")
         deadline = time.monotonic() + 120
