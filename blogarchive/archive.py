@@ -313,6 +313,18 @@ class Archive:
             )
         }
 
+    def page_kinds(self, urls: list[str]) -> dict[str, str]:
+        """The kind each of ``urls`` the archive holds a page at was fetched as."""
+        marks = ", ".join("?" for _ in urls)
+        return dict(self.db.execute(f"SELECT url, kind FROM pages WHERE url IN ({marks})", urls))
+
+    def platform_of(self, blog_url: str) -> str | None:
+        """The platform of the blog at ``blog_url``, as its home page shows it."""
+        row = self.db.execute(
+            "SELECT platform FROM blogs WHERE id = ?", [blog_id_for(blog_url)]
+        ).fetchone()
+        return row[0] if row else None
+
     def post_with_platform_id(self, blog_url: str, platform_id: str) -> str | None:
         """The URL of the blog's post whose id on its platform is ``platform_id``."""
         row = self.db.execute(

@@ -547,6 +547,7 @@ def import_command(files: tuple[str, ...], db: str, workers: int) -> None:
             "import/records": report.records,
             "import/revisits": report.revisits,
             "import/failures": [list(failure) for failure in report.failures],
+            "blogarchive/report": report.blogs,
         }
         run = archive.end_run(run_id, "finished", stats)
         archive.db.close()

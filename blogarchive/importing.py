@@ -50,6 +50,8 @@ from blogarchive.pageitems import (
     sitemap_route,
 )
 from blogarchive.pipelines import store_item
+from blogarchive.reader import chunked
+from blogarchive.report import BlogReport, other_slash
 from blogarchive.scratch import ScratchDB
 from blogarchive.sitemaps import SitemapError, sitemap_body_locations
 from blogarchive.warc import SERVER_NOT_MODIFIED, cited_path
@@ -86,6 +88,9 @@ class ImportReport(ReadReport):
     files: int = 0
     pages: Counter[str] = field(default_factory=Counter)
     revisits: int = 0
+    #: per blog, the posts the collection's routes list: archived, or missing and why (the
+    #: figures of a crawl's report, :class:`blogarchive.report.BlogReport`)
+    blogs: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def add(self, other: ImportReport) -> None:
         """Count in what another process read (a file of the same import)."""
@@ -209,10 +214,11 @@ class Collection:
         )
         return self._read(sql, (*addresses, *routes)).fetchone() is not None
 
-    def listed(self) -> Iterator[str]:
-        """Every post URL a route of the collection lists."""
-        for (url,) in self._read("SELECT DISTINCT url FROM announced ORDER BY url", ()):
-            yield url
+    def listed(self) -> Iterator[tuple[str, set[str]]]:
+        """Every URL a route of the collection lists as a post, with the routes that do."""
+        sql = "SELECT url, group_concat(route) FROM announced GROUP BY url ORDER BY url"
+        for url, routes in self._read(sql, ()):
+            yield url, set(routes.split(","))
 
     def original(self, captured: Captured, report: ImportReport) -> Captured | None:
         """The response record a revisit repeats: the one it names, else any with its payload
@@ -497,6 +503,7 @@ class WarcImport:
                         writer.write(item)
             writer.finish()
             self.report = writer.report
+            self.report.blogs = listed_report(collection, self.archive)
         finally:
             if pool is not None:
                 pool.shutdown(cancel_futures=True)
@@ -542,6 +549,48 @@ def build_collection(
             index.executemany("INSERT OR IGNORE INTO fed VALUES (?, ?)", each.fed)
         index.commit()
     return Collection(path, base)
+
+
+def listed_report(collection: Collection, archive: Archive) -> dict[str, dict[str, Any]]:
+    """Per blog, as a crawl reports them: the posts the collection's feeds, sitemaps and REST
+    answers list, how many the archive holds, and each one it does not with why (nothing
+    lost silently: a listed post the files lack is named)."""
+    blogs: dict[str, dict[str, Any]] = {}
+    platforms: dict[str, str | None] = {}
+    for chunk in chunked(collection.listed()):
+        addresses = [address for url, _ in chunk for address in (url, other_slash(url))]
+        held = archive.posts_at(addresses)
+        kinds = archive.page_kinds(addresses)
+        for url, routes in chunk:
+            home = home_url(url)
+            if home not in platforms:
+                platforms[home] = archive.platform_of(home)
+            if routes == {"sitemap"} and platforms[home] != "blogger":
+                continue  # (a sitemap of every page lists more than posts)
+            figures = blogs.setdefault(home, _figures())
+            figures["found"].update("sitemap" if r.startswith("sitemap") else r for r in routes)
+            figures["found_distinct"] += 1
+            if url in held or other_slash(url) in held:
+                figures["archived"] += 1
+                continue
+            kind = kinds.get(url) or kinds.get(other_slash(url))
+            reason = (
+                f"captured, but its page is no post (kept as a {kind!r} page)"
+                if kind
+                else "not in the files imported (no capture of it)"
+            )
+            figures["missing_count"] += 1
+            if len(figures["missing"]) < BlogReport.MISSING_SHOWN:
+                figures["missing"].append({"url": url, "reason": reason})
+    return {home: {**f, "found": dict(sorted(f["found"].items()))} for home, f in blogs.items()}
+
+
+def _figures() -> dict[str, Any]:
+    return {
+        "stated": None, "stated_by": None, "found": Counter(), "found_distinct": 0,
+        "archived": 0, "missing_count": 0, "not_posts": 0, "failed": 0, "missing": [],
+        "stops": {},
+    }  # fmt: skip
 
 
 def _spooled_items(path: Path, collection: Collection, folder: str, number: int) -> str:

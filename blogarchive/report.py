@@ -127,10 +127,10 @@ class BlogReport:
             if held is not None:
                 # ``/post`` and ``/post/`` are one post (the platforms redirect one to the
                 # other, and the crawl fetches the one it is sent to once)
-                holds = held([u for row in chunk for u in (row[0], _other_slash(row[0]))])
+                holds = held([u for row in chunk for u in (row[0], other_slash(row[0]))])
             for url, routes, reason, evidence, noted in chunk:
                 distinct += 1
-                if (url in holds or _other_slash(url) in holds) if holds is not None else noted:
+                if (url in holds or other_slash(url) in holds) if holds is not None else noted:
                     archived += 1
                     continue
                 announced = any(route in ANNOUNCING_ROUTES for route in routes.split(","))
@@ -139,7 +139,7 @@ class BlogReport:
                     continue
                 if reason is None and evidence is None:
                     # asked for at its other address (``/post`` for ``/post/``): that answer
-                    reason = self._reason(_other_slash(url))
+                    reason = self._reason(other_slash(url))
                 if evidence is not None:
                     reason = f"not a post: {evidence}"
                 elif reason is None:
@@ -172,7 +172,7 @@ class BlogReport:
         }
 
 
-def _other_slash(url: str) -> str:
+def other_slash(url: str) -> str:
     """``url`` with its path's trailing slash removed, or added."""
     parts = urlsplit(url)
     path = parts.path[:-1] if parts.path.endswith("/") else parts.path + "/"

@@ -77,6 +77,28 @@ def test_a_collection_gives_its_posts_each_naming_its_capture(tmp_path: Path) ->
     assert observations >= 3
 
 
+def test_a_post_a_route_lists_but_the_files_lack_is_reported_missing(tmp_path: Path) -> None:
+    """Nothing lost silently: the posts a WordPress REST answer lists are archived, or named
+    missing with the reason (here, no capture of it in the files)."""
+    files = WarcFiles(tmp_path / "warc")
+    url, body = fixture("wordpress-core")
+    lost = url.rstrip("/") + "-lost/"
+    home = url.split("/", 3)[:3]
+    rest = "/".join(home) + "/wp-json/wp/v2/posts?per_page=100&page=1"
+    listing = json.dumps([{"link": url}, {"link": lost}]).encode()
+    files.write(Exchange(url=url, status=200, response_headers=HTML, body=body))
+    json_type = (("Content-Type", "application/json"),)
+    files.write(Exchange(url=rest, status=200, response_headers=json_type, body=listing))
+    files.close()
+    report, conn = imported(sorted((tmp_path / "warc").glob("*.warc.gz")), tmp_path / "a.db")
+    [(blog, figures)] = report.blogs.items()
+    assert blog == "/".join(home) + "/"
+    assert figures["found"] == {"rest": 2} and figures["archived"] == 1
+    assert figures["missing"] == [
+        {"url": lost, "reason": "not in the files imported (no capture of it)"}
+    ]
+
+
 def test_a_revisit_whose_original_is_missing_is_reported(tmp_path: Path) -> None:
     files = WarcFiles(tmp_path / "warc")
     url, body = fixture("wordpress-core")
