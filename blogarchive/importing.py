@@ -442,7 +442,8 @@ class ItemWriter:
             self.write(item)
 
     def finish(self) -> None:
-        """Write the comments of the comment feeds, each to its post."""
+        """Write the comments of the comment feeds, each to its post; then report, per blog,
+        the listed posts not archived (:func:`listed_report`)."""
         for (blob,) in self.later.read("SELECT item FROM later ORDER BY rowid"):
             later: Later = pickle.loads(blob)
             match = COMMENT_FEED.match(later.feed_url)
@@ -453,6 +454,7 @@ class ItemWriter:
             if post_url:
                 store_item(self.archive, replace(later.item, post_url=post_url), self.run_id)
         self.later.close()
+        self.report.blogs = listed_report(self.collection, self.archive)
 
 
 class WarcImport:
@@ -503,7 +505,6 @@ class WarcImport:
                         writer.write(item)
             writer.finish()
             self.report = writer.report
-            self.report.blogs = listed_report(collection, self.archive)
         finally:
             if pool is not None:
                 pool.shutdown(cancel_futures=True)

@@ -36,6 +36,9 @@ SKIPPABLE = b"\x2a\x4d\x18"
 DICTIONARY_FRAME = b"\x5d\x2a\x4d\x18"
 #: Bytes read at a time while looking for the next record after a damaged one.
 SCAN_CHUNK = 1 << 20
+#: Bytes read at a time of a member: most records are a few KB, and what is read past a
+#: member's end is read again for the next one.
+MEMBER_CHUNK = 1 << 16
 #: The largest zstd dictionary read: ArchiveTeam's are a few hundred kilobytes.
 MAX_DICTIONARY = 64 << 20
 
@@ -171,7 +174,7 @@ class _Gzip(Framing):
         inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
         parts, read = [], 0
         while not inflater.eof:
-            chunk = stream.read(SCAN_CHUNK)
+            chunk = stream.read(MEMBER_CHUNK)
             if not chunk:
                 return "a gzip member cut short (the file ends inside it)"
             read += len(chunk)
@@ -221,7 +224,7 @@ class _Zstd(Framing):
         frame = self.decompressor.decompressobj()
         parts, read = [], 0
         while not frame.eof:
-            chunk = stream.read(SCAN_CHUNK)
+            chunk = stream.read(MEMBER_CHUNK)
             if not chunk:
                 return "a zstd frame cut short (the file ends inside it)"
             read += len(chunk)

@@ -99,6 +99,9 @@ def dask_import(warcs: list[str], db: Path) -> list[tuple[str, int | None, str]]
     archive.end_run(run_id, "finished", {})
     archive.db.close()
     assert writer.report.files == 2 and writer.report.records > 40
+    # every post the demo's feeds, sitemaps and REST answers list is archived
+    assert len(writer.report.blogs) == 3
+    assert all(blog["missing_count"] == 0 for blog in writer.report.blogs.values())
     return writer.report.failures
 
 

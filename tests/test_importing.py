@@ -97,6 +97,7 @@ def test_a_post_a_route_lists_but_the_files_lack_is_reported_missing(tmp_path: P
     assert figures["missing"] == [
         {"url": lost, "reason": "not in the files imported (no capture of it)"}
     ]
+    assert conn.execute("SELECT url FROM posts").fetchall() == [(url,)]
 
 
 def test_a_revisit_whose_original_is_missing_is_reported(tmp_path: Path) -> None:
