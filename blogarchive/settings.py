@@ -83,6 +83,8 @@ EXTENSIONS = {
     "blogarchive.extensions.CrawlProgress": 500,
     "blogarchive.extensions.CollectorThreshold": 500,
     "blogarchive.capturing.WarcCapture": 500,
+    # (after AutoThrottle, 0: a host's Crawl-delay is set back after AutoThrottle moves it)
+    "blogarchive.politeness.CrawlDelay": 600,
 }
 #: Where the crawl keeps every response as WARC/1.1 records (``blogarchive crawl --warc-dir``;
 #: the command line's default is a folder beside the archive). Unset: none kept.
@@ -111,6 +113,8 @@ SCRAPER_SLOT_MAX_ACTIVE_SIZE = 1_000_000
 #: The spiders' tests hold what the check warns about.
 WARN_ON_GENERATOR_RETURN_VALUE = False
 DOWNLOAD_DELAY = 0.25
+#: The longest robots.txt ``Crawl-delay`` honoured as asked; a longer one is held to it.
+BLOGARCHIVE_MAX_CRAWL_DELAY = 60.0
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 0.25
 AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0

@@ -87,3 +87,19 @@ def test_scrapy_s_sitemap_reader_streams_entries_with_their_loc() -> None:
     assert list(sitemap_urls_from_robots(robots, base_url="https://a.example/")) == [
         "https://a.example/s.xml"
     ]
+
+
+def test_scrapy_s_downloader_keeps_what_crawl_delay_holds_a_slot_with() -> None:
+    # blogarchive.politeness sets a slot's delay and jitter, and the settings a slot is made
+    # again from (Scrapy drops a slot idle for a minute)
+    from scrapy.core.downloader import Downloader, Slot
+
+    slot = Slot(concurrency=1, delay=0.5, jitter=0.0)
+    assert (slot.delay, slot.jitter, slot.download_delay()) == (0.5, 0.0, 0.5)
+    crawler = get_crawler(settings_dict={"DOWNLOAD_SLOTS": {"a.example": {"delay": 2}}})
+    downloader = Downloader(crawler)
+    assert downloader.per_slot_settings == {"a.example": {"delay": 2}}
+    assert "per_slot_settings" in inspect.getsource(Downloader._get_slot)
+    assert "jitter" in inspect.getsource(Downloader._get_slot)
+    assert isinstance(downloader.slots, dict)
+    assert downloader.get_slot_key(Request("https://b.example/y")) == "b.example"

@@ -70,6 +70,8 @@ class LoggedRequest:
     user_agent: str
     status: int
     bytes_sent: int
+    #: when the request arrived (``time.monotonic()``)
+    received: float = 0.0
 
 
 @dataclass
@@ -436,6 +438,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def do_GET(self) -> None:
+        received = time.monotonic()
         parts = urlsplit(self.path)
         fault = self.server.network.faults.get(parts.path)
         try:
@@ -479,6 +482,7 @@ class _Handler(BaseHTTPRequestHandler):
                 user_agent=self.headers.get("User-Agent", ""),
                 status=response.status,
                 bytes_sent=len(response.body),
+                received=received,
             )
         )
 

@@ -69,6 +69,8 @@ class SiteSpec:
     replies: bool = False
     #: top-level comments not wrapped in a ``comment-thread`` (only the replies are)
     bare_top_thread: bool = False
+    #: the robots.txt ``Crawl-delay`` (seconds), if any
+    crawl_delay: float | None = None
 
     def blog(self) -> DemoBlog:
         posts = []
@@ -202,6 +204,8 @@ class GeneratedSite(Site):
             disallowed = "".join(
                 f"Disallow: {p}\n" for p, s in self.fate_of.items() if s.fate == "robots"
             )
+            if self.spec.crawl_delay is not None:
+                disallowed += f"Crawl-delay: {self.spec.crawl_delay}\n"
             text = response.body.decode().replace("User-agent: *\n", f"User-agent: *\n{disallowed}")
             return Response(200, "text/plain", text.encode())
         spec = self.fate_of.get(path)
