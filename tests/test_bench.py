@@ -188,3 +188,21 @@ def test_scrapy_floor_adds_the_crawls_scrapy_parts_to_the_bare_spider() -> None:
     assert figures["bare"][1] == 100
     # every step fetched pages (one that fetched nothing ends the run with an error)
     assert all(rate > 0 and cpu > 0 for rate, _, cpu in figures.values())
+
+
+def test_network_bench_bounds_a_small_network_s_crawl() -> None:
+    """Every blog of the network is found and archived, and the crawl takes no less than
+    the bound the politeness it applied allows (a bound above the wall time is a wrong
+    bound)."""
+    result = run_bench(
+        "network_bench.py", "--blogs", "6", "--largest", "12", "--latency", "0.01",
+        "--skip-scrapy-defaults", "--skip-wget",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    header = result.stdout.splitlines()[0]
+    total = int(header.split(" blogs, ")[1].split(" posts")[0])
+    [row] = [line for line in result.stdout.splitlines() if line.startswith("| blogarchive")]
+    cells = [cell.strip() for cell in row.strip("|").split("|")]
+    posts, requests, wall, bound = int(cells[1]), int(cells[2]), float(cells[4]), float(cells[5])
+    assert posts == total and requests > posts
+    assert 0 < bound <= wall
