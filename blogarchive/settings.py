@@ -83,8 +83,9 @@ EXTENSIONS = {
     "blogarchive.extensions.CrawlProgress": 500,
     "blogarchive.extensions.CollectorThreshold": 500,
     "blogarchive.capturing.WarcCapture": 500,
-    # (after AutoThrottle, 0: a host's Crawl-delay is set back after AutoThrottle moves it)
-    "blogarchive.politeness.CrawlDelay": 600,
+    # (after AutoThrottle, 0: a host's Crawl-delay or pause is set back after AutoThrottle
+    # moves it)
+    "blogarchive.politeness.HostPoliteness": 600,
 }
 #: Where the crawl keeps every response as WARC/1.1 records (``blogarchive crawl --warc-dir``;
 #: the command line's default is a folder beside the archive). Unset: none kept.

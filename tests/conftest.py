@@ -130,6 +130,7 @@ MODULE_TIERS = {
     "test_faults": ("e2e",),
     "test_import": ("e2e",),
     "test_kill": ("e2e",),
+    "test_politeness": ("e2e",),
     "test_refresh": ("e2e",),
     "test_scrapyd": ("e2e",),
     "test_serve": ("e2e",),

@@ -91,7 +91,8 @@ def test_scrapy_s_sitemap_reader_streams_entries_with_their_loc() -> None:
 
 def test_scrapy_s_downloader_keeps_what_crawl_delay_holds_a_slot_with() -> None:
     # blogarchive.politeness sets a slot's delay and jitter, and the settings a slot is made
-    # again from (Scrapy drops a slot idle for a minute)
+    # again from (Scrapy drops a slot idle for a minute); it pauses a slot by moving the time
+    # its last request was sent, which holds the slot back only while it has a delay
     from scrapy.core.downloader import Downloader, Slot
 
     slot = Slot(concurrency=1, delay=0.5, jitter=0.0)
@@ -102,4 +103,6 @@ def test_scrapy_s_downloader_keeps_what_crawl_delay_holds_a_slot_with() -> None:
     assert "per_slot_settings" in inspect.getsource(Downloader._get_slot)
     assert "jitter" in inspect.getsource(Downloader._get_slot)
     assert isinstance(downloader.slots, dict)
+    queueing = inspect.getsource(Downloader._process_queue)
+    assert "delay - now + slot.lastseen" in queueing and "if delay:" in queueing
     assert downloader.get_slot_key(Request("https://b.example/y")) == "b.example"

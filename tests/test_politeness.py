@@ -7,12 +7,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import sqlite3
+import time
 from itertools import pairwise
 from pathlib import Path
 
 import pytest
 
-from blogarchive.demo.server import DemoNetwork
+from blogarchive.demo.server import DemoNetwork, Response, Site
+from blogarchive.demo.synthetic import synthetic_blogger
 from tests.conftest import FAST, run_cli
 from tests.sitegen import PostSpec, SiteSpec, factory
 
@@ -75,3 +77,38 @@ def test_a_crawl_delay_too_long_is_held_to_the_most_and_said(tmp_path: Path) -> 
     held = json.loads(stats)
     assert 0.3 <= held[f"politeness/crawl_delay/{host}"] < 0.4
     assert held[f"politeness/crawl_delay_held/{host}"] == 86400
+
+
+def test_a_429_pauses_its_host_for_its_retry_after_and_not_the_others(tmp_path: Path) -> None:
+    """Blog a answers its first post page 429, Retry-After: 1: a gets nothing more for that
+    second, while blog b (which a lists) is asked on; the post is archived at the retry."""
+    first_post: list[float] = []
+
+    class Pausing(Site):
+        def route(self, path: str, query: dict[str, list[str]]) -> Response:
+            if self.blog.key == "b":
+                time.sleep(0.02)  # (b's pages take a while: b is still asked during a's pause)
+            elif path in self.by_path and not first_post:
+                first_post.append(time.monotonic())
+                return Response(429, "text/html", b"slow down", {"Retry-After": "1"})
+            return super().route(path, query)
+
+    a = dataclasses.replace(synthetic_blogger("a", posts=8), blog_list=("b",))
+    b = synthetic_blogger("b", posts=80)
+    with DemoNetwork(blogs={"a": a, "b": b}, site=Pausing) as network:
+        hosts = {key: url.split("//")[1].rstrip("/") for key, url in network.homes.items()}
+        result = run_cli(
+            "crawl", network.homes["a"], "--db", str(tmp_path / "archive.db"), "--depth", "1",
+            "--allow-private", *FAST,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        log = list(network.log)
+    [answered] = first_post
+    # (what arrives in the first 100 ms was sent before the crawl read the 429)
+    known = answered + 0.1
+    on_a = [e.received for e in log if e.host == hosts["a"] and e.received > known]
+    on_b = [e.received for e in log if e.host == hosts["b"]]
+    assert on_a and min(on_a) >= answered + 1.0, [round(t - answered, 3) for t in on_a]
+    assert any(known < t < answered + 1.0 for t in on_b)
+    with sqlite3.connect(tmp_path / "archive.db") as conn:
+        assert conn.execute("SELECT count(*) FROM posts").fetchone() == (88,)
