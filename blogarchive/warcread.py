@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.limitreader import LimitReader
@@ -172,17 +172,7 @@ class _Gzip(Framing):
     def member(self, stream: IO[bytes], start: int) -> tuple[bytes, int] | str:
         stream.seek(start)
         inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        parts, read = [], 0
-        while not inflater.eof:
-            chunk = stream.read(MEMBER_CHUNK)
-            if not chunk:
-                return "a gzip member cut short (the file ends inside it)"
-            read += len(chunk)
-            try:
-                parts.append(inflater.decompress(chunk))
-            except zlib.error as error:
-                return f"a damaged gzip member ({error})"
-        return b"".join(parts), read - len(inflater.unused_data)
+        return _inflated(stream, inflater, zlib.error, "gzip member")
 
     def peek(self, head: bytes) -> bytes:
         try:
@@ -222,23 +212,31 @@ class _Zstd(Framing):
             return b"", 8 + struct.unpack("<I", head[4:8])[0]
         stream.seek(start)
         frame = self.decompressor.decompressobj()
-        parts, read = [], 0
-        while not frame.eof:
-            chunk = stream.read(MEMBER_CHUNK)
-            if not chunk:
-                return "a zstd frame cut short (the file ends inside it)"
-            read += len(chunk)
-            try:
-                parts.append(frame.decompress(chunk))
-            except self.zstandard.ZstdError as error:
-                return f"a damaged zstd frame ({error})"
-        return b"".join(parts), read - len(frame.unused_data)
+        return _inflated(stream, frame, self.zstandard.ZstdError, "zstd frame")
 
     def peek(self, head: bytes) -> bytes:
         try:
             return self.decompressor.decompressobj().decompress(head)[:64]
         except self.zstandard.ZstdError:
             return b""
+
+
+def _inflated(
+    stream: IO[bytes], inflater: Any, error: type[Exception], what: str
+) -> tuple[bytes, int] | str:
+    """What one compressed member read from ``stream`` holds, and how long it is there (the
+    ``inflater`` reads one member: zlib's or zstandard's), or why it cannot be read."""
+    parts, read = [], 0
+    while not inflater.eof:
+        chunk = stream.read(MEMBER_CHUNK)
+        if not chunk:
+            return f"a {what} cut short (the file ends inside it)"
+        read += len(chunk)
+        try:
+            parts.append(inflater.decompress(chunk))
+        except error as damaged:
+            return f"a damaged {what} ({damaged})"
+    return b"".join(parts), read - len(inflater.unused_data)
 
 
 def _skippable(head: bytes) -> bool:
