@@ -75,7 +75,7 @@ CREATE INDEX records_by_digest ON records (digest);
 CREATE TABLE announced (url TEXT, route TEXT, PRIMARY KEY (url, route)) WITHOUT ROWID;
 CREATE TABLE fed (home TEXT, post TEXT, PRIMARY KEY (home, post)) WITHOUT ROWID;
 """
-LATER_SCHEMA = "CREATE TABLE later (item BLOB, fallback TEXT);"
+LATER_SCHEMA = "CREATE TABLE later (item BLOB);"
 #: Files read ahead of the writer, a worker each.
 AHEAD = 2
 
@@ -181,7 +181,9 @@ class Collection:
 
     def _read(self, sql: str, parameters: tuple[Any, ...]) -> sqlite3.Cursor:
         if self._connection is None:
-            self._connection = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+            # (read-only, by a URI: its path quoted, whatever characters it holds)
+            uri = Path(self.path).absolute().as_uri() + "?mode=ro"
+            self._connection = sqlite3.connect(uri, uri=True)
         return self._connection.execute(sql, parameters)
 
     def close(self) -> None:
@@ -423,7 +425,7 @@ class ItemWriter:
         elif isinstance(item, Unchanged):
             self._unchanged(item.fetched)
         elif isinstance(item, Later):
-            self.later.write("INSERT INTO later VALUES (?, ?)", (pickle.dumps(item), None))
+            self.later.write("INSERT INTO later VALUES (?)", (pickle.dumps(item),))
         else:
             store_item(self.archive, item, self.run_id)
 
