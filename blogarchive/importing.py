@@ -359,7 +359,12 @@ def _fetched(captured: Captured, collection: Collection, report: ImportReport) -
         why = headers.get_header("WARC-Truncated")
         report.fail(captured.file, captured.offset, f"{url}: truncated ({why})")
         return None
-    status = int(http.get_statuscode() or 0)
+    try:
+        status = int(http.get_statuscode() or 0)
+    except ValueError:
+        why = f"a damaged HTTP status line ({http.statusline[:60]!r})"
+        report.fail(captured.file, captured.offset, f"{url}: {why}")
+        return None
     content_type = http.get_header("Content-Type")
     kind = route_of(url, content_type, body[:2048])
     if kind is None or not 200 <= status < 300:

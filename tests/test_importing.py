@@ -184,6 +184,22 @@ def test_a_warc_zst_without_zstandard_is_a_one_line_failure(
     assert conn.execute("SELECT count(*) FROM captures").fetchone() == (0,)
 
 
+def test_a_response_whose_status_line_is_damaged_is_reported(tmp_path: Path) -> None:
+    """(A case the damage test found: a byte flipped in a status line raised.)"""
+    [path] = collection(tmp_path / "warc")
+    plain = gzip.decompress(path.read_bytes())
+    damaged = tmp_path / "damaged.warc"
+    damaged.write_bytes(plain.replace(b"HTTP/1.1 200 OK", b"HTTP/1.1 200!OK", 1))
+    report, conn = imported([damaged], tmp_path / "archive.db")
+    # the record, and the revisit that repeats it under another address
+    assert len(report.failures) == 2
+    for where, offset, why in report.failures:
+        assert where == str(damaged) and offset is not None
+        assert why.endswith("a damaged HTTP status line ('200!OK')"), why
+    wp_url, _ = fixture("wordpress-core")
+    assert conn.execute("SELECT url FROM posts").fetchall() == [(wp_url,)]  # the other
+
+
 #: The collection the damage test damages, made once (hypothesis draws offsets into its bytes,
 #: which must be the same in every example): gzip-compressed, plain, and zstd with a dictionary.
 UNDAMAGED: dict[str, tuple[bytes, list[tuple[int, int, str]]]] = {}
