@@ -333,6 +333,10 @@ class Archive:
         ).fetchone()
         return row[0] if row else None
 
+    def holds_post(self, url: str) -> bool:
+        """Whether the archive holds the post whose permalink is ``url``."""
+        return self._exists("posts", post_id_for(url))
+
     def save_comments(self, item: CommentsItem) -> None:
         """Comments that came without their page (a comment feed), for a post already saved."""
         post_id = post_id_for(item.post_url)

@@ -13,12 +13,15 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from blogarchive.archive import Archive, open_database
+from blogarchive.demo.server import Site
+from blogarchive.demo.synthetic import synthetic_blogger
 from blogarchive.importing import ImportReport, WarcImport, records_of
 from blogarchive.warc import Exchange, WarcFiles
 from blogarchive.warcread import ZSTD_FRAME
@@ -98,6 +101,24 @@ def test_a_post_a_route_lists_but_the_files_lack_is_reported_missing(tmp_path: P
         {"url": lost, "reason": "not in the files imported (no capture of it)"}
     ]
     assert conn.execute("SELECT url FROM posts").fetchall() == [(url,)]
+
+
+def test_the_comments_of_a_post_the_files_lack_are_reported(tmp_path: Path) -> None:
+    """A comment feed whose post page is not in the files: its comments are reported, not
+    dropped without a word."""
+    blog = synthetic_blogger("t", posts=1, comments={0: 2})
+    home = "http://127.0.0.9:8000/"
+    feed = f"{home}feeds/9000000000/comments/default"
+    answer = Site(blog, home, {"t": home}, {"t": blog}).route(urlsplit(feed).path, {})
+    files = WarcFiles(tmp_path / "warc")
+    headers = (("Content-Type", answer.content_type),)
+    files.write(Exchange(url=feed, status=200, response_headers=headers, body=answer.body))
+    files.close()
+    report, conn = imported(sorted((tmp_path / "warc").glob("*.warc.gz")), tmp_path / "a.db")
+    [(where, offset, why)] = report.failures
+    assert (where, offset) == (feed, None)
+    assert why.startswith("2 comments of ") and why.endswith(", which is not archived"), why
+    assert conn.execute("SELECT count(*) FROM comments").fetchone() == (0,)
 
 
 def test_a_revisit_whose_original_is_missing_is_reported(tmp_path: Path) -> None:
