@@ -333,15 +333,12 @@ class Archive:
         ).fetchone()
         return row[0] if row else None
 
-    def holds_post(self, url: str) -> bool:
-        """Whether the archive holds the post whose permalink is ``url``."""
-        return self._exists("posts", post_id_for(url))
-
-    def save_comments(self, item: CommentsItem) -> None:
-        """Comments that came without their page (a comment feed), for a post already saved."""
+    def save_comments(self, item: CommentsItem) -> bool:
+        """Comments that came without their page (a comment feed), for a post already saved;
+        whether it is (else there is nothing to attach them to)."""
         post_id = post_id_for(item.post_url)
         if not self._exists("posts", post_id):
-            return  # the page that names the post failed: nothing to attach them to
+            return False  # the page that names the post failed
         with self.db.atomic():
             self._save_comments(post_id, item.comments, now(), item.capture_id)
             if item.stated is not None:  # where the page stated no count, the feed's stands
@@ -349,6 +346,7 @@ class Archive:
                     "UPDATE posts SET comment_count = ? WHERE id = ? AND comment_count IS NULL",
                     [item.stated, post_id],
                 )
+        return True
 
     def mark_seen(self, item: SeenItem) -> None:
         """Unchanged posts the site still publishes: only their ``last_seen`` moves."""

@@ -458,9 +458,8 @@ class ItemWriter:
             if match is not None:
                 post_url = self.archive.post_with_platform_id(match.group(1), match.group(2))
             post_url = post_url or later.fallback
-            if post_url and self.archive.holds_post(post_url):
-                store_item(self.archive, replace(later.item, post_url=post_url), self.run_id)
-            elif later.item.comments:  # (nothing lost silently)
+            saved = post_url and self.archive.save_comments(replace(later.item, post_url=post_url))
+            if not saved and later.item.comments:  # (nothing lost silently)
                 post = post_url or "a post the feed does not name"
                 self.report.fail(
                     later.feed_url, None,

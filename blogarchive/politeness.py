@@ -131,7 +131,7 @@ class HostPoliteness:
         if engine is None:
             return
         downloader = engine.downloader
-        slot = downloader.slots.get(key)
+        slot = self._slot(key)
         if slot is not None:
             slot.delay = max(slot.delay, floor)
             slot.jitter = 0.0
