@@ -32,7 +32,6 @@ from typing import Any
 import redis
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler, CrawlerProcess
-from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import (
     DontCloseSpider,
     IgnoreRequest,
@@ -40,8 +39,8 @@ from scrapy.exceptions import (
     ScrapyDeprecationWarning,
 )
 from scrapy.http import Response
+from scrapy.robotstxt import RobotParser
 from scrapy.settings import Settings
-from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
 
@@ -50,7 +49,7 @@ from blogarchive.archive import Archive, open_database
 from blogarchive.exceptions import CrawlInProgress, RedisUnavailable
 from blogarchive.items import Capture
 from blogarchive.lock import ArchiveLock
-from blogarchive.middlewares import ConditionalRequestMiddleware
+from blogarchive.middlewares import ConditionalRequestMiddleware, RobotsTxtRulesMiddleware
 from blogarchive.options import CrawlOptions, crawl_settings, parse_overrides, quiet_logs
 from blogarchive.pipelines import add_counts, counts_of, store_item
 from blogarchive.reader import chunked
@@ -183,7 +182,7 @@ def worker_settings(redis_url: str, *, idle_timeout: float, options: CrawlOption
         "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
         "DOWNLOADER_MIDDLEWARES": {
             **middlewares,
-            "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+            "blogarchive.middlewares.RobotsTxtRulesMiddleware": None,
             "blogarchive.distributed.SharedRobotsTxtMiddleware": 100,
             REVALIDATION: None,
             "blogarchive.distributed.RedisConditionalRequestMiddleware": middlewares[REVALIDATION],
@@ -260,9 +259,10 @@ class RedisItemPipeline:
         self.server.rpush(ITEMS, pickle.dumps(capture, protocol=pickle.HIGHEST_PROTOCOL))
 
 
-class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
-    """Scrapy's robots.txt middleware, with each origin's robots.txt fetched by one worker and
-    its answer shared with the others through Redis (a crawl asks for it once, as for any URL).
+class SharedRobotsTxtMiddleware(RobotsTxtRulesMiddleware):
+    """The robots.txt middleware (:class:`~blogarchive.middlewares.RobotsTxtRulesMiddleware`)
+    with each origin's robots.txt fetched by one worker and its answer shared with the others
+    through Redis (a crawl asks for it once, as for any URL).
 
     The first worker to need an origin's rules claims it and fetches; the others wait for the
     answer it stores (up to ``WAIT`` seconds, then they fetch it themselves).
@@ -274,15 +274,21 @@ class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
         super().__init__(crawler)
         self.redis = connect(crawler.settings.get("REDIS_URL"))
 
-    async def robot_parser(self, request: Request) -> Any:
+    async def robot_parser(self, request: Request) -> RobotParser | None:
         url = urlparse_cached(request)
         netloc, origin = url.netloc, f"{url.scheme}://{url.netloc}"
         if netloc in self._parsers or self.redis.hsetnx(ROBOTS, origin, PENDING):
             return await super().robot_parser(request)  # known here, or ours to fetch
+        # this worker's other requests to the origin wait on this one's answer (Scrapy's
+        # _parse_robots and _robots_error fire the Deferred that the origin's entry holds)
+        waiting: Deferred[RobotParser | None] = Deferred()
+        self._parsers[netloc] = waiting
         answer = await self._answer(origin)
-        if answer is None:
-            return await super().robot_parser(request)  # the claimant never answered
-        self._parsers[netloc] = Deferred()
+        if answer is None:  # the claimant never answered: fetched here, and shared
+            del self._parsers[netloc]
+            fetched = await super().robot_parser(request)
+            waiting.callback(fetched)
+            return fetched
         if answer.get("error"):
             self._robots_error(IgnoreRequest(answer["error"]), netloc)
         else:
@@ -297,8 +303,7 @@ class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
             if note is not None and response.status == 200:
                 note(netloc, response)
             await self._parse_robots(response, netloc, request)
-        parser = self._parsers[netloc]
-        return await maybe_deferred_to_future(parser) if isinstance(parser, Deferred) else parser
+        return self._parsers[netloc]  # type: ignore[return-value]
 
     async def _answer(self, origin: str) -> dict[str, Any] | None:
         deadline = time.monotonic() + self.WAIT

@@ -1,5 +1,6 @@
-"""Downloader middlewares: keep the crawl on public addresses unless told otherwise; revalidate
-the pages the archive holds instead of fetching them again."""
+"""Downloader middlewares: keep the crawl on public addresses unless told otherwise; obey
+robots.txt for every request; revalidate the pages the archive holds instead of fetching them
+again."""
 
 from __future__ import annotations
 
@@ -16,9 +17,14 @@ from urllib.parse import urljoin, urlsplit
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 from scrapy.responsetypes import responsetypes
+from scrapy.robotstxt import RobotParser
+from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet.defer import Deferred
 
 from blogarchive.exceptions import PrivateAddressBlocked, RedirectLoop
 from blogarchive.reader import ArchiveReader
@@ -88,6 +94,31 @@ class PrivateAddressMiddleware:
             except OSError:
                 self.resolved[host] = []  # the download fails on its own, and is recorded
         return self.resolved[host]
+
+
+class RobotsTxtRulesMiddleware(RobotsTxtMiddleware):
+    """Scrapy's robots.txt middleware, with the rules reaching every request that waits for
+    them.
+
+    While an origin's robots.txt is being fetched, Scrapy 2.19 has each further request to the
+    origin await the one Deferred that the fetch fires. An asyncio Future made from a Deferred
+    consumes its result, so only the first waiter gets the rules and the others get None: they
+    go out unchecked, disallowed paths included. Here each waiter gets a Deferred of its own,
+    chained to the origin's and handing the result on.
+    """
+
+    async def robot_parser(self, request: Request) -> RobotParser | None:
+        pending = self._parsers.get(urlparse_cached(request).netloc)
+        if not isinstance(pending, Deferred):
+            return await super().robot_parser(request)  # known, or this request fetches it
+        own: Deferred[RobotParser | None] = Deferred()
+
+        def hand_on(parser: RobotParser | None) -> RobotParser | None:
+            own.callback(parser)
+            return parser
+
+        pending.addCallback(hand_on)
+        return await maybe_deferred_to_future(own)
 
 
 class ConditionalRequestMiddleware:

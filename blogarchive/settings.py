@@ -58,6 +58,9 @@ ITEM_PIPELINES = {"blogarchive.pipelines.ArchivePipeline": 300}
 DOWNLOADER_MIDDLEWARES = {
     # before the robots.txt middleware (100): a private address is refused before anything else
     "blogarchive.middlewares.PrivateAddressMiddleware": 50,
+    # Scrapy's robots.txt middleware, with the rules given to every request waiting for them
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "blogarchive.middlewares.RobotsTxtRulesMiddleware": 100,
     # next to the downloader: its headers go out last, its 304s are answered first
     "blogarchive.middlewares.ConditionalRequestMiddleware": 950,
     # Scrapy's retries, honouring Retry-After

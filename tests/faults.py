@@ -55,7 +55,9 @@ class FaultyBlog:
         self.log: list[tuple[str, str]] = []
 
     @contextmanager
-    def running(self) -> Iterator[str]:
+    def running(self, port: int = 0) -> Iterator[str]:
+        """Serve until the block ends, on ``port`` (0: a free one; a second run of the same
+        blog passes the first's, so that a refresh finds it where the crawl did)."""
         blog = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -95,7 +97,7 @@ class FaultyBlog:
             def log_message(self, *args: object) -> None:
                 pass
 
-        server = ThreadingHTTPServer(("127.0.0.8", 0), Handler)
+        server = ThreadingHTTPServer(("127.0.0.8", port), Handler)
         server.daemon_threads = True
         threading.Thread(target=server.serve_forever, daemon=True).start()
         try:

@@ -6,6 +6,7 @@ say which piece changed, by name, before a crawl or a write goes wrong in a subt
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from pathlib import Path
 
@@ -15,9 +16,11 @@ from scrapy.squeues import PickleLifoDiskQueue
 from scrapy.utils.test import get_crawler
 from sqlite_utils import Database
 from sqlite_utils.db import Table, jsonify_if_needed, quote_identifier
+from twisted.internet.defer import Deferred
 
 from blogarchive.archive import _SchemaTable
 from blogarchive.distributed import SharedRobotsTxtMiddleware
+from blogarchive.middlewares import RobotsTxtRulesMiddleware
 from blogarchive.scratch import DiskDupeFilter, DiskQueue
 
 
@@ -39,6 +42,35 @@ def test_scrapy_s_robots_middleware_keeps_the_internals_the_shared_one_extends()
     crawler = get_crawler(settings_dict={"ROBOTSTXT_OBEY": True})
     assert isinstance(RobotsTxtMiddleware(crawler)._parsers, dict)
     assert issubclass(SharedRobotsTxtMiddleware, RobotsTxtMiddleware)
+
+
+def what_waiters_get(middleware: RobotsTxtMiddleware) -> list[object]:
+    """What three requests get that wait for an origin's robots.txt while it is fetched."""
+
+    async def three_waiters() -> list[object]:
+        pending = middleware._parsers["a.example"] = Deferred()
+        asking = [
+            asyncio.ensure_future(middleware.robot_parser(Request(f"https://a.example/{n}")))
+            for n in range(3)
+        ]
+        await asyncio.sleep(0)
+        pending.callback("rules")
+        return list(await asyncio.gather(*asking))
+
+    return asyncio.run(three_waiters())
+
+
+def test_scrapy_s_robots_middleware_still_gives_its_rules_to_the_first_waiter_only() -> None:
+    # why RobotsTxtRulesMiddleware (middlewares.py) exists: once this fails, Scrapy hands the
+    # rules to every request waiting for an origin's robots.txt, and ours can go
+    settings = {"ROBOTSTXT_OBEY": True}
+    assert what_waiters_get(RobotsTxtMiddleware(get_crawler(settings_dict=settings))) == [
+        "rules",
+        None,
+        None,
+    ]
+    ours = RobotsTxtRulesMiddleware(get_crawler(settings_dict=settings))
+    assert what_waiters_get(ours) == ["rules"] * 3
 
 
 def test_scrapy_s_disk_queue_serializes_what_its_parent_is_given(tmp_path: Path) -> None:

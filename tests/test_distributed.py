@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import dataclasses
+import json
 import os
 import pickle
 import shutil
@@ -16,10 +19,13 @@ from pathlib import Path
 
 import pytest
 import redis
+from scrapy import Request
+from scrapy.utils.test import get_crawler
 
 from blogarchive.demo.content import BLOGS
 from blogarchive.demo.server import DemoNetwork
 from blogarchive.demo.synthetic import synthetic_blogger
+from blogarchive.distributed import PENDING, ROBOTS, SharedRobotsTxtMiddleware
 from blogarchive.items import BlogItem
 from tests.conftest import FAST, blogarchive_command, free_port, run_cli
 
@@ -227,6 +233,40 @@ def test_a_distributed_refresh_revalidates_and_finds_an_edit(
         statuses = conn.execute("SELECT status FROM crawl_runs ORDER BY id").fetchall()
     assert revisions == (2,)
     assert statuses == [("finished",)] * 3
+
+
+def shared_robots(redis_url: str, answer: dict[str, object]) -> list[object]:
+    """What three requests of one worker get from its robots.txt middleware while another
+    worker, which claimed the origin, fetches its robots.txt and then stores ``answer``."""
+    crawler = get_crawler(settings_dict={"ROBOTSTXT_OBEY": True, "REDIS_URL": redis_url})
+    middleware = SharedRobotsTxtMiddleware(crawler)
+    server = redis.Redis.from_url(redis_url)
+    origin = "http://127.0.0.2:8780"
+    server.hset(ROBOTS, origin, PENDING)
+
+    async def three_requests() -> list[object]:
+        asking = [
+            asyncio.ensure_future(middleware.robot_parser(Request(f"{origin}/{n}.html")))
+            for n in range(3)
+        ]
+        await asyncio.sleep(0.3)  # all three wait for the claimant's answer
+        server.hset(ROBOTS, origin, json.dumps(answer))
+        return list(await asyncio.gather(*asking))
+
+    return asyncio.run(three_requests())
+
+
+def test_requests_waiting_for_another_worker_s_robots_txt_all_get_its_rules(
+    redis_url: str,
+) -> None:
+    body = base64.b64encode(b"User-agent: *\nDisallow: /private/\n").decode()
+    parsers = shared_robots(redis_url, {"status": 200, "body": body})
+    assert len(parsers) == 3 and len({id(p) for p in parsers}) == 1
+    [parser] = {id(p): p for p in parsers}.values()
+    assert not parser.allowed("http://127.0.0.2:8780/private/a.html", "blogarchive")  # type: ignore[attr-defined]
+    assert parser.allowed("http://127.0.0.2:8780/2010/01/a.html", "blogarchive")  # type: ignore[attr-defined]
+    # an origin whose robots.txt could not be fetched has no rules, for every request
+    assert shared_robots(redis_url, {"error": "Connection refused"}) == [None, None, None]
 
 
 def test_seeding_while_a_crawl_is_queued_is_refused(redis_url: str) -> None:

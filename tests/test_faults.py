@@ -196,6 +196,24 @@ def test_robots_txt_that_disallows_everything(tmp_path: Path) -> None:
         ]
 
 
+def test_robots_txt_rules_reach_every_request_that_waited_for_them(tmp_path: Path) -> None:
+    # a refresh with --every-page asks for the home and every archived post at once: all of
+    # them wait for the slow robots.txt, which now disallows one post
+    later = Fault(200, b"User-agent: *\nDisallow: /posts/bad\n", "text/plain", delay=1.0)
+    robots = [ROBOTS, later]
+    blog = FaultyBlog(routes(Fault(200, post("Bad post")),
+                             **{"/robots.txt": lambda hit: robots[min(hit, 2) - 1]}))  # fmt: skip
+    url, _ = crawl(blog, tmp_path / "a.db")
+    mark = len(blog.log)
+    with blog.running(urlsplit(url).port or 0):
+        result = run_cli("refresh", "--db", str(tmp_path / "a.db"), "--every-page", *FAST)
+    assert result.returncode == 0, result.stderr
+    asked = [path for path, _ in blog.log[mark:]]
+    assert asked[0] == "/robots.txt" and GOOD in asked
+    assert BAD not in asked
+    assert titles(tmp_path / "a.db") == ["Bad post", "Good post"]  # (not deleted either)
+
+
 def test_robots_txt_that_answers_500_does_not_stop_the_crawl(tmp_path: Path) -> None:
     blog = FaultyBlog(routes(Fault(200, post("Bad post")), **{"/robots.txt": Fault(500, b"oops")}))
     crawl(blog, tmp_path / "a.db", "-s", "RETRY_TIMES=0")
