@@ -1,6 +1,6 @@
-"""Politeness a site asks for, seen from the server: a host whose robots.txt sets a
-``Crawl-delay`` gets no two requests closer than it, whatever the crawl's own pace (none at
-all, or a short delay that AutoThrottle moves)."""
+"""Politeness seen from the server: no two requests to a host closer than the crawl's delay;
+and a host whose robots.txt sets a ``Crawl-delay`` gets no two requests closer than that,
+whatever the crawl's own pace (none at all, or a short delay that AutoThrottle moves)."""
 
 from __future__ import annotations
 
@@ -38,16 +38,31 @@ PACES = {
 }
 
 
-@pytest.mark.parametrize("pace", sorted(PACES))
-def test_a_crawl_delay_spaces_every_request_to_its_host(tmp_path: Path, pace: str) -> None:
-    db = tmp_path / "archive.db"
-    with DemoNetwork(blogs={SPEC.key: SPEC.blog()}, site=factory(SPEC)) as network:
-        home = network.homes[SPEC.key]
-        result = run_cli("crawl", home, "--db", str(db), "--depth", "0", *PACES[pace])
+def request_gaps(spec: SiteSpec, db: Path, *options: str) -> tuple[list[float], str]:
+    """The times between the requests the site's server received during a crawl of it, in
+    the order received, and the site's home."""
+    with DemoNetwork(blogs={spec.key: spec.blog()}, site=factory(spec)) as network:
+        home = network.homes[spec.key]
+        result = run_cli("crawl", home, "--db", str(db), "--depth", "0", *options)
         assert result.returncode == 0, result.stderr
         log = sorted(network.log, key=lambda entry: entry.received)
     assert log[0].path == "/robots.txt" and len(log) > 10
-    gaps = [later.received - earlier.received for earlier, later in pairwise(log)]
+    return [later.received - earlier.received for earlier, later in pairwise(log)], home
+
+
+def test_the_crawl_s_delay_is_the_least_time_between_two_requests_to_a_host(
+    tmp_path: Path,
+) -> None:
+    spec = dataclasses.replace(SPEC, crawl_delay=None)
+    gaps, _ = request_gaps(spec, tmp_path / "archive.db", "-s", "DOWNLOAD_DELAY=0.2")
+    # (Scrapy's default randomization would let two requests come 0.1 s apart)
+    assert min(gaps) >= 0.2 - 0.01, [round(gap, 3) for gap in gaps]
+
+
+@pytest.mark.parametrize("pace", sorted(PACES))
+def test_a_crawl_delay_spaces_every_request_to_its_host(tmp_path: Path, pace: str) -> None:
+    db = tmp_path / "archive.db"
+    gaps, home = request_gaps(SPEC, db, *PACES[pace])
     assert min(gaps) >= DELAY, [round(gap, 3) for gap in gaps]
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT count(*) FROM posts").fetchone() == (6,)
@@ -60,15 +75,7 @@ def test_a_crawl_delay_too_long_is_held_to_the_most_and_said(tmp_path: Path) -> 
     """A robots.txt that asks for a request a day does not keep the crawl for months."""
     spec = dataclasses.replace(SPEC, crawl_delay=86400)
     db = tmp_path / "archive.db"
-    with DemoNetwork(blogs={spec.key: spec.blog()}, site=factory(spec)) as network:
-        home = network.homes[spec.key]
-        result = run_cli(
-            "crawl", home, "--db", str(db), "--depth", "0", *FAST,
-            "-s", "BLOGARCHIVE_MAX_CRAWL_DELAY=0.3",
-        )  # fmt: skip
-        assert result.returncode == 0, result.stderr
-        log = sorted(network.log, key=lambda entry: entry.received)
-    gaps = [later.received - earlier.received for earlier, later in pairwise(log)]
+    gaps, home = request_gaps(spec, db, *FAST, "-s", "BLOGARCHIVE_MAX_CRAWL_DELAY=0.3")
     assert min(gaps) >= 0.3
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT count(*) FROM posts").fetchone() == (6,)
