@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
 from typing import IO, Final
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date
@@ -81,13 +81,29 @@ def warc_date(moment: datetime | None = None) -> str:
     return str(datetime_to_iso_date(moment, use_micros=True))
 
 
+def _ascii(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Headers that warcio can write. It percent-encodes a value that is not ASCII as RFC 8187
+    says (``; name*=UTF-8''value``) as it writes it, but a value whose non-ASCII is not inside
+    a parameter's value stays as it was, and the write fails: such a value (and any name that
+    is not ASCII) is percent-encoded whole here, as warcio encodes a value with no parameter."""
+    written = []
+    for name, value in headers:
+        if not value.isascii():
+            trial = StatusAndHeaders("", [(name, value)])
+            trial.percent_encode_non_ascii_headers()
+            if not trial.headers[0][1].isascii():
+                value = quote(value)
+        written.append((name if name.isascii() else quote(name), value))
+    return written
+
+
 def _response_headers(exchange: Exchange) -> StatusAndHeaders:
-    headers = [
+    headers = _ascii(
         (name, value)
         for name, value in exchange.response_headers
         # the body is stored de-chunked: announcing it chunked would make readers undo it again
         if not (name.lower() == "transfer-encoding" and "chunked" in value.lower())
-    ]
+    )
     try:
         reason = http.HTTPStatus(exchange.status).phrase
     except ValueError:
@@ -99,7 +115,7 @@ def _response_headers(exchange: Exchange) -> StatusAndHeaders:
 def _request_headers(exchange: Exchange) -> StatusAndHeaders:
     parts = urlsplit(exchange.url)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    headers = list(exchange.request_headers)
+    headers = _ascii(exchange.request_headers)
     if not any(name.lower() == "host" for name, _ in headers):
         headers.insert(0, ("Host", parts.netloc))
     # (warcio splits a request line at its first space: method, then target and version)

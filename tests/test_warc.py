@@ -9,7 +9,7 @@ import io
 import random
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from warcio.archiveiterator import ArchiveIterator
 
@@ -153,6 +153,8 @@ def test_files_are_rotated_at_their_size_and_each_begins_with_warcinfo(tmp_path:
     ),
     truncated=st.booleans(),
 )
+# a value whose non-ASCII is not inside a parameter's value, which warcio cannot encode
+@example(status=200, body=b"", headers=[("A", ";\x80=0")], path="", truncated=False)
 def test_any_exchange_round_trips_with_digests_that_check(
     tmp_path_factory: object,
     status: int,
