@@ -333,6 +333,13 @@ class Archive:
         ).fetchone()
         return row[0] if row else None
 
+    def comments_stated(self, post_url: str) -> int | None:
+        """How many comments the archived post's page (or feed) says it has."""
+        row = self.db.execute(
+            "SELECT comment_count FROM posts WHERE id = ?", [post_id_for(post_url)]
+        ).fetchone()
+        return row[0] if row else None
+
     def save_comments(self, item: CommentsItem) -> bool:
         """Comments that came without their page (a comment feed), for a post already saved;
         whether it is (else there is nothing to attach them to)."""

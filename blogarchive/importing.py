@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from blogarchive.archive import Archive
+from blogarchive.blogcomments import BLOG_COMMENT_FEED, BlogComments, takes_held
 from blogarchive.items import Capture, CommentsItem, PageItem, SeenItem
 from blogarchive.pageitems import (
     COMMENT_FEED,
@@ -57,12 +58,12 @@ from blogarchive.sitemaps import SitemapError, sitemap_body_locations
 from blogarchive.warc import SERVER_NOT_MODIFIED, cited_path
 from blogarchive.warcread import Captured, ReadReport, opened, record_at, records_of
 from extract import Post
-from extract.feeds import extract_comment_feed, extract_feed
+from extract.feeds import CommentFeed, extract_comment_feed, extract_feed
 from extract.urls import canonical_url, home_url, post_permalink
 
 #: What a captured URL was fetched as, by its address (else by its type: HTML is a page).
 ROUTES = (
-    ("comments", re.compile(r"/feeds/[^/?]+/comments/")),
+    ("comments", re.compile(r"/feeds/[^/?]+/comments/|/feeds/comments/")),
     ("feed", re.compile(r"/feeds/posts/|/feed/?(\?|$)|[?&]feed=(rss|atom)|/(rss|atom)\.xml$")),
     ("sitemap", re.compile(r"sitemap[^/]*\.xml(\.gz)?(\?|$)")),
     ("rest", re.compile(r"/wp-json/wp/v2/posts")),
@@ -74,6 +75,8 @@ CREATE TABLE records (record_id TEXT PRIMARY KEY, digest TEXT, file TEXT, offset
 CREATE INDEX records_by_digest ON records (digest);
 CREATE TABLE announced (url TEXT, route TEXT, PRIMARY KEY (url, route)) WITHOUT ROWID;
 CREATE TABLE fed (home TEXT, post TEXT, PRIMARY KEY (home, post)) WITHOUT ROWID;
+CREATE TABLE blog_fed (home TEXT, post TEXT, comment TEXT, PRIMARY KEY (home, post, comment))
+    WITHOUT ROWID;
 """
 LATER_SCHEMA = "CREATE TABLE later (item BLOB);"
 #: Files read ahead of the writer, a worker each.
@@ -124,6 +127,8 @@ class Notes:
     records: list[tuple[str, str | None, str, int, int]] = field(default_factory=list)
     announced: set[tuple[str, str]] = field(default_factory=set)
     fed: set[tuple[str, str]] = field(default_factory=set)
+    #: the comments blog-wide comment feeds list: (blog home, post id, comment id)
+    blog_fed: set[tuple[str, str, str]] = field(default_factory=set)
 
 
 def notes_of_file(path: str | Path) -> Notes:
@@ -154,6 +159,11 @@ def _note(captured: Captured, notes: Notes) -> None:
     kind = route_of(url, content_type, captured.payload[:2048])
     if kind == "comments" and (match := COMMENT_FEED.match(url)) is not None:
         notes.fed.add((match.group(1), match.group(2)))
+    elif kind == "comments" and (match := BLOG_COMMENT_FEED.match(url)) is not None:
+        feed = extract_comment_feed(captured.payload, url)
+        for comment, post in zip(feed.comments, feed.post_ids, strict=False):
+            if post and comment.platform_id:
+                notes.blog_fed.add((match.group(1), post, comment.platform_id))
     elif kind in ("feed", "sitemap", "rest"):
         # a sitemap that lists only posts on any platform, or any sitemap on Blogger (which
         # a page's platform decides: see Collection.announced)
@@ -198,10 +208,27 @@ class Collection:
         sql = "SELECT 1 FROM fed WHERE home = ? AND post = ?"
         return self._read(sql, key).fetchone() is not None
 
+    def held(self, home: str, post: str | None) -> int:
+        """How many comments of the post whose id is ``post`` the blog-wide comment feeds of
+        the blog at ``home`` list."""
+        sql = "SELECT count(*) FROM blog_fed WHERE home = ? AND post = ?"
+        return int(self._read(sql, (home, post)).fetchone()[0])
+
     def comments_from(self, home: str) -> Callable[[Post], str]:
         """Where the comments of the posts of the blog at ``home`` come from, as the crawl
-        took them: the post's comment feed where the collection holds it, else its page."""
-        return lambda post: FEED if (home, post.platform_id) in self else PAGE
+        took them: the post's comment feed where the collection holds it, else its blog's
+        comment feed where that lists all of them, else its page."""
+
+        def comments_from(post: Post) -> str:
+            if (home, post.platform_id) in self:
+                return FEED
+            if post.platform_id and takes_held(
+                self.held(home, post.platform_id), post.comment_count
+            ):
+                return FEED
+            return PAGE
+
+        return comments_from
 
     def announced(self, addresses: tuple[str, ...], platform: str) -> bool:
         """Whether a route the crawl would take lists one of ``addresses`` as a post: a feed,
@@ -262,6 +289,16 @@ class Unchanged:
 
 
 @dataclass(frozen=True, slots=True)
+class BlogFeedPage:
+    """A page of a blog-wide comment feed: its comments go to the writer's store, and from
+    there to their posts once every post is written."""
+
+    home: str
+    feed: CommentFeed
+    capture_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class Later:
     """The comments of a comment feed, written once every post is: their post is the one the
     archive holds with the feed's post id, else the feed's own link to it (``fallback``)."""
@@ -315,6 +352,15 @@ def read_page(
     fetched: Fetched, collection: Collection, report: ImportReport, where: tuple[str, int]
 ) -> Iterator[Any]:
     """The items of one captured page (``where``: its record's file and offset)."""
+    if fetched.kind == "comments" and (match := BLOG_COMMENT_FEED.match(fetched.url)):
+        feed = extract_comment_feed(fetched.body, fetched.url)
+        yield fetched.page_item(error=None if feed.ok else "not a feed")
+        if feed.ok:
+            yield BlogFeedPage(match.group(1), feed, fetched.capture_id)
+        else:
+            report.fail(*where, f"{fetched.url}: not a feed")
+        report.pages["comments"] += 1
+        return
     if fetched.kind == "comments":
         feed = extract_comment_feed(fetched.body, fetched.url)
         # (the feed's own address stands for its post till the writer names it)
@@ -415,6 +461,7 @@ class ItemWriter:
         #: what the files written read: the sum of their reports
         self.report = ImportReport()
         self.later = ScratchDB(folder, "later.sqlite", LATER_SCHEMA)
+        self.blog_comments = BlogComments(folder)
         self.progress = progress
         #: captures written
         self.captures = 0
@@ -431,6 +478,8 @@ class ItemWriter:
             self._unchanged(item.fetched)
         elif isinstance(item, Later):
             self.later.write("INSERT INTO later VALUES (?)", (pickle.dumps(item),))
+        elif isinstance(item, BlogFeedPage):
+            self.blog_comments.add(item.home, item.feed, item.capture_id)
         else:
             store_item(self.archive, item, self.run_id)
 
@@ -466,7 +515,30 @@ class ItemWriter:
                     f"{len(later.item.comments)} comments of {post}, which is not archived",
                 )  # fmt: skip
         self.later.close()
+        self._blog_feed_comments()
         self.report.blogs = listed_report(self.collection, self.archive)
+
+    def _blog_feed_comments(self) -> None:
+        """Write the comments of the blog-wide comment feeds to the posts that took theirs from
+        them (:meth:`Collection.comments_from`: no feed of their own, and all of theirs
+        listed); a post the archive lacks is reported."""
+        for home in self.blog_comments.blogs():
+            for post_id in self.blog_comments.posts(home):
+                if (home, post_id) in self.collection:
+                    continue  # (its own feed gave them)
+                comments, capture_id = self.blog_comments.of_post(home, post_id)
+                post_url = self.archive.post_with_platform_id(home, post_id)
+                if post_url is None:
+                    self.report.fail(
+                        f"{home}feeds/comments/default", None,
+                        f"{len(comments)} comments of post {post_id}, which is not archived",
+                    )  # fmt: skip
+                elif takes_held(len(comments), self.archive.comments_stated(post_url)):
+                    item = CommentsItem(
+                        blog_url=home, post_url=post_url, comments=comments, capture_id=capture_id
+                    )
+                    self.archive.save_comments(item)
+        self.blog_comments.close()
 
 
 class WarcImport:
@@ -560,6 +632,7 @@ def build_collection(
             index.executemany("INSERT OR IGNORE INTO records VALUES (?, ?, ?, ?, ?)", each.records)
             index.executemany("INSERT OR IGNORE INTO announced VALUES (?, ?)", each.announced)
             index.executemany("INSERT OR IGNORE INTO fed VALUES (?, ?)", each.fed)
+            index.executemany("INSERT OR IGNORE INTO blog_fed VALUES (?, ?, ?)", each.blog_fed)
         index.commit()
     return Collection(path, base)
 

@@ -66,24 +66,35 @@ COMMENT_FEED: Final = re.compile(r"^(.*/)feeds/([^/?]+)/comments/")
 
 
 class StoredComments:
-    """Where a replay of stored responses (``reextract``, an import of WARC files) takes a
-    post's comments from, as the crawl did: from its comment feed where one is stored (``fed``:
-    the blogs' homes and posts' ids of the stored comment feeds), else from its page. The posts
-    whose feed gives their comments are noted, so that the feed's comments go to the post the
-    crawl asked the feed for (:meth:`post_of`)."""
+    """Where a replay of stored responses (``reextract``) takes a post's comments from, as the
+    crawl did: from its comment feed where one is stored (``fed``: the blogs' homes and posts'
+    ids of the stored comment feeds), else from its blog's comment feed where that gives them
+    all (``blog_fed(home, post)``), else from its page. The posts whose feed gives their
+    comments are noted, so that the feed's comments go to the post the crawl asked the feed
+    for (:meth:`post_of`); those whose blog's feed gives them, in :attr:`blog_fed_posts`."""
 
-    def __init__(self, fed: Container[tuple[str, str]]) -> None:
+    def __init__(
+        self,
+        fed: Container[tuple[str, str]],
+        blog_fed: Callable[[str, Post], bool] | None = None,
+    ) -> None:
         self.fed = fed
+        self.blog_fed = blog_fed
         self._posts: dict[tuple[str, str], str] = {}
+        #: (blog home, post id) -> post URL, of the posts whose blog's feed gives their comments
+        self.blog_fed_posts: dict[tuple[str, str], str] = {}
 
     def route(self, home: str) -> Callable[[Post], str]:
         """``comments_from`` for the posts of the blog at ``home``."""
 
         def comments_from(post: Post) -> str:
-            if (home, post.platform_id) not in self.fed:
-                return PAGE
-            self._posts[home, post.platform_id or ""] = post.url
-            return FEED
+            if (home, post.platform_id) in self.fed:
+                self._posts[home, post.platform_id or ""] = post.url
+                return FEED
+            if post.platform_id and self.blog_fed is not None and self.blog_fed(home, post):
+                self.blog_fed_posts[home, post.platform_id] = post.url
+                return FEED
+            return PAGE
 
         return comments_from
 

@@ -13,10 +13,12 @@ from collections import Counter
 from collections.abc import Callable
 
 from blogarchive.archive import Archive
+from blogarchive.blogcomments import BLOG_COMMENT_FEED, BlogComments, takes_held
 from blogarchive.items import BlogItem, CommentsItem, FormsItem, PostItem
 from blogarchive.pageitems import COMMENT_FEED, Fetched, StoredComments, page_items
 from blogarchive.pipelines import store_item
 from blogarchive.reader import ArchiveReader
+from extract.feeds import extract_comment_feed
 
 #: The items of what the extractors read: the pages' own rows stand, and what only a live answer
 #: says (a post gone, comments no longer shown) is the next crawl's to say.
@@ -42,12 +44,23 @@ def reextract(
         for url in urls
         if (match := COMMENT_FEED.match(url)) is not None
     }
-    comments = StoredComments(fed)
+    # the comments blog-wide comment feeds list (Blogger), read first: a post whose page
+    # counts no more of them took its comments from there
+    held = BlogComments(None)
+    for url in urls:
+        if (match := BLOG_COMMENT_FEED.match(url)) is not None and (
+            stored := reader.stored_page(url)
+        ):
+            held.add(match.group(1), extract_comment_feed(stored[3], url))
+    comments = StoredComments(
+        fed,
+        lambda home, post: takes_held(held.count(home, post.platform_id or ""), post.comment_count),
+    )
     total = len(urls)
     for done, url in enumerate(urls, start=1):
         stored = reader.stored_page(url)
         blog = blogs.get(stored[0]) if stored is not None else None
-        if stored is None or blog is None:
+        if stored is None or blog is None or BLOG_COMMENT_FEED.match(url):
             continue
         _, kind, content_type, raw = stored
         if kind not in ("home", "post", "page", "comments"):
@@ -69,6 +82,13 @@ def reextract(
         read[kind] += 1
         if progress is not None:
             progress(done, total)
+    for (home, post_id), post_url in comments.blog_fed_posts.items():
+        listed, capture_id = held.of_post(home, post_id)
+        item = CommentsItem(
+            blog_url=home, post_url=post_url, comments=listed, capture_id=capture_id
+        )
+        store_item(archive, item, None)
+    held.close()
     for blog_id in blogs:
         archive.mark_boilerplate(blog_id)
     archive.optimize_search()

@@ -28,6 +28,10 @@ BLOGARCHIVE_BUDGET_PER_POST = 10
 BLOGARCHIVE_ROUTE_MAX_PAGES = 1000
 #: Posts asked for per page of a Blogger feed (Blogger serves at most 150 per page).
 BLOGARCHIVE_FEED_PAGE_SIZE = 150
+#: Read a Blogger blog's comments from its blog-wide comment feed (a request for each 150
+#: comments), a post's own feed only where that does not list all of the post's comments;
+#: False: one feed for each post with comments (see ``spiders/comment_feeds.py``).
+BLOGARCHIVE_BLOG_COMMENT_FEED = True
 #: Worker processes that extract post pages while the crawl fetches and writes: a number (0: the
 #: crawl's own process extracts them), or "auto": one where the crawl may use two cores or more.
 #: See ``blogarchive/extraction.py``.

@@ -36,6 +36,8 @@ TOTAL_RESULTS = (
     "{http://a9.com/-/spec/opensearch/1.1/}totalResults",
 )
 THREAD_TOTAL = "{http://purl.org/syndication/thread/1.0}total"
+#: A comment's ``thr:in-reply-to`` (RFC 4685): ``ref`` is the id of the post it is on.
+IN_REPLY_TO = "{http://purl.org/syndication/thread/1.0}in-reply-to"
 #: The children of a posts feed's entry that a ``FeedEntry`` holds, besides its links.
 POST_FIELDS = (f"{ATOM}id", f"{ATOM}title", f"{ATOM}published", f"{ATOM}updated", THREAD_TOTAL)
 
@@ -68,6 +70,9 @@ class CommentFeed:
     comments: tuple[Comment, ...]
     total: int | None
     ok: bool
+    #: the id of the post each comment is on, from its ``thr:in-reply-to`` (a blog-wide
+    #: comment feed's comments are on many posts); None where an entry does not say
+    post_ids: tuple[str | None, ...] = ()
 
 
 def extract_feed(xml: str | bytes, url: str) -> Feed:
@@ -97,8 +102,9 @@ def extract_feed(xml: str | bytes, url: str) -> Feed:
 def extract_comment_feed(xml: str | bytes, url: str) -> CommentFeed:
     """The comments of a Blogger comment feed page, replies naming their parent."""
     feed, entries, ok = _read(xml, url)
-    comments = []
+    comments, post_ids = [], []
     for position, entry in enumerate(entries, start=1):
+        post_ids.append(_blogger_id((entry.get("thr_in-reply-to") or {}).get("ref")))
         html = entry.get("content", [{}])[0].get("value") or entry.get("summary") or ""
         body = parse_fragment(html, url)
         related = _link(entry, "related") or ""
@@ -123,6 +129,7 @@ def extract_comment_feed(xml: str | bytes, url: str) -> CommentFeed:
         comments=tuple(comments),
         total=_int(feed.get("opensearch_totalresults")),
         ok=ok,
+        post_ids=tuple(post_ids),
     )
 
 
@@ -246,6 +253,9 @@ class _AtomItem(dict[str, Any]):
                 value = _child_text(element, tag)
                 if value is not None:
                     self[key] = value
+        reply = element.find(IN_REPLY_TO)
+        if reply is not None:
+            self["thr_in-reply-to"] = dict(reply.attrib)
 
 
 def _link_of(link: Any, base: str) -> dict[str, str]:

@@ -65,6 +65,8 @@ class BlogCrawl(scrapy.Spider):
         #: how large a gzipped sitemap may grow once unpacked (Scrapy's DOWNLOAD_MAXSIZE)
         self.sitemap_max_size = 0
         self.distributed = False
+        #: a refresh: the archive it refreshes (``-a refresh_from=archive.db``)
+        self.refresh_from: str | None = None
         self.extraction = ExtractionPool(0)
 
     @classmethod

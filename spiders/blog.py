@@ -22,6 +22,7 @@ from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from blogarchive.blogcomments import Waiting
 from blogarchive.capturing import captured_id
 from blogarchive.exceptions import RedirectLoop
 from blogarchive.failures import describe_failure
@@ -162,6 +163,10 @@ class BlogSpider(Routes, CommentFeeds):
             return  # (not HTML)
         html, platform = fetched.html, read.page.blog.platform
         yield from self.discovery_requests(blog, platform, read.page.blog.feeds)
+        if platform == "blogger":
+            comments_request = self.blog_comment_feed_request(blog)
+            if comments_request is not None:
+                yield comments_request
         links = links_to_follow(html, response.url, platform)
         yield from self.linked_posts(links, blog, canonical_url(response.url))
         self.platform_of[blog] = platform
@@ -222,9 +227,22 @@ class BlogSpider(Routes, CommentFeeds):
         report = self.report_for(blog)
         platform = extracted[0].blog.platform if extracted else "generic"
         feed: list[scrapy.Request] = []
+        held: list[Any] = []  # (from the blog's comment feed: after the post's own items)
+        waits: list[Waiting] = []
 
         def comments_from(post: Post) -> str:
             # the feed is asked for once the post is known: its id, its count of comments
+            state = self.blog_feed_state(blog)
+            if state is not None and post.platform_id and self.wants_comment_feed(post, platform):
+                waiting = Waiting(post.platform_id, post.url, page_url, post.comment_count)
+                if not state.ended:
+                    waits.append(waiting)  # till the blog's feed is read
+                    return FEED if state.answered else FEED_OR_PAGE
+                from_blog_feed = self.held_comments(blog, waiting, state.complete)
+                if from_blog_feed is not None:
+                    held.extend(from_blog_feed)
+                    return FEED
+                # (else its own feed, as where the blog's is not read)
             request = self.comment_feed_request(blog, post, page_url, platform)
             if request is None:
                 return PAGE
@@ -245,6 +263,14 @@ class BlogSpider(Routes, CommentFeeds):
                 report.add_not_post(address, read.evidence)
         else:
             report.add_archived(read.post.url, *fetched.addresses)
+        yield from held
+        for waiting in waits:
+            if read.comments is not None:  # (what the page shows, should both feeds fail)
+                waiting = dataclasses.replace(
+                    waiting, shown=read.comments, shows_every_comment=read.shows_every_comment,
+                    shown_capture=fetched.capture_id,
+                )  # fmt: skip
+            self.blog_comments.wait(blog, waiting)
         for request in feed:
             if read.comments is not None:
                 request.meta["shown_comments"] = read.comments
@@ -276,6 +302,8 @@ class BlogSpider(Routes, CommentFeeds):
             reason = f"{reason} (redirected: {' -> '.join(chain)})"
         if kind in ("home", "feed"):
             yield from self.release(blog)  # the feed will not vouch: ask for every post
+        if request.meta.get("blog_feed"):
+            yield from self.blog_feed_failed(blog, reason)
         if request.meta.get("probe") and status is not None and 400 <= status < 500:
             # a route the site does not offer (REST disabled, the page after a feed's last)
             yield PageItem(

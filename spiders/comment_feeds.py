@@ -1,9 +1,13 @@
-"""A Blogger post's comments from its comment feed, page by page, and from its page where the
-feed fails.
+"""A Blogger post's comments from its blog's comment feed, or its own, page by page, and from
+its page where both fail.
 
-The feed holds every comment (a post page shows at most 200), with replies' parents and times
-in the blog's offset. Should it fail, the comments its post's page shows are archived instead:
-read when the page came, or read from the page asked for again.
+A comment feed holds every comment (a post page shows at most 200), with replies' parents and
+times in the blog's offset. A crawl reads the blog-wide feed (``/feeds/comments/default``: a
+blog's comments in a few requests, :mod:`blogarchive.blogcomments`); a post whose comments it
+does not hold all of (its page counts more) gets its own feed read, as does every post where
+the blog-wide feed is not read (a refresh, a distributed worker) or fails. Should a post's own
+feed fail, the comments its page shows are archived instead: read when the page came, or read
+from the page asked for again.
 """
 
 from __future__ import annotations
@@ -13,9 +17,19 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import scrapy
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from blogarchive.blogcomments import (
+    BlogComments,
+    FeedState,
+    Waiting,
+    blog_comment_feed_url,
+    takes_held,
+)
 from blogarchive.failures import describe_failure
 from blogarchive.items import CommentsItem, CommentsSeenItem, StoredBody
 from blogarchive.pageitems import every_comment, page_items, shows_every_comment
@@ -34,6 +48,26 @@ class CommentFeeds(BlogCrawl):
         self.comment_ids: dict[str, set[str]] = {}
         #: blog -> whether its per-post comment feeds answer (None: not known yet)
         self.comment_feeds: dict[str, bool] = {}
+        #: whether Blogger blogs' blog-wide comment feeds are read (``-s
+        #: BLOGARCHIVE_BLOG_COMMENT_FEED=False``: one feed a post, as a refresh reads them)
+        self.read_blog_comment_feeds = True
+        self._blog_comments: BlogComments | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Any:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        setting = crawler.settings.getbool("BLOGARCHIVE_BLOG_COMMENT_FEED", True)
+        spider.read_blog_comment_feeds = setting
+        crawler.signals.connect(spider.close_blog_comments, signal=signals.engine_stopped)
+        crawler.signals.connect(spider.end_stalled_blog_feeds, signal=signals.spider_idle)
+        return spider
+
+    def wants_comment_feed(self, post: Post, platform: str) -> bool:
+        """Whether a post's comments come from a comment feed: a Blogger post with an id, and
+        comments (or comments the archive holds: a post down to none asks its feed)."""
+        if platform != "blogger" or not post.platform_id:
+            return False
+        return post.comment_count != 0 or bool(self.archived_comments.get(post.url))
 
     def comment_feed_request(
         self, blog: str, post: Post, page_url: str, platform: str
@@ -43,16 +77,156 @@ class CommentFeeds(BlogCrawl):
         the comments it shows (:meth:`shown_comments_request`) unless they were read when it
         came: carrying them along in every feed's request would cost the crawl's process more
         than the rare second fetch."""
-        if platform != "blogger" or not post.platform_id or self.comment_feeds.get(blog) is False:
+        if not self.wants_comment_feed(post, platform) or self.comment_feeds.get(blog) is False:
             return None  # (comment feeds that fail on this blog: its pages show the comments)
-        if post.comment_count == 0 and not self.archived_comments.get(post.url):
-            return None  # (a post down to no comments whose comments the archive holds: ask)
+        return self.post_comment_feed_request(blog, post.platform_id or "", post.url, page_url)
+
+    def post_comment_feed_request(
+        self, blog: str, post_id: str, post_url: str, page_url: str
+    ) -> scrapy.Request | None:
         url = (
-            f"{blog}feeds/{post.platform_id}/comments/default"
+            f"{blog}feeds/{post_id}/comments/default"
             f"?start-index=1&max-results={self.feed_page_size}"
         )
-        meta = {"post_url": post.url, "page_url": page_url}
+        meta = {"post_url": post_url, "page_url": page_url}
         return self.page_request(url, blog, "comments", self.parse_comment_feed, meta=meta)
+
+    # -- the blog-wide comment feed ----------------------------------------------------------
+
+    @property
+    def blog_comments(self) -> BlogComments:
+        if self._blog_comments is None:
+            folder = self.job_folder()
+            self._blog_comments = BlogComments(folder, keep=bool(folder))
+        return self._blog_comments
+
+    def blog_comment_feed_request(self, blog: str) -> scrapy.Request | None:
+        """The first page of a Blogger blog's blog-wide comment feed, where the crawl reads it:
+        not in a refresh (it asks only for the comments of posts whose count changed), nor on
+        a distributed worker (the feed's pages would go to any worker, its posts to others)."""
+        if not self.read_blog_comment_feeds or self.distributed or self.refresh_from:
+            return None
+        url = blog_comment_feed_url(blog, 1, self.feed_page_size)
+        meta = {"probe": True, "blog_feed": True}
+        request = self.page_request(url, blog, "comments", self.parse_blog_comment_feed, meta=meta)
+        if request is not None:
+            self.blog_comments.begin(blog)
+        return request
+
+    def blog_feed_state(self, blog: str) -> FeedState | None:
+        """How far ``blog``'s blog-wide comment feed is read (None: it is not read)."""
+        return self._blog_comments.state(blog) if self._blog_comments is not None else None
+
+    def held_comments(self, blog: str, post: Waiting, complete: bool) -> list[Any] | None:
+        """The items of the comments of ``post`` its blog's feed held, if all of them (as
+        many as its page or feed entry counts; and where the feed was read whole, the
+        archive's others are gone); None where it did not hold them all."""
+        comments, capture_id = self.blog_comments.of_post(blog, post.post)
+        if not takes_held(len(comments), post.count):
+            return None
+        item = CommentsItem(
+            blog_url=blog, post_url=post.url, comments=comments, capture_id=capture_id
+        )
+        return [item, every_comment(blog, post.url, comments)] if complete else [item]
+
+    def own_comment_feed(self, blog: str, post: Waiting) -> Iterator[Any]:
+        """The request for the feed of a post whose comments its blog's feed did not hold all
+        of, carrying the comments its page showed where they were read (they are the post's
+        should this feed fail, and at once where this blog's own feeds fail)."""
+        shown = None
+        if post.shown is not None:
+            shown = {
+                "blog": blog, "post_url": post.url, "shown_comments": post.shown,
+                "shows_every_comment": post.shows_every_comment,
+                "shown_capture": post.shown_capture,
+            }  # fmt: skip
+            if self.comment_feeds.get(blog) is False:
+                yield from self.shown_comments(shown)
+                return
+        request = self.post_comment_feed_request(blog, post.post, post.url, post.page_url)
+        if request is None:  # (the blog's budget: what the page showed, where read)
+            if shown is not None:
+                yield from self.shown_comments(shown)
+            return
+        request.meta.update(shown or {})
+        yield request
+
+    async def parse_blog_comment_feed(self, response: Response) -> AsyncIterator[Any]:
+        """A page of a blog's blog-wide comment feed, read in one of the crawl's extraction
+        processes when it has any."""
+        feed, stored = await self.extraction.comment_feed(response.body, response.url)
+        for result in self.read_blog_comment_feed(response, feed, stored):
+            yield result
+
+    def read_blog_comment_feed(
+        self, response: Response, feed: CommentFeed, stored: StoredBody | None = None
+    ) -> Iterator[Any]:
+        """A page of a blog-wide comment feed: its comments held, and the request for its next
+        page; or, on its last page (or where it stops), the comments of the posts that wait."""
+        blog = response.meta["blog"]
+        fetched = self.fetched(response, stored)
+        yield fetched.page_item(error=None if feed.ok else "not a feed")
+        state = self.blog_comments.state(blog)
+        if state is None or state.ended:
+            return  # (a resumed crawl's page of a feed it no longer reads)
+        if not feed.ok:
+            yield from self.end_blog_feed(blog, f"{response.url} is not a feed")
+            return
+        new = self.blog_comments.add(blog, feed, fetched.capture_id)
+        listed = self.blog_comments.read_page(blog, len(feed.comments), feed.total)
+        start = int(re.search(r"start-index=(\d+)", response.url).group(1))  # type: ignore[union-attr]
+        following = start + len(feed.comments)
+        if feed.comments and not new:
+            yield from self.end_blog_feed(blog, f"{response.url} listed no new comment")
+            return
+        if not feed.comments or (feed.total is not None and following > feed.total):
+            yield from self.end_blog_feed(blog)
+            return
+        url = blog_comment_feed_url(blog, following, self.feed_page_size)
+        meta = {"probe": True, "blog_feed": True}
+        request = self.page_request(url, blog, "comments", self.parse_blog_comment_feed, meta=meta)
+        if request is None:
+            yield from self.end_blog_feed(blog, f"stopped after {listed} comments")
+            return
+        yield request
+
+    def end_blog_feed(self, blog: str, why: str | None = None) -> Iterator[Any]:
+        """``blog``'s feed is read as far as it goes (``why`` it stopped short, where it did):
+        the posts that waited get the comments it held, or their own feeds."""
+        complete = self.blog_comments.end(blog)
+        if why is not None:
+            self.report_for(blog).stop("comments", why)
+        for waiting in self.blog_comments.release(blog):
+            held = self.held_comments(blog, waiting, complete)
+            yield from held if held is not None else self.own_comment_feed(blog, waiting)
+
+    def blog_feed_failed(self, blog: str, reason: str) -> Iterator[Any]:
+        """A page of ``blog``'s feed that did not answer ends it."""
+        state = self.blog_feed_state(blog)
+        if state is not None and not state.ended:
+            yield from self.end_blog_feed(blog, f"the blog-wide comment feed failed: {reason}")
+
+    def end_stalled_blog_feeds(self) -> None:
+        """On idle: a feed still being read has no request left (one a resumed crawl lost):
+        it ends, and the posts that wait for it get their own feeds (an idle spider can be
+        given requests, not items)."""
+        if self._blog_comments is None:
+            return
+        stalled = self._blog_comments.reading()
+        for blog in stalled:
+            self._blog_comments.end(blog)
+            self.report_for(blog).stop("comments", "no request of it was left")
+            for post in self._blog_comments.release(blog):
+                for request in self.own_comment_feed(blog, post):
+                    if isinstance(request, scrapy.Request):
+                        self.crawler.engine.crawl(request)  # type: ignore[union-attr]
+        if stalled:
+            raise DontCloseSpider
+
+    def close_blog_comments(self) -> None:
+        if self._blog_comments is not None:
+            self._blog_comments.close()
+            self._blog_comments = None
 
     async def parse_comment_feed(self, response: Response) -> AsyncIterator[Any]:
         """A post's comment feed, read in one of the crawl's extraction processes when it has

@@ -119,6 +119,7 @@ TIERS = {
 #: The tiers of every test of a module.
 MODULE_TIERS = {
     "test_bench": ("bench",),
+    "test_blog_comment_feed": ("e2e",),
     "test_browser": ("browser", "e2e"),
     "test_captures": ("e2e",),
     "test_cli": ("e2e",),

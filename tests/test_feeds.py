@@ -49,6 +49,7 @@ def test_a_blogger_comment_feed_reads_the_same_as_feedparser_reads_it(
         body = fetch(url)
         fast, slow = extract_comment_feed(body, url), extract_comment_feed(body.decode(), url)
         assert (fast.post_url, fast.total, fast.ok) == (slow.post_url, slow.total, slow.ok)
+        assert fast.post_ids == slow.post_ids == (post_id,) * len(fast.comments)
         for ours, theirs in zip(fast.comments, slow.comments, strict=True):
             # feedparser orders attributes its own way; the text and everything else agree
             assert dataclasses.replace(ours, content_html="") == dataclasses.replace(

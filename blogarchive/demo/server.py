@@ -262,6 +262,8 @@ class Site:
     def _blogger_route(self, path: str, query: dict[str, list[str]]) -> Response:
         if path == "/feeds/posts/default":
             return self._blogger_feed(query)
+        if path == "/feeds/comments/default" and self.blog.extra.get("blog_comments") != "off":
+            return self._blogger_blog_comment_feed(query)
         match = COMMENT_FEED.match(path)
         if match and match.group(1) in self.by_id:
             return self._blogger_comment_feed(self.by_id[match.group(1)], query)
@@ -317,6 +319,31 @@ class Site:
             per_page=per_page,
             next_url=next_url,
             self_url=f"{base}?start-index={start}&max-results={per_page}",
+        )
+
+    def _blogger_blog_comment_feed(self, query: dict[str, list[str]]) -> Response:
+        """Every comment of the blog, newest first (as Blogger lists them), each naming its
+        post in ``thr:in-reply-to``."""
+        start, per_page = _paging(query)
+        comments = sorted(
+            ((view, c) for view in self.views for c in view["all_comments"]),
+            key=lambda pair: datetime.fromisoformat(pair[1]["published"]),
+            reverse=True,
+        )
+        base = f"{self.home}feeds/comments/default"
+        next_url = None
+        if start - 1 + per_page < len(comments):
+            next_url = f"{base}?start-index={start + per_page}&max-results={per_page}"
+        return self._xml(
+            "blogger_blog_comments_feed.xml",
+            content_type="application/atom+xml; charset=UTF-8",
+            comments=comments[start - 1 : start - 1 + per_page],
+            total=len(comments),
+            start=start,
+            per_page=per_page,
+            next_url=next_url,
+            self_url=f"{base}?start-index={start}&max-results={per_page}",
+            updated=comments[0][1]["published_feed"] if comments else "",
         )
 
     def _wordpress_rest(self, path: str, query: dict[str, list[str]]) -> Response:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import random
 import re
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -195,10 +196,17 @@ class GeneratedSite(Site):
         self.spec = spec
         #: the post path -> its spec (a post's id is 9000 + its index in ``spec.posts``)
         self.fate_of = {v["path"]: spec.posts[int(v["id"]) - 9000] for v in self.views}
+        # one request at a time: a feed page served shuffled or with a post twice swaps the
+        # views the pages are made of while it is made (the server answers from many threads)
+        self._one_at_a_time = threading.RLock()
 
     # -- what a post's address does ------------------------------------------------------------
 
     def route(self, path: str, query: dict[str, list[str]]) -> Response:
+        with self._one_at_a_time:
+            return self._route(path, query)
+
+    def _route(self, path: str, query: dict[str, list[str]]) -> Response:
         if path == "/robots.txt":
             response = super().route(path, query)
             disallowed = "".join(
@@ -251,7 +259,8 @@ class GeneratedSite(Site):
     def _paged(self, path: str, query: dict[str, list[str]]) -> Response | None:
         """A feed page as ``spec.paging`` serves it (None: as the demo does)."""
         spec = self.spec
-        blogger = path == "/feeds/posts/default"
+        # (the blog-wide comment feed is paged as the posts feed is)
+        blogger = path in ("/feeds/posts/default", "/feeds/comments/default")
         wordpress = path == "/feed/"
         if not blogger and not wordpress:
             return None
@@ -263,7 +272,10 @@ class GeneratedSite(Site):
         if blogger:
             query = {**query, "max-results": [str(spec.feed_cap)]}
             start = int(query.get("start-index", ["1"])[0] or 1)
-            past = start > len(self.views)
+            listed = len(self.views)
+            if path == "/feeds/comments/default":
+                listed = sum(len(view["all_comments"]) for view in self.views)
+            past = start > listed
         else:
             page = int(query.get("paged", ["1"])[0] or 1)
             past = (page - 1) * 10 >= len(self.views)
