@@ -38,10 +38,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import defaultdict
-from dataclasses import dataclass
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -120,6 +121,9 @@ class Run:
     limiting: str
     requests: int
     posts: int
+    #: per host: requests it answered, posts archived of it
+    host_requests: dict[str, int] = field(default_factory=dict)
+    host_posts: dict[str, int] = field(default_factory=dict)
 
 
 def crawl(net: DemoNetwork, db: Path, delayed_hosts: set[str], extra: list[str]) -> Run:
@@ -132,10 +136,24 @@ def crawl(net: DemoNetwork, db: Path, delayed_hosts: set[str], extra: list[str])
     seconds = time.monotonic() - started
     if result.returncode != 0:
         raise SystemExit(f"the crawl failed: {result.stderr[-2000:]}")
-    bound, limiting, requests = bound_of(net.log[mark:], started, delayed_hosts)
+    log = net.log[mark:]
+    bound, limiting, requests = bound_of(log, started, delayed_hosts)
     with sqlite3.connect(db) as conn:
         posts = conn.execute("SELECT count(*) FROM posts").fetchone()[0]
-    return Run("", seconds, bound, limiting, requests, posts)
+        by_blog = conn.execute(
+            "SELECT b.url, count(*) FROM posts p JOIN blogs b ON b.id = p.blog_id GROUP BY b.url"
+        ).fetchall()
+    run = Run("", seconds, bound, limiting, requests, posts)
+    run.host_requests = dict(Counter(entry.host.split(":")[0] for entry in log))
+    run.host_posts = {urlsplit(url).hostname or "": n for url, n in by_blog}
+    return run
+
+
+def per_post(run: Run, hosts: set[str]) -> str:
+    """Requests a post on ``hosts``, with the counts."""
+    requests = sum(run.host_requests.get(host, 0) for host in hosts)
+    posts = sum(run.host_posts.get(host, 0) for host in hosts)
+    return f"{requests / max(posts, 1):.3f} ({requests} requests, {posts} posts)"
 
 
 def bound_of(log: list[Any], started: float, delayed_hosts: set[str]) -> tuple[float, str, int]:
@@ -187,6 +205,7 @@ def main() -> None:
         DemoNetwork(blogs=blogs, site=served(args.latency, delayed)) as net,
     ):
         hosts = {key: net.hosts[key] for key in delayed}
+        platform_hosts = {key: net.hosts[key].split(":")[0] for key in blogs}
         delayed_hosts = set(hosts.values())
         ours = crawl(net, Path(scratch, "ours.db"), delayed_hosts, [])
         ours.name = "blogarchive crawl"
@@ -211,6 +230,11 @@ def main() -> None:
     if wget is not None:
         print(f"| wget --mirror, each blog in turn | | | | {wget:.1f} | {ours.bound:.1f}"
               f" | {wget / ours.bound:.2f} | (the crawl's bound) |")  # fmt: skip
+    by_platform: dict[str, set[str]] = defaultdict(set)
+    for key, blog in blogs.items():
+        by_platform[blog.platform].add(platform_hosts[key])
+    for platform_name, hosts in sorted(by_platform.items()):
+        print(f"requests a post, {platform_name} blogs: {per_post(ours, hosts)}")
 
 
 if __name__ == "__main__":

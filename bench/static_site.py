@@ -86,6 +86,10 @@ def export(blog: DemoBlog, home: str, folder: Path) -> int:
     for start in range(1, max(1, len(site.views)) + 1, BLOGGER_FEED_CAP):
         page = {"start-index": [str(start)], "max-results": [str(BLOGGER_FEED_CAP)]}
         write(f"/feeds/posts/default/start-{start}", "/feeds/posts/default", page)
+    comments = sum(len(view["all_comments"]) for view in site.views)
+    for start in range(1, max(1, comments) + 1, BLOGGER_FEED_CAP):
+        page = {"start-index": [str(start)], "max-results": [str(BLOGGER_FEED_CAP)]}
+        write(f"/feeds/comments/default/start-{start}", "/feeds/comments/default", page)
     for view in site.views:
         write(view["path"], view["path"])
         feed = f"/feeds/{view['id']}/comments/default"

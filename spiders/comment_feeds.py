@@ -180,7 +180,9 @@ class CommentFeeds(BlogCrawl):
             yield from self.end_blog_feed(blog, f"{response.url} listed no new comment")
             return
         if not feed.comments or (feed.total is not None and following > feed.total):
-            yield from self.end_blog_feed(blog)
+            short = feed.total is not None and listed < feed.total
+            why = f"{response.url} ended it at {listed} of its {feed.total} comments"
+            yield from self.end_blog_feed(blog, why if short else None)
             return
         url = blog_comment_feed_url(blog, following, self.feed_page_size)
         meta = {"probe": True, "blog_feed": True}
