@@ -121,6 +121,12 @@ def make_warc_folder(folder: str) -> None:
 )
 @click.option("--max-pages", type=click.IntRange(min=1), help="Most pages to fetch from one blog.")
 @click.option(
+    "--from-feeds",
+    is_flag=True,
+    help="Archive Blogger posts from their feeds; fetch a post page only where its feed entry"
+    " is not the whole post (forms inside posts are then not archived).",
+)
+@click.option(
     "--redis",
     "redis_url",
     metavar="URL",
@@ -134,6 +140,7 @@ def crawl(
     depth: int,
     allow_private: bool,
     max_pages: int | None,
+    from_feeds: bool,
     redis_url: str | None,
     warc_dir: str | None,
     no_warc: bool,
@@ -143,6 +150,8 @@ def crawl(
 ) -> None:
     """Crawl the blogs at URL... and the blogs they list into the archive."""
     if redis_url:
+        if from_feeds:
+            fail("--from-feeds is not available for a distributed crawl (--redis)")
         seed_distributed(redis_url, urls, depth=depth, max_pages=max_pages)
         return
     run_and_report(
@@ -151,6 +160,7 @@ def crawl(
         depth=depth,
         allow_private=allow_private,
         max_pages=max_pages,
+        from_feeds=from_feeds,
         warc_dir=warc_folder(db, warc_dir, no_warc),
         overrides=overrides,
         quiet=quiet,

@@ -33,6 +33,7 @@ from blogarchive.exceptions import WorkerGone
 from blogarchive.items import StoredBody
 from blogarchive.pageitems import extract_post_page
 from extract import Page
+from extract.feedposts import FeedPost, extract_feed_posts
 from extract.feeds import CommentFeed, Feed, extract_comment_feed, extract_feed
 
 logger = logging.getLogger(__name__)
@@ -56,6 +57,12 @@ def read_feed(xml: bytes, url: str) -> tuple[Feed, StoredBody]:
     """A feed of posts read (a Blogger feed page lists up to 150, with their text), and as the
     archive stores it."""
     return extract_feed(xml, url), StoredBody.of(xml)
+
+
+def read_feed_posts(xml: bytes, url: str) -> tuple[Feed, tuple[FeedPost, ...], StoredBody]:
+    """A feed of posts read with the posts its entries carry whole (``--from-feeds``), and as
+    the archive stores it."""
+    return extract_feed(xml, url), extract_feed_posts(xml, url), StoredBody.of(xml)
 
 
 def process_count(value: object) -> int:
@@ -108,6 +115,7 @@ TASKS: dict[str, Callable[..., Any]] = {
     "page": read_page,
     "comment feed": read_comment_feed,
     "feed": read_feed,
+    "feed posts": read_feed_posts,
 }
 
 
@@ -240,6 +248,16 @@ class ExtractionPool:
         if self._starting is None:
             return read_feed(xml, url)
         result: tuple[Feed, StoredBody] = await self._run("feed", xml, url)
+        return result
+
+    async def feed_posts(
+        self, xml: bytes, url: str
+    ) -> tuple[Feed, tuple[FeedPost, ...], StoredBody]:
+        """:func:`read_feed_posts`, in a worker when there are any: a crawl from feeds reads
+        its posts there."""
+        result: tuple[Feed, tuple[FeedPost, ...], StoredBody] = await self._run(
+            "feed posts", xml, url
+        )
         return result
 
     async def _run(self, task: str, *args: Any) -> Any:

@@ -44,6 +44,8 @@ class CrawlOptions:
     log_level: str = "WARNING"
     #: where every response is kept as WARC records (None: nowhere)
     warc_dir: str | None = None
+    #: archive Blogger blogs from their feeds (``BLOGARCHIVE_FROM_FEEDS``)
+    from_feeds: bool = False
 
 
 def parse_overrides(pairs: Iterable[str]) -> dict[str, str]:
@@ -99,6 +101,8 @@ def crawl_settings(options: CrawlOptions) -> Settings:
     if options.max_pages:
         settings.set("BLOGARCHIVE_MAX_PAGES_PER_BLOG", options.max_pages, priority="cmdline")
     settings.set("BLOGARCHIVE_PROGRESS_INTERVAL", options.progress_interval, priority="cmdline")
+    if options.from_feeds:
+        settings.set("BLOGARCHIVE_FROM_FEEDS", True, priority="cmdline")
     if options.warc_dir:
         settings.set("BLOGARCHIVE_WARC_DIR", options.warc_dir, priority="cmdline")
     settings.set("LOG_LEVEL", options.log_level, priority="cmdline")

@@ -32,6 +32,11 @@ BLOGARCHIVE_FEED_PAGE_SIZE = 150
 #: comments), a post's own feed only where that does not list all of the post's comments;
 #: False: one feed for each post with comments (see ``spiders/comment_feeds.py``).
 BLOGARCHIVE_BLOG_COMMENT_FEED = True
+#: Archive a Blogger blog from its feeds (``--from-feeds``): each post from its posts feed's
+#: entry where that carries the whole post (the blog's feed setting "Full"), its comments from
+#: the comment feeds; a post page is fetched only for an entry that gives less. What only a post
+#: page shows (forms inside posts) is then not archived. See ``extract/feedposts.py``.
+BLOGARCHIVE_FROM_FEEDS = False
 #: Worker processes that extract post pages while the crawl fetches and writes: a number (0: the
 #: crawl's own process extracts them), or "auto": one where the crawl may use two cores or more.
 #: See ``blogarchive/extraction.py``.

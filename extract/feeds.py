@@ -77,7 +77,7 @@ class CommentFeed:
 
 def extract_feed(xml: str | bytes, url: str) -> Feed:
     """The entries of a posts feed, with their permalinks made canonical."""
-    root = _atom(xml, url)
+    root = atom_root(xml, url)
     if root is not None:
         return _atom_feed(root, url)
     feed, items, ok = _feedparser(xml, url)
@@ -89,7 +89,7 @@ def extract_feed(xml: str | bytes, url: str) -> Feed:
                 FeedEntry(
                     url=canonical_url(link, base=url),
                     id=entry.get("id"),
-                    platform_id=_blogger_id(entry.get("id")),
+                    platform_id=blogger_id(entry.get("id")),
                     title=entry.get("title"),
                     published=entry.get("published"),
                     updated=entry.get("updated"),
@@ -104,14 +104,14 @@ def extract_comment_feed(xml: str | bytes, url: str) -> CommentFeed:
     feed, entries, ok = _read(xml, url)
     comments, post_ids = [], []
     for position, entry in enumerate(entries, start=1):
-        post_ids.append(_blogger_id((entry.get("thr_in-reply-to") or {}).get("ref")))
+        post_ids.append(blogger_id((entry.get("thr_in-reply-to") or {}).get("ref")))
         html = entry.get("content", [{}])[0].get("value") or entry.get("summary") or ""
         body = parse_fragment(html, url)
         related = _link(entry, "related") or ""
         parent = PARENT_ID.search(related)
         comments.append(
             Comment(
-                platform_id=_blogger_id(entry.get("id")),
+                platform_id=blogger_id(entry.get("id")),
                 parent_platform_id=parent.group(1) if parent else None,
                 position=position,
                 author=entry.get("author"),
@@ -159,7 +159,7 @@ def _atom_feed(root: Any, url: str) -> Feed:
                 FeedEntry(
                     url=canonical_url(link, base=url),
                     id=post_id,
-                    platform_id=_blogger_id(post_id),
+                    platform_id=blogger_id(post_id),
                     title=found.get(f"{ATOM}title"),
                     published=found.get(f"{ATOM}published"),
                     updated=found.get(f"{ATOM}updated"),
@@ -184,7 +184,7 @@ def _read(
     xml: str | bytes, url: str
 ) -> tuple[Mapping[str, Any], Iterable[Mapping[str, Any]], bool]:
     """(the feed, its entries, whether it is a feed at all), each in feedparser's shape."""
-    root = _atom(xml, url)
+    root = atom_root(xml, url)
     if root is not None:
         return _AtomItem(root, url), _atom_entries(root, url), True
     return _feedparser(xml, url)
@@ -204,7 +204,7 @@ def _feedparser(
 # -- well-formed Atom, read from lxml's tree --------------------------------------------------
 
 
-def _atom(xml: str | bytes, url: str) -> Any:
+def atom_root(xml: str | bytes, url: str) -> Any:
     """The root of a well-formed Atom document, or None (not bytes, not XML, not Atom, or
     holding XHTML content, which feedparser renders)."""
     if not isinstance(xml, bytes):
@@ -282,7 +282,7 @@ def _link(item: Mapping[str, Any], rel: str, kind: str | None = None) -> str | N
     return None
 
 
-def _blogger_id(value: str | None) -> str | None:
+def blogger_id(value: str | None) -> str | None:
     match = BLOGGER_ID.search(value or "")
     return match.group(1) if match else None
 

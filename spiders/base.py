@@ -27,6 +27,7 @@ from blogarchive.refresh import FeedTrust
 from blogarchive.report import BlogReport
 from blogarchive.responses import content_type, header, now, page_text
 from blogarchive.scratch import ScratchDB, report_store
+from extract.feedposts import FeedPost
 from extract.urls import canonical_url, may_be_post, on_blog, post_permalink
 
 
@@ -36,6 +37,8 @@ class BlogCrawl(scrapy.Spider):
     #: the spider's callbacks for a post page and for any failed request
     parse_page: Callable[[Response], AsyncIterator[Any]]
     failed: Callable[[Failure], Iterator[Any]]
+    #: the posts a feed page carries whole, archived from it (``--from-feeds``)
+    archive_feed_posts: Callable[[str, dict[str, FeedPost], str | None], Iterator[Any]]
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -65,6 +68,9 @@ class BlogCrawl(scrapy.Spider):
         #: how large a gzipped sitemap may grow once unpacked (Scrapy's DOWNLOAD_MAXSIZE)
         self.sitemap_max_size = 0
         self.distributed = False
+        #: archive Blogger posts from their posts feed's entries (``--from-feeds``); not in a
+        #: refresh nor on a distributed worker, which read post pages
+        self.from_feeds = False
         #: a refresh: the archive it refreshes (``-a refresh_from=archive.db``)
         self.refresh_from: str | None = None
         self.extraction = ExtractionPool(0)
@@ -82,6 +88,11 @@ class BlogCrawl(scrapy.Spider):
         spider.route_max_pages = settings.getint("BLOGARCHIVE_ROUTE_MAX_PAGES", 1000)
         spider.sitemap_max_size = settings.getint("DOWNLOAD_MAXSIZE")
         spider.distributed = settings.getbool("BLOGARCHIVE_DISTRIBUTED")
+        spider.from_feeds = (
+            settings.getbool("BLOGARCHIVE_FROM_FEEDS")
+            and not spider.distributed
+            and not spider.refresh_from
+        )
         spider.extraction = ExtractionPool(
             process_count(settings.get("BLOGARCHIVE_EXTRACT_PROCESSES", "auto"))
         )

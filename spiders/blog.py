@@ -26,13 +26,14 @@ from blogarchive.blogcomments import Waiting
 from blogarchive.capturing import captured_id
 from blogarchive.exceptions import RedirectLoop
 from blogarchive.failures import describe_failure
-from blogarchive.items import BlogItem, GoneItem, PageItem, SeenItem
+from blogarchive.items import BlogItem, GoneItem, PageItem, PostItem, SeenItem
 from blogarchive.pageitems import FEED, FEED_OR_PAGE, PAGE, Fetched, links_to_follow, page_items
 from blogarchive.reader import ArchiveReader
 from blogarchive.refresh import CommentCounts, FeedTrust, PendingPosts, among
 from blogarchive.report import ANNOUNCING_ROUTES, BlogReport
 from blogarchive.responses import now
 from extract import Post
+from extract.feedposts import FeedPost
 from extract.post import menu_links
 from extract.urls import canonical_url, home_url, origin, post_permalink
 from spiders.comment_feeds import CommentFeeds
@@ -168,7 +169,10 @@ class BlogSpider(Routes, CommentFeeds):
             if comments_request is not None:
                 yield comments_request
         links = links_to_follow(html, response.url, platform)
-        yield from self.linked_posts(links, blog, canonical_url(response.url))
+        if blog in self.after_feed:
+            self.after_feed[blog] = links  # (its feed gives its posts: these only if it fails)
+        else:
+            yield from self.linked_posts(links, blog, canonical_url(response.url))
         self.platform_of[blog] = platform
         # static pages the menus link to: no posts, but their forms are archived
         for url in menu_links(html, response.url):
@@ -277,7 +281,44 @@ class BlogSpider(Routes, CommentFeeds):
                 request.meta["shows_every_comment"] = read.shows_every_comment
                 request.meta["shown_capture"] = fetched.capture_id
             yield request
-        yield from self.linked_posts(read.links, blog, page_url)
+        if blog in self.after_feed:  # (its feed, still being read, gives the posts it links to)
+            self.after_feed[blog] += read.links
+        else:
+            yield from self.linked_posts(read.links, blog, page_url)
+
+    def archive_feed_posts(
+        self, blog: str, posts: dict[str, FeedPost], capture_id: str | None
+    ) -> Iterator[Any]:
+        """The posts a page of a Blogger blog's posts feed carries whole, by their address on
+        the blog (``--from-feeds``): archived from their entries, with the feed page as their
+        capture; their comments wait for the blog-wide comment feed, or come from their own."""
+        report = self.report_for(blog)
+        for url, entry in posts.items():
+            if entry.post is None:
+                continue  # (a partial entry: its page was asked for)
+            post = dataclasses.replace(entry.post, url=url)
+            yield PostItem(
+                blog_url=blog,
+                post=post,
+                comments=(),
+                key_observations=entry.key_observations,
+                forms=(),
+                page_url=url,
+                addresses=tuple(dict.fromkeys((url, entry.url))),
+                capture_id=capture_id,
+            )
+            report.add_archived(url)
+            if not self.wants_comment_feed(post, "blogger"):
+                continue
+            waiting = Waiting(post.platform_id or "", url, url, post.comment_count)
+            state = self.blog_feed_state(blog)
+            if state is not None and not state.ended:
+                self.blog_comments.wait(blog, waiting)
+                continue
+            held = None
+            if state is not None:
+                held = self.held_comments(blog, waiting, state.complete)
+            yield from held if held is not None else self.own_comment_feed(blog, waiting)
 
     @staticmethod
     def announced(report: BlogReport, addresses: Iterable[str]) -> bool:

@@ -23,9 +23,10 @@ from blogarchive.reader import chunked
 from blogarchive.report import BlogReport
 from blogarchive.responses import header
 from blogarchive.sitemaps import SitemapError, robots_sitemaps, sitemap_locations
+from extract.feedposts import FeedPost
 from extract.feeds import Feed, extract_feed
 from extract.post import index_links
-from extract.urls import canonical_url, origin
+from extract.urls import canonical_url, on_blog, origin, post_permalink
 from spiders.base import BlogCrawl, routed
 
 #: Posts asked for per page of WordPress' REST API (its maximum).
@@ -42,6 +43,9 @@ class Routes(BlogCrawl):
         super().__init__(**kwargs)
         #: the sitemaps each host's robots.txt names (:meth:`robots_answered`)
         self.robots_sitemaps: dict[str, list[str]] = {}
+        #: blog -> the post links its home page shows, of a Blogger blog archived from its
+        #: feeds: asked for, with its sitemap, once its feed is read (:meth:`release`)
+        self.after_feed: dict[str, tuple[str, ...]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Any:
@@ -57,9 +61,13 @@ class Routes(BlogCrawl):
         if platform == "blogger":
             feed = f"{blog}feeds/posts/default?start-index=1&max-results={self.feed_page_size}"
             requests.append(self.page_request(feed, blog, "feed", self.parse_feed))
-            requests.append(
-                self.page_request(f"{blog}sitemap.xml", blog, "sitemap", self.parse_sitemap)
-            )
+            if self.from_feeds:
+                # asked once the feed is read, for what it did not list (:meth:`release`)
+                self.after_feed.setdefault(blog, ())
+            else:
+                requests.append(
+                    self.page_request(f"{blog}sitemap.xml", blog, "sitemap", self.parse_sitemap)
+                )
         else:
             # the sitemaps the site's robots.txt names (Yoast's sitemap_index.xml, a news
             # site's own), read when the crawl obeyed it, before the home page was fetched
@@ -79,27 +87,39 @@ class Routes(BlogCrawl):
             for feed in feeds:
                 if origin(feed) == origin(blog):
                     requests.append(self.page_request(feed, blog, "feed", self.parse_feed))
-            requests.append(
-                self.page_request(f"{blog}sitemap.xml", blog, "sitemap", self.parse_sitemap)
-            )
+            if self.from_feeds:
+                # asked once the feed is read, for what it did not list (:meth:`release`)
+                self.after_feed.setdefault(blog, ())
+            else:
+                requests.append(
+                    self.page_request(f"{blog}sitemap.xml", blog, "sitemap", self.parse_sitemap)
+                )
         yield from (request for request in requests if request is not None)
 
     async def parse_feed(self, response: Response) -> AsyncIterator[Any]:
         """A feed of posts, read in one of the crawl's extraction processes once a post page
         has started them (a 304's here: its body is the archived one, with nothing to hash or
         compress again)."""
+        posts = None
         if response.status == 304:
             feed, stored = extract_feed(response.body, response.url), None
+        elif self.from_feeds and response.meta["blog"] in self.after_feed:
+            feed, posts, stored = await self.extraction.feed_posts(response.body, response.url)
         else:
             feed, stored = await self.extraction.feed(response.body, response.url)
-        for result in self.read_feed(response, feed, stored):
+        for result in self.read_feed(response, feed, stored, posts):
             yield result
 
     def read_feed(
-        self, response: Response, feed: Feed, stored: StoredBody | None = None
+        self,
+        response: Response,
+        feed: Feed,
+        stored: StoredBody | None = None,
+        posts: tuple[FeedPost, ...] | None = None,
     ) -> Iterator[Any]:
         """A feed page's posts, noted as found and asked for, and the request for its next page
-        (``stored``: its body as the archive keeps it, when a worker made it)."""
+        (``stored``: its body as the archive keeps it, when a worker made it). The ``posts``
+        its entries carry whole (``--from-feeds``) are archived from it, not asked for."""
         blog = response.meta["blog"]
         if not feed.ok:
             yield self.page_item(response, error="not a feed", stored=stored)
@@ -114,6 +134,15 @@ class Routes(BlogCrawl):
         new = report.add_found("feed", urls)
         if self.platform_of.get(blog) == "blogger":
             yield from self.vouch(blog, feed)
+        if posts:
+            whole = {
+                own: entry
+                for entry in posts
+                if entry.post is not None and (own := on_blog(entry.url, blog)) is not None
+            }
+            capture_id = self.fetched(response, stored).capture_id
+            yield from self.archive_feed_posts(blog, whole, capture_id)
+            urls = [url for url in urls if post_permalink(url) not in whole]
         yield from self.post_requests(urls, blog)
         next_url = self.next_feed_page(response, feed)
         request = None
@@ -129,6 +158,22 @@ class Routes(BlogCrawl):
             yield request
         else:
             yield from self.release(blog)  # the whole feed is read
+
+    def release(self, blog: str) -> Iterator[scrapy.Request]:
+        """As :meth:`BlogCrawl.release`; and for a blog archived from its feeds, whose feed is
+        read (or failed), its sitemap and the posts its home page links to: the posts the feed
+        did not list are asked for (a feed read whole leaves none)."""
+        yield from super().release(blog)
+        links = self.after_feed.pop(blog, None)
+        if links is None:
+            return
+        report = self.report_for(blog)
+        if report.stated is not None and report.route_counts["feed"] >= report.stated:
+            return  # the feed listed every post it states the blog holds
+        sitemap = self.page_request(f"{blog}sitemap.xml", blog, "sitemap", self.parse_sitemap)
+        if sitemap is not None:
+            yield sitemap
+        yield from self.linked_posts(links, blog, blog)
 
     def vouch(self, blog: str, feed: Feed) -> Iterator[SeenItem]:
         """The archived posts this feed page lists unchanged: seen, not asked for (a refresh

@@ -129,6 +129,7 @@ MODULE_TIERS = {
     "test_distributed": ("redis", "e2e"),
     "test_eval": ("corpus",),
     "test_faults": ("e2e",),
+    "test_from_feeds": ("e2e",),
     "test_import": ("e2e",),
     "test_kill": ("e2e",),
     "test_politeness": ("e2e",),
