@@ -1,7 +1,7 @@
 """A polite crawl of a whole blog network, against the least time its politeness allows.
 
     python bench/network_bench.py [--blogs 50] [--largest 2000] [--latency 0.05] [--seed 1]
-                                  [--skip-scrapy-defaults] [--skip-wget]
+                                  [--skip-from-feeds] [--skip-scrapy-defaults] [--skip-wget]
 
 A network of ``--blogs`` generated blogs is served on loopback, each on its own address
 (``blogarchive.demo``: Blogger blogs, one in five WordPress), every answer ``--latency``
@@ -19,6 +19,8 @@ Each run crawls the whole network with the crawl's own politeness (no ``-s``), a
   takes;
 - the measured wall time and its ratio to the bound, the host that set the bound, and the
   requests per archived post;
+- the same network crawled with ``--from-feeds`` (Blogger posts from their feeds), its
+  requests a post and how many times faster it is than the default crawl;
 - the same network crawled with Scrapy's own scheduling (``SCRAPY_DEFAULTS``), and
   ``wget --mirror`` of each blog in turn with the same wait, as ratios to the crawl's bound.
 
@@ -191,6 +193,7 @@ def main() -> None:
     parser.add_argument("--largest", type=int, default=2000)
     parser.add_argument("--latency", type=float, default=0.05)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--skip-from-feeds", action="store_true")
     parser.add_argument("--skip-scrapy-defaults", action="store_true")
     parser.add_argument("--skip-wget", action="store_true")
     args = parser.parse_args()
@@ -210,6 +213,11 @@ def main() -> None:
         ours = crawl(net, Path(scratch, "ours.db"), delayed_hosts, [])
         ours.name = "blogarchive crawl"
         runs.append(ours)
+        fed = None
+        if not args.skip_from_feeds:
+            fed = crawl(net, Path(scratch, "fed.db"), delayed_hosts, ["--from-feeds"])
+            fed.name = "blogarchive crawl --from-feeds"
+            runs.append(fed)
         if not args.skip_scrapy_defaults:
             plain = crawl(net, Path(scratch, "scrapy.db"), delayed_hosts, SCRAPY_DEFAULTS)
             plain.name = "Scrapy's scheduling"
@@ -233,8 +241,12 @@ def main() -> None:
     by_platform: dict[str, set[str]] = defaultdict(set)
     for key, blog in blogs.items():
         by_platform[blog.platform].add(platform_hosts[key])
-    for platform_name, hosts in sorted(by_platform.items()):
-        print(f"requests a post, {platform_name} blogs: {per_post(ours, hosts)}")
+    for run in (ours, fed):
+        for platform_name, hosts in sorted(by_platform.items()):
+            if run is not None:
+                print(f"requests a post, {run.name}, {platform_name} blogs: {per_post(run, hosts)}")
+    if fed is not None:
+        print(f"--from-feeds: {ours.seconds / fed.seconds:.1f} times as fast as the default crawl")
 
 
 if __name__ == "__main__":

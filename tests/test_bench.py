@@ -192,9 +192,9 @@ def test_scrapy_floor_adds_the_crawls_scrapy_parts_to_the_bare_spider() -> None:
 
 
 def test_network_bench_bounds_a_small_network_s_crawl() -> None:
-    """Every blog of the network is found and archived, and the crawl takes no less than
-    the bound the politeness it applied allows (a bound above the wall time is a wrong
-    bound)."""
+    """Every blog of the network is found and archived, by the default crawl and from the
+    feeds, and each takes no less than the bound the politeness it applied allows (a bound
+    above the wall time is a wrong bound)."""
     result = run_bench(
         "network_bench.py", "--blogs", "6", "--largest", "12", "--latency", "0.01",
         "--skip-scrapy-defaults", "--skip-wget",
@@ -202,11 +202,26 @@ def test_network_bench_bounds_a_small_network_s_crawl() -> None:
     assert result.returncode == 0, result.stderr[-3000:]
     header = result.stdout.splitlines()[0]
     total = int(header.split(" blogs, ")[1].split(" posts")[0])
-    [row] = [line for line in result.stdout.splitlines() if line.startswith("| blogarchive")]
-    cells = [cell.strip() for cell in row.strip("|").split("|")]
-    posts, requests, wall, bound = int(cells[1]), int(cells[2]), float(cells[4]), float(cells[5])
-    assert posts == total and requests > posts
-    assert 0 < bound <= wall
+    rows = [line for line in result.stdout.splitlines() if line.startswith("| blogarchive")]
+    assert [row.split("|")[1].strip() for row in rows] == [
+        "blogarchive crawl",
+        "blogarchive crawl --from-feeds",
+    ]
+    figures = []
+    for row in rows:
+        cells = [cell.strip() for cell in row.strip("|").split("|")]
+        posts, requests, wall, bound = (
+            int(cells[1]),
+            int(cells[2]),
+            float(cells[4]),
+            float(cells[5]),
+        )
+        assert posts == total
+        assert 0 < bound <= wall
+        figures.append(requests)
+    # the default crawl fetches every post page; from the feeds, Blogger's are not fetched
+    assert figures[0] > total and figures[1] < figures[0]
+    assert re.search(r"^--from-feeds: [\d.]+ times as fast", result.stdout, re.M)
 
 
 @pytest.mark.skipif(not SERVERS, reason="nginx or wget is not installed (Debian: nginx, wget)")
