@@ -6,13 +6,15 @@ The do-it-yourself archiver: Scrapy's ``SitemapSpider`` reads the blog's ``sitem
 fetches every post it lists, and keeps what ``trafilatura.extract`` makes of each page (its
 text, metadata and comments, as JSON lines through Scrapy's feed exports). Against it, the
 crawl: every post and comment, key observations, forms and the blog list in ``archive.db``,
-each page stored, and (by default) its WARC records.
+each page stored, and (by default) its WARC records; and the crawl ``--from-feeds``, which
+archives the same posts and comments from the blog's feeds (no post page fetched).
 
 Both run on the same generated Blogger blog (``bench/workload.py``: 3 comments a post), served
 by nginx on loopback (``bench/static_site.py``), politeness off, 16 requests at a time. For
 each: the posts it kept, wall seconds, and the CPU seconds of all its processes (the crawl's
 extraction workers included; ``bench/processes.py``), medians of ``--rounds`` rounds, and the
-CPU milliseconds a post. The last line is the crawl's CPU a post as a share of the other's.
+CPU milliseconds a post. The last lines give each crawl's CPU a post as a share of the other
+archiver's.
 """
 
 from __future__ import annotations
@@ -59,10 +61,12 @@ process.start()
 """
 
 
-def ours(home: str, folder: Path, round_: int) -> tuple[int, processes.Used]:
-    db = folder / f"ours-{round_}.db"
+def ours(
+    home: str, folder: Path, round_: int, *extra: str, name: str = "ours"
+) -> tuple[int, processes.Used]:
+    db = folder / f"{name}-{round_}.db"
     command = [sys.executable, "-m", "blogarchive.cli", "crawl", home, "--db", str(db),
-               "--depth", "0", "-q", *FAST]  # fmt: skip
+               "--depth", "0", "-q", *FAST, *extra]  # fmt: skip
     code, used = processes.measure(command)
     if code:
         raise SystemExit(f"bench: blogarchive crawl exited with {code}")
@@ -88,17 +92,22 @@ def main() -> None:
     args = parser.parse_args()
     print(f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores;"
           f" {args.posts} posts, {args.rounds} rounds (medians)")  # fmt: skip
-    runs: dict[str, list[tuple[int, processes.Used]]] = {"ours": [], "diy": []}
+    runs: dict[str, list[tuple[int, processes.Used]]] = {"ours": [], "fed": [], "diy": []}
     with tempfile.TemporaryDirectory(prefix="blogarchive-diy-") as scratch:
         folder = Path(scratch)
         with NginxSite(bench_blog(args.posts), folder / "site") as site:
             for round_ in range(args.rounds):  # alternating, so that both see the same machine
                 runs["ours"].append(ours(site.home, folder, round_))
+                runs["fed"].append(ours(site.home, folder, round_, "--from-feeds", name="fed"))
                 runs["diy"].append(diy(site.home, folder, round_))
     print("| run | posts | wall s | CPU s, all processes | CPU ms a post |")
     print("|---|---|---|---|---|")
     per_post = {}
-    names = {"ours": "blogarchive crawl", "diy": "Scrapy SitemapSpider + trafilatura.extract"}
+    names = {
+        "ours": "blogarchive crawl",
+        "fed": "blogarchive crawl --from-feeds",
+        "diy": "Scrapy SitemapSpider + trafilatura.extract",
+    }
     for key, results in runs.items():
         posts = min(p for p, _ in results)
         wall = statistics.median(u.seconds for _, u in results)
@@ -106,6 +115,7 @@ def main() -> None:
         per_post[key] = cpu / posts * 1000 if posts else float("inf")
         print(f"| {names[key]} | {posts} | {wall:.1f} | {cpu:.1f} | {per_post[key]:.1f} |")
     print(f"the crawl's CPU a post: {per_post['ours'] / per_post['diy']:.2f} of the other's")
+    print(f"--from-feeds, CPU a post: {per_post['fed'] / per_post['diy']:.2f} of the other's")
 
 
 if __name__ == "__main__":

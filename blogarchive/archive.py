@@ -543,7 +543,7 @@ class Archive:
     ) -> None:
         for form in forms:
             if self._forms_saved.get(form.id) != form:
-                self._save_form(form)
+                self._save_form(form, capture_id)
                 if len(self._forms_saved) >= FORMS_REMEMBERED:
                     self._forms_saved.clear()
                 self._forms_saved[form.id] = form
@@ -558,8 +558,8 @@ class Archive:
                 "form_occurrences",
             )
 
-    def _save_form(self, form: Form) -> None:
-        form_row = {
+    def _save_form(self, form: Form, capture_id: str | None = None) -> None:
+        form_row: dict[str, Any] = {
             "id": form.id,
             "purpose": form.purpose,
             "action": form.action,
@@ -568,6 +568,8 @@ class Archive:
             "field_count": form.field_count,
             "json_schema": form.json_schema,
         }
+        if capture_id is not None:  # (the page it was read from; a re-extraction keeps it)
+            form_row["capture_id"] = capture_id
         self._upsert_counted("forms", form_row, "id")
         for field in form.fields:
             field_row = {

@@ -40,12 +40,13 @@ from typing import Any
 
 from blogarchive.archive import Archive
 from blogarchive.blogcomments import BLOG_COMMENT_FEED, BlogComments, takes_held
-from blogarchive.items import Capture, CommentsItem, PageItem, SeenItem
+from blogarchive.items import Capture, CommentsItem, PageItem, PostItem, SeenItem
 from blogarchive.pageitems import (
     COMMENT_FEED,
     FEED,
     PAGE,
     Fetched,
+    feed_post_item,
     is_html,
     page_items,
     sitemap_route,
@@ -58,9 +59,12 @@ from blogarchive.sitemaps import SitemapError, sitemap_body_locations
 from blogarchive.warc import SERVER_NOT_MODIFIED, cited_path
 from blogarchive.warcread import Captured, ReadReport, opened, record_at, records_of
 from extract import Post
+from extract.feedposts import extract_feed_posts
 from extract.feeds import CommentFeed, extract_comment_feed, extract_feed
-from extract.urls import canonical_url, home_url, post_permalink
+from extract.urls import canonical_url, home_url, on_blog, post_permalink
 
+#: A Blogger blog's posts feed, whose entries may carry the posts whole (``--from-feeds``).
+BLOGGER_POSTS_FEED = re.compile(r"/feeds/posts/(default|summary)")
 #: What a captured URL was fetched as, by its address (else by its type: HTML is a page).
 ROUTES = (
     ("comments", re.compile(r"/feeds/[^/?]+/comments/|/feeds/comments/")),
@@ -77,6 +81,7 @@ CREATE TABLE announced (url TEXT, route TEXT, PRIMARY KEY (url, route)) WITHOUT 
 CREATE TABLE fed (home TEXT, post TEXT, PRIMARY KEY (home, post)) WITHOUT ROWID;
 CREATE TABLE blog_fed (home TEXT, post TEXT, comment TEXT, PRIMARY KEY (home, post, comment))
     WITHOUT ROWID;
+CREATE TABLE post_pages (url TEXT PRIMARY KEY) WITHOUT ROWID;
 """
 LATER_SCHEMA = "CREATE TABLE later (item BLOB);"
 #: Files read ahead of the writer, a worker each.
@@ -129,6 +134,8 @@ class Notes:
     fed: set[tuple[str, str]] = field(default_factory=set)
     #: the comments blog-wide comment feeds list: (blog home, post id, comment id)
     blog_fed: set[tuple[str, str, str]] = field(default_factory=set)
+    #: the permalinks of the post pages it holds (answered, or unchanged)
+    post_pages: set[str] = field(default_factory=set)
 
 
 def notes_of_file(path: str | Path) -> Notes:
@@ -146,9 +153,13 @@ def notes_of_file(path: str | Path) -> Notes:
 
 def _note(captured: Captured, notes: Notes) -> None:
     record = captured.record
-    if record.rec_type != "response":
+    if record.rec_type not in ("response", "revisit"):
         return
     headers = record.rec_headers
+    if _post_page(captured):
+        notes.post_pages.add(post_permalink(canonical_url(headers.get_header("WARC-Target-URI"))))
+    if record.rec_type != "response":
+        return
     notes.records.append(
         (headers.get_header("WARC-Record-ID"), headers.get_header("WARC-Payload-Digest"),
          captured.file, captured.offset, captured.length)
@@ -170,6 +181,17 @@ def _note(captured: Captured, notes: Notes) -> None:
         route = "sitemap-posts" if sitemap_route(url, None) == "sitemap" else kind
         for listed in _listed(kind, captured.payload, url):
             notes.announced.add((post_permalink(canonical_url(listed)), route))
+
+
+def _post_page(captured: Captured) -> bool:
+    """Whether a record is a post page's answer (a 2xx, or a revisit of one)."""
+    record = captured.record
+    http = record.http_headers
+    url = record.rec_headers.get_header("WARC-Target-URI") or ""
+    if http is None or not (http.get_statuscode() or "").startswith(("2", "304")):
+        return False
+    content_type = http.get_header("Content-Type")
+    return route_of(url, content_type, captured.payload[:2048]) == "post"
 
 
 class Collection:
@@ -229,6 +251,11 @@ class Collection:
             return PAGE
 
         return comments_from
+
+    def has_post_page(self, url: str) -> bool:
+        """Whether the collection holds the page of the post at ``url`` (its permalink)."""
+        sql = "SELECT 1 FROM post_pages WHERE url = ?"
+        return self._read(sql, (url,)).fetchone() is not None
 
     def announced(self, addresses: tuple[str, ...], platform: str) -> bool:
         """Whether a route the crawl would take lists one of ``addresses`` as a post: a feed,
@@ -374,6 +401,11 @@ def read_page(
                 yield item
         report.pages["comments"] += 1
         return
+    if fetched.kind == "feed" and BLOGGER_POSTS_FEED.search(fetched.url):
+        yield from page_items(fetched).items
+        yield from feed_posts(fetched, collection)
+        report.pages["feed"] += 1
+        return
     read = page_items(
         fetched,
         announced=lambda page: collection.announced(fetched.addresses, page.blog.platform),
@@ -382,6 +414,16 @@ def read_page(
     yield from read.items
     kind = fetched.kind
     report.pages["post" if read.post else "page" if kind == "post" else kind] += 1
+
+
+def feed_posts(fetched: Fetched, collection: Collection) -> Iterator[PostItem]:
+    """The posts a page of a Blogger posts feed carries whole whose pages the collection
+    lacks: a crawl ``--from-feeds`` took them from there (a post whose page it holds is read
+    from its page, as a crawl of pages did)."""
+    for entry in extract_feed_posts(fetched.body, fetched.url):
+        own = on_blog(entry.url, fetched.blog)
+        if entry.post is not None and own is not None and not collection.has_post_page(own):
+            yield feed_post_item(fetched.blog, own, entry, fetched.capture_id)
 
 
 def _fetched(captured: Captured, collection: Collection, report: ImportReport) -> Fetched | None:
@@ -633,6 +675,9 @@ def build_collection(
             index.executemany("INSERT OR IGNORE INTO announced VALUES (?, ?)", each.announced)
             index.executemany("INSERT OR IGNORE INTO fed VALUES (?, ?)", each.fed)
             index.executemany("INSERT OR IGNORE INTO blog_fed VALUES (?, ?, ?)", each.blog_fed)
+            index.executemany(
+                "INSERT OR IGNORE INTO post_pages VALUES (?)", ((u,) for u in each.post_pages)
+            )
         index.commit()
     return Collection(path, base)
 

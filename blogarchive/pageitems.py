@@ -30,6 +30,7 @@ from blogarchive.items import (
 )
 from extract import Blog, Comment, Page, Post, extract_comments, extract_observations
 from extract import extract_page as _extract_page
+from extract.feedposts import FeedPost
 from extract.feeds import CommentFeed, extract_comment_feed
 from extract.post import announced_post, post_links, site_links
 from extract.urls import COMMENT_PAGE, canonical_url, post_permalink
@@ -389,6 +390,22 @@ def _comment_feed(fetched: Fetched, feed: CommentFeed, post_url: str | None) -> 
             ),
         )
     return PageRead(items, comments=comments)
+
+
+def feed_post_item(blog: str, url: str, entry: FeedPost, capture_id: str | None) -> PostItem:
+    """The item of a post its posts feed's entry carries whole (``--from-feeds``), at its
+    address on ``blog`` (``url``), with the feed page as its capture."""
+    assert entry.post is not None, "an entry that is not the whole post is no post"
+    return PostItem(
+        blog_url=blog,
+        post=dataclasses.replace(entry.post, url=url),
+        comments=(),
+        key_observations=entry.key_observations,
+        forms=(),
+        page_url=url,
+        addresses=tuple(dict.fromkeys((url, entry.url))),
+        capture_id=capture_id,
+    )
 
 
 def shows_every_comment(

@@ -237,6 +237,12 @@ class ArchiveReader:
         blog_id, kind, content_type, body = rows[0]
         return blog_id, kind, content_type, zlib.decompress(body)
 
+    def posts_by_extractor(self, extractor: str) -> set[str]:
+        """The URLs of the posts whose body ``extractor`` read (a feed's, for one)."""
+        return {
+            url for (url,) in self._rows("SELECT url FROM posts WHERE extractor = ?", [extractor])
+        }
+
     def blogs(self) -> dict[str, dict[str, Any]]:
         """Every blog's ``id``, ``url`` and ``status``, by id."""
         rows = self._rows("SELECT id, url, status FROM blogs")

@@ -15,10 +15,18 @@ from collections.abc import Callable
 from blogarchive.archive import Archive
 from blogarchive.blogcomments import BLOG_COMMENT_FEED, BlogComments, takes_held
 from blogarchive.items import BlogItem, CommentsItem, FormsItem, PostItem
-from blogarchive.pageitems import COMMENT_FEED, Fetched, StoredComments, page_items
+from blogarchive.pageitems import (
+    COMMENT_FEED,
+    Fetched,
+    StoredComments,
+    feed_post_item,
+    page_items,
+)
 from blogarchive.pipelines import store_item
 from blogarchive.reader import ArchiveReader
+from extract.feedposts import FEED_EXTRACTOR, extract_feed_posts
 from extract.feeds import extract_comment_feed
+from extract.urls import on_blog
 
 #: The items of what the extractors read: the pages' own rows stand, and what only a live answer
 #: says (a post gone, comments no longer shown) is the next crawl's to say.
@@ -56,6 +64,8 @@ def reextract(
         fed,
         lambda home, post: takes_held(held.count(home, post.platform_id or ""), post.comment_count),
     )
+    # posts the crawl took from their posts feed's entry (``--from-feeds``): from there again
+    fed_posts = reader.posts_by_extractor(FEED_EXTRACTOR)
     total = len(urls)
     for done, url in enumerate(urls, start=1):
         stored = reader.stored_page(url)
@@ -63,9 +73,16 @@ def reextract(
         if stored is None or blog is None or BLOG_COMMENT_FEED.match(url):
             continue
         _, kind, content_type, raw = stored
+        home = blog["url"]
+        if kind == "feed" and fed_posts:
+            for post_item in feed_posts_of(home, url, raw, fed_posts):
+                # (where its comments come from, as for a post page)
+                comments.route(home)(post_item.post)
+                store_item(archive, post_item, None)
+            read[kind] += 1
+            continue
         if kind not in ("home", "post", "page", "comments"):
             continue
-        home = blog["url"]
         fetched = Fetched(
             url=url, blog=home, kind=kind, status=200, body=raw, fetched_at="",
             content_type=content_type,
@@ -93,3 +110,13 @@ def reextract(
         archive.mark_boilerplate(blog_id)
     archive.optimize_search()
     return read
+
+
+def feed_posts_of(home: str, url: str, raw: bytes, posts: set[str]) -> list[PostItem]:
+    """The items of the ``posts`` a stored page of ``home``'s posts feed carries whole."""
+    items = []
+    for entry in extract_feed_posts(raw, url):
+        own = on_blog(entry.url, home)
+        if entry.post is not None and own in posts:
+            items.append(feed_post_item(home, own, entry, None))
+    return items

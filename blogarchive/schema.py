@@ -134,6 +134,7 @@ TABLES: dict[str, tuple[dict[str, Any], str | tuple[str, ...], list[tuple[str, s
             "title": str,
             "field_count": int,
             "json_schema": str,
+            "capture_id": str,
         },
         "id",
         [],
@@ -238,6 +239,17 @@ INDEXES = [
     ("post_revisions", ["post_id"]),
     ("captures", ["url", "timestamp"]),
 ]
+#: table -> {column: the column it repeats}: the names the archive's contract gives columns
+#: that were made under other names, as generated columns (computed as they are read, so they
+#: take no space and an archive of any age gets them without a rewrite).
+SYNONYMS: dict[str, dict[str, str]] = {
+    "captures": {
+        "captured_at": "timestamp",
+        "warc_offset": "offset",
+        "warc_length": "length",
+        "warc_record_id": "record_id",
+    },
+}
 #: Tables in the order their rows may be written (parents first).
 CREATION_ORDER = (
     "blogs",
@@ -276,6 +288,13 @@ def ensure_schema(db: Database) -> None:
             missing = {c: t for c, t in columns.items() if c not in present}
             for column, column_type in missing.items():
                 table.add_column(column, column_type)
+    for name, synonyms in SYNONYMS.items():
+        made = {row[1] for row in db.execute(f'PRAGMA table_xinfo("{name}")').fetchall()}
+        for column, source in synonyms.items():
+            if column not in made:
+                db.execute(
+                    f'ALTER TABLE "{name}" ADD COLUMN "{column}" GENERATED ALWAYS AS ("{source}")'
+                )
     for name, indexed in INDEXES:
         db.table(name).create_index(indexed, if_not_exists=True)
     for name, searched in FTS.items():

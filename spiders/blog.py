@@ -26,8 +26,16 @@ from blogarchive.blogcomments import Waiting
 from blogarchive.capturing import captured_id
 from blogarchive.exceptions import RedirectLoop
 from blogarchive.failures import describe_failure
-from blogarchive.items import BlogItem, GoneItem, PageItem, PostItem, SeenItem
-from blogarchive.pageitems import FEED, FEED_OR_PAGE, PAGE, Fetched, links_to_follow, page_items
+from blogarchive.items import BlogItem, GoneItem, PageItem, SeenItem
+from blogarchive.pageitems import (
+    FEED,
+    FEED_OR_PAGE,
+    PAGE,
+    Fetched,
+    feed_post_item,
+    links_to_follow,
+    page_items,
+)
 from blogarchive.reader import ArchiveReader
 from blogarchive.refresh import CommentCounts, FeedTrust, PendingPosts, among
 from blogarchive.report import ANNOUNCING_ROUTES, BlogReport
@@ -294,20 +302,10 @@ class BlogSpider(Routes, CommentFeeds):
         capture; their comments wait for the blog-wide comment feed, or come from their own."""
         report = self.report_for(blog)
         for url, entry in posts.items():
-            if entry.post is None:
-                continue  # (a partial entry: its page was asked for)
-            post = dataclasses.replace(entry.post, url=url)
-            yield PostItem(
-                blog_url=blog,
-                post=post,
-                comments=(),
-                key_observations=entry.key_observations,
-                forms=(),
-                page_url=url,
-                addresses=tuple(dict.fromkeys((url, entry.url))),
-                capture_id=capture_id,
-            )
+            item = feed_post_item(blog, url, entry, capture_id)
+            yield item
             report.add_archived(url)
+            post = item.post
             if not self.wants_comment_feed(post, "blogger"):
                 continue
             waiting = Waiting(post.platform_id or "", url, url, post.comment_count)

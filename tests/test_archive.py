@@ -58,6 +58,57 @@ def test_schema_has_every_contract_table_and_search(archive: Archive) -> None:
     assert archive.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
 
 
+#: The columns the archive's contract (DESIGN.md, "The archive contract") names, by table.
+CONTRACT_COLUMNS = {
+    "blogs": "id url title platform status first_seen last_crawled",
+    "blog_links": "source_blog_id target_url title target_blog_id position",
+    "posts": "id blog_id url title author published updated labels content_html content_text"
+    " comment_count first_seen last_seen deleted_at capture_id extractor",
+    "post_revisions": "post_id captured_at title content_text content_sha256",
+    "comments": "id post_id parent_id author author_url published content_html content_text url"
+    " deleted_at capture_id",
+    "key_observations": "id post_id heading position text",
+    "forms": "id purpose action method title field_count json_schema capture_id",
+    "form_fields": "form_id position name label type semantic_type required options placeholder",
+    "form_occurrences": "form_id url blog_id post_id first_seen last_seen",
+    "pages": "url blog_id kind status fetched_at etag last_modified content_sha256 body",
+    "crawl_runs": "id started_at finished_at status pages_fetched pages_not_modified"
+    " pages_failed stats",
+    "captures": "url captured_at status warc_file warc_offset warc_length warc_record_id"
+    " payload_digest refers_to",
+}
+
+
+def test_every_column_the_contract_names_is_there_and_reads_its_value(archive: Archive) -> None:
+    for table, columns in CONTRACT_COLUMNS.items():
+        present = {row[1] for row in archive.db.execute(f"PRAGMA table_xinfo([{table}])")}
+        assert set(columns.split()) <= present, (table, set(columns.split()) - present)
+    archive.db["captures"].insert(
+        {"record_id": "<urn:uuid:1>", "url": "http://a.example/",
+         "timestamp": "2026-12-05T00:00:00Z",
+         "warc_file": "a.warc.gz", "offset": 10, "length": 20, "status": 200,
+         "record_type": "response"}
+    )  # fmt: skip
+    assert archive.db.execute(
+        "SELECT captured_at, warc_offset, warc_length, warc_record_id FROM captures"
+    ).fetchall() == [("2026-12-05T00:00:00Z", 10, 20, "<urn:uuid:1>")]
+
+
+def test_an_archive_made_before_the_contract_s_capture_columns_gets_them(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "CREATE TABLE captures (record_id TEXT PRIMARY KEY, url TEXT, timestamp TEXT,"
+            " warc_file TEXT, offset INTEGER, length INTEGER)"
+        )
+        conn.execute("INSERT INTO captures VALUES ('r', 'u', 't', 'f', 1, 2)")
+    Archive(Database(path))
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT warc_record_id, warc_offset FROM captures").fetchall() == [
+            ("r", 1)
+        ]
+
+
 def test_saving_twice_adds_no_rows_and_keeps_first_seen(archive: Archive) -> None:
     archive.save_blog(BlogItem(url=BLOG, title="Blog", platform="blogger", status="ok"))
     archive.save_post(seed_item())

@@ -226,15 +226,16 @@ def test_network_bench_bounds_a_small_network_s_crawl() -> None:
 
 @pytest.mark.skipif(not SERVERS, reason="nginx or wget is not installed (Debian: nginx, wget)")
 def test_diy_bench_counts_both_archivers_posts_and_cpu() -> None:
-    """Both the crawl and the Scrapy + trafilatura spider keep every post of the small blog,
-    and each one's CPU a post is counted."""
+    """The crawl, the crawl from feeds and the Scrapy + trafilatura spider each keep every post
+    of the small blog, and each one's CPU a post is counted."""
     result = run_bench("diy_bench.py", "--posts", "30", "--rounds", "1")
     assert result.returncode == 0, result.stderr[-3000:]
     rows = [line for line in result.stdout.splitlines() if line.startswith("| ")][1:]
-    assert len(rows) == 2
+    assert len(rows) == 3
     for row in rows:
         cells = [cell.strip() for cell in row.strip("|").split("|")]
         posts, cpu, per_post = int(cells[1]), float(cells[3]), float(cells[4])
         assert posts == 30 and cpu > 0 and per_post > 0, row
-    share = re.search(r"^the crawl's CPU a post: ([\d.]+) of the other's$", result.stdout, re.M)
-    assert share is not None and float(share[1]) > 0
+    for lead in ("the crawl's", "--from-feeds,"):
+        share = re.search(rf"^{lead} CPU a post: ([\d.]+) of the other's$", result.stdout, re.M)
+        assert share is not None and float(share[1]) > 0

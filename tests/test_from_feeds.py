@@ -61,7 +61,8 @@ def crawl_both(folder: Path, site: type[Site] = Site) -> tuple[list[str], dict[s
             marks.append(len(network.log))
             result = run_cli(
                 "crawl", home, "--db", str(folder / f"{name}.db"), "--depth", "0", "-q", *FAST,
-                "-s", f"BLOGARCHIVE_FEED_PAGE_SIZE={PAGE}", *options,
+                "-s", f"BLOGARCHIVE_FEED_PAGE_SIZE={PAGE}", "--warc-dir", str(folder / name),
+                *options,
             )  # fmt: skip
             assert result.returncode == 0, result.stderr
         paths = [entry.path for entry in network.log[marks[1] :]]
@@ -90,6 +91,26 @@ def test_a_full_feed_archives_every_post_and_comment_without_a_post_page(tmp_pat
     assert len(paths) == 2 + feed_pages + comment_pages, paths
     assert report["archived"] == POSTS
     assert report["missing_count"] == 0
+
+
+def test_an_import_and_a_reextract_of_a_crawl_from_feeds_give_its_rows(tmp_path: Path) -> None:
+    crawl_both(tmp_path)
+    fed = contract_rows(tmp_path / "feeds.db")
+    warcs = sorted(str(path) for path in (tmp_path / "feeds").glob("*.warc*"))
+    assert warcs
+    imported = tmp_path / "imported.db"
+    result = run_cli("import", *warcs, "--db", str(imported))
+    assert result.returncode == 0, result.stderr
+    assert contract_rows(imported) == fed
+    with sqlite3.connect(imported) as conn:
+        [(captured,)] = conn.execute(
+            "SELECT count(DISTINCT p.capture_id) FROM posts p JOIN captures c"
+            " ON c.record_id = p.capture_id WHERE c.url LIKE '%/feeds/posts/default%'"
+        ).fetchall()
+    assert captured == -(-POSTS // PAGE)  # each post names the feed page it came from
+    result = run_cli("reextract", "--db", str(tmp_path / "feeds.db"))
+    assert result.returncode == 0, result.stderr
+    assert contract_rows(tmp_path / "feeds.db") == fed
 
 
 class SummaryFeed(Site):
