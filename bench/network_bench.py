@@ -175,16 +175,17 @@ def bound_of(log: list[Any], started: float, delayed_hosts: set[str]) -> tuple[f
     return bounds[limiting], f"{limiting} ({count[limiting]} requests)", sum(count.values())
 
 
-def wget_each(net: DemoNetwork, folder: Path) -> float:
-    """``wget --mirror`` of each blog in turn, waiting as the crawl does; the seconds."""
-    started = time.monotonic()
+def wget_each(net: DemoNetwork, folder: Path) -> tuple[float, int]:
+    """``wget --mirror`` of each blog in turn, waiting as the crawl does; the seconds, and the
+    requests the blogs' servers answered."""
+    started, mark = time.monotonic(), len(net.log)
     for home in net.homes.values():
         subprocess.run(
             ["wget", "--mirror", "--no-verbose", "--wait", str(DOWNLOAD_DELAY),
              "--directory-prefix", str(folder), "--no-host-directories", home],
             capture_output=True,
         )  # fmt: skip
-    return time.monotonic() - started
+    return time.monotonic() - started, len(net.log) - mark
 
 
 def main() -> None:
@@ -236,8 +237,9 @@ def main() -> None:
             f" | {run.limiting} |"
         )
     if wget is not None:
-        print(f"| wget --mirror, each blog in turn | | | | {wget:.1f} | {ours.bound:.1f}"
-              f" | {wget / ours.bound:.2f} | (the crawl's bound) |")  # fmt: skip
+        seconds, requests = wget
+        print(f"| wget --mirror, each blog in turn | | {requests} | | {seconds:.1f}"
+              f" | {ours.bound:.1f} | {seconds / ours.bound:.2f} | (the crawl's bound) |")  # fmt: skip
     by_platform: dict[str, set[str]] = defaultdict(set)
     for key, blog in blogs.items():
         by_platform[blog.platform].add(platform_hosts[key])

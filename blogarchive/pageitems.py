@@ -28,7 +28,7 @@ from blogarchive.items import (
     PostItem,
     StoredBody,
 )
-from extract import Blog, Comment, Page, Post, extract_comments, extract_observations
+from extract import Comment, Page, Post, extract_comments, extract_observations
 from extract import extract_page as _extract_page
 from extract.feedposts import FeedPost
 from extract.feeds import CommentFeed, extract_comment_feed
@@ -105,11 +105,21 @@ class StoredComments:
         return self._posts.get((match.group(1), match.group(2))) if match else None
 
 
-def comments_from_feed(post: Post, platform: str) -> bool:
-    """Whether ``post``'s comments are taken from its comment feed rather than from its page:
-    a Blogger post with an id and comments (the feed holds them all, where a page shows at
-    most 200, with replies' parents and times in the blog's offset)."""
-    return platform == "blogger" and bool(post.platform_id) and post.comment_count != 0
+def page_gives_comments(comments: tuple[Comment, ...], complete: bool) -> bool:
+    """Whether a post's page gives its comments as its comment feed would, so that no feed is
+    asked: the page shows every comment (``complete``, :func:`shows_every_comment`), each
+    with all its feed entry holds (its parent, its time in the feed's form:
+    :attr:`~extract.Comment.as_in_feed`). A Blogger page shows at most 200 comments, and
+    the time of day only in some formats; a platform without comment feeds has its comments
+    from its pages whatever this says."""
+    return complete and all(comment.as_in_feed for comment in comments)
+
+
+def shows_comment_times(comments: tuple[Comment, ...]) -> bool:
+    """Whether a page shows its comments' times in the feed's form (:func:`page_gives_comments`
+    but for the count): a post of such a blog whose page does not show every comment reads its
+    own comment feed, where one whose blog's pages show no times waits for the blog-wide one."""
+    return bool(comments) and all(comment.as_in_feed for comment in comments)
 
 
 def links_to_follow(html: str, url: str, platform: str) -> tuple[str, ...]:
@@ -121,18 +131,13 @@ def links_to_follow(html: str, url: str, platform: str) -> tuple[str, ...]:
     return post_links(html, url)
 
 
-def _reads_comments(post: Post, blog: Blog) -> bool:
-    return not comments_from_feed(post, blog.platform)
-
-
 def extract_post_page(html: str, url: str, platform: str | None) -> tuple[Page, tuple[str, ...]]:
     """A post page's extraction as a crawl needs it, and the links to follow from it (for
     ``platform``, or else the one the page shows). The page is parsed once for both.
 
-    The comments of a post whose comments come from its feed (:func:`comments_from_feed`) are
-    not read (:func:`page_items` reads them where the feed may fail); nor is the blog list: a
-    crawl follows the one on the blog's home page."""
-    page = _extract_page(html, url, read_comments=_reads_comments, blog_links=False)
+    Its comments are read (whether they spare asking a comment feed depends on them), but not
+    the blog list: a crawl follows the one on the blog's home page."""
+    page = _extract_page(html, url, blog_links=False)
     return page, links_to_follow(html, url, platform or page.blog.platform)
 
 
@@ -337,19 +342,18 @@ def _post_page(
                 ),
             )
         return PageRead(items, page=page, evidence=evidence, links=links)
-    route = comments_from(post)
-    comments: tuple[Comment, ...] | None = page.comments
-    if post is not page.post or comments_from_feed(post, page.blog.platform):
-        # the extraction did not read them: read here unless the feed alone gives them
-        comments = None if route == FEED else extract_comments(fetched.html, url)
-    complete = comments is not None and shows_every_comment(post, comments, links, page_url)
+    comments = page.comments
+    if post is not page.post:  # (the extraction reads them only of what it calls posts)
+        comments = extract_comments(fetched.html, url)
+    complete = shows_every_comment(post, comments, links, page_url)
+    route = PAGE if page_gives_comments(comments, complete) else comments_from(post)
     observations = page.key_observations
     if post is not page.post:  # (the extraction reads them only of what it calls posts)
         observations = extract_observations(fetched.html, url)
     item = PostItem(
         blog_url=fetched.blog,
         post=post,
-        comments=comments if route == PAGE and comments is not None else (),
+        comments=comments if route == PAGE else (),
         key_observations=observations,
         forms=page.forms,
         page_url=page_url,
@@ -357,7 +361,7 @@ def _post_page(
         capture_id=fetched.capture_id,
     )
     items = (fetched.page_item(), item)
-    if route == PAGE and complete and comments is not None:
+    if route == PAGE and complete:
         items += (every_comment(fetched.blog, post.url, comments),)
     return PageRead(
         items,
@@ -365,7 +369,8 @@ def _post_page(
         post=post,
         evidence=evidence,
         links=links,
-        comments=comments if route != PAGE else None,
+        # (the page's comments go with a feed's request only where that feed may fail)
+        comments=comments if route == FEED_OR_PAGE else None,
         shows_every_comment=complete,
     )
 

@@ -28,9 +28,10 @@ BLOGARCHIVE_BUDGET_PER_POST = 10
 BLOGARCHIVE_ROUTE_MAX_PAGES = 1000
 #: Posts asked for per page of a Blogger feed (Blogger serves at most 150 per page).
 BLOGARCHIVE_FEED_PAGE_SIZE = 150
-#: Read a Blogger blog's comments from its blog-wide comment feed (a request for each 150
-#: comments), a post's own feed only where that does not list all of the post's comments;
-#: False: one feed for each post with comments (see ``spiders/comment_feeds.py``).
+#: Where a Blogger blog's pages do not show its comments with their times, read them from its
+#: blog-wide comment feed (a request for each 150 comments), a post's own feed only where that
+#: does not list all of the post's comments; False: one feed for each such post (see
+#: ``spiders/comment_feeds.py``).
 BLOGARCHIVE_BLOG_COMMENT_FEED = True
 #: Archive a Blogger blog from its feeds (``--from-feeds``): each post from its posts feed's
 #: entry where that carries the whole post (the blog's feed setting "Full"), its comments from

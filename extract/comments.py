@@ -11,10 +11,11 @@ Three families of markup are read:
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, Final
 from urllib.parse import parse_qs, urlsplit
 
@@ -140,6 +141,19 @@ SAID: Final = re.compile(
     r"\s+(said|says|wrote|dijo|a dit|sagte|schrieb|sagt|meint)\W*$", re.IGNORECASE
 )
 COMMENT_ID: Final = re.compile(r"(\d+)\D*$")
+#: The time of day a Blogger comment's date shows, in the blog's time zone ("6:12 PM", "18:12",
+#: "4:14:00 PM"): the hour, the minute, and AM or PM where the clock has twelve hours.
+TIME_OF_DAY: Final = re.compile(
+    r"(?<![\d:])(\d{1,2}):(\d{2})(?::\d{2})?(?![\d:])(?:\s*([AaPp])\.?\s?[Mm]\b\.?)?"
+)
+#: The post's own time with the blog's offset, as Blogger's templates show it.
+POST_TIME: Final = (
+    ("abbr.published[title]", "title"),
+    ("time.published[datetime]", "datetime"),
+    ("[itemprop=datePublished]", "content"),
+)
+#: How far apart the offsets of one blog's times may be: a change to or from summer time.
+SUMMER_TIME: Final = 60
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -153,6 +167,10 @@ class Comment:
     content_html: str
     content_text: str
     url: str | None
+    #: whether the page shows all its comment feed holds of it: its parent (the page threads
+    #: its comments) and its time to the millisecond in the blog's offset, in the feed's form
+    #: (Blogger's ``showComment`` time with the time of day the page shows)
+    as_in_feed: bool = False
 
 
 def extract_comments(html: str, url: str) -> tuple[Comment, ...]:
@@ -160,8 +178,8 @@ def extract_comments(html: str, url: str) -> tuple[Comment, ...]:
     root = parse(html, url)
     items = comment_elements(root)
     if items:
-        return tuple(_threaded(items, url))
-    return tuple(_classic(root, url))
+        return _in_blog_time(root, list(_threaded(items, url)), threaded=True)
+    return _in_blog_time(root, list(_classic(root, url)), threaded=False)
 
 
 def comment_elements(root: Node) -> list[Node]:
@@ -245,7 +263,8 @@ class _Scope:
         )
 
 
-def _threaded(items: list[Node], url: str) -> Iterator[Comment]:
+def _threaded(items: list[Node], url: str) -> Iterator[tuple[Comment, str | None]]:
+    """Each comment, with the text of its permalink (the time a Blogger page shows)."""
     members = set(items)
     for position, item in enumerate(items, start=1):
         parent = next((a for a in item.iterancestors() if a in members), None)
@@ -256,10 +275,9 @@ def _threaded(items: list[Node], url: str) -> Iterator[Comment]:
             "position": position,
         }
         try:
-            comment = _read(_Scope(item, replies, copied=False), url, identity)
+            yield _read(_Scope(item, replies, copied=False), url, identity)
         except _ReadACopy:
-            comment = _read(_Scope(_copy_without(item, replies), copied=True), url, identity)
-        yield comment
+            yield _read(_Scope(_copy_without(item, replies), copied=True), url, identity)
 
 
 class _ReadACopy(Exception):
@@ -267,10 +285,12 @@ class _ReadACopy(Exception):
     comment without its replies can give it."""
 
 
-def _read(scope: _Scope, url: str, identity: dict[str, Any]) -> Comment:
-    """The comment read in ``scope`` (raises ``_ReadACopy`` when a part read holds a reply)."""
+def _read(scope: _Scope, url: str, identity: dict[str, Any]) -> tuple[Comment, str | None]:
+    """The comment read in ``scope``, and the text of its permalink (raises ``_ReadACopy``
+    when a part read holds a reply)."""
     body = _body(scope)
-    link = scope.first_attr([(selector, "href") for selector in PERMALINK]) or _own_url(scope)
+    permalink = _permalink_node(scope)
+    link = permalink.get("href", "").strip() if permalink is not None else _own_url(scope)
     author_node = _author_node(scope)
     if scope.holds_reply(body) or scope.holds_reply(author_node):
         raise _ReadACopy
@@ -281,7 +301,7 @@ def _read(scope: _Scope, url: str, identity: dict[str, Any]) -> Comment:
     else:
         resolve_links(body, url)  # a copy: changed last, when nothing else reads it
         content_html = clean_html(inner_html(body))
-    return Comment(
+    comment = Comment(
         **identity,
         author=_author_name(author_node),
         author_url=absolute(url, scope.first_attr([(s, "href") for s in AUTHOR_LINK])),
@@ -290,6 +310,15 @@ def _read(scope: _Scope, url: str, identity: dict[str, Any]) -> Comment:
         content_text=text_with_breaks(body) if body is not None else "",
         url=_permalink(url, link),
     )
+    return comment, text_of(permalink) if permalink is not None else None
+
+
+def _permalink_node(scope: _Scope) -> Node | None:
+    for selector in PERMALINK:
+        for node in scope.select(selector):
+            if (node.get("href") or "").strip():
+                return node
+    return None
 
 
 def _own_url(scope: _Scope) -> str | None:
@@ -375,16 +404,18 @@ def _wrap(nodes: list[Node], scope: _Scope) -> Node:
     return holder
 
 
-def _classic(root: Node, url: str) -> Iterator[Comment]:
+def _classic(root: Node, url: str) -> Iterator[tuple[Comment, str | None]]:
+    """Each comment, with the text of its permalink (the time a Blogger page shows)."""
     for position, dt in enumerate(select(root, CLASSIC_AUTHORS), start=1):
         body = dt.getnext()
         while body is not None and "comment-body" not in (body.get("class") or ""):
             body = body.getnext()
         footer = body.getnext() if body is not None else None
-        link = _footer_link(footer)
+        permalink = _footer_link(footer)
+        link = permalink.get("href", "").strip() if permalink is not None else None
         anchor = first_attr(dt, [("a[name]", "name")]) or dt.get("id")
         author_link = next((a for a in select(dt, "a[href]") if not a.get("name")), None)
-        yield Comment(
+        comment = Comment(
             platform_id=_comment_id(anchor),
             parent_platform_id=None,
             position=position,
@@ -397,12 +428,17 @@ def _classic(root: Node, url: str) -> Iterator[Comment]:
             content_text=text_with_breaks(body) if body is not None else "",
             url=_permalink(url, link),
         )
+        yield comment, text_of(permalink) if permalink is not None else None
 
 
-def _footer_link(footer: Node | None) -> str | None:
+def _footer_link(footer: Node | None) -> Node | None:
     if footer is None:
         return None
-    return first_attr(footer, [("span.comment-timestamp a", "href"), ("a", "href")])
+    for selector in ("span.comment-timestamp a", "a"):
+        for node in select(footer, selector):
+            if (node.get("href") or "").strip():
+                return node
+    return None
 
 
 def _author_node(scope: _Scope) -> Node | None:
@@ -424,14 +460,119 @@ def _published(scope: _Scope, link: str | None) -> str | None:
 
 
 def showcomment_time(link: str | None) -> str | None:
-    """Blogger's comment links carry the time as ``?showComment=<epoch ms>``: that time in UTC."""
+    """Blogger's comment links carry the time as ``?showComment=<epoch ms>``: that time in UTC
+    (:func:`_in_blog_time` gives it the blog's offset where the page shows the time of day)."""
+    moment = showcomment_moment(link)
+    return moment.isoformat(timespec="seconds") if moment is not None else None
+
+
+def showcomment_moment(link: str | None) -> datetime | None:
+    """The moment a Blogger comment link's ``?showComment=<epoch ms>`` gives, in UTC."""
     if not link:
         return None
     values = parse_qs(urlsplit(link).query).get("showComment")
     if not values or not values[0].isdigit():
         return None
-    moment = datetime.fromtimestamp(int(values[0]) / 1000, tz=UTC)
-    return moment.isoformat(timespec="seconds")
+    return datetime.fromtimestamp(int(values[0]) / 1000, tz=UTC)
+
+
+def _in_blog_time(
+    root: Node, read: list[tuple[Comment, str | None]], *, threaded: bool
+) -> tuple[Comment, ...]:
+    """The comments, their Blogger times in the blog's offset where the page shows it.
+
+    Blogger's comment feed gives a comment's time to the millisecond in the blog's offset
+    (``2017-09-10T18:12:36.197+02:00``); its page gives the moment (``showComment``, in
+    milliseconds) and the time of day in the blog's zone, in the blog's format. The offset is
+    what the two differ by, trusted only where every Blogger comment of the page shows a time
+    of day, the clock is sure (AM/PM, an hour past 12, or the post's own offset to check
+    against), and the offsets agree to within a summer time change of each other and of the
+    post's: a twelve-hour clock without AM/PM, or a format of dates only, leaves the times in
+    UTC, and the comments not :attr:`~Comment.as_in_feed`."""
+    timed = [
+        (comment, moment, shown)
+        for comment, shown in read
+        if (moment := showcomment_moment(comment.url))
+        and comment.published == moment.isoformat(timespec="seconds")  # (no time of its own)
+    ]
+    offsets = _blog_offsets(root, [(moment, shown) for _, moment, shown in timed])
+    if not timed or offsets is None:
+        return tuple(comment for comment, _ in read)
+    exact = {id(c): (moment, offset) for (c, moment, _), offset in zip(timed, offsets, strict=True)}
+    comments = []
+    for comment, _ in read:
+        if id(comment) in exact:
+            moment, offset = exact[id(comment)]
+            zone = timezone(timedelta(minutes=offset))
+            comment = dataclasses.replace(
+                comment,
+                published=moment.astimezone(zone).isoformat(timespec="milliseconds"),
+                as_in_feed=threaded,
+            )
+        comments.append(comment)
+    return tuple(comments)
+
+
+def _blog_offsets(root: Node, times: list[tuple[datetime, str | None]]) -> list[int] | None:
+    """The offset (minutes east of UTC) of each Blogger time, or None where they are not sure
+    (:func:`_in_blog_time`)."""
+    post_offset = _offset_of(first_attr(root, POST_TIME))
+    shown = [_shown_offsets(moment, text) for moment, text in times]
+    read = [candidates for candidates in shown if candidates is not None]
+    if not read or len(read) < len(shown):
+        return None
+    if post_offset is None and not any(clock_sure for _, clock_sure in read):
+        return None
+    # (what the offsets are checked against: the post's, or one no other offset shows the same
+    # time of day as; UTC-11:00 and UTC+13:00 show the same)
+    anchor = post_offset
+    if anchor is None:
+        anchor = next((candidates[0] for candidates, _ in read if len(candidates) == 1), None)
+        if anchor is None:
+            return None
+    offsets = []
+    for candidates, _ in read:
+        offset = min(candidates, key=lambda o: abs(o - anchor))
+        if abs(offset - anchor) > SUMMER_TIME:
+            return None
+        offsets.append(offset)
+    if max(offsets) - min(offsets) > SUMMER_TIME:
+        return None
+    return offsets
+
+
+def _shown_offsets(moment: datetime, shown: str | None) -> tuple[list[int], bool] | None:
+    """The offsets (minutes east of UTC) that make ``moment`` the time of day ``shown``
+    (offsets 24 hours apart show the same time: both, where both exist), and whether the clock
+    is sure; None where no time of day is shown, or none fits."""
+    match = TIME_OF_DAY.search(shown or "")
+    if match is None:
+        return None
+    hour, minute, half = int(match.group(1)), int(match.group(2)), match.group(3)
+    if half:
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if half in "Pp" else 0)
+    if hour > 23 or minute > 59:
+        return None
+    difference = (hour * 60 + minute - moment.hour * 60 - moment.minute) % 1440
+    # (zones run from UTC-12:00 to UTC+14:00, all at whole quarters of an hour)
+    candidates = [o for o in (difference, difference - 1440) if -720 <= o <= 840 and not o % 15]
+    if not candidates:
+        return None
+    return candidates, bool(half) or hour == 0 or hour > 12
+
+
+def _offset_of(value: str | None) -> int | None:
+    """The offset of an ISO 8601 time with one (minutes east of UTC)."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    offset = moment.utcoffset()
+    return None if offset is None else int(offset.total_seconds() // 60)
 
 
 def _comment_id(value: str | None) -> str | None:

@@ -32,7 +32,7 @@ from extract._dom import (
     resolve_links,
     text_with_breaks,
 )
-from extract.feeds import ATOM, THREAD_TOTAL, atom_root, blogger_id
+from extract.feeds import ATOM, THREAD_TOTAL, atom_root, blogger_id, is_alternate
 from extract.observations import KeyObservation, observations_in
 from extract.post import NOT_BODY, Post, without_boilerplate
 from extract.urls import canonical_url, post_permalink
@@ -110,9 +110,7 @@ def _entries(root: Any, url: str) -> Iterator[FeedPost]:
 
 def _alternate(entry: Any) -> str | None:
     for link in entry.iterchildren(f"{ATOM}link"):
-        if link.get("rel", "alternate") == "alternate" and link.get("type", "text/html") == (
-            "text/html"
-        ):
+        if is_alternate(link):
             return link.get("href") or None
     return None
 

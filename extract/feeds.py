@@ -133,6 +133,14 @@ def extract_comment_feed(xml: str | bytes, url: str) -> CommentFeed:
     )
 
 
+def is_alternate(link: Any) -> bool:
+    """Whether an Atom ``<link>`` element is its entry's page (``rel`` and ``type`` as Atom
+    defaults them)."""
+    return bool(
+        link.get("rel", "alternate") == "alternate" and link.get("type", "text/html") == "text/html"
+    )
+
+
 def _atom_feed(root: Any, url: str) -> Feed:
     """:func:`extract_feed` of well-formed Atom, each entry read in one pass over its children
     and only for what a ``FeedEntry`` holds: a Blogger page of 150 posts carries their whole
@@ -146,11 +154,7 @@ def _atom_feed(root: Any, url: str) -> Feed:
         for child in entry.iterchildren(f"{ATOM}link", *POST_FIELDS):
             if child.tag != f"{ATOM}link":
                 found.setdefault(child.tag, (child.text or "").strip())  # the first, as find()
-            elif (
-                href is None
-                and child.get("rel", "alternate") == "alternate"
-                and child.get("type", "text/html") == "text/html"
-            ):
+            elif href is None and is_alternate(child):
                 href = child.get("href") or ""
         link = joined(entry.base or url, href) if href is not None else None
         if link:

@@ -35,6 +35,7 @@ from blogarchive.pageitems import (
     feed_post_item,
     links_to_follow,
     page_items,
+    shows_comment_times,
 )
 from blogarchive.reader import ArchiveReader
 from blogarchive.refresh import CommentCounts, FeedTrust, PendingPosts, among
@@ -150,8 +151,10 @@ class BlogSpider(Routes, CommentFeeds):
         )
 
     def release_pending(self) -> None:
-        """On idle: whatever still waits is asked for (a blog whose home or feed never came)."""
-        blogs = self.trust.waiting_blogs() if self.trust is not None else []
+        """On idle: whatever still waits is asked for (a blog whose home or feed never came,
+        or whose feed's next page was not asked for)."""
+        blogs = list(self.trust.waiting_blogs()) if self.trust is not None else []
+        blogs += [blog for blog in self.after_feed if blog not in blogs]
         if not blogs:
             return
         for blog in blogs:
@@ -172,12 +175,13 @@ class BlogSpider(Routes, CommentFeeds):
             return  # (not HTML)
         html, platform = fetched.html, read.page.blog.platform
         yield from self.discovery_requests(blog, platform, read.page.blog.feeds)
-        if platform == "blogger":
+        if platform == "blogger" and self.from_feeds:
+            # (a crawl of pages asks for it once a page does not show its comments' times)
             comments_request = self.blog_comment_feed_request(blog)
             if comments_request is not None:
                 yield comments_request
         links = links_to_follow(html, response.url, platform)
-        if blog in self.after_feed:
+        if self.from_feeds and blog in self.after_feed:
             self.after_feed[blog] = links  # (its feed gives its posts: these only if it fails)
         else:
             yield from self.linked_posts(links, blog, canonical_url(response.url))
@@ -241,10 +245,23 @@ class BlogSpider(Routes, CommentFeeds):
         feed: list[scrapy.Request] = []
         held: list[Any] = []  # (from the blog's comment feed: after the post's own items)
         waits: list[Waiting] = []
+        begun: list[scrapy.Request] = []  # (the blog's comment feed, where this page began it)
 
         def comments_from(post: Post) -> str:
-            # the feed is asked for once the post is known: its id, its count of comments
+            # (asked only where the page does not give them all): from a feed, asked for once
+            # the post is known, its id, its count of comments
             state = self.blog_feed_state(blog)
+            if (
+                state is None
+                and extracted
+                and not shows_comment_times(extracted[0].comments)
+                and self.wants_comment_feed(post, platform)
+            ):
+                # the blog's pages show no comment times: its blog-wide feed gives them all
+                request = self.blog_comment_feed_request(blog)
+                if request is not None:
+                    begun.append(request)
+                    state = self.blog_feed_state(blog)
             if state is not None and post.platform_id and self.wants_comment_feed(post, platform):
                 waiting = Waiting(post.platform_id, post.url, page_url, post.comment_count)
                 if not state.ended:
@@ -276,6 +293,7 @@ class BlogSpider(Routes, CommentFeeds):
         else:
             report.add_archived(read.post.url, *fetched.addresses)
         yield from held
+        yield from begun
         for waiting in waits:
             if read.comments is not None:  # (what the page shows, should both feeds fail)
                 waiting = dataclasses.replace(
@@ -289,7 +307,8 @@ class BlogSpider(Routes, CommentFeeds):
                 request.meta["shows_every_comment"] = read.shows_every_comment
                 request.meta["shown_capture"] = fetched.capture_id
             yield request
-        if blog in self.after_feed:  # (its feed, still being read, gives the posts it links to)
+        if self.from_feeds and blog in self.after_feed:
+            # (its feed, still being read, gives the posts it links to)
             self.after_feed[blog] += read.links
         else:
             yield from self.linked_posts(read.links, blog, page_url)

@@ -1,13 +1,15 @@
-"""A Blogger post's comments from its blog's comment feed, or its own, page by page, and from
-its page where both fail.
+"""A Blogger post's comments, where its page does not give them as a feed would
+(:func:`~blogarchive.pageitems.page_gives_comments`): from its blog's comment feed, or its
+own, page by page, and from its page where both fail.
 
 A comment feed holds every comment (a post page shows at most 200), with replies' parents and
-times in the blog's offset. A crawl reads the blog-wide feed (``/feeds/comments/default``: a
-blog's comments in a few requests, :mod:`blogarchive.blogcomments`); a post whose comments it
-does not hold all of (its page counts more) gets its own feed read, as does every post where
-the blog-wide feed is not read (a refresh, a distributed worker) or fails. Should a post's own
-feed fail, the comments its page shows are archived instead: read when the page came, or read
-from the page asked for again.
+times in the blog's offset. Where a blog's pages show no comment times, a crawl reads the
+blog-wide feed (``/feeds/comments/default``: a blog's comments in a few requests,
+:mod:`blogarchive.blogcomments`), asked for by the first such page; a post whose comments it
+does not hold all of (its page counts more) gets its own feed read, as does a post whose page
+shows times but not every comment, and every post where the blog-wide feed is not read (a
+refresh, a distributed worker) or fails. Should a post's own feed fail, the comments its page
+shows are archived instead: read when the page came, or read from the page asked for again.
 """
 
 from __future__ import annotations

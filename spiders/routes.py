@@ -43,8 +43,10 @@ class Routes(BlogCrawl):
         super().__init__(**kwargs)
         #: the sitemaps each host's robots.txt names (:meth:`robots_answered`)
         self.robots_sitemaps: dict[str, list[str]] = {}
-        #: blog -> the post links its home page shows, of a Blogger blog archived from its
-        #: feeds: asked for, with its sitemap, once its feed is read (:meth:`release`)
+        #: blog -> the post links its pages show, of a blog whose sitemap waits for its feed
+        #: (a Blogger blog's; with ``--from-feeds``, any blog's, and then its pages' links
+        #: wait too): asked for once its feed is read, where it lists fewer posts than it
+        #: counts (:meth:`release`)
         self.after_feed: dict[str, tuple[str, ...]] = {}
 
     @classmethod
@@ -61,10 +63,11 @@ class Routes(BlogCrawl):
         if platform == "blogger":
             feed = f"{blog}feeds/posts/default?start-index=1&max-results={self.feed_page_size}"
             requests.append(self.page_request(feed, blog, "feed", self.parse_feed))
-            if self.from_feeds:
-                # asked once the feed is read, for what it did not list (:meth:`release`)
+            if not self.distributed:
+                # asked once the feed is read, for what it did not list (:meth:`release`): a
+                # feed that lists every post it counts leaves the sitemap nothing to add
                 self.after_feed.setdefault(blog, ())
-            else:
+            else:  # (the feed's pages go to any worker: none knows when it is read)
                 requests.append(
                     self.page_request(f"{blog}sitemap.xml", blog, "sitemap", self.parse_sitemap)
                 )
@@ -160,9 +163,9 @@ class Routes(BlogCrawl):
             yield from self.release(blog)  # the whole feed is read
 
     def release(self, blog: str) -> Iterator[scrapy.Request]:
-        """As :meth:`BlogCrawl.release`; and for a blog archived from its feeds, whose feed is
-        read (or failed), its sitemap and the posts its home page links to: the posts the feed
-        did not list are asked for (a feed read whole leaves none)."""
+        """As :meth:`BlogCrawl.release`; and for a blog whose sitemap waits for its feed, once
+        the feed is read (or failed), its sitemap and the posts its pages link to (with
+        ``--from-feeds``), where the feed listed fewer posts than it counts or counted none."""
         yield from super().release(blog)
         links = self.after_feed.pop(blog, None)
         if links is None:

@@ -1,10 +1,13 @@
-"""A Blogger blog's comments from its blog-wide comment feed (``/feeds/comments/default``):
-the rows a crawl that reads one feed a post writes, in a request a page of comments; and where
-that feed misbehaves, each post's own feed, with the reason the feed stopped in the report."""
+"""A Blogger blog's comments: from its post pages where they show every comment with its
+time, with the rows the comment feeds give; else from its blog-wide comment feed
+(``/feeds/comments/default``), with the rows a crawl that reads one feed a post writes, in a
+request a page of comments; and where that feed misbehaves, each post's own feed, with the
+reason the feed stopped in the report."""
 
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections import Counter
 from pathlib import Path
@@ -35,7 +38,19 @@ def contract_rows(db: Path) -> dict[str, Counter[tuple[Any, ...]]]:
         }
 
 
-class IgnoresStartIndex(Site):
+class DatesOnly(Site):
+    """A blog whose comment time format shows the date alone ("March 2, 2010"): its pages do
+    not say in which offset a comment's moment is, which only its feeds give."""
+
+    def route(self, path: str, query: dict[str, list[str]]) -> Response:
+        response = super().route(path, query)
+        if not response.content_type.startswith("text/html"):
+            return response
+        body = re.sub(rb"(\d{4}) at \d{1,2}:\d{2} [AP]M", rb"\1", response.body)
+        return Response(response.status, response.content_type, body, response.headers)
+
+
+class IgnoresStartIndex(DatesOnly):
     """A blog whose blog-wide comment feed answers its first page whatever page is asked."""
 
     def route(self, path: str, query: dict[str, list[str]]) -> Response:
@@ -44,7 +59,7 @@ class IgnoresStartIndex(Site):
         return super().route(path, query)
 
 
-class HidesAComment(Site):
+class HidesAComment(DatesOnly):
     """A blog whose blog-wide comment feed leaves out one comment (one a moderator holds, say),
     which the post's page and its own feed count."""
 
@@ -60,7 +75,9 @@ class HidesAComment(Site):
         )
 
 
-def crawls(folder: Path, site: type[Site] = Site, *extra: str) -> tuple[list[str], dict[str, Any]]:
+def crawls(
+    folder: Path, site: type[Site] = DatesOnly, *extra: str
+) -> tuple[list[str], dict[str, Any]]:
     """Crawl a blog of :data:`POSTS` posts with feed pages of :data:`PAGE` twice: reading one
     comment feed a post, then as a crawl does. Checks that both write the same rows; gives the
     paths the server was asked for by the second, and its report of the blog."""
@@ -121,7 +138,7 @@ def test_a_post_whose_comments_the_blog_wide_feed_leaves_one_out_of_reads_its_ow
 def test_where_the_blog_wide_feed_fails_every_post_with_comments_reads_its_own(
     tmp_path: Path,
 ) -> None:
-    class NoBlogFeed(Site):
+    class NoBlogFeed(DatesOnly):
         def route(self, path: str, query: dict[str, list[str]]) -> Response:
             if path == "/feeds/comments/default":
                 return Response(500, "text/html", b"<html><body>oops</body></html>")
@@ -130,3 +147,36 @@ def test_where_the_blog_wide_feed_fails_every_post_with_comments_reads_its_own(
     paths, report = crawls(tmp_path, NoBlogFeed, "-s", "RETRY_TIMES=0")
     assert own_feeds(paths) == len(COMMENTS)
     assert "failed" in report["stops"]["comments"]
+
+
+def test_pages_that_show_every_comment_and_its_time_give_the_feeds_rows_without_a_feed(
+    tmp_path: Path,
+) -> None:
+    """The same blog crawled twice: with dates only on its pages (its comments from its
+    feeds), then with the time of day too: no comment feed is asked, and the rows are those
+    the feeds gave (times to the millisecond in the blog's offset included)."""
+
+    class TimesLater(DatesOnly):
+        shown = False
+
+        def route(self, path: str, query: dict[str, list[str]]) -> Response:
+            return Site.route(self, path, query) if self.shown else super().route(path, query)
+
+    blog = synthetic_blogger("wide", posts=POSTS, comments=COMMENTS)
+    with DemoNetwork(blogs={"wide": blog}, site=TimesLater) as network:
+        home = network.homes["wide"]
+        paths = []
+        for name in ("feeds", "pages"):
+            TimesLater.shown = name == "pages"
+            mark = len(network.log)
+            result = run_cli(
+                "crawl", home, "--db", str(tmp_path / f"{name}.db"), "--depth", "0", "-q",
+                *FAST, "-s", f"BLOGARCHIVE_FEED_PAGE_SIZE={PAGE}",
+            )  # fmt: skip
+            assert result.returncode == 0, result.stderr
+            paths = [entry.path for entry in network.log[mark:]]
+    assert not [path for path in paths if "/comments/" in path]
+    assert not [path for path in paths if path.startswith("/sitemap")]  # (the feed listed all)
+    feeds, pages = contract_rows(tmp_path / "feeds.db"), contract_rows(tmp_path / "pages.db")
+    assert sum(feeds["comments"].values()) == sum(COMMENTS.values())
+    assert pages == feeds

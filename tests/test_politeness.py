@@ -22,7 +22,7 @@ DELAY = 0.5
 SPEC = SiteSpec(
     platform="blogger",
     posts=tuple(
-        PostSpec(body="text", fate="ok", variant="plain", comments=n % 2) for n in range(6)
+        PostSpec(body="text", fate="ok", variant="plain", comments=n % 2) for n in range(8)
     ),
     paging="honest",
     feed_cap=150,
@@ -65,7 +65,7 @@ def test_a_crawl_delay_spaces_every_request_to_its_host(tmp_path: Path, pace: st
     gaps, home = request_gaps(SPEC, db, *PACES[pace])
     assert min(gaps) >= DELAY, [round(gap, 3) for gap in gaps]
     with sqlite3.connect(db) as conn:
-        assert conn.execute("SELECT count(*) FROM posts").fetchone() == (6,)
+        assert conn.execute("SELECT count(*) FROM posts").fetchone() == (len(SPEC.posts),)
         [(stats,)] = conn.execute("SELECT stats FROM crawl_runs").fetchall()
     host = home.split("//")[1].split(":")[0]
     assert json.loads(stats)[f"politeness/crawl_delay/{host}"] >= DELAY
@@ -78,7 +78,7 @@ def test_a_crawl_delay_too_long_is_held_to_the_most_and_said(tmp_path: Path) -> 
     gaps, home = request_gaps(spec, db, *FAST, "-s", "BLOGARCHIVE_MAX_CRAWL_DELAY=0.3")
     assert min(gaps) >= 0.3
     with sqlite3.connect(db) as conn:
-        assert conn.execute("SELECT count(*) FROM posts").fetchone() == (6,)
+        assert conn.execute("SELECT count(*) FROM posts").fetchone() == (len(SPEC.posts),)
         [(stats,)] = conn.execute("SELECT stats FROM crawl_runs").fetchall()
     host = home.split("//")[1].split(":")[0]
     held = json.loads(stats)

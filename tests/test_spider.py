@@ -6,6 +6,8 @@ import asyncio
 import dataclasses
 import gzip
 import inspect
+import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -13,7 +15,7 @@ from urllib.parse import urlsplit
 from scrapy.http import HtmlResponse, Request, Response, TextResponse
 from scrapy.utils.test import get_crawler
 
-from blogarchive.items import BlogItem, FormsItem, PageItem, PostItem
+from blogarchive.items import BlogItem, CommentsSeenItem, FormsItem, PageItem, PostItem
 from extract.feeds import FeedEntry
 from spiders.blog import BlogSpider
 
@@ -31,8 +33,11 @@ def make_spider(**settings: Any) -> BlogSpider:
     return spider
 
 
-def response_for(case: str, url: str, *, kind: str) -> HtmlResponse:
-    body = (FIXTURES / case / "input.html").read_bytes()
+def response_for(
+    case: str, url: str, *, kind: str, edit: Callable[[str], str] | None = None
+) -> HtmlResponse:
+    text = (FIXTURES / case / "input.html").read_text(encoding="utf-8")
+    body = (edit(text) if edit else text).encode("utf-8")
     request = Request(url, meta={"blog": CLASSIC_HOME, "kind": kind})
     return HtmlResponse(
         url,
@@ -66,7 +71,8 @@ def test_blogger_home_leads_to_feed_sitemap_posts_and_listed_blogs() -> None:
     )
     urls = [r.url for r in requests]
     assert f"{CLASSIC_HOME}feeds/posts/default?start-index=1&max-results=150" in urls
-    assert f"{CLASSIC_HOME}sitemap.xml" in urls
+    # (its sitemap waits for the feed: only a feed that lists fewer posts than it counts needs it)
+    assert f"{CLASSIC_HOME}sitemap.xml" not in urls and CLASSIC_HOME in spider.after_feed
     assert f"{CLASSIC_HOME}2010/03/miller-heiman-round-table-discussions_08.html" in urls
     assert "http://127.0.0.3:8780/" in urls and "http://127.0.0.4:8780/" in urls
     assert not [u for u in urls if "/search" in u]  # the "Older Posts" link is robots-disallowed
@@ -75,6 +81,19 @@ def test_blogger_home_leads_to_feed_sitemap_posts_and_listed_blogs() -> None:
     assert blog.status == "ok" and blog.platform == "blogger" and len(blog.links) == 2
     assert any(isinstance(i, PageItem) and i.kind == "home" for i in items)
     assert any(isinstance(i, FormsItem) for i in items)
+
+
+def test_a_blogger_sitemap_is_asked_only_where_the_feed_lists_fewer_posts_than_it_counts() -> None:
+    spider = make_spider()
+    report = spider.report_for(CLASSIC_HOME)
+    report.add_found("feed", [f"{CLASSIC_HOME}2010/03/a.html", f"{CLASSIC_HOME}2010/03/b.html"])
+    report.stated = 2
+    spider.after_feed[CLASSIC_HOME] = ()
+    assert list(spider.release(CLASSIC_HOME)) == []
+    report.stated = 3  # (or a feed that failed, or stopped short)
+    spider.after_feed[CLASSIC_HOME] = ()
+    assert [r.url for r in spider.release(CLASSIC_HOME)] == [f"{CLASSIC_HOME}sitemap.xml"]
+    assert CLASSIC_HOME not in spider.after_feed  # (asked once)
 
 
 def test_blog_list_is_not_followed_beyond_the_depth() -> None:
@@ -136,17 +155,58 @@ def test_post_page_gives_a_post_item_with_everything_on_it() -> None:
     assert page.kind == "post" and page.body and page.url == url
 
 
-def test_a_blogger_post_s_comments_are_left_to_its_comment_feed() -> None:
-    """A Blogger post with comments: its page's comments are not read (the feed gives them all,
-    and the page is asked for again should the feed fail); the feed's request says where."""
+def test_a_blogger_page_that_shows_every_comment_and_its_time_asks_no_feed() -> None:
+    """Its page gives what the feed would: each comment, its parent, its time in the blog's
+    offset to the millisecond. No feed is asked, and the archive's other comments are gone."""
     url = f"{CLASSIC_HOME}2011/06/a-threaded-post.html"
     requests, items = split(
         make_spider().parse_page(response_for("comments/blogger-threaded", url, kind="post"))
     )
     [post] = [i for i in items if isinstance(i, PostItem)]
-    assert post.comments == () and post.post.comment_count == 4
-    [feed] = [r for r in requests if "/comments/default" in r.url]
-    assert feed.meta["page_url"] == url and "shown" not in feed.meta
+    assert len(post.comments) == post.post.comment_count == 4
+    assert post.comments[0].published == "2010-03-02T09:45:00.000-08:00"
+    assert not [r for r in requests if "/comments/" in r.url]
+    [seen] = [i for i in items if isinstance(i, CommentsSeenItem)]
+    assert len(seen.platform_ids) == 4
+
+
+def _dates_only(html: str) -> str:
+    """The page as a blog whose comment time format shows no time of day shows it."""
+    return re.sub(r"(\d{4}) at \d{1,2}:\d{2} [AP]M", r"\1", html)
+
+
+def test_a_blogger_page_that_shows_no_comment_times_waits_for_its_blog_s_feed() -> None:
+    """Dates only: the blog-wide comment feed is asked for (once), and the post's comments
+    wait for it, the page's kept should it fail."""
+    url = f"{CLASSIC_HOME}2011/06/a-threaded-post.html"
+    spider = make_spider()
+    response = response_for("comments/blogger-threaded", url, kind="post", edit=_dates_only)
+    requests, items = split(spider.parse_page(response))
+    [post] = [i for i in items if isinstance(i, PostItem)]
+    assert post.comments == ()
+    assert [r.url for r in requests if "/comments/" in r.url] == [
+        f"{CLASSIC_HOME}feeds/comments/default?start-index=1&max-results=150"
+    ]
+    [waiting] = spider.blog_comments.release(CLASSIC_HOME)
+    assert waiting.url == post.post.url and waiting.shown is not None and len(waiting.shown) == 4
+
+
+def test_a_blogger_page_that_shows_fewer_comments_than_it_counts_reads_the_post_s_feed() -> None:
+    """Times shown, but not every comment: the post's own feed (one request, not the whole
+    blog's), carrying the page's comments should it fail."""
+    url = f"{CLASSIC_HOME}2011/06/a-threaded-post.html"
+    response = response_for(
+        "comments/blogger-threaded",
+        url,
+        kind="post",
+        edit=lambda h: h.replace("4 comments:", "205 comments:"),
+    )
+    requests, items = split(make_spider().parse_page(response))
+    [post] = [i for i in items if isinstance(i, PostItem)]
+    assert post.comments == () and post.post.comment_count == 205
+    [feed] = [r for r in requests if "/comments/" in r.url]
+    assert "/feeds/" in feed.url and "/comments/default?start-index=1" in feed.url
+    assert feed.meta["page_url"] == url and len(feed.meta["shown_comments"]) == 4
 
 
 def test_the_crawl_reads_a_blog_list_on_the_home_page_only() -> None:
