@@ -238,8 +238,9 @@ def main() -> None:
         )
     if wget is not None:
         seconds, requests = wget
+        ratio = seconds / ours.bound
         print(f"| wget --mirror, each blog in turn | | {requests} | | {seconds:.1f}"
-              f" | {ours.bound:.1f} | {seconds / ours.bound:.2f} | (the crawl's bound) |")  # fmt: skip
+              f" | {ours.bound:.1f} | {ratio:.2f} | (the crawl's bound) |")  # fmt: skip
     by_platform: dict[str, set[str]] = defaultdict(set)
     for key, blog in blogs.items():
         by_platform[blog.platform].add(platform_hosts[key])

@@ -12,8 +12,9 @@ Three families of markup are read:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, Final
@@ -88,6 +89,7 @@ AUTHOR_LINK: Final = (
     ".p-author a.u-url",
     ".u-author a.u-url",
 )
+AUTHOR_HREF: Final = tuple((selector, "href") for selector in AUTHOR_LINK)
 #: The comment's text, in the order tried; without any, its own paragraphs are its text.
 BODY: Final = (
     "p.comment-content",
@@ -226,6 +228,12 @@ def _outermost(items: list[Node]) -> list[Node]:
     return kept
 
 
+@functools.cache
+def _union(selectors: tuple[tuple[str, str], ...]) -> str:
+    """One selector for the elements any of ``(selector, attribute)`` pairs finds."""
+    return ", ".join(selector for selector, _ in selectors)
+
+
 class _Scope:
     """Where a comment's parts are looked for: its element less its replies (nested comments and
     their containers). On the page, the page's index answers and what lies in a reply is left
@@ -244,7 +252,10 @@ class _Scope:
             return found
         return [node for node in found if not self._in_reply(node)]
 
-    def first_attr(self, selectors: Sequence[tuple[str, str]]) -> str | None:
+    def first_attr(self, selectors: tuple[tuple[str, str], ...]) -> str | None:
+        # (one selector of them all first: on most pages most of them find nothing)
+        if not self.select(_union(selectors)):
+            return None
         return first_attr_found(self.select, selectors)
 
     def _in_reply(self, node: Node) -> bool:
@@ -304,7 +315,7 @@ def _read(scope: _Scope, url: str, identity: dict[str, Any]) -> tuple[Comment, s
     comment = Comment(
         **identity,
         author=_author_name(author_node),
-        author_url=absolute(url, scope.first_attr([(s, "href") for s in AUTHOR_LINK])),
+        author_url=absolute(url, scope.first_attr(AUTHOR_HREF)),
         published=_published(scope, link),
         content_html=content_html,
         content_text=text_with_breaks(body) if body is not None else "",
