@@ -84,6 +84,18 @@ def test_the_seed_post_reads_like_the_post(site: str, page: object) -> None:
     assert "Miller Heiman" in page.locator(".ba-labels").inner_text()  # type: ignore[attr-defined]
 
 
+def test_the_landing_page_s_search_box_leads_to_the_seed_post(site: str, page: object) -> None:
+    """Issue 36: from ``/``, "Miller Heiman" typed in the one search box; its first result is
+    the seed post, whose page it opens."""
+    page.goto(f"{site}/")  # type: ignore[attr-defined]
+    page.get_by_label("Search posts, comments and key observations").fill("Miller Heiman")  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Search").click()  # type: ignore[attr-defined]
+    page.wait_for_url(re.compile(r"/-/search\?q="))  # type: ignore[attr-defined]
+    page.locator('[data-kind="posts"] li a').first.click()  # type: ignore[attr-defined]
+    page.wait_for_url(re.compile(r"/-/post/"))  # type: ignore[attr-defined]
+    assert page.locator("h1.ba-title").inner_text() == SEED_TITLE  # type: ignore[attr-defined]
+
+
 def test_search_finds_the_seed_post(site: str, page: object) -> None:
     page.goto(f"{site}/archive/posts?_search=Miller+Heiman")  # type: ignore[attr-defined]
     assert SEED_TITLE in page.locator("table.rows-and-columns").inner_text()  # type: ignore[attr-defined]
@@ -160,6 +172,10 @@ def prefixed_site(
 
 
 def our_page(site: str, kind: str) -> str:
+    if kind == "landing":
+        return f"{site}/"
+    if kind == "search":
+        return f"{site}/-/search?q=coaching"
     if kind == "post":
         return f"{site}/-/post/{row_id(site, 'posts', title=SEED_TITLE)}"
     if kind == "form":
@@ -171,7 +187,7 @@ def our_page(site: str, kind: str) -> str:
     return f"{site}/-/network"
 
 
-@pytest.mark.parametrize("kind", ["post", "form", "blog", "network"])
+@pytest.mark.parametrize("kind", ["landing", "search", "post", "form", "blog", "network"])
 def test_a_page_under_a_base_url_links_within_it_and_passes_axe(
     prefixed_site: str, browser: object, kind: str
 ) -> None:

@@ -6,6 +6,7 @@ import html
 import json
 import re
 import sqlite3
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -116,6 +117,9 @@ def test_the_security_headers_and_the_language_hold_under_a_base_url(
             assert int(response.headers["Content-Length"]) == len(page)
         assert page.lstrip().startswith(b'<!DOCTYPE html>\n<html lang="en">')
         assert b'href="/published/archive/posts' in page
+        landing = get_page(f"{base}/")
+        assert 'action="/published/-/search"' in landing and 'href="/-/' not in landing
+        assert search_results(base, "Miller Heiman")["posts"]
 
 
 def test_a_post_page_says_when_it_was_captured_and_links_the_replay(
@@ -138,3 +142,84 @@ def test_a_post_page_says_when_it_was_captured_and_links_the_replay(
     assert f'captured <time datetime="{timestamp}">' in page
     assert f'href="{replay}{stamp}/{url}"' in page
     assert html.escape(record_id) in page
+
+
+def get_page(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return str(response.read().decode())
+
+
+def test_the_landing_page_says_what_the_archive_holds(
+    crawled: CrawledArchive, datasette: str
+) -> None:
+    """Its counts are the archive's (comments less those deleted on the site)."""
+    page = get_page(f"{datasette}/")
+    shown = {
+        table: int(count.replace(",", ""))
+        for table, count in re.findall(r'data-table="(\w+)">([\d,]+)<', page)
+    }
+    with sqlite3.connect(crawled.path) as db:
+        counted = {
+            table: db.execute(f"SELECT count(*) FROM {table}{where}").fetchone()[0]
+            for table, where in (
+                ("blogs", ""), ("posts", ""), ("comments", " WHERE deleted_at IS NULL"),
+                ("key_observations", ""), ("forms", ""),
+            )
+        }  # fmt: skip
+        [(latest,)] = db.execute("SELECT title FROM posts ORDER BY published DESC LIMIT 1")
+    assert shown == counted and all(counted.values())
+    assert 'action="/-/search"' in page and html.escape(latest) in page
+    assert 'href="/archive"' in page  # every table, one click away
+
+
+def search_results(base: str, words: str) -> dict[str, list[str]]:
+    """The post ids each kind of result links to, in order, for a search of ``words``."""
+    page = get_page(f"{base}/-/search?q={urllib.parse.quote_plus(words)}")
+    sections = re.findall(r'data-kind="(\w+)">(.*?)</section>', page, flags=re.S)
+    return {
+        kind: re.findall(r'href="[^"]*/-/post/([0-9a-f]{16})"', body) for kind, body in sections
+    }
+
+
+def test_one_search_finds_posts_comments_and_key_observations(
+    crawled: CrawledArchive, datasette: str
+) -> None:
+    with sqlite3.connect(crawled.path) as db:
+        [(seed,)] = db.execute(
+            "SELECT id FROM posts WHERE title = 'Miller Heiman: Round Table Discussions Part 2'"
+        )
+        posts_text = " ".join(
+            t for (t,) in db.execute("SELECT title || ' ' || content_text FROM posts")
+        )
+        comments = db.execute("SELECT post_id, content_text FROM comments").fetchall()
+        observations = db.execute("SELECT post_id, text FROM key_observations").fetchall()
+    # the post that names the words most comes first
+    assert search_results(datasette, "Miller Heiman")["posts"][0] == seed
+    in_posts = set(re.findall(r"[a-z]{6,}", posts_text.lower()))
+    word, post = next(
+        (w, post)
+        for post, text in comments
+        for w in re.findall(r"[a-z]{6,}", text.lower())
+        if w not in in_posts
+    )
+    found = search_results(datasette, word)
+    assert post in found["comments"] and not found["posts"], word
+    post, text = observations[0]
+    word = max(re.findall(r"[a-z]{6,}", text.lower()), key=len)
+    assert post in search_results(datasette, word)["key_observations"], word
+
+
+@pytest.mark.parametrize("words", ['"', "*", "NEAR(", "<script>", "AND OR"])
+def test_a_search_of_odd_words_is_an_answer_not_an_error(datasette: str, words: str) -> None:
+    page = get_page(f"{datasette}/-/search?q={urllib.parse.quote_plus(words)}")
+    assert 'data-kind="posts"' in page
+    # the words are shown escaped: no more scripts than the page has of its own
+    assert page.count("<script") == get_page(f"{datasette}/-/search").count("<script")
+
+
+def test_the_tables_come_in_reading_order_and_raw_pages_stay_off_the_list(datasette: str) -> None:
+    page = get_page(f"{datasette}/archive")
+    listed = re.findall(r'<h3><a href="/archive/(\w+)"', page)
+    assert listed[:5] == ["posts", "comments", "key_observations", "blogs", "forms"]
+    assert "pages" not in listed and not [name for name in listed if "_fts" in name]
+    assert get_json(f"{datasette}/archive/pages.json?_size=1")["rows"]  # (still queryable)

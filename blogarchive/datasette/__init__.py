@@ -5,9 +5,17 @@ its ``templates/`` and ``static/`` folders come with it)."""
 from blogarchive.datasette.plugin import (
     asgi_wrapper,
     extra_css_urls,
+    extra_template_vars,
     prepare_connection,
     register_routes,
     render_cell,
 )
 
-__all__ = ["asgi_wrapper", "extra_css_urls", "prepare_connection", "register_routes", "render_cell"]
+__all__ = [
+    "asgi_wrapper",
+    "extra_css_urls",
+    "extra_template_vars",
+    "prepare_connection",
+    "register_routes",
+    "render_cell",
+]

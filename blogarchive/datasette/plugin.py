@@ -3,7 +3,8 @@
 Routes: ``/-/post/<id>`` (a post as its readers saw it: body, key observations, the comment
 thread), ``/-/form/<id>`` (a form's fields, an inert preview, its JSON Schema),
 ``/-/forms/<id>.schema.json`` (the schema as a download), ``/-/network`` (who lists whom, as a
-picture), ``/-/blog/<id>`` (posts per month). Every response carries a Content-Security-Policy
+picture), ``/-/blog/<id>`` (posts per month), ``/-/search`` and the index page
+(:mod:`blogarchive.datasette.frontdoor`). Every response carries a Content-Security-Policy
 without inline scripts, and robots are turned away unless the metadata says otherwise.
 """
 
@@ -20,6 +21,7 @@ from datasette.database import Database
 from datasette.utils.asgi import Response
 from markupsafe import Markup
 
+from blogarchive.datasette.frontdoor import archive_of, holdings, search_page
 from extract import clean_html
 
 ID = r"(?P<id>[0-9a-f]{16})"
@@ -51,8 +53,23 @@ def register_routes() -> list[tuple[str, Any]]:
         (r"^/-/network$", network_page),
         (r"^/-/network\.svg$", network_svg),
         (rf"^/-/blog/{ID}$", blog_page),
+        (r"^/-/search$", search_page),
         (r"^/robots\.txt$", robots_txt),
     ]
+
+
+@hookimpl
+def extra_template_vars(template: str, datasette: Any) -> Any:
+    """The index page's ``archive``: what the archive holds (none where no archive is served:
+    Datasette's own index then)."""
+    if template != "index.html":
+        return None
+
+    async def archive() -> dict[str, Any]:
+        db = await archive_of(datasette)
+        return {"archive": await holdings(db) if db is not None else None}
+
+    return archive
 
 
 @hookimpl
@@ -139,8 +156,9 @@ def render_cell(
 
 @hookimpl
 def extra_css_urls(template: str, datasette: Any) -> list[str]:
-    """The plugin's stylesheet, on its own pages only (Datasette's keep their look)."""
-    if template.startswith("blogarchive_"):
+    """The plugin's stylesheet, on its own pages and the archive's front door only
+    (Datasette's keep their look)."""
+    if template.startswith("blogarchive_") or template == "index.html":
         return [datasette.urls.static_plugins("blogarchive", "blogarchive.css")]
     return []
 
@@ -151,10 +169,10 @@ def _allow_robots(datasette: Any) -> bool:
 
 async def _archive(datasette: Any) -> Database:
     """The database that holds the archive: the first with a ``posts`` table."""
-    for database in datasette.databases.values():
-        if not database.name.startswith("_") and await database.table_exists("posts"):
-            return database  # type: ignore[no-any-return]
-    raise LookupError("no database with a posts table")
+    database = await archive_of(datasette)
+    if database is None:
+        raise LookupError("no database with a posts table")
+    return database
 
 
 async def _one(db: Database, sql: str, params: list[Any]) -> dict[str, Any] | None:

@@ -1,0 +1,149 @@
+"""The archive's front door: what the archive holds, on Datasette's index page (``/``), and one
+search over posts, comments and key observations (``/-/search?q=``), its results grouped and
+linked to the posts' pages.
+
+Both read the archive through Datasette (any database with a ``posts`` table), so they work
+under ``blogarchive serve`` and ``datasette archive.db`` alike, and under a ``base_url``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from datasette.database import Database, QueryInterrupted
+from datasette.utils import escape_fts
+from datasette.utils.asgi import Response
+
+#: Results shown of each kind; the table's own search pages have them all.
+SHOWN = 20
+#: The latest posts and the most used labels the landing page lists.
+LATEST = 10
+LABELS = 15
+
+#: The posts ranked by mentions of the words: the best this many by FTS5's bm25, which
+#: favours short posts (it weighs a match by the length of the whole row).
+RANKED = 100
+
+#: What is searched, and how: each kind's query, with ``:terms`` for the words, and a post id,
+#: its title, what comes before the snippet (a comment's author, an observation's heading) and
+#: the snippet for each result.
+SEARCHES = {
+    # a post that names the words more often comes first (a mention in the title counts three)
+    "posts": (
+        "SELECT * FROM (SELECT p.id AS post_id, p.title AS post_title, NULL AS said_by,"
+        " snippet(posts_fts, 1, '[', ']', '…', 24) AS text,"
+        " 3 * (length(highlight(posts_fts, 0, char(1), '')) - length(coalesce(p.title, '')))"
+        " + length(highlight(posts_fts, 1, char(1), ''))"
+        " - length(coalesce(p.content_text, '')) AS mentions, rank"
+        " FROM posts_fts JOIN posts p ON p.rowid = posts_fts.rowid"
+        f" WHERE posts_fts MATCH :terms ORDER BY rank LIMIT {RANKED})"
+        f" ORDER BY mentions DESC, rank LIMIT {SHOWN}"
+    ),
+    "comments": (
+        "SELECT p.id AS post_id, p.title AS post_title, t.author AS said_by,"
+        " snippet(comments_fts, 1, '[', ']', '…', 24) AS text"
+        " FROM comments_fts JOIN comments t ON t.rowid = comments_fts.rowid"
+        " JOIN posts p ON p.id = t.post_id"
+        f" WHERE comments_fts MATCH :terms ORDER BY rank LIMIT {SHOWN}"
+    ),
+    "key_observations": (
+        "SELECT p.id AS post_id, p.title AS post_title, t.heading AS said_by,"
+        " snippet(key_observations_fts, 1, '[', ']', '…', 24) AS text"
+        " FROM key_observations_fts JOIN key_observations t"
+        " ON t.rowid = key_observations_fts.rowid JOIN posts p ON p.id = t.post_id"
+        f" WHERE key_observations_fts MATCH :terms ORDER BY rank LIMIT {SHOWN}"
+    ),
+}
+
+
+async def archive_of(datasette: Any) -> Database | None:
+    """The database that holds the archive: the first with a ``posts`` table."""
+    for database in datasette.databases.values():
+        if not database.name.startswith("_") and await database.table_exists("posts"):
+            return database  # type: ignore[no-any-return]
+    return None
+
+
+async def holdings(db: Database) -> dict[str, Any]:
+    """What the landing page says the archive holds: counts, the posts' dates, the last
+    crawl, the latest posts, the most used labels, forms by purpose."""
+
+    async def value(sql: str) -> Any:
+        rows = (await db.execute(sql)).rows
+        return rows[0][0] if rows else None
+
+    counts = {
+        table: await value(f"SELECT count(*) FROM {table}")
+        for table in ("blogs", "posts", "comments", "key_observations", "forms")
+    }
+    counts["comments"] = await value("SELECT count(*) FROM comments WHERE deleted_at IS NULL")
+    latest = [
+        dict(row)
+        for row in await db.execute(
+            "SELECT p.id, p.title, p.published, b.title AS blog FROM posts p"
+            " JOIN blogs b ON b.id = p.blog_id WHERE p.deleted_at IS NULL"
+            f" ORDER BY p.published DESC LIMIT {LATEST}"
+        )
+    ]
+    labels = [
+        dict(row)
+        for row in await db.execute(
+            "SELECT j.value AS label, count(*) AS posts FROM posts, json_each(posts.labels) j"
+            f" GROUP BY j.value ORDER BY posts DESC, label LIMIT {LABELS}"
+        )
+    ]
+    purposes = [
+        dict(row)
+        for row in await db.execute(
+            "SELECT purpose, count(*) AS forms FROM forms GROUP BY purpose ORDER BY forms DESC"
+        )
+    ]
+    return {
+        "database": db.name,
+        "counts": counts,
+        "first": await value("SELECT min(published) FROM posts"),
+        "last": await value("SELECT max(published) FROM posts"),
+        "refreshed": await value("SELECT max(finished_at) FROM crawl_runs"),
+        "latest": latest,
+        "labels": labels,
+        "purposes": purposes,
+    }
+
+
+async def search(db: Database, query: str) -> dict[str, list[dict[str, Any]]]:
+    """What ``query`` finds among posts, comments and key observations (words, as a table's
+    search box takes them: quoted, so that no FTS syntax error can come of them)."""
+    terms = escape_fts(query)
+    found: dict[str, list[dict[str, Any]]] = {kind: [] for kind in SEARCHES}
+    if not terms.strip():
+        return found  # (punctuation alone: no word to look for)
+    for kind, sql in SEARCHES.items():
+        found[kind] = [dict(row) for row in await db.execute(sql, {"terms": terms})]
+    return found
+
+
+async def search_page(datasette: Any, request: Any) -> Response:
+    db = await archive_of(datasette)
+    if db is None:
+        return Response.html("<h1>Not found</h1><p>No archive is served here.</p>", status=404)
+    query = (request.args.get("q") or "").strip()
+    try:
+        results = await search(db, query) if query else {}
+    except (sqlite3.OperationalError, QueryInterrupted) as error:
+        message = "the search took too long" if isinstance(error, QueryInterrupted) else error
+        return Response.html(
+            await datasette.render_template(
+                "blogarchive_search.html",
+                {"q": query, "results": {}, "error": str(message), "database": db.name},
+                request=request,
+            ),
+            status=400,
+        )
+    return Response.html(
+        await datasette.render_template(
+            "blogarchive_search.html",
+            {"q": query, "results": results, "database": db.name, "shown": SHOWN},
+            request=request,
+        )
+    )
