@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import re
@@ -350,3 +351,48 @@ def test_a_comment_deleted_on_wordpress_is_marked_and_restored_when_it_comes_bac
     network.update("wordpress", blog)  # the comment is back (it was unapproved, then approved)
     refresh(db)
     assert deleted()[last] is False
+
+
+def rendered(db: Path, *paths: str) -> list[str]:
+    """The archive's pages at ``paths``, as Datasette with the plugin renders them."""
+    from datasette.app import Datasette
+
+    async def get() -> list[str]:
+        datasette = Datasette([str(db)])
+        return [(await datasette.client.get(path)).text for path in paths]
+
+    return asyncio.run(get())
+
+
+def test_a_post_s_page_shows_its_dates_its_neighbours_and_what_an_edit_changed(
+    network: DemoNetwork, tmp_path: Path
+) -> None:
+    db = tmp_path / "archive.db"
+    crawl(network, db)
+    classic = BLOGS["classic"]
+    edited = [
+        dataclasses.replace(p, html=p.html + "<p>Update: a reader asked for examples.</p>",
+                            updated=just_now()) if p.title == EDITED else p
+        for p in classic.posts
+    ]  # fmt: skip
+    network.update("classic", dataclasses.replace(classic, posts=tuple(edited)))
+    refresh(db)
+    [(post_id, blog_id, published)] = query(
+        db, "SELECT id, blog_id, published FROM posts WHERE title = ?", EDITED
+    )
+    order = [i for (i,) in query(
+        db, "SELECT id FROM posts WHERE blog_id = ? ORDER BY published", blog_id
+    )]  # fmt: skip
+    page, history = rendered(db, f"/-/post/{post_id}", f"/-/post/{post_id}/history")
+    # the date as people read it, the value itself kept
+    assert re.search(
+        rf'<time datetime="{re.escape(published)}" title="[^"]+">\d{{1,2}} [A-Z][a-z]+ \d{{4}},'
+        r" \d\d:\d\d \(UTC[+-]\d\d:\d\d\)</time>",
+        page,
+    )
+    here = order.index(post_id)
+    assert f'rel="prev" href="/-/post/{order[here - 1]}"' in page
+    assert f'rel="next" href="/-/post/{order[here + 1]}"' in page
+    assert "2 versions archived: what changed" in page and "Cite this post" in page
+    assert "<ins>+ Update: a reader asked for examples.</ins>" in history
+    assert history.count('class="ba-version"') == 2 and "<del>" not in history

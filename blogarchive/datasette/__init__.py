@@ -7,6 +7,7 @@ from blogarchive.datasette.plugin import (
     extra_css_urls,
     extra_template_vars,
     prepare_connection,
+    prepare_jinja2_environment,
     register_routes,
     render_cell,
 )
@@ -16,6 +17,7 @@ __all__ = [
     "extra_css_urls",
     "extra_template_vars",
     "prepare_connection",
+    "prepare_jinja2_environment",
     "register_routes",
     "render_cell",
 ]

@@ -22,6 +22,7 @@ from datasette.utils.asgi import Response
 from markupsafe import Markup
 
 from blogarchive.datasette.frontdoor import archive_of, holdings, search_page
+from blogarchive.datasette.reading import changes, citation, neighbours, readable
 from extract import clean_html
 
 ID = r"(?P<id>[0-9a-f]{16})"
@@ -45,9 +46,15 @@ def prepare_connection(conn: Any, database: str) -> None:
 
 
 @hookimpl
+def prepare_jinja2_environment(env: Any) -> None:
+    env.filters["readable"] = readable
+
+
+@hookimpl
 def register_routes() -> list[tuple[str, Any]]:
     return [
         (rf"^/-/post/{ID}$", post_page),
+        (rf"^/-/post/{ID}/history$", history_page),
         (rf"^/-/form/{ID}$", form_page),
         (rf"^/-/forms/{ID}\.schema\.json$", form_schema),
         (r"^/-/network$", network_page),
@@ -227,6 +234,8 @@ async def post_page(datasette: Any, request: Any) -> Response:
             "blogarchive_post.html",
             {
                 "post": post,
+                "neighbours": await neighbours(db, post),
+                "citation": citation(post, capture),
                 "observations": observations,
                 "thread": _thread(comments),
                 "comment_total": len(comments),
@@ -235,6 +244,27 @@ async def post_page(datasette: Any, request: Any) -> Response:
                 "database": db.name,
                 "capture": capture,
             },
+            request=request,
+        )
+    )
+
+
+async def history_page(datasette: Any, request: Any) -> Response:
+    """A post's archived versions, each with what changed from the one before."""
+    db = await _archive(datasette)
+    post = await _one(db, "SELECT id, title, url FROM posts WHERE id = ?", [request.url_vars["id"]])
+    if post is None:
+        return _not_found("post")
+    revisions = await _all(
+        db,
+        "SELECT id, captured_at, title, content_text FROM post_revisions WHERE post_id = ?"
+        " ORDER BY captured_at, id",
+        [post["id"]],
+    )
+    return Response.html(
+        await datasette.render_template(
+            "blogarchive_history.html",
+            {"post": post, "versions": changes(revisions), "database": db.name},
             request=request,
         )
     )
