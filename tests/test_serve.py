@@ -223,3 +223,56 @@ def test_the_tables_come_in_reading_order_and_raw_pages_stay_off_the_list(datase
     assert listed[:5] == ["posts", "comments", "key_observations", "blogs", "forms"]
     assert "pages" not in listed and not [name for name in listed if "_fts" in name]
     assert get_json(f"{datasette}/archive/pages.json?_size=1")["rows"]  # (still queryable)
+
+
+def test_a_blog_page_lists_its_posts_labels_forms_and_network(
+    crawled: CrawledArchive, datasette: str
+) -> None:
+    with sqlite3.connect(crawled.path) as db:
+        [(blog_id,)] = db.execute(
+            "SELECT id FROM blogs WHERE title = 'The Howard Group Sales Coaching Blog'"
+        )
+        newest_first = [
+            post_id
+            for (post_id,) in db.execute(
+                "SELECT id FROM posts WHERE blog_id = ? ORDER BY published DESC", [blog_id]
+            )
+        ]
+        listed = {t for (t,) in db.execute(
+            "SELECT target_blog_id FROM blog_links WHERE source_blog_id = ?"
+            " AND target_blog_id IS NOT NULL", [blog_id],
+        )}  # fmt: skip
+    page = get_page(f"{datasette}/-/blog/{blog_id}")
+    posts = re.search(r'<ol class="ba-blog-posts".*?</ol>', page, flags=re.S)
+    assert posts is not None
+    assert re.findall(r"/-/post/([0-9a-f]{16})", posts.group(0)) == newest_first
+    assert "labels__arraycontains=Coaching" in page and "/-/form/" in page
+    lists = re.search(r'<ul class="ba-lists">.*?</ul>', page, flags=re.S)
+    assert lists is not None
+    assert set(re.findall(r"/-/blog/([0-9a-f]{16})", lists.group(0))) == listed
+
+
+@pytest.mark.parametrize("which", ["archive", "blog"])
+def test_the_atom_feeds_of_newly_archived_posts_are_atom(
+    crawled: CrawledArchive, datasette: str, which: str
+) -> None:
+    import feedparser
+
+    with sqlite3.connect(crawled.path) as db:
+        [(blog_id,)] = db.execute("SELECT blog_id FROM posts LIMIT 1")
+        where = "WHERE blog_id = ?" if which == "blog" else "WHERE ? IS NOT NULL"
+        expected = [
+            url
+            for (url,) in db.execute(
+                f"SELECT url FROM posts {where} ORDER BY first_seen DESC, rowid DESC", [blog_id]
+            )
+        ]
+    path = f"/-/blog/{blog_id}/posts.atom" if which == "blog" else "/-/posts.atom"
+    with urllib.request.urlopen(f"{datasette}{path}", timeout=10) as response:
+        assert response.headers["Content-Type"].startswith("application/atom+xml")
+        feed = feedparser.parse(response.read())
+    assert not feed.bozo, feed.get("bozo_exception")
+    assert feed.version == "atom10"
+    assert [entry.id for entry in feed.entries] == expected[:50]
+    assert all(entry.link.startswith(f"{datasette}/-/post/") for entry in feed.entries)
+    assert 'type="application/atom+xml"' in get_page(f"{datasette}/")

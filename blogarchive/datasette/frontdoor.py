@@ -1,6 +1,6 @@
-"""The archive's front door: what the archive holds, on Datasette's index page (``/``), and one
+"""The archive's front door: what the archive holds, on Datasette's index page (``/``), one
 search over posts, comments and key observations (``/-/search?q=``), its results grouped and
-linked to the posts' pages.
+linked to the posts' pages, and Atom feeds of the posts most recently archived.
 
 Both read the archive through Datasette (any database with a ``posts`` table), so they work
 under ``blogarchive serve`` and ``datasette archive.db`` alike, and under a ``base_url``.
@@ -9,7 +9,9 @@ under ``blogarchive serve`` and ``datasette archive.db`` alike, and under a ``ba
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime
 from typing import Any
+from xml.etree import ElementTree
 
 from datasette.database import Database, QueryInterrupted
 from datasette.utils import escape_fts
@@ -17,6 +19,9 @@ from datasette.utils.asgi import Response
 
 #: Results shown of each kind; the table's own search pages have them all.
 SHOWN = 20
+#: The posts an Atom feed lists, and the characters of each one's text it gives.
+FEED_ENTRIES = 50
+SUMMARY = 300
 #: The latest posts and the most used labels the landing page lists.
 LATEST = 10
 LABELS = 15
@@ -147,3 +152,84 @@ async def search_page(datasette: Any, request: Any) -> Response:
             request=request,
         )
     )
+
+
+async def posts_feed(datasette: Any, request: Any) -> Response:
+    """An Atom feed of the posts most recently archived, the archive's or one blog's
+    (``/-/posts.atom``, ``/-/blog/<id>/posts.atom``): a researcher follows a refreshed
+    archive in a feed reader."""
+    db = await archive_of(datasette)
+    if db is None:
+        return Response.text("No archive is served here.", status=404)
+    blog_id = request.url_vars.get("id")
+    blog = None
+    if blog_id is not None:
+        rows = (await db.execute("SELECT id, title, url FROM blogs WHERE id = ?", [blog_id])).rows
+        if not rows:
+            return Response.text("No blog with that id.", status=404)
+        blog = dict(rows[0])
+    where, params = ("WHERE p.blog_id = :blog", {"blog": blog_id}) if blog else ("", {})
+    posts = [
+        dict(row)
+        for row in await db.execute(
+            "SELECT p.id, p.url, p.title, p.author, p.published, p.first_seen, p.content_text,"
+            f" b.title AS blog_title FROM posts p JOIN blogs b ON b.id = p.blog_id {where}"
+            f" ORDER BY p.first_seen DESC, p.rowid DESC LIMIT {FEED_ENTRIES}",
+            params,
+        )
+    ]
+    path = f"/-/blog/{blog_id}/posts.atom" if blog else "/-/posts.atom"
+    xml = atom(
+        title=f"Newly archived: {blog['title'] or blog['url']}" if blog else "Newly archived posts",
+        self_url=datasette.absolute_url(request, datasette.urls.path(path)),
+        page_url=lambda post_id: datasette.absolute_url(
+            request, datasette.urls.path(f"/-/post/{post_id}")
+        ),
+        posts=posts,
+    )
+    return Response(xml, content_type="application/atom+xml; charset=utf-8")
+
+
+def atom(*, title: str, self_url: str, page_url: Any, posts: list[dict[str, Any]]) -> str:
+    """The Atom document (RFC 4287) of ``posts``: each entry links the post's page in the
+    archive and the post where it was published, and is updated when it was archived."""
+    ns = "http://www.w3.org/2005/Atom"
+    ElementTree.register_namespace("", ns)
+    feed = ElementTree.Element(f"{{{ns}}}feed")
+
+    def add(parent: ElementTree.Element, tag: str, text: str | None = None, **attrs: str) -> None:
+        element = ElementTree.SubElement(parent, f"{{{ns}}}{tag}", attrs)
+        element.text = text
+
+    add(feed, "id", self_url)
+    add(feed, "title", title)
+    add(feed, "updated", _atom_time(posts[0]["first_seen"]) if posts else _atom_time(None))
+    add(feed, "link", rel="self", href=self_url)
+    add(feed, "generator", "blogarchive")
+    for post in posts:
+        entry = ElementTree.SubElement(feed, f"{{{ns}}}entry")
+        add(entry, "id", post["url"])  # (the permalink: the same wherever this is served)
+        add(entry, "title", post["title"] or "Untitled post")
+        add(entry, "link", rel="alternate", type="text/html", href=page_url(post["id"]))
+        add(entry, "link", rel="related", type="text/html", href=post["url"])
+        add(entry, "updated", _atom_time(post["first_seen"]))
+        if post["published"]:
+            add(entry, "published", _atom_time(post["published"]))
+        author = ElementTree.SubElement(entry, f"{{{ns}}}author")
+        add(author, "name", post["author"] or post["blog_title"] or "unknown")
+        text = post["content_text"] or ""
+        add(entry, "summary", text[:SUMMARY] + ("…" if len(text) > SUMMARY else ""))
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ElementTree.tostring(
+        feed, encoding="unicode"
+    )
+
+
+def _atom_time(value: str | None) -> str:
+    """An RFC 3339 time for Atom (a stored time without an offset is taken as UTC)."""
+    try:
+        moment = datetime.fromisoformat((value or "").strip())
+    except ValueError:
+        moment = datetime(1970, 1, 1, tzinfo=UTC)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.isoformat(timespec="seconds")

@@ -3,7 +3,8 @@
 Routes: ``/-/post/<id>`` (a post as its readers saw it: body, key observations, the comment
 thread), ``/-/form/<id>`` (a form's fields, an inert preview, its JSON Schema),
 ``/-/forms/<id>.schema.json`` (the schema as a download), ``/-/network`` (who lists whom, as a
-picture), ``/-/blog/<id>`` (posts per month), ``/-/search`` and the index page
+picture), ``/-/blog/<id>`` (:mod:`blogarchive.datasette.blogs`), ``/-/post/<id>/history``
+(:mod:`blogarchive.datasette.reading`), ``/-/search``, the Atom feeds and the index page
 (:mod:`blogarchive.datasette.frontdoor`). Every response carries a Content-Security-Policy
 without inline scripts, and robots are turned away unless the metadata says otherwise.
 """
@@ -21,7 +22,8 @@ from datasette.database import Database
 from datasette.utils.asgi import Response
 from markupsafe import Markup
 
-from blogarchive.datasette.frontdoor import archive_of, holdings, search_page
+from blogarchive.datasette.blogs import blog_page
+from blogarchive.datasette.frontdoor import archive_of, holdings, posts_feed, search_page
 from blogarchive.datasette.reading import changes, citation, neighbours, readable
 from extract import clean_html
 
@@ -61,6 +63,8 @@ def register_routes() -> list[tuple[str, Any]]:
         (r"^/-/network\.svg$", network_svg),
         (rf"^/-/blog/{ID}$", blog_page),
         (r"^/-/search$", search_page),
+        (r"^/-/posts\.atom$", posts_feed),
+        (rf"^/-/blog/{ID}/posts\.atom$", posts_feed),
         (r"^/robots\.txt$", robots_txt),
     ]
 
@@ -435,54 +439,6 @@ def network_picture(blogs: list[dict[str, Any]], links: list[dict[str, Any]]) ->
             f'fill="{fill}"><title>{escape(node["url"])} ({status})</title></circle>'
             f'<text x="{x:.1f}" y="{y + 28:.1f}" text-anchor="middle" font-size="12" '
             f'font-family="sans-serif">{label}</text></g>'
-        )
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-async def blog_page(datasette: Any, request: Any) -> Response:
-    db = await _archive(datasette)
-    blog_id = request.url_vars["id"]
-    blog = await _one(db, "SELECT * FROM blogs WHERE id = ?", [blog_id])
-    if blog is None:
-        return _not_found("blog")
-    months = await _all(
-        db,
-        "SELECT substr(published, 1, 7) AS month, count(*) AS posts FROM posts"
-        " WHERE blog_id = ? AND published IS NOT NULL GROUP BY month ORDER BY month",
-        [blog_id],
-    )
-    return Response.html(
-        await datasette.render_template(
-            "blogarchive_blog.html",
-            {
-                "blog": blog,
-                "months": months,
-                "chart": Markup(month_chart(months)),
-                "database": db.name,
-            },
-            request=request,
-        )
-    )
-
-
-def month_chart(months: list[dict[str, Any]]) -> str:
-    """Posts per month as SVG bars."""
-    if not months:
-        return "<p>No dated posts.</p>"
-    width, height, bar = 40 * len(months) + 40, 220, 28
-    peak = max(m["posts"] for m in months)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             'role="img" aria-label="Posts per month">']  # fmt: skip
-    for n, month in enumerate(months):
-        h = 150 * month["posts"] / peak
-        x = 30 + 40 * n
-        parts.append(
-            f'<rect x="{x}" y="{170 - h:.1f}" width="{bar}" height="{h:.1f}" fill="#2b6cb0">'
-            f"<title>{escape(month['month'])}: {month['posts']} posts</title></rect>"
-            f'<text x="{x + bar / 2}" y="{165 - h:.1f}" font-size="11" text-anchor="middle">'
-            f'{month["posts"]}</text><text x="{x + bar / 2}" y="190" font-size="10" '
-            f'text-anchor="middle">{escape(month["month"])}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)
