@@ -946,8 +946,9 @@ def demo(db: str, port: int, demo_port: int, serve: bool) -> None:
 
 
 def demo_pages(db: str) -> list[tuple[str, str]]:
-    """Where the demo's highlights are once served: the seed post, the coaching form, the map."""
-    pages = [("browse the tables", f"/{Path(db).stem}")]
+    """Where the demo's highlights are once served: the front door, the tables, the seed post,
+    the coaching form, the map."""
+    pages = [("what it holds, one search", "/"), ("browse the tables", f"/{Path(db).stem}")]
     with ArchiveReader(db) as reader:
         post = reader.id_titled("posts", "Miller Heiman: Round Table Discussions Part 2")
         form = reader.id_titled("forms", "Do You Need One Of Our Coaches?")

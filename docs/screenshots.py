@@ -1,4 +1,4 @@
-"""Take the README's screenshots: crawl the demo network, serve it, photograph three pages.
+"""Take the README's screenshots: crawl the demo network, serve it, photograph five pages.
 
 python docs/screenshots.py        (needs Debian's chromium and `pip install playwright`)
 """
@@ -36,6 +36,8 @@ def main() -> None:
 
             pages = dict(demo_pages(str(db)))
             shots = {
+                "front.png": pages["what it holds, one search"],
+                "blog.png": pages["the seed post"],  # (replaced below by the seed post's blog)
                 "post.png": pages["the seed post"],
                 "form.png": pages["the coaching form"],
                 "network.png": pages["who lists whom"],
@@ -45,9 +47,13 @@ def main() -> None:
                     executable_path=shutil.which("chromium"), args=["--no-sandbox", "--disable-gpu"]
                 )
                 page = browser.new_page(viewport={"width": 1100, "height": 900})
+                page.goto(f"http://127.0.0.1:{PORT}{shots['post.png']}")
+                shots["blog.png"] = page.locator(".ba-crumbs a").first.get_attribute("href") or "/"
                 for name, path in shots.items():
                     page.goto(f"http://127.0.0.1:{PORT}{path}")
-                    page.screenshot(path=str(HERE / name), full_page=name != "post.png")
+                    page.screenshot(
+                        path=str(HERE / name), full_page=name not in ("post.png", "front.png")
+                    )
                 browser.close()
         finally:
             server.terminate()
