@@ -96,6 +96,34 @@ def test_the_landing_page_s_search_box_leads_to_the_seed_post(site: str, page: o
     assert page.locator("h1.ba-title").inner_text() == SEED_TITLE  # type: ignore[attr-defined]
 
 
+def search_from_the_front_door(site: str, page: object, words: str) -> dict[str, list[str]]:
+    """The titles of the posts each kind of result links to, once ``words`` are typed in
+    the landing page's search box."""
+    page.goto(f"{site}/")  # type: ignore[attr-defined]
+    page.get_by_label("Search posts, comments and key observations").fill(words)  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Search").click()  # type: ignore[attr-defined]
+    page.wait_for_url(re.compile(r"/-/search\?q="))  # type: ignore[attr-defined]
+    return {
+        kind: page.locator(f'[data-kind="{kind}"] li > a').all_inner_texts()  # type: ignore[attr-defined]
+        for kind in ("posts", "comments", "key_observations")
+    }
+
+
+@pytest.mark.parametrize(
+    ("words", "kind", "title"),
+    [
+        # (a word only a comment of the thread holds, and one of the seed post's observations)
+        ("bookmarked", "comments", "Coaching Is Not Inspecting"),
+        ("credibility", "key_observations", SEED_TITLE),
+    ],
+)
+def test_the_front_door_s_search_finds_comments_and_key_observations(
+    site: str, page: object, words: str, kind: str, title: str
+) -> None:
+    found = search_from_the_front_door(site, page, words)
+    assert title in found[kind], found
+
+
 def test_search_finds_the_seed_post(site: str, page: object) -> None:
     page.goto(f"{site}/archive/posts?_search=Miller+Heiman")  # type: ignore[attr-defined]
     assert SEED_TITLE in page.locator("table.rows-and-columns").inner_text()  # type: ignore[attr-defined]

@@ -170,6 +170,25 @@ def test_the_landing_page_says_what_the_archive_holds(
     assert shown == counted and all(counted.values())
     assert 'action="/-/search"' in page and html.escape(latest) in page
     assert 'href="/archive"' in page  # every table, one click away
+    assert '<div class="ba-network"><svg' in page
+
+
+def test_the_front_door_is_there_under_plain_datasette_too(crawled: CrawledArchive) -> None:
+    """``datasette archive.db``, without blogarchive's metadata or options: the plugin's
+    index and search still read the archive."""
+    import asyncio
+
+    from datasette.app import Datasette
+
+    async def pages() -> list[str]:
+        datasette = Datasette([str(crawled.path)])
+        paths = ("/", "/-/search?q=Miller+Heiman", "/-/posts.atom")
+        return [(await datasette.client.get(path)).text for path in paths]
+
+    front, found, feed = asyncio.run(pages())
+    assert 'data-table="posts">13<' in front
+    assert "Miller Heiman: Round Table Discussions Part 2" in found
+    assert feed.count("<entry>") == 13
 
 
 def search_results(base: str, words: str) -> dict[str, list[str]]:

@@ -16,6 +16,9 @@ from xml.etree import ElementTree
 from datasette.database import Database, QueryInterrupted
 from datasette.utils import escape_fts
 from datasette.utils.asgi import Response
+from markupsafe import Markup
+
+from blogarchive.datasette.network import network_of, network_picture
 
 #: Results shown of each kind; the table's own search pages have them all.
 SHOWN = 20
@@ -25,6 +28,8 @@ SUMMARY = 300
 #: The latest posts and the most used labels the landing page lists.
 LATEST = 10
 LABELS = 15
+#: The most blogs whose network the landing page draws (more: a link to its own page).
+DRAWN = 150
 
 #: The posts ranked by mentions of the words: the best this many by FTS5's bm25, which
 #: favours short posts (it weighs a match by the length of the whole row).
@@ -72,7 +77,7 @@ async def archive_of(datasette: Any) -> Database | None:
 
 async def holdings(db: Database) -> dict[str, Any]:
     """What the landing page says the archive holds: counts, the posts' dates, the last
-    crawl, the latest posts, the most used labels, forms by purpose."""
+    crawl, the latest posts, the most used labels, forms by purpose, the network's picture."""
 
     async def value(sql: str) -> Any:
         rows = (await db.execute(sql)).rows
@@ -104,9 +109,13 @@ async def holdings(db: Database) -> dict[str, Any]:
             "SELECT purpose, count(*) AS forms FROM forms GROUP BY purpose ORDER BY forms DESC"
         )
     ]
+    picture = None
+    if counts["blogs"] <= DRAWN:
+        picture = Markup(network_picture(*await network_of(db)))
     return {
         "database": db.name,
         "counts": counts,
+        "network": picture,
         "first": await value("SELECT min(published) FROM posts"),
         "last": await value("SELECT max(published) FROM posts"),
         "refreshed": await value("SELECT max(finished_at) FROM crawl_runs"),
