@@ -46,6 +46,13 @@ def just_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def edit(post: DemoPost) -> DemoPost:
+    """The post with a paragraph added, as Blogger dates an edit in its feed."""
+    return dataclasses.replace(
+        post, html=post.html + "<p>Update: a reader asked for examples.</p>", updated=just_now()
+    )
+
+
 def query(db: Path, sql: str, *params: object) -> list[tuple]:
     with sqlite3.connect(db) as conn:
         return conn.execute(sql, params).fetchall()
@@ -147,12 +154,7 @@ def test_edits_new_posts_replies_and_deletions_show_up(
     posts = []
     for post in classic.posts:
         if post.title == EDITED:
-            post = dataclasses.replace(
-                post,
-                html=post.html + "<p>Update: a reader asked for examples.</p>",
-                updated=just_now(),  # Blogger dates an edit in the feed
-            )
-            post = dataclasses.replace(post, comments=())  # its one comment was deleted
+            post = dataclasses.replace(edit(post), comments=())  # its one comment was deleted
         if post.title == THREAD:
             reply = DemoComment(
                 id="1267900000000", author="Marcus Lee", published="2010-03-06T10:00:00-08:00",
@@ -370,12 +372,8 @@ def test_a_post_s_page_shows_its_dates_its_neighbours_and_what_an_edit_changed(
     db = tmp_path / "archive.db"
     crawl(network, db)
     classic = BLOGS["classic"]
-    edited = [
-        dataclasses.replace(p, html=p.html + "<p>Update: a reader asked for examples.</p>",
-                            updated=just_now()) if p.title == EDITED else p
-        for p in classic.posts
-    ]  # fmt: skip
-    network.update("classic", dataclasses.replace(classic, posts=tuple(edited)))
+    edited = tuple(edit(post) if post.title == EDITED else post for post in classic.posts)
+    network.update("classic", dataclasses.replace(classic, posts=edited))
     refresh(db)
     [(post_id, blog_id, published)] = query(
         db, "SELECT id, blog_id, published FROM posts WHERE title = ?", EDITED
