@@ -61,7 +61,7 @@ CRAWL_DELAY = 1.0
 SCRAPY_DEFAULTS = [
     "-s", "SCHEDULER_PRIORITY_QUEUE=scrapy.pqueues.ScrapyPriorityQueue",
     "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8",
-    "-s", "RANDOMIZE_DOWNLOAD_DELAY=True",
+    "-s", "DOWNLOAD_DELAY_JITTER=0.5",
 ]  # fmt: skip
 
 

@@ -128,9 +128,10 @@ SCRAPER_SLOT_MAX_ACTIVE_SIZE = 1_000_000
 WARN_ON_GENERATOR_RETURN_VALUE = False
 DOWNLOAD_DELAY = 0.25
 #: The delay is a floor, not a mean: no two requests to a host closer than it. Scrapy's
-#: randomization lets two come half the delay apart, and, as it draws the delay again each
-#: time its timer fires, spaces them 1.22 times the delay on average (bench/RESULTS.md).
-RANDOMIZE_DOWNLOAD_DELAY = False
+#: jitter (±50% by default) lets two come half the delay apart, and, as it draws the delay
+#: again each time its timer fires, spaces them 1.22 times the delay on average
+#: (bench/RESULTS.md). (Scrapy 2.19 names it so; ``RANDOMIZE_DOWNLOAD_DELAY`` is deprecated.)
+DOWNLOAD_DELAY_JITTER = 0.0
 #: The longest robots.txt ``Crawl-delay`` honoured as asked; a longer one is held to it.
 BLOGARCHIVE_MAX_CRAWL_DELAY = 60.0
 AUTOTHROTTLE_ENABLED = True
