@@ -8,10 +8,11 @@ feeds (and hash and compress their bodies for the archive) while the crawl's own
 fetching and writing: ``auto`` (the default) is one where the crawl may use two cores or more, 0
 is none. The results are the same: the workers run the same extractors on the same text.
 
-Workers are started when the first page comes, and stopped when the spider closes; a worker
-whose crawl was killed outright (SIGKILL) exits too, as its socket to the crawl closes. Should
-one die, the pages still to come are extracted in the crawl's own process, and the crawl goes
-on.
+Each worker is a ``python -m blogarchive.worker`` process (``worker.py``: what it runs, and how
+tasks and answers go between them). Workers are started when the first page comes, and stopped
+when the spider closes; a worker whose crawl was killed outright (SIGKILL) exits too, as its
+socket to the crawl closes. Should one die, the pages still to come are extracted in the
+crawl's own process, and the crawl goes on.
 """
 
 from __future__ import annotations
@@ -20,49 +21,22 @@ import asyncio
 import contextlib
 import itertools
 import logging
-import multiprocessing
-import multiprocessing.process
 import os
 import pickle
-import signal
 import socket
-from collections.abc import Callable
+import subprocess
+import sys
 from typing import Any
 
 from blogarchive.exceptions import WorkerGone
 from blogarchive.items import StoredBody
-from blogarchive.pageitems import extract_post_page
+from blogarchive.worker import HEADER_BYTES, TASKS, read_feed
+from blogarchive.worker import frame as _frame
 from extract import Page
-from extract.feedposts import FeedPost, extract_feed_posts
-from extract.feeds import CommentFeed, Feed, extract_comment_feed, extract_feed
+from extract.feedposts import FeedPost
+from extract.feeds import CommentFeed, Feed
 
 logger = logging.getLogger(__name__)
-
-
-def read_page(
-    html: str, body: bytes, url: str, platform: str | None
-) -> tuple[Page, tuple[str, ...], StoredBody]:
-    """What a crawl needs of a post page: its extraction and links to follow
-    (:func:`~blogarchive.pageitems.extract_post_page` of its text), and its ``body`` (the bytes
-    of that text) as the archive stores it."""
-    return (*extract_post_page(html, url, platform), StoredBody.of(body))
-
-
-def read_comment_feed(xml: bytes, url: str) -> tuple[CommentFeed, StoredBody]:
-    """A comment feed read, and as the archive stores it."""
-    return extract_comment_feed(xml, url), StoredBody.of(xml)
-
-
-def read_feed(xml: bytes, url: str) -> tuple[Feed, StoredBody]:
-    """A feed of posts read (a Blogger feed page lists up to 150, with their text), and as the
-    archive stores it."""
-    return extract_feed(xml, url), StoredBody.of(xml)
-
-
-def read_feed_posts(xml: bytes, url: str) -> tuple[Feed, tuple[FeedPost, ...], StoredBody]:
-    """A feed of posts read with the posts its entries carry whole (``--from-feeds``), and as
-    the archive stores it."""
-    return extract_feed(xml, url), extract_feed_posts(xml, url), StoredBody.of(xml)
 
 
 def process_count(value: object) -> int:
@@ -89,64 +63,31 @@ def usable_cores() -> int:
         return os.cpu_count() or 1
 
 
-#: A message between the crawl and a worker: its length (8 bytes, big-endian), then a pickle.
-HEADER_BYTES = 8
 #: How long a worker may take to finish the page it holds once the crawl stops it.
 STOP_SECONDS = 10
 
 
-def _frame(message: object) -> bytes:
-    data = pickle.dumps(message, pickle.HIGHEST_PROTOCOL)
-    return len(data).to_bytes(HEADER_BYTES, "big") + data
-
-
-def _spawn(connection: socket.socket) -> multiprocessing.process.BaseProcess:
-    """Start a worker that talks to the crawl through ``connection`` (``spawn``: the crawl's
-    process has threads, which ``fork`` does not copy)."""
-    process = multiprocessing.get_context("spawn").Process(
-        target=_serve, args=(connection,), name="blogarchive extraction", daemon=True
+def _spawn(connection: socket.socket) -> subprocess.Popen[bytes]:
+    """Start a worker (``python -m blogarchive.worker``) that talks to the crawl through
+    ``connection``. A fresh interpreter, as multiprocessing's ``spawn`` would start (the crawl's
+    process has threads, which ``fork`` does not copy), but one that imports only what a worker
+    runs, not the crawl's main module and Scrapy; it is given this process's ``sys.path``, as
+    ``spawn`` gives it, so that it finds the code the crawl runs (scrapyd's eggs included)."""
+    fd = connection.fileno()
+    environment = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, sys.path)))
+    return subprocess.Popen(
+        [sys.executable, "-m", "blogarchive.worker", str(fd)],
+        pass_fds=(fd,),
+        stdin=subprocess.DEVNULL,
+        env=environment,
     )
-    process.start()
-    return process
-
-
-#: What a worker does, by the name the crawl asks for it with.
-TASKS: dict[str, Callable[..., Any]] = {
-    "page": read_page,
-    "comment feed": read_comment_feed,
-    "feed": read_feed,
-    "feed posts": read_feed_posts,
-}
-
-
-def _serve(connection: socket.socket) -> None:
-    """A worker's life: read a task from the crawl, answer with its result (or the error it
-    raised), until the crawl closes its end, which a crawl killed outright does too."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group
-    with connection, connection.makefile("rb") as incoming:
-        while True:
-            header = incoming.read(HEADER_BYTES)
-            if len(header) < HEADER_BYTES:
-                return  # the crawl closed its end
-            ident, task, args = pickle.loads(incoming.read(int.from_bytes(header, "big")))
-            try:
-                reply = _frame((ident, True, TASKS[task](*args)))
-            except Exception as error:  # the task's own error, raised again in the crawl
-                try:
-                    reply = _frame((ident, False, error))
-                except Exception:  # an error that does not pickle
-                    reply = _frame((ident, False, RuntimeError(repr(error))))
-            try:
-                connection.sendall(reply)
-            except OSError:
-                return  # the crawl is gone
 
 
 class _Channel(asyncio.Protocol):
     """The crawl's end of one worker: tasks go out as they come, answers come back in any
     order, each to the task that asked (by a number)."""
 
-    def __init__(self, process: multiprocessing.process.BaseProcess, sock: socket.socket):
+    def __init__(self, process: subprocess.Popen[bytes], sock: socket.socket):
         self.process = process
         self.sock = sock
         self.transport: asyncio.Transport | None = None
@@ -199,10 +140,11 @@ class _Channel(asyncio.Protocol):
         self.gone = True
         with contextlib.suppress(OSError):  # (the worker may be gone already)
             self.sock.shutdown(socket.SHUT_RDWR)
-        self.process.join(STOP_SECONDS)
-        if self.process.is_alive():
+        try:
+            self.process.wait(STOP_SECONDS)
+        except subprocess.TimeoutExpired:
             self.process.kill()
-            self.process.join()
+            self.process.wait()
         if self.transport is not None and not self.transport.is_closing():
             try:
                 self.transport.abort()
@@ -253,8 +195,8 @@ class ExtractionPool:
     async def feed_posts(
         self, xml: bytes, url: str
     ) -> tuple[Feed, tuple[FeedPost, ...], StoredBody]:
-        """:func:`read_feed_posts`, in a worker when there are any: a crawl from feeds reads
-        its posts there."""
+        """:func:`~blogarchive.worker.read_feed_posts`, in a worker when there are any: a crawl
+        from feeds reads its posts there."""
         result: tuple[Feed, tuple[FeedPost, ...], StoredBody] = await self._run(
             "feed posts", xml, url
         )
@@ -293,6 +235,11 @@ class ExtractionPool:
             self._channels.append(channel)  # stopped by close(), whatever happens next
             await loop.connect_accepted_socket(lambda: channel, sock=ours)  # noqa: B023 - used here
         return self._channels
+
+    @property
+    def pids(self) -> list[int]:
+        """The process ids of the workers running now."""
+        return [c.process.pid for c in self._channels if c.process.poll() is None]
 
     def _give_up(self, why: str) -> None:
         if self.processes:

@@ -240,12 +240,12 @@ def test_a_crawl_goes_on_when_an_extraction_process_dies() -> None:
     """An extraction process killed (out of memory, by an operator): the pages still to come are
     extracted in the crawl's own process, with the same result, and nothing raises."""
     import asyncio
-    import multiprocessing
     import os
     import signal
     import time
 
-    from blogarchive.extraction import ExtractionPool, read_page
+    from blogarchive.extraction import ExtractionPool
+    from blogarchive.worker import read_page
 
     body = post("A post read twice")
     html = body.decode()
@@ -255,12 +255,12 @@ def test_a_crawl_goes_on_when_an_extraction_process_dies() -> None:
 
     async def extract_around_a_kill() -> tuple[object, object]:
         first = await pool.extract(html, body, url, None)
-        workers = multiprocessing.active_children()
+        workers = pool.pids
         assert workers, "no extraction process was started"
-        for worker in workers:
-            os.kill(worker.pid, signal.SIGKILL)  # type: ignore[arg-type]
+        for pid in workers:
+            os.kill(pid, signal.SIGKILL)
         deadline = time.monotonic() + 10
-        while multiprocessing.active_children() and time.monotonic() < deadline:
+        while pool.pids and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
         return first, await pool.extract(html, body, url, None)
 
@@ -278,7 +278,8 @@ def test_an_error_raised_in_an_extraction_process_is_the_pages_own() -> None:
     page (Scrapy records it as the page's error); the worker goes on with the next page."""
     import asyncio
 
-    from blogarchive.extraction import ExtractionPool, read_page
+    from blogarchive.extraction import ExtractionPool
+    from blogarchive.worker import read_page
 
     body = post("A post after a bad one")
     html = body.decode()
@@ -313,7 +314,7 @@ def test_a_crawl_extracts_in_its_own_process_where_workers_cannot_start(
     simulated here), the crawl's own process extracts every page and says so once."""
     import asyncio
 
-    from blogarchive import extraction
+    from blogarchive import extraction, worker
 
     def no_processes(*args: object, **kwargs: object) -> None:
         raise OSError(11, "Resource temporarily unavailable")
@@ -327,7 +328,7 @@ def test_a_crawl_extracts_in_its_own_process_where_workers_cannot_start(
     async def extract_twice() -> list[object]:
         return [await pool.extract(html, body, url, None) for _ in range(2)]
 
-    expected = extraction.read_page(html, body, url, None)
+    expected = worker.read_page(html, body, url, None)
     assert asyncio.run(extract_twice()) == [expected] * 2
     assert pool.processes == 0
     said = [r.getMessage() for r in caplog.records if r.name == "blogarchive.extraction"]
@@ -342,10 +343,10 @@ def test_feeds_are_read_in_a_worker_only_once_a_post_page_started_one() -> None:
     process and starts no worker (a refresh whose feeds vouch for every post never waits for
     one); once a worker runs, feeds go to it, with the same answer and the body as stored."""
     import asyncio
-    import multiprocessing
     import zlib
 
-    from blogarchive.extraction import ExtractionPool, read_feed
+    from blogarchive.extraction import ExtractionPool
+    from blogarchive.worker import read_feed
 
     url = "http://127.0.0.1:9/feeds/posts/default"
     xml = (
@@ -360,13 +361,13 @@ def test_feeds_are_read_in_a_worker_only_once_a_post_page_started_one() -> None:
 
     async def a_feed_a_page_a_feed() -> tuple[object, int, object]:
         before = await pool.feed(xml, url)
-        started = len(multiprocessing.active_children())
+        started = len(pool.pids)
         await pool.extract(html, body, "http://127.0.0.1:9/2024/01/a-post.html", None)
         return before, started, await pool.feed(xml, url)
 
     try:
         before, workers_before, after = asyncio.run(a_feed_a_page_a_feed())
-        workers_after = len(multiprocessing.active_children())
+        workers_after = len(pool.pids)
     finally:
         pool.close()
     assert workers_before == 0
