@@ -18,6 +18,8 @@ from functools import lru_cache
 from typing import Final
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
+from lxml import etree
+
 from extract._dom import INVISIBLE_TAGS, Node, normalize_space, parse, select, text_content, text_of
 
 JSON_SCHEMA_DIALECT: Final = "https://json-schema.org/draft/2020-12/schema"
@@ -253,7 +255,61 @@ class Form:
 def extract_forms(html: str, url: str) -> tuple[Form, ...]:
     """Every ``<form>`` of the page, in page order."""
     root = parse(html, url)
-    return tuple(describe_form(form, url) for form in root.iter("form"))
+    return tuple(_described(form, url, root) for form in root.iter("form"))
+
+
+#: How many form descriptions :func:`_described` keeps: a blog's pages repeat its sidebar's
+#: few forms (search, follow by email, contact), and a crawl goes blog by blog.
+FORMS_KEPT: Final = 64
+#: What a form's description read, and the description (the oldest dropped first).
+_DESCRIBED: dict[tuple[bytes, str | None, str | None, tuple[tuple[str, str, bool], ...]], Form] = {}
+
+
+def _described(form: Node, url: str, root: Node) -> Form:
+    """:func:`describe_form`, kept for the next page that holds the same form in the same
+    context (a form is described again only if something its description reads differs)."""
+    reading = _what_describing_reads(form, url, root)
+    if reading is None:
+        return describe_form(form, url)
+    found = _DESCRIBED.pop(reading, None)
+    if found is None:
+        found = describe_form(form, url)
+        if len(_DESCRIBED) >= FORMS_KEPT:
+            del _DESCRIBED[next(iter(_DESCRIBED))]
+    _DESCRIBED[reading] = found  # (the last one used is the last one dropped)
+    return found
+
+
+def _what_describing_reads(
+    form: Node, url: str, root: Node
+) -> tuple[bytes, str | None, str | None, tuple[tuple[str, str, bool], ...]] | None:
+    """All that :func:`describe_form` reads of a page for ``form``: the form's own markup, its
+    action made absolute, its title (read around it), and the page's labels that name its
+    controls, in page order (the first one names a control); ``None`` where it reads more (an
+    ``aria-labelledby``, which may point anywhere, or a ``<label>`` or ``<fieldset>`` around
+    the form)."""
+    ids: set[str] = set()
+    for element in form.iter():
+        if element.get("aria-labelledby") is not None:
+            return None
+        element_id = element.get("id")
+        if element_id:
+            ids.add(element_id)
+    if next(form.iterancestors("label", "fieldset"), None) is not None:
+        return None
+    labels: list[tuple[str, str, bool]] = []
+    if ids:
+        for label in select(root, LABELS_FOR):
+            target = label.get("for") or ""
+            if target in ids:
+                inside = _within(label, form)  # (its text is in the form's markup)
+                labels.append((target, "" if inside else _text_without_controls(label), inside))
+    markup = etree.tostring(form, method="html", with_tail=False)
+    return markup, _action(form, url), _title(form), tuple(labels)
+
+
+def _within(element: Node, ancestor: Node) -> bool:
+    return any(parent is ancestor for parent in element.iterancestors())
 
 
 def describe_form(form: Node, url: str) -> Form:
