@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -347,30 +347,106 @@ class Site:
         )
 
     def _wordpress_rest(self, path: str, query: dict[str, list[str]]) -> Response:
+        """WordPress' REST API, as core 6.4 answers it: ``/wp/v2/posts`` and ``/wp/v2/comments``
+        (approved comments, newest first unless ``order=asc``), paged by ``per_page`` (at most
+        100) and ``page``, with ``X-WP-Total`` and ``X-WP-TotalPages``; ``_fields`` keeps the
+        fields it names, and ``_embed`` adds a post's author and terms under ``_embedded``."""
         if self.blog.extra.get("rest") == "off":
             body = {"code": "rest_disabled", "message": "The REST API is disabled."}
             return Response(401, "application/json; charset=UTF-8", json.dumps(body).encode())
-        if path != "/wp-json/wp/v2/posts":
+        if path == "/wp-json/wp/v2/posts":
+            items = [self._rest_post(view, "_embed" in query) for view in self.views]
+        elif path == "/wp-json/wp/v2/comments":
+            items = self._rest_comments(query)
+        else:
             return Response(404, "application/json", b'{"code":"rest_no_route"}')
         try:
             per_page = min(WORDPRESS_REST_MAX, max(1, int(query.get("per_page", ["10"])[0])))
             page = max(1, int(query.get("page", ["1"])[0]))
         except ValueError:
             return Response(400, "application/json", b'{"code":"rest_invalid_param"}')
-        pages = max(1, -(-len(self.views) // per_page))
+        pages = max(1, -(-len(items) // per_page))
         if page > pages:
             return Response(400, "application/json", b'{"code":"rest_post_invalid_page_number"}')
-        items = [
-            {
-                "id": int(view["id"]),
-                "date": view["published"][:19],
-                "link": self.home + view["path"][1:],
-                "title": {"rendered": view["title"]},
+        answer = items[(page - 1) * per_page : page * per_page]
+        fields = [f for f in ",".join(query.get("_fields", [])).split(",") if f]
+        if fields:
+            answer = [{k: v for k, v in item.items() if k in fields} for item in answer]
+        headers = {"X-WP-Total": str(len(items)), "X-WP-TotalPages": str(pages)}
+        return Response(
+            200, "application/json; charset=UTF-8", json.dumps(answer).encode(), headers
+        )
+
+    def _rest_post(self, view: dict[str, Any], embed: bool) -> dict[str, Any]:
+        published = datetime.fromisoformat(view["published"])
+        modified = datetime.fromisoformat(view["updated"] or view["published"])
+        category, *tags = view["labels"] or ("Uncategorized",)
+        link = self.home + view["path"][1:]
+        post: dict[str, Any] = {
+            "id": int(view["id"]),
+            "date": _local(published),
+            "date_gmt": _gmt(published),
+            "modified": _local(modified),
+            "modified_gmt": _gmt(modified),
+            "slug": view["path"].rstrip("/").rsplit("/", 1)[-1],
+            "status": "publish",
+            "type": "post",
+            "link": link,
+            "title": {"rendered": view["title"]},
+            "content": {"rendered": view["html"], "protected": False},
+            "excerpt": {"rendered": f"<p>{view['summary']}</p>", "protected": False},
+            "author": 1,
+            "comment_status": "open",
+            "categories": [_term_id(category)],
+            "tags": [_term_id(tag) for tag in tags],
+            "_links": {"self": [{"href": f"{self.home}wp-json/wp/v2/posts/{view['id']}"}]},
+        }
+        if embed:
+
+            def term(name: str, taxonomy: str) -> dict[str, Any]:
+                kind = "category" if taxonomy == "category" else "tag"
+                return {
+                    "id": _term_id(name),
+                    "name": name,
+                    "slug": name.lower(),
+                    "taxonomy": taxonomy,
+                    "link": f"{self.home}{kind}/{name.lower()}/",
+                }
+
+            post["_embedded"] = {
+                "author": [{"id": 1, "name": view["author"], "link": f"{self.home}author/lena/"}],
+                "wp:term": [[term(category, "category")], [term(t, "post_tag") for t in tags]],
             }
-            for view in self.views[(page - 1) * per_page : page * per_page]
-        ]
-        headers = {"X-WP-Total": str(len(self.views)), "X-WP-TotalPages": str(pages)}
-        return Response(200, "application/json; charset=UTF-8", json.dumps(items).encode(), headers)
+        return post
+
+    def _rest_comments(self, query: dict[str, list[str]]) -> list[dict[str, Any]]:
+        wanted = set(query.get("post", []))
+        comments = []
+        for view in self.views:
+            if wanted and view["id"] not in wanted:
+                continue
+            for comment in view["all_comments"]:
+                moment = datetime.fromisoformat(comment["published"])
+                comments.append(
+                    {
+                        "id": int(comment["id"]),
+                        "post": int(view["id"]),
+                        "parent": int(comment["parent"] or 0),
+                        "author": 0,
+                        "author_name": comment["author"],
+                        "author_url": comment["author_url"] or "",
+                        "date": _local(moment),
+                        "date_gmt": _gmt(moment),
+                        "content": {"rendered": comment["html"]},
+                        "link": f"{self.home}{view['path'][1:]}#comment-{comment['id']}",
+                        "status": "approved",
+                        "type": "comment",
+                    }
+                )
+        comments.sort(key=lambda c: (c["date_gmt"], c["id"]))
+        if query.get("order", ["desc"])[0] != "asc":
+            comments.reverse()
+        return comments
 
     def _wordpress_route(self, path: str, query: dict[str, list[str]]) -> Response:
         if path.startswith("/wp-json/"):
@@ -641,3 +717,18 @@ def serve_forever(port: int = 0) -> None:
 
 if __name__ == "__main__":
     serve_forever()
+
+
+def _local(moment: datetime) -> str:
+    """A time as WordPress' REST API gives ``date``: the site's wall clock, no offset."""
+    return moment.replace(tzinfo=None).isoformat(timespec="seconds")
+
+
+def _gmt(moment: datetime) -> str:
+    """A time as WordPress' REST API gives ``date_gmt``: UTC, no offset."""
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="seconds")
+
+
+def _term_id(name: str) -> int:
+    """A category's or tag's id: the same for the same name."""
+    return 2 + int(hashlib.sha1(name.encode()).hexdigest()[:6], 16)
