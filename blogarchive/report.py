@@ -62,6 +62,11 @@ class BlogReport:
         sql = "SELECT DISTINCT url FROM found WHERE blog = ? AND url IN ({})"
         return among(self.store, sql, urls, self.blog)
 
+    def archived_among(self, urls: Iterable[str]) -> set[str]:
+        """Those of the permalinks ``urls`` of this blog archived already."""
+        sql = "SELECT DISTINCT url FROM archived WHERE blog = ? AND url IN ({})"
+        return among(self.store, sql, urls, self.blog)
+
     def known_posts(self) -> int:
         """How many posts the blog has, as the request budget counts them: what it states, or
         what its sitemaps or REST API listed, whole documents the blog publishes. Routes read

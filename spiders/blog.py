@@ -46,7 +46,7 @@ from extract.feedposts import FeedPost
 from extract.post import menu_links
 from extract.urls import canonical_url, home_url, origin, post_permalink
 from spiders.comment_feeds import CommentFeeds
-from spiders.routes import Routes
+from spiders.wordpress_rest import WordPressRest
 
 START_URL = re.compile(r"^https?://[^/\s]+", re.IGNORECASE)
 
@@ -63,7 +63,7 @@ def parse_start_urls(*values: str | None) -> tuple[list[str], list[str]]:
     return good, bad
 
 
-class BlogSpider(Routes, CommentFeeds):
+class BlogSpider(WordPressRest, CommentFeeds):
     name = "blog"
 
     def __init__(
@@ -191,7 +191,7 @@ class BlogSpider(Routes, CommentFeeds):
             request = self.page_request(url, blog, "page", self.parse_page)
             if request is not None:
                 yield request
-        if platform != "blogger":
+        if platform != "blogger" and blog not in self.read_from_rest:
             yield from self.release(blog)  # only a Blogger feed vouches for a post
             yield from self.index_requests(html, response.url, blog)
         depth = self.depth_of.get(blog, 0)
@@ -362,6 +362,8 @@ class BlogSpider(Routes, CommentFeeds):
             yield from self.release(blog)  # the feed will not vouch: ask for every post
         if request.meta.get("blog_feed"):
             yield from self.blog_feed_failed(blog, reason)
+        if request.meta.get("rest_route"):
+            yield from self.rest_route_failed(blog, request.meta["rest_route"], reason)
         if request.meta.get("probe") and status is not None and 400 <= status < 500:
             # a route the site does not offer (REST disabled, the page after a feed's last)
             yield PageItem(

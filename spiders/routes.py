@@ -23,7 +23,7 @@ from blogarchive.reader import chunked
 from blogarchive.report import BlogReport
 from blogarchive.responses import header
 from blogarchive.sitemaps import SitemapError, robots_sitemaps, sitemap_locations
-from extract.feedposts import FeedPost
+from extract.feedposts import FeedPost, extract_feed_posts
 from extract.feeds import Feed, extract_feed
 from extract.post import index_links
 from extract.urls import canonical_url, on_blog, origin, post_permalink
@@ -104,9 +104,12 @@ class Routes(BlogCrawl):
         has started them (a 304's here: its body is the archived one, with nothing to hash or
         compress again)."""
         posts = None
+        from_feeds = self.from_feeds and response.meta["blog"] in self.after_feed
         if response.status == 304:
             feed, stored = extract_feed(response.body, response.url), None
-        elif self.from_feeds and response.meta["blog"] in self.after_feed:
+            if from_feeds:  # (its posts, archived from it before, are archived again as such)
+                posts = extract_feed_posts(response.body, response.url)
+        elif from_feeds:
             feed, posts, stored = await self.extraction.feed_posts(response.body, response.url)
         else:
             feed, stored = await self.extraction.feed(response.body, response.url)
@@ -171,12 +174,18 @@ class Routes(BlogCrawl):
         if links is None:
             return
         report = self.report_for(blog)
-        if report.stated is not None and report.route_counts["feed"] >= report.stated:
+        stated_by = report.stated_by if report.stated_by in ("feed", "rest") else "feed"
+        if report.stated is not None and report.route_counts[stated_by] >= report.stated:
             return  # the feed listed every post it states the blog holds
+        yield from self.waiting_routes(blog)
+        yield from self.linked_posts(links, blog, blog)
+
+    def waiting_routes(self, blog: str) -> Iterator[scrapy.Request]:
+        """The routes that wait for a blog's feed, asked for where it fell short: its
+        sitemap."""
         sitemap = self.page_request(f"{blog}sitemap.xml", blog, "sitemap", self.parse_sitemap)
         if sitemap is not None:
             yield sitemap
-        yield from self.linked_posts(links, blog, blog)
 
     def vouch(self, blog: str, feed: Feed) -> Iterator[SeenItem]:
         """The archived posts this feed page lists unchanged: seen, not asked for (a refresh

@@ -130,6 +130,7 @@ MODULE_TIERS = {
     "test_eval": ("corpus",),
     "test_faults": ("e2e",),
     "test_from_feeds": ("e2e",),
+    "test_from_rest": ("e2e",),
     "test_import": ("e2e",),
     "test_kill": ("e2e",),
     "test_politeness": ("e2e",),

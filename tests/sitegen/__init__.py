@@ -5,9 +5,11 @@ What varies, per site: feed pagination that is honest, ignored (every page is th
 404 past the end or empty past the end; the feed's page cap; entries duplicated and reordered;
 post addresses given as ``https``, protocol-relative, relative, ``?m=1`` and trailing-slash
 variants; a sitemap that lists pages that are no posts; the pages sitemap present or not (a
-static page with a form then only linked from the menu); Blogger comment feeds that answer 404.
-Per post: its body (text, one line, an image, an embed) and its fate (answered, 404, 410, 503,
-a redirect chain, a redirect loop, a redirect to a private address, disallowed by robots.txt).
+static page with a form then only linked from the menu); Blogger comment feeds that answer 404;
+WordPress' REST API: its per-page cap, its page parameter ignored, its pages each ordered
+their own way, a post listed twice. Per post: its body (text, one line, an image, an embed) and
+its fate (answered, 404, 410, 503, a redirect chain, a redirect loop, a redirect to a private
+address, disallowed by robots.txt).
 
 :func:`expected_reason` is the oracle: what the crawl must report for a post that it cannot
 archive, from what the site really did.
@@ -120,7 +122,9 @@ class SiteSpec:
         )
 
 
-def site_specs(max_posts: int = 12) -> st.SearchStrategy[SiteSpec]:
+def site_specs(
+    max_posts: int = 12, platforms: tuple[str, ...] = ("blogger", "wordpress")
+) -> st.SearchStrategy[SiteSpec]:
     post = st.builds(
         PostSpec,
         body=st.sampled_from(tuple(BODIES)),
@@ -130,7 +134,7 @@ def site_specs(max_posts: int = 12) -> st.SearchStrategy[SiteSpec]:
     )
     return st.builds(
         SiteSpec,
-        platform=st.sampled_from(("blogger", "wordpress")),
+        platform=st.sampled_from(platforms),
         posts=st.lists(post, min_size=1, max_size=max_posts).map(tuple),
         paging=st.sampled_from(("honest", "ignore", "404", "empty")),
         feed_cap=st.sampled_from((2, 5, 25, 150)),
@@ -262,6 +266,8 @@ class GeneratedSite(Site):
         # (the blog-wide comment feed is paged as the posts feed is)
         blogger = path in ("/feeds/posts/default", "/feeds/comments/default")
         wordpress = path == "/feed/"
+        if path in ("/wp-json/wp/v2/posts", "/wp-json/wp/v2/comments"):
+            return self._rest(path, query)
         if not blogger and not wordpress:
             return None
         if spec.paging == "endless" and wordpress:
@@ -298,6 +304,25 @@ class GeneratedSite(Site):
                 random.Random(f"{spec.seed} {sorted(query.items())}").shuffle(views)
             if spec.duplicate:
                 views = [views[0], *views]
+        saved, self.views = self.views, views
+        try:
+            return super().route(path, query)
+        finally:
+            self.views = saved
+
+    def _rest(self, path: str, query: dict[str, list[str]]) -> Response:
+        """WordPress' REST API as ``spec`` serves it: at most ``feed_cap`` items a page; its
+        ``page`` ignored (every page the first); posts each page in an order of its own (so
+        that the pages miss some, as the counts they state show), a post listed twice."""
+        spec = self.spec
+        query = {**query, "per_page": [str(min(spec.feed_cap, 100))]}
+        if spec.paging == "ignore":
+            query = {k: v for k, v in query.items() if k != "page"}
+        views = list(self.views)
+        if spec.shuffle:
+            random.Random(f"{spec.seed} {sorted(query.items())}").shuffle(views)
+        if spec.duplicate:
+            views = [views[0], *views]
         saved, self.views = self.views, views
         try:
             return super().route(path, query)

@@ -1,0 +1,133 @@
+"""``blogarchive crawl --from-feeds`` on WordPress: a blog archived from its REST API, posts
+and threaded comments, with no post page fetched; the rows a crawl of its pages writes. Where
+the API falls short (turned off, a route that fails, a post it gives no content for), the
+crawl goes to the pages, and the rows are the same."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from blogarchive.demo.server import DemoNetwork, Response, Site
+from blogarchive.demo.synthetic import synthetic_wordpress
+from tests.conftest import FAST, run_cli
+from tests.test_from_feeds import contract_rows
+
+POSTS = 130
+#: comments on every fourth post, 1 to 9 of them (more than the API's 100 a page in all);
+#: every third comment answers the one before
+COMMENTS = {n: 1 + n % 9 for n in range(0, POSTS, 4)}
+#: A post page of the synthetic WordPress blogs: /YYYY/MM/DD/slug/
+POST_PAGE = re.compile(r"^/\d{4}/\d{2}/\d{2}/[^/]+/$")
+
+
+def crawl_both(
+    folder: Path, site: type[Site] = Site, *, rest: bool = True
+) -> tuple[list[str], dict[str, Any]]:
+    """Crawl the blog from its pages, then from its REST API; checks that both write the same
+    rows. Gives the paths the server was asked for by the second, and its report of the
+    blog."""
+    blog = synthetic_wordpress("rest", posts=POSTS, comments=COMMENTS, rest=rest)
+    with DemoNetwork(blogs={"rest": blog}, site=site) as network:
+        home = network.homes["rest"]
+        marks = []
+        for name, options in (("pages", ()), ("feeds", ("--from-feeds",))):
+            marks.append(len(network.log))
+            result = run_cli(
+                "crawl", home, "--db", str(folder / f"{name}.db"), "--depth", "0", "-q", *FAST,
+                "--warc-dir", str(folder / name), *options,
+            )  # fmt: skip
+            assert result.returncode == 0, result.stderr
+        paths = [entry.path for entry in network.log[marks[1] :]]
+    by_pages, by_feeds = contract_rows(folder / "pages.db"), contract_rows(folder / "feeds.db")
+    assert sum(by_feeds["posts"].values()) == POSTS
+    assert sum(by_feeds["comments"].values()) == sum(COMMENTS.values())
+    assert by_feeds == by_pages
+    with sqlite3.connect(folder / "feeds.db") as conn:
+        [(stats,)] = conn.execute("SELECT stats FROM crawl_runs").fetchall()
+    return paths, json.loads(stats)["blogarchive/report"][home]
+
+
+def post_pages(paths: list[str]) -> int:
+    return sum(bool(POST_PAGE.match(path)) for path in paths)
+
+
+def rest_pages(paths: list[str], route: str) -> int:
+    return sum(path.startswith(f"/wp-json/wp/v2/{route}?") for path in paths)
+
+
+def test_a_blog_is_archived_from_its_rest_api_without_a_post_page(tmp_path: Path) -> None:
+    paths, report = crawl_both(tmp_path)
+    assert post_pages(paths) == 0
+    assert rest_pages(paths, "posts") == -(-POSTS // 100)
+    assert rest_pages(paths, "comments") == -(-sum(COMMENTS.values()) // 100)
+    # robots.txt, the home page and the API: no feed, no sitemap, no index page
+    assert len(paths) == 2 + rest_pages(paths, "posts") + rest_pages(paths, "comments"), paths
+    assert report["archived"] == POSTS
+    assert report["missing_count"] == 0
+    with sqlite3.connect(tmp_path / "feeds.db") as conn:
+        extractors = dict(conn.execute("SELECT extractor, count(*) FROM posts GROUP BY 1"))
+    assert extractors == {"blogarchive/wordpress-rest": POSTS}
+
+
+def test_a_blog_whose_rest_api_is_off_is_read_from_its_pages(tmp_path: Path) -> None:
+    paths, report = crawl_both(tmp_path, rest=False)
+    assert "/feed/" in paths and "/wp-sitemap.xml" in paths
+    assert post_pages(paths) == POSTS
+    assert report["archived"] == POSTS
+    assert report["missing_count"] == 0
+
+
+class FailingComments(Site):
+    """A blog whose REST API answers 500 for its comments."""
+
+    def route(self, path: str, query: dict[str, list[str]]) -> Response:
+        if path == "/wp-json/wp/v2/comments":
+            return Response(500, "application/json", b'{"code":"internal_server_error"}')
+        return super().route(path, query)
+
+
+def test_comments_the_api_fails_to_give_come_from_the_posts_pages(tmp_path: Path) -> None:
+    paths, report = crawl_both(tmp_path, FailingComments)
+    assert post_pages(paths) == POSTS
+    assert report["archived"] == POSTS
+
+
+class SecondPostsPageFails(Site):
+    """A blog whose REST API answers 500 for the second page of its posts."""
+
+    def route(self, path: str, query: dict[str, list[str]]) -> Response:
+        if path == "/wp-json/wp/v2/posts" and query.get("page") == ["2"]:
+            return Response(500, "application/json", b'{"code":"internal_server_error"}')
+        return super().route(path, query)
+
+
+def test_posts_the_api_fails_to_list_are_found_by_the_other_routes(tmp_path: Path) -> None:
+    paths, report = crawl_both(tmp_path, SecondPostsPageFails)
+    assert "/wp-sitemap.xml" in paths
+    assert post_pages(paths) == POSTS - 100
+    assert report["archived"] == POSTS
+    assert report["missing_count"] == 0
+
+
+class ProtectedPosts(Site):
+    """A blog whose REST API gives every tenth post as password-protected (no content)."""
+
+    def route(self, path: str, query: dict[str, list[str]]) -> Response:
+        response = super().route(path, query)
+        if path != "/wp-json/wp/v2/posts" or response.status != 200:
+            return response
+        posts = json.loads(response.body)
+        for post in posts:
+            if post["id"] % 10 == 0:
+                post["content"] = {"rendered": "", "protected": True}
+        return Response(200, response.content_type, json.dumps(posts).encode(), response.headers)
+
+
+def test_a_post_the_api_gives_no_content_for_is_read_from_its_page(tmp_path: Path) -> None:
+    paths, report = crawl_both(tmp_path, ProtectedPosts)
+    assert post_pages(paths) == len([n for n in range(POSTS) if (100 + n) % 10 == 0])
+    assert report["archived"] == POSTS
