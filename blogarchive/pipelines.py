@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from scrapy import Spider, signals
@@ -23,6 +24,9 @@ from blogarchive.items import (
     SeenItem,
 )
 from blogarchive.lock import ArchiveLock, ArchiveLocked
+from blogarchive.reader import post_id_for
+
+logger = logging.getLogger(__name__)
 
 
 class ArchivePipeline:
@@ -39,6 +43,10 @@ class ArchivePipeline:
         self.lock = ArchiveLock(path)
         self.commit_seconds = crawler.settings.getfloat("BLOGARCHIVE_COMMIT_SECONDS", 1.0)
         self._committer: task.LoopingCall | None = None
+        #: post id -> comments that came before their post: two answers' items reach the
+        #: pipeline in the order Scrapy processes them, not the order the spider made them
+        #: in (a post's comments, from a comment feed, may pass its post, from a posts feed)
+        self.early_comments: dict[str, list[CommentsItem]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
@@ -75,7 +83,14 @@ class ArchivePipeline:
         assert self.archive is not None, "open_spider runs first"
         if self._committer is not None and not self.archive.db.conn.in_transaction:
             self.archive.db.execute("BEGIN")
-        store_item(self.archive, item, self.run_id)
+        if isinstance(item, CommentsItem):
+            if not self.archive.save_comments(item):  # (its post is on its way)
+                self.early_comments.setdefault(post_id_for(item.post_url), []).append(item)
+        else:
+            store_item(self.archive, item, self.run_id)
+        if isinstance(item, PostItem):
+            for early in self.early_comments.pop(post_id_for(item.post.url), ()):
+                self.archive.save_comments(early)
         add_counts(self.crawler.stats, counts_of(item))
         return item
 
@@ -93,6 +108,17 @@ class ArchivePipeline:
             self._committer.stop()
         if self.archive is None or self.run_id is None:
             return
+        if self.early_comments:  # comments whose post never came: said, not dropped quietly
+            early = [item for items in self.early_comments.values() for item in items]
+            lost = sum(len(item.comments) for item in early)
+            urls = sorted({item.post_url for item in early})
+            logger.warning(
+                "%d comments of %d posts were not archived: their posts were not (%s)",
+                lost,
+                len(urls),
+                ", ".join(urls[:5]) + (", ..." if len(urls) > 5 else ""),
+            )
+            self.crawler.stats.set_value("archive/comments_without_post", lost)  # type: ignore[union-attr]
         self.commit()
         # which posts are archived is the archive's to say, not the spider's bookkeeping
         report: dict[str, Any] = getattr(spider, "discovery_report", lambda held: {})(

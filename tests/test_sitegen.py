@@ -212,16 +212,13 @@ def test_every_generated_site_is_archived_or_reported(
     derandomize=EXAMPLES <= 10,
     phases=[Phase.explicit, Phase.reuse, Phase.generate],
 )
-@given(spec=site_specs(platforms=("wordpress",)))
+@given(spec=site_specs())
 def test_every_generated_site_is_archived_or_reported_from_its_feeds(spec: SiteSpec) -> None:
-    """``--from-feeds`` on the same hostile sites: a post its REST API carries whole is
-    archived from it whatever its page does (its page is not asked for); every other post is
-    archived from its page or reported missing with the reason its page gave. Each post once,
-    with every comment; nothing robots.txt disallows asked for; a second crawl adds no row.
-
-    WordPress sites only, for now: on a generated Blogger site (five posts, its feeds listing
-    the first twice) a crawl from the feeds archived none of four comments, which issue 35
-    leaves open."""
+    """``--from-feeds`` on the same hostile sites: a post its feed or REST API carries whole
+    is archived from it whatever its page does (its page is not asked for); every other post
+    is archived from its page or reported missing with the reason its page gave. Each post
+    once, with every comment; nothing robots.txt disallows asked for; a second crawl adds no
+    row."""
     with tempfile.TemporaryDirectory() as folder:
         db = Path(folder) / "archive.db"
         with DemoNetwork(blogs={spec.key: spec.blog()}, site=factory(spec)) as network:

@@ -122,9 +122,7 @@ class SiteSpec:
         )
 
 
-def site_specs(
-    max_posts: int = 12, platforms: tuple[str, ...] = ("blogger", "wordpress")
-) -> st.SearchStrategy[SiteSpec]:
+def site_specs(max_posts: int = 12) -> st.SearchStrategy[SiteSpec]:
     post = st.builds(
         PostSpec,
         body=st.sampled_from(tuple(BODIES)),
@@ -134,7 +132,7 @@ def site_specs(
     )
     return st.builds(
         SiteSpec,
-        platform=st.sampled_from(platforms),
+        platform=st.sampled_from(("blogger", "wordpress")),
         posts=st.lists(post, min_size=1, max_size=max_posts).map(tuple),
         paging=st.sampled_from(("honest", "ignore", "404", "empty")),
         feed_cap=st.sampled_from((2, 5, 25, 150)),
