@@ -59,8 +59,9 @@ from blogarchive.sitemaps import SitemapError, sitemap_body_locations
 from blogarchive.warc import SERVER_NOT_MODIFIED, cited_path
 from blogarchive.warcread import Captured, ReadReport, opened, record_at, records_of
 from extract import Post
-from extract.feedposts import extract_feed_posts
+from extract.feedposts import FeedPost, extract_feed_posts
 from extract.feeds import CommentFeed, extract_comment_feed, extract_feed
+from extract.restposts import RestComment, extract_rest_comments, extract_rest_posts, in_page_order
 from extract.urls import canonical_url, home_url, on_blog, post_permalink
 
 #: A Blogger blog's posts feed, whose entries may carry the posts whole (``--from-feeds``).
@@ -71,6 +72,7 @@ ROUTES = (
     ("feed", re.compile(r"/feeds/posts/|/feed/?(\?|$)|[?&]feed=(rss|atom)|/(rss|atom)\.xml$")),
     ("sitemap", re.compile(r"sitemap[^/]*\.xml(\.gz)?(\?|$)")),
     ("rest", re.compile(r"/wp-json/wp/v2/posts")),
+    ("rest-comments", re.compile(r"/wp-json/wp/v2/comments")),
 )
 
 INDEX_SCHEMA = """
@@ -326,6 +328,18 @@ class BlogFeedPage:
 
 
 @dataclass(frozen=True, slots=True)
+class RestPage:
+    """A page of a WordPress REST API's posts (whose pages the collection lacks) or comments:
+    held by the writer, and written once every file is read, each post with its comments
+    (a crawl ``--from-feeds`` took them from there)."""
+
+    home: str
+    posts: tuple[tuple[str, FeedPost], ...]
+    comments: tuple[RestComment, ...]
+    capture_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class Later:
     """The comments of a comment feed, written once every post is: their post is the one the
     archive holds with the feed's post id, else the feed's own link to it (``fallback``)."""
@@ -401,6 +415,18 @@ def read_page(
                 yield item
         report.pages["comments"] += 1
         return
+    if fetched.kind in ("rest", "rest-comments"):
+        yield from page_items(replace(fetched, kind="rest")).items  # (the crawl's kind for both)
+        posts: tuple[tuple[str, FeedPost], ...] = ()
+        comments: tuple[RestComment, ...] = ()
+        if fetched.kind == "rest":
+            posts = tuple(rest_posts(fetched, collection))
+        else:
+            comments = extract_rest_comments(fetched.body, fetched.url)
+        if posts or comments:
+            yield RestPage(fetched.blog, posts, comments, fetched.capture_id)
+        report.pages[fetched.kind] += 1
+        return
     if fetched.kind == "feed" and BLOGGER_POSTS_FEED.search(fetched.url):
         yield from page_items(fetched).items
         yield from feed_posts(fetched, collection)
@@ -424,6 +450,15 @@ def feed_posts(fetched: Fetched, collection: Collection) -> Iterator[PostItem]:
         own = on_blog(entry.url, fetched.blog)
         if entry.post is not None and own is not None and not collection.has_post_page(own):
             yield feed_post_item(fetched.blog, own, entry, fetched.capture_id)
+
+
+def rest_posts(fetched: Fetched, collection: Collection) -> Iterator[tuple[str, FeedPost]]:
+    """The posts a page of a WordPress REST API gives whole whose pages the collection lacks,
+    at their addresses on the blog."""
+    for entry in extract_rest_posts(fetched.body, fetched.url):
+        own = on_blog(entry.url, fetched.blog)
+        if entry.post is not None and own is not None and not collection.has_post_page(own):
+            yield own, entry
 
 
 def _fetched(captured: Captured, collection: Collection, report: ImportReport) -> Fetched | None:
@@ -504,6 +539,9 @@ class ItemWriter:
         self.report = ImportReport()
         self.later = ScratchDB(folder, "later.sqlite", LATER_SCHEMA)
         self.blog_comments = BlogComments(folder)
+        #: blog -> its REST API's posts (platform id -> address, entry, capture) and comments
+        self.rest_posts: dict[str, dict[str, tuple[str, FeedPost, str | None]]] = {}
+        self.rest_comments: dict[str, dict[str, RestComment]] = {}
         self.progress = progress
         #: captures written
         self.captures = 0
@@ -522,6 +560,13 @@ class ItemWriter:
             self.later.write("INSERT INTO later VALUES (?)", (pickle.dumps(item),))
         elif isinstance(item, BlogFeedPage):
             self.blog_comments.add(item.home, item.feed, item.capture_id)
+        elif isinstance(item, RestPage):
+            posts = self.rest_posts.setdefault(item.home, {})
+            for url, entry in item.posts:
+                assert entry.post is not None
+                posts[entry.post.platform_id or url] = (url, entry, item.capture_id)
+            comments = self.rest_comments.setdefault(item.home, {})
+            comments.update((comment.id, comment) for comment in item.comments)
         else:
             store_item(self.archive, item, self.run_id)
 
@@ -558,7 +603,22 @@ class ItemWriter:
                 )  # fmt: skip
         self.later.close()
         self._blog_feed_comments()
+        self._rest_posts()
         self.report.blogs = listed_report(self.collection, self.archive)
+
+    def _rest_posts(self) -> None:
+        """Write the posts the REST API's answers gave whole, each with its comments in page
+        order and their count."""
+        for home, posts in self.rest_posts.items():
+            by_post: dict[str, list[RestComment]] = {}
+            for comment in self.rest_comments.get(home, {}).values():
+                by_post.setdefault(comment.post_id, []).append(comment)
+            for post_id, (url, entry, capture_id) in posts.items():
+                assert entry.post is not None
+                comments = in_page_order(by_post.get(post_id, ()))
+                counted = replace(entry.post, comment_count=len(comments))
+                item = feed_post_item(home, url, replace(entry, post=counted), capture_id)
+                store_item(self.archive, replace(item, comments=comments), self.run_id)
 
     def _blog_feed_comments(self) -> None:
         """Write the comments of the blog-wide comment feeds to the posts that took theirs from

@@ -131,3 +131,25 @@ def test_a_post_the_api_gives_no_content_for_is_read_from_its_page(tmp_path: Pat
     paths, report = crawl_both(tmp_path, ProtectedPosts)
     assert post_pages(paths) == len([n for n in range(POSTS) if (100 + n) % 10 == 0])
     assert report["archived"] == POSTS
+
+
+def test_an_import_of_a_crawl_from_the_api_gives_its_rows(tmp_path: Path) -> None:
+    """The crawl's WARCs, imported into a new archive: the same rows, each post citing the
+    API's page it came from."""
+    crawl_both(tmp_path)
+    fed = contract_rows(tmp_path / "feeds.db")
+    warcs = sorted(str(path) for path in (tmp_path / "feeds").glob("*.warc*"))
+    assert warcs
+    imported = tmp_path / "imported.db"
+    result = run_cli("import", *warcs, "--db", str(imported))
+    assert result.returncode == 0, result.stderr
+    assert contract_rows(imported) == fed
+    with sqlite3.connect(imported) as conn:
+        [(captured,)] = conn.execute(
+            "SELECT count(DISTINCT p.capture_id) FROM posts p JOIN captures c"
+            " ON c.record_id = p.capture_id WHERE c.url LIKE '%/wp-json/wp/v2/posts%'"
+        ).fetchall()
+        [(reported,)] = conn.execute("SELECT stats FROM crawl_runs").fetchall()
+    assert captured == -(-POSTS // 100)
+    report = next(iter(json.loads(reported)["blogarchive/report"].values()))
+    assert report["archived"] == POSTS and report["missing_count"] == 0
