@@ -2,15 +2,18 @@
 
 Every stored home, post and static page and every comment feed page goes through the step a
 crawl takes from a page to its items (:func:`~blogarchive.pageitems.page_items`) with today's
-extractors; the rows are written the way a crawl writes them, so ids stay and history grows (a
+extractors, and the posts a crawl ``--from-feeds`` took from a Blogger posts feed or a WordPress
+REST API's answers are read from those again; the rows are written the way a crawl writes them, so ids stay and history grows (a
 post whose text the new extractors read differently gets a revision). What only a live answer
 says (a post gone, comments no longer shown) is left to the next crawl.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 
 from blogarchive.archive import Archive
 from blogarchive.blogcomments import BLOG_COMMENT_FEED, BlogComments, takes_held
@@ -26,8 +29,17 @@ from blogarchive.pipelines import store_item
 from blogarchive.reader import ArchiveReader
 from extract.feedposts import FEED_EXTRACTOR, extract_feed_posts
 from extract.feeds import extract_comment_feed
+from extract.restposts import (
+    REST_EXTRACTOR,
+    RestComment,
+    extract_rest_comments,
+    extract_rest_posts,
+    in_page_order,
+)
 from extract.urls import on_blog
 
+#: A page of a WordPress REST API's comments route.
+REST_COMMENTS = re.compile(r"/wp-json/wp/v2/comments")
 #: The items of what the extractors read: the pages' own rows stand, and what only a live answer
 #: says (a post gone, comments no longer shown) is the next crawl's to say.
 EXTRACTED = (BlogItem, PostItem, FormsItem, CommentsItem)
@@ -66,6 +78,17 @@ def reextract(
     )
     # posts the crawl took from their posts feed's entry (``--from-feeds``): from there again
     fed_posts = reader.posts_by_extractor(FEED_EXTRACTOR)
+    # posts it took from a WordPress REST API, with the comments its answers list
+    rest_posts = reader.posts_by_extractor(REST_EXTRACTOR)
+    rest_comments: dict[tuple[str, str], dict[str, RestComment]] = {}
+    if rest_posts:
+        for url in urls:
+            stored = reader.stored_page(url)
+            if stored is None or not REST_COMMENTS.search(url) or stored[0] not in blogs:
+                continue
+            home = blogs[stored[0]]["url"]
+            for comment in extract_rest_comments(stored[3], url):
+                rest_comments.setdefault((home, comment.post_id), {})[comment.id] = comment
     total = len(urls)
     for done, url in enumerate(urls, start=1):
         stored = reader.stored_page(url)
@@ -74,6 +97,11 @@ def reextract(
             continue
         _, kind, content_type, raw = stored
         home = blog["url"]
+        if kind == "rest" and rest_posts and not REST_COMMENTS.search(url):
+            for post_item in rest_posts_of(home, url, raw, rest_posts, rest_comments):
+                store_item(archive, post_item, None)
+            read[kind] += 1
+            continue
         if kind == "feed" and fed_posts:
             for post_item in feed_posts_of(home, url, raw, fed_posts):
                 # (where its comments come from, as for a post page)
@@ -110,6 +138,27 @@ def reextract(
         archive.mark_boilerplate(blog_id)
     archive.optimize_search()
     return read
+
+
+def rest_posts_of(
+    home: str,
+    url: str,
+    raw: bytes,
+    posts: set[str],
+    comments: dict[tuple[str, str], dict[str, RestComment]],
+) -> list[PostItem]:
+    """The items of the ``posts`` a stored page of ``home``'s REST API gives whole, each with
+    the comments the stored answers of its comments route list."""
+    items = []
+    for entry in extract_rest_posts(raw, url):
+        own = on_blog(entry.url, home)
+        if entry.post is None or own not in posts:
+            continue
+        listed = comments.get((home, entry.post.platform_id or ""), {})
+        ordered = in_page_order(listed.values())
+        counted = replace(entry, post=replace(entry.post, comment_count=len(ordered)))
+        items.append(replace(feed_post_item(home, own, counted, None), comments=ordered))
+    return items
 
 
 def feed_posts_of(home: str, url: str, raw: bytes, posts: set[str]) -> list[PostItem]:

@@ -153,3 +153,24 @@ def test_an_import_of_a_crawl_from_the_api_gives_its_rows(tmp_path: Path) -> Non
     assert captured == -(-POSTS // 100)
     report = next(iter(json.loads(reported)["blogarchive/report"].values()))
     assert report["archived"] == POSTS and report["missing_count"] == 0
+
+
+def test_a_reextract_reads_the_posts_and_comments_from_the_stored_answers(
+    tmp_path: Path,
+) -> None:
+    """``reextract`` of a crawl from the API: its posts and comments rebuilt from the API's
+    answers the archive keeps (a post's text spoiled and its comments deleted come back)."""
+    crawl_both(tmp_path)
+    db = tmp_path / "feeds.db"
+    fed = contract_rows(db)
+    with sqlite3.connect(db) as conn:
+        [(post_id,)] = conn.execute(
+            "SELECT post_id FROM comments GROUP BY post_id ORDER BY count(*) DESC LIMIT 1"
+        ).fetchall()
+        conn.execute("UPDATE posts SET content_text = 'spoiled' WHERE id = ?", [post_id])
+        conn.execute("DELETE FROM comments WHERE post_id = ?", [post_id])
+    result = run_cli("reextract", "--db", str(db))
+    assert result.returncode == 0, result.stderr
+    again = contract_rows(db)
+    assert again["posts"] == fed["posts"]
+    assert again["comments"] == fed["comments"]
