@@ -8,7 +8,7 @@
 ``--set NAME=VALUE`` gives the crawl and the refresh a setting (``--set
 BLOGARCHIVE_EXTRACT_PROCESSES=0``: no extraction processes). Peak RSS is the crawl's own
 process; the last column adds the peaks of its children (its extraction process, on a machine
-of two cores or more, and multiprocessing's resource tracker).
+of two cores or more).
 
 For each size: a synthetic Blogger blog (``blogarchive.demo.synthetic``: 3 comments on every
 post, a key-observations list and a form on one post in ten) is rendered into files and served

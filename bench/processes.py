@@ -7,7 +7,7 @@ runs ``COMMAND`` as this script's child and, when it ends, writes to the file ``
 object of what it used, then exits with its exit code:
 
 - ``cpu_s``: user and system seconds of the command and of every process under it that it
-  waited for (its extraction workers, multiprocessing's resource tracker);
+  waited for (its extraction workers);
 - ``children_cpu_s``: the part of that spent by its children, each as last read while it ran
   (read ten times a second, so up to a tenth of a second of a child's may count as the
   command's own);

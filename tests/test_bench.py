@@ -113,7 +113,7 @@ def test_crawl_bench_measures_a_small_generated_blog() -> None:
     for latency in (*cells[10].split(" / "), *cells[11].split(" / "), cells[12]):
         assert float(latency) > 0
     # with its children's peaks: on two cores or more, an extraction process of its own
-    # (Python, lxml and the extractors loaded: tens of MB) and the resource tracker
+    # (Python, lxml and the extractors loaded: tens of MB)
     together = int(cells[13])
     if extraction.process_count("auto"):
         assert together >= crawl_rss + 20
