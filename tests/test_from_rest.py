@@ -11,10 +11,10 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from blogarchive.demo.server import DemoNetwork, Response, Site
+from blogarchive.demo.server import Response, Site
 from blogarchive.demo.synthetic import synthetic_wordpress
-from tests.conftest import FAST, run_cli
-from tests.test_from_feeds import contract_rows
+from tests.conftest import run_cli
+from tests.test_from_feeds import contract_rows, imported, pages_then_feeds
 
 POSTS = 130
 #: comments on every fourth post, 1 to 9 of them (more than the API's 100 a page in all);
@@ -31,24 +31,11 @@ def crawl_both(
     rows. Gives the paths the server was asked for by the second, and its report of the
     blog."""
     blog = synthetic_wordpress("rest", posts=POSTS, comments=COMMENTS, rest=rest)
-    with DemoNetwork(blogs={"rest": blog}, site=site) as network:
-        home = network.homes["rest"]
-        marks = []
-        for name, options in (("pages", ()), ("feeds", ("--from-feeds",))):
-            marks.append(len(network.log))
-            result = run_cli(
-                "crawl", home, "--db", str(folder / f"{name}.db"), "--depth", "0", "-q", *FAST,
-                "--warc-dir", str(folder / name), *options,
-            )  # fmt: skip
-            assert result.returncode == 0, result.stderr
-        paths = [entry.path for entry in network.log[marks[1] :]]
-    by_pages, by_feeds = contract_rows(folder / "pages.db"), contract_rows(folder / "feeds.db")
+    paths, report = pages_then_feeds(folder, blog, site)
+    by_feeds = contract_rows(folder / "feeds.db")
     assert sum(by_feeds["posts"].values()) == POSTS
     assert sum(by_feeds["comments"].values()) == sum(COMMENTS.values())
-    assert by_feeds == by_pages
-    with sqlite3.connect(folder / "feeds.db") as conn:
-        [(stats,)] = conn.execute("SELECT stats FROM crawl_runs").fetchall()
-    return paths, json.loads(stats)["blogarchive/report"][home]
+    return paths, report
 
 
 def post_pages(paths: list[str]) -> int:
@@ -137,20 +124,10 @@ def test_an_import_of_a_crawl_from_the_api_gives_its_rows(tmp_path: Path) -> Non
     """The crawl's WARCs, imported into a new archive: the same rows, each post citing the
     API's page it came from."""
     crawl_both(tmp_path)
-    fed = contract_rows(tmp_path / "feeds.db")
-    warcs = sorted(str(path) for path in (tmp_path / "feeds").glob("*.warc*"))
-    assert warcs
-    imported = tmp_path / "imported.db"
-    result = run_cli("import", *warcs, "--db", str(imported))
-    assert result.returncode == 0, result.stderr
-    assert contract_rows(imported) == fed
-    with sqlite3.connect(imported) as conn:
-        [(captured,)] = conn.execute(
-            "SELECT count(DISTINCT p.capture_id) FROM posts p JOIN captures c"
-            " ON c.record_id = p.capture_id WHERE c.url LIKE '%/wp-json/wp/v2/posts%'"
-        ).fetchall()
-        [(reported,)] = conn.execute("SELECT stats FROM crawl_runs").fetchall()
+    db, captured = imported(tmp_path, "/wp-json/wp/v2/posts")
     assert captured == -(-POSTS // 100)
+    with sqlite3.connect(db) as conn:
+        [(reported,)] = conn.execute("SELECT stats FROM crawl_runs").fetchall()
     report = next(iter(json.loads(reported)["blogarchive/report"].values()))
     assert report["archived"] == POSTS and report["missing_count"] == 0
 

@@ -38,6 +38,17 @@ EXAMPLES = int(os.environ.get("BLOGARCHIVE_SITEGEN_EXAMPLES", "6"))
 LOG = os.environ.get("BLOGARCHIVE_SITEGEN_LOG")
 
 
+#: How many generated sites a test crawls, and how.
+GENERATED = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    derandomize=EXAMPLES <= 10,
+    # each example is two crawls: a counterexample is printed as it was found, not shrunk
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+)
+
+
 def crawl(home: str, db: Path, *extra: str) -> dict[str, object]:
     """Crawl ``home`` (depth 0, no --allow-private: the start origin is allowed anyway); the
     run's per-blog report."""
@@ -119,11 +130,8 @@ def _ids(site: Any) -> dict[str, str]:
     return {view["path"]: view["id"] for view in site.views}
 
 
-def check_first_crawl(
-    spec: SiteSpec, db: Path, home: str, site: Any, report: dict[str, Any], requested: list[str]
-) -> None:
-    """Every post archived once or reported missing with the reason the site gave; nothing
-    robots.txt disallows asked for; no page that is no post archived as one."""
+def archived_posts(db: Path) -> tuple[list[str], dict[str, int]]:
+    """The archive's posts (a URL twice: archived twice), and how many comments each has."""
     with sqlite3.connect(db) as conn:
         archived = [url for (url,) in conn.execute("SELECT url FROM posts")]
         comments = dict(
@@ -132,6 +140,15 @@ def check_first_crawl(
                 " GROUP BY p.url"
             ).fetchall()
         )
+    return archived, comments
+
+
+def check_first_crawl(
+    spec: SiteSpec, db: Path, home: str, site: Any, report: dict[str, Any], requested: list[str]
+) -> None:
+    """Every post archived once or reported missing with the reason the site gave; nothing
+    robots.txt disallows asked for; no page that is no post archived as one."""
+    archived, comments = archived_posts(db)
     missing = report["missing"]
     assert isinstance(missing, list)
     for path, post in site.fate_of.items():  # type: ignore[attr-defined]
@@ -155,14 +172,7 @@ def check_first_crawl(
         assert f"{home}contact/" in urls
 
 
-@settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-    derandomize=EXAMPLES <= 10,
-    # each example is two crawls: a counterexample is printed as it was found, not shrunk
-    phases=[Phase.explicit, Phase.reuse, Phase.generate],
-)
+@GENERATED
 @given(spec=site_specs(), changes=edits())
 # counterexamples found on the way, kept
 @example(  # the feed's /x for the post at /x/, which answered 410: reported with that reason
@@ -205,13 +215,7 @@ def test_every_generated_site_is_archived_or_reported(
             log.write(f"{spec.platform} {len(spec.posts)} posts {spec.paging}: ok\n")
 
 
-@settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-    derandomize=EXAMPLES <= 10,
-    phases=[Phase.explicit, Phase.reuse, Phase.generate],
-)
+@GENERATED
 @given(spec=site_specs())
 def test_every_generated_site_is_archived_or_reported_from_its_feeds(spec: SiteSpec) -> None:
     """``--from-feeds`` on the same hostile sites: a post its feed or REST API carries whole
@@ -229,14 +233,8 @@ def test_every_generated_site_is_archived_or_reported_from_its_feeds(spec: SiteS
             first_rows = rows(db)
             crawl(home, db, "--from-feeds")
             assert rows(db) == first_rows, "a second crawl added rows"
+        archived, comments = archived_posts(db)
         with sqlite3.connect(db) as conn:
-            archived = [url for (url,) in conn.execute("SELECT url FROM posts")]
-            comments = dict(
-                conn.execute(
-                    "SELECT p.url, count(c.id) FROM posts p LEFT JOIN comments c"
-                    " ON c.post_id = p.id GROUP BY p.url"
-                ).fetchall()
-            )
             failed = {url for (url,) in conn.execute("SELECT url FROM pages WHERE error > ''")}
     missing = report["missing"]
     assert isinstance(missing, list)

@@ -293,15 +293,18 @@ class GeneratedSite(Site):
                 self_url=f"{self.home}feed/",
                 updated_rfc="",
             )
-        views = self.views
-        if spec.shuffle or spec.duplicate:
-            views = list(views)
-            if spec.shuffle:
-                # each page in an order of its own, the same at every request (a server that
-                # orders by something else than the page parameter assumes, consistently)
-                random.Random(f"{spec.seed} {sorted(query.items())}").shuffle(views)
-            if spec.duplicate:
-                views = [views[0], *views]
+        return self._reordered(path, query)
+
+    def _reordered(self, path: str, query: dict[str, list[str]]) -> Response:
+        """The demo's answer, its posts shuffled and the first listed twice as ``spec`` says."""
+        spec = self.spec
+        views = list(self.views)
+        if spec.shuffle:
+            # each page in an order of its own, the same at every request (a server that
+            # orders by something else than the page parameter assumes, consistently)
+            random.Random(f"{spec.seed} {sorted(query.items())}").shuffle(views)
+        if spec.duplicate:
+            views = [views[0], *views]
         saved, self.views = self.views, views
         try:
             return super().route(path, query)
@@ -316,16 +319,7 @@ class GeneratedSite(Site):
         query = {**query, "per_page": [str(min(spec.feed_cap, 100))]}
         if spec.paging == "ignore":
             query = {k: v for k, v in query.items() if k != "page"}
-        views = list(self.views)
-        if spec.shuffle:
-            random.Random(f"{spec.seed} {sorted(query.items())}").shuffle(views)
-        if spec.duplicate:
-            views = [views[0], *views]
-        saved, self.views = self.views, views
-        try:
-            return super().route(path, query)
-        finally:
-            self.views = saved
+        return self._reordered(path, query)
 
     def _endless(self, page: int) -> Response:
         """A feed whose every page lists ten posts no page listed before (each answers 404):
