@@ -49,6 +49,7 @@ from blogarchive.pageitems import (
     feed_post_item,
     is_html,
     page_items,
+    rest_post_item,
     sitemap_route,
 )
 from blogarchive.pipelines import store_item
@@ -61,7 +62,7 @@ from blogarchive.warcread import Captured, ReadReport, opened, record_at, record
 from extract import Post
 from extract.feedposts import FeedPost, extract_feed_posts
 from extract.feeds import CommentFeed, extract_comment_feed, extract_feed
-from extract.restposts import RestComment, extract_rest_comments, extract_rest_posts, in_page_order
+from extract.restposts import RestComment, extract_rest_comments, extract_rest_posts
 from extract.urls import canonical_url, home_url, on_blog, post_permalink
 
 #: A Blogger blog's posts feed, whose entries may carry the posts whole (``--from-feeds``).
@@ -614,11 +615,8 @@ class ItemWriter:
             for comment in self.rest_comments.get(home, {}).values():
                 by_post.setdefault(comment.post_id, []).append(comment)
             for post_id, (url, entry, capture_id) in posts.items():
-                assert entry.post is not None
-                comments = in_page_order(by_post.get(post_id, ()))
-                counted = replace(entry.post, comment_count=len(comments))
-                item = feed_post_item(home, url, replace(entry, post=counted), capture_id)
-                store_item(self.archive, replace(item, comments=comments), self.run_id)
+                item = rest_post_item(home, url, entry, by_post.get(post_id, ()), capture_id)
+                store_item(self.archive, item, self.run_id)
 
     def _blog_feed_comments(self) -> None:
         """Write the comments of the blog-wide comment feeds to the posts that took theirs from

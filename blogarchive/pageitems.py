@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable, Container
+from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -33,6 +33,7 @@ from extract import extract_page as _extract_page
 from extract.feedposts import FeedPost
 from extract.feeds import CommentFeed, extract_comment_feed
 from extract.post import announced_post, post_links, site_links
+from extract.restposts import RestComment, in_page_order
 from extract.urls import COMMENT_PAGE, canonical_url, post_permalink
 
 HTML_TYPES: Final = ("text/html", "application/xhtml+xml")
@@ -411,6 +412,23 @@ def feed_post_item(blog: str, url: str, entry: FeedPost, capture_id: str | None)
         addresses=tuple(dict.fromkeys((url, entry.url))),
         capture_id=capture_id,
     )
+
+
+def rest_post_item(
+    blog: str,
+    url: str,
+    entry: FeedPost,
+    comments: Iterable[RestComment],
+    capture_id: str | None,
+) -> PostItem:
+    """The item of a post a WordPress REST API gives whole (``--from-feeds``), at its address
+    on ``blog`` (``url``), with ``comments`` (those the API's comments route lists of it) in
+    the order its page shows them, and their count; the API's answer is its capture."""
+    assert entry.post is not None, "an entry that is not the whole post is no post"
+    ordered = in_page_order(comments)
+    counted = dataclasses.replace(entry.post, comment_count=len(ordered))
+    item = feed_post_item(blog, url, dataclasses.replace(entry, post=counted), capture_id)
+    return dataclasses.replace(item, comments=ordered)
 
 
 def shows_every_comment(

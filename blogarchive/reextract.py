@@ -2,10 +2,11 @@
 
 Every stored home, post and static page and every comment feed page goes through the step a
 crawl takes from a page to its items (:func:`~blogarchive.pageitems.page_items`) with today's
-extractors, and the posts a crawl ``--from-feeds`` took from a Blogger posts feed or a WordPress
-REST API's answers are read from those again; the rows are written the way a crawl writes them, so ids stay and history grows (a
-post whose text the new extractors read differently gets a revision). What only a live answer
-says (a post gone, comments no longer shown) is left to the next crawl.
+extractors, and the posts a crawl ``--from-feeds`` took from a Blogger posts feed or a
+WordPress REST API's answers are read from those again; the rows are written the way a crawl
+writes them, so ids stay and history grows (a post whose text the new extractors read
+differently gets a revision). What only a live answer says (a post gone, comments no longer
+shown) is left to the next crawl.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import replace
 
 from blogarchive.archive import Archive
 from blogarchive.blogcomments import BLOG_COMMENT_FEED, BlogComments, takes_held
@@ -24,6 +24,7 @@ from blogarchive.pageitems import (
     StoredComments,
     feed_post_item,
     page_items,
+    rest_post_item,
 )
 from blogarchive.pipelines import store_item
 from blogarchive.reader import ArchiveReader
@@ -34,7 +35,6 @@ from extract.restposts import (
     RestComment,
     extract_rest_comments,
     extract_rest_posts,
-    in_page_order,
 )
 from extract.urls import on_blog
 
@@ -155,9 +155,7 @@ def rest_posts_of(
         if entry.post is None or own not in posts:
             continue
         listed = comments.get((home, entry.post.platform_id or ""), {})
-        ordered = in_page_order(listed.values())
-        counted = replace(entry, post=replace(entry.post, comment_count=len(ordered)))
-        items.append(replace(feed_post_item(home, own, counted, None), comments=ordered))
+        items.append(rest_post_item(home, own, entry, listed.values(), None))
     return items
 
 

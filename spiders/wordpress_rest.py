@@ -14,7 +14,6 @@ crawl falls idle (a page of a route that never answered) is fetched as pages too
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -26,17 +25,16 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
 
-from blogarchive.pageitems import every_comment, feed_post_item
+from blogarchive.pageitems import every_comment, rest_post_item
 from blogarchive.reader import chunked
 from blogarchive.responses import header
 from extract.feedposts import FeedPost
-from extract.restposts import RestComment, extract_rest_comments, extract_rest_posts, in_page_order
+from extract.restposts import RestComment, extract_rest_comments, extract_rest_posts
 from extract.urls import on_blog
 from spiders.base import on_blog_urls, routed
+from spiders.routes import WORDPRESS_REST_PAGE as REST_PAGE
 from spiders.routes import Routes
 
-#: Items asked for per page of WordPress' REST API (its maximum).
-REST_PAGE = 100
 #: What a post's page gives, asked of the API (``_links`` and ``_embedded``: the embedded
 #: author and terms are kept only where both are named).
 POST_FIELDS = "id,link,date,date_gmt,modified,modified_gmt,title,content,_links,_embedded"
@@ -275,12 +273,9 @@ class WordPressRest(Routes):
             yield from self.post_requests((url for url, _, _ in state.posts.values()), blog)
         else:
             for post_id, (url, entry, capture_id) in state.posts.items():
-                comments = in_page_order(state.comments.get(post_id, ()))
-                assert entry.post is not None
-                whole = dataclasses.replace(entry, post=_counted(entry, len(comments)))
-                item = feed_post_item(blog, url, whole, capture_id)
-                yield dataclasses.replace(item, comments=comments)
-                yield every_comment(blog, url, comments)
+                item = rest_post_item(blog, url, entry, state.comments.get(post_id, ()), capture_id)
+                yield item
+                yield every_comment(blog, url, item.comments)
                 report.add_archived(url)
         if "posts" in state.failed:
             report.stop("rest", state.failed["posts"])
@@ -307,8 +302,3 @@ def _rest_answer(response: Response, read: tuple[Any, ...]) -> bool:
     if response.status not in (200, 304):
         return False
     return bool(read) or response.body.lstrip()[:1] == b"["
-
-
-def _counted(entry: FeedPost, comments: int) -> Any:
-    assert entry.post is not None
-    return dataclasses.replace(entry.post, comment_count=comments)
