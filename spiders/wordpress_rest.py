@@ -15,7 +15,7 @@ crawl falls idle (a page of a route that never answered) is fetched as pages too
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -153,15 +153,13 @@ class WordPressRest(Routes):
             self.rest_blogs[blog].pending[route] += 1
         return request
 
-    async def parse_rest_posts(self, response: Response) -> AsyncIterator[Any]:
+    def parse_rest_posts(self, response: Response) -> Iterator[Any]:
         """A page of the posts route: its whole posts held, the others asked for as pages (a
         304's body is the archived one: its posts are held again, as they were)."""
         blog = response.meta["blog"]
         entries = extract_rest_posts(response.body, response.url)
         if not _rest_answer(response, entries):
-            yield self.page_item(response, error="not a WordPress REST answer")
-            for result in self.rest_route_failed(blog, "posts", "not a WordPress REST answer"):
-                yield result
+            yield from self._no_rest_answer(response, "posts")
             return
         fetched = self.fetched(response)
         yield fetched.page_item()
@@ -181,21 +179,16 @@ class WordPressRest(Routes):
                 partial.append(own)
             else:
                 state.posts[entry.post.platform_id] = (own, entry, fetched.capture_id)
-        for request in self.post_requests(partial, blog):
-            yield request
-        for request in self._further_pages(response, "posts", self.parse_rest_posts):
-            yield request
-        for result in self._answered(blog, "posts"):
-            yield result
+        yield from self.post_requests(partial, blog)
+        yield from self._further_pages(response, "posts", self.parse_rest_posts)
+        yield from self._answered(blog, "posts")
 
-    async def parse_rest_comments(self, response: Response) -> AsyncIterator[Any]:
+    def parse_rest_comments(self, response: Response) -> Iterator[Any]:
         """A page of the comments route: its comments held by post."""
         blog = response.meta["blog"]
         comments = extract_rest_comments(response.body, response.url)
         if not _rest_answer(response, comments):
-            yield self.page_item(response, error="not a WordPress REST answer")
-            for result in self.rest_route_failed(blog, "comments", "not a WordPress REST answer"):
-                yield result
+            yield from self._no_rest_answer(response, "comments")
             return
         yield self.page_item(response)
         state = self.rest_blogs.setdefault(blog, _Blog())
@@ -204,10 +197,15 @@ class WordPressRest(Routes):
             state.comment_total = max(state.comment_total or 0, int(total))
         for comment in comments:
             state.comments.setdefault(comment.post_id, []).append(comment)
-        for request in self._further_pages(response, "comments", self.parse_rest_comments):
-            yield request
-        for result in self._answered(blog, "comments"):
-            yield result
+        yield from self._further_pages(response, "comments", self.parse_rest_comments)
+        yield from self._answered(blog, "comments")
+
+    def _no_rest_answer(self, response: Response, route: str) -> Iterator[Any]:
+        """A page of ``route`` that answered with something else (an error page, a login
+        form): kept as a failed fetch, and the route gave less than it holds."""
+        why = "not a WordPress REST answer"
+        yield self.page_item(response, error=why)
+        yield from self.rest_route_failed(response.meta["blog"], route, why)
 
     def _further_pages(self, response: Response, route: str, callback: Any) -> Iterator[Any]:
         """From the first page of a route: every other page it states it has, asked at once
