@@ -97,6 +97,7 @@ class BlogCrawl(scrapy.Spider):
             process_count(settings.get("BLOGARCHIVE_EXTRACT_PROCESSES", "auto"))
         )
         crawler.signals.connect(spider.extraction.close, signal=signals.spider_closed)
+        crawler.signals.connect(spider.redirected_to_asked, signal=signals.request_dropped)
         # after spider_closed, whose handlers read the reports
         crawler.signals.connect(spider.close_reports, signal=signals.engine_stopped)
         return spider
@@ -138,6 +139,16 @@ class BlogCrawl(scrapy.Spider):
     ) -> scrapy.Request | None:
         """A request for a page of ``blog``, unless the blog's page cap or request budget is
         reached (a post not asked for is noted in the blog's report, with which)."""
+        if not self._within_limits(url, blog, kind):
+            return None
+        meta = {"blog": blog, "kind": kind, **kwargs.pop("meta", {})}
+        if blog in self.limits:  # (for the worker that reads the answer, in a distributed crawl)
+            meta["limits"] = self.limits[blog]
+        return scrapy.Request(url, callback=callback, errback=self.failed, meta=meta, **kwargs)
+
+    def _within_limits(self, url: str, blog: str, kind: str) -> bool:
+        """Whether one more request for ``blog`` is within its page cap and request budget
+        (and counted); if not, why is noted in its report."""
         cap = self.limits_of(blog)[1]
         if self.platform_of.get(blog) == "generic" and self.generic_max_pages:
             cap = min(cap, self.generic_max_pages) if cap else self.generic_max_pages
@@ -158,12 +169,28 @@ class BlogCrawl(scrapy.Spider):
             report.stop("crawl", why)
             if kind == "post":
                 report.add_unasked(post_permalink(canonical_url(url)), f"not fetched: {why}")
-            return None
+            return False
         self.pages_of[blog] += 1
-        meta = {"blog": blog, "kind": kind, **kwargs.pop("meta", {})}
-        if blog in self.limits:  # (for the worker that reads the answer, in a distributed crawl)
-            meta["limits"] = self.limits[blog]
-        return scrapy.Request(url, callback=callback, errback=self.failed, meta=meta, **kwargs)
+        return True
+
+    def redirected_to_asked(self, request: scrapy.Request, spider: scrapy.Spider) -> None:
+        """Scrapy's duplicate filter drops a redirect to a URL the crawl asked for before, and
+        says so only in its debug log: the URL that redirected would get no answer (a post
+        whose address moved to another's would be reported never fetched; a REST API's
+        route would never end). A post page or a route's page is asked for once more where it
+        was sent, past the filter, under the blog's limits, so that its callback reads the
+        answer as that URL's. Not where the redirect only adds or drops a trailing slash or
+        changes the scheme: that is the same page, fetched once (the report knows)."""
+        meta = request.meta
+        chain = meta.get("redirect_urls")
+        if not chain or meta.get("kind") not in ("post", "rest") or request.dont_filter:
+            return
+        if all(_same_address(url, request.url) for url in chain):
+            return
+        if not self._within_limits(chain[0], meta["blog"], meta["kind"]):
+            return
+        self.logger.debug("asked again past the duplicate filter: %s", request.url)
+        self.crawler.engine.crawl(request.replace(dont_filter=True))  # type: ignore[union-attr]
 
     def limits_of(self, blog: str) -> tuple[int, int]:
         """The blog-list hops to follow from ``blog`` and its page cap: those of the start
@@ -283,3 +310,8 @@ def routed(urls: Iterable[str], blog: str) -> list[str]:
     """The permalinks a route gives, canonical and on the blog's origin (``www.`` and
     ``http``/``https`` variants of its own posts), others' dropped, in order, once each."""
     return list(dict.fromkeys(on_blog_urls(urls, blog)))
+
+
+def _same_address(a: str, b: str) -> bool:
+    """Whether two URLs differ at most by a trailing slash and their scheme."""
+    return a.split(":", 1)[-1].rstrip("/") == b.split(":", 1)[-1].rstrip("/")

@@ -56,6 +56,9 @@ class _Blog:
     pending: dict[str, int] = field(default_factory=lambda: {"posts": 0, "comments": 0})
     #: routes that did not give all they hold (their failure, or pages not asked for)
     failed: dict[str, str] = field(default_factory=dict)
+    #: routes whose further pages were asked for: once, whatever answers as a first page
+    #: again (a page a server redirects to the first)
+    paged: set[str] = field(default_factory=set)
 
 
 class WordPressRest(Routes):
@@ -213,19 +216,21 @@ class WordPressRest(Routes):
         blog = response.meta["blog"]
         number = PAGE_NUMBER.search(response.url)
         pages = header(response.headers, b"X-WP-TotalPages") or "1"
-        if number is None or number.group(2) != "1" or not pages.isdigit():
+        state = self.rest_blogs[blog]
+        if number is None or number.group(2) != "1" or not pages.isdigit() or route in state.paged:
             return
+        state.paged.add(route)
         report = self.report_for(blog)
         cap = self.route_cap(report, REST_PAGE) if route == "posts" else self.route_max_pages
         if int(pages) > cap:
             why = f"X-WP-TotalPages said {pages}: {cap} asked for"
             report.stop("rest" if route == "posts" else "rest-comments", why)
-            self.rest_blogs[blog].failed.setdefault(route, why)
+            state.failed.setdefault(route, why)
         for page in range(2, min(int(pages), cap) + 1):
             url = PAGE_NUMBER.sub(rf"\g<1>{page}", response.url, count=1)
             request = self._route_request(blog, route, url, callback)
             if request is None:
-                self.rest_blogs[blog].failed.setdefault(route, "a page was not asked for")
+                state.failed.setdefault(route, "a page was not asked for")
             else:
                 yield request
 
@@ -285,9 +290,9 @@ class WordPressRest(Routes):
             return
         for blog, state in list(self.rest_blogs.items()):
             del self.rest_blogs[blog]
-            self.logger.warning(
-                "%s: the REST API's routes did not end; its posts are fetched as pages", blog
-            )
+            why = "its routes did not end (a page asked for was never answered)"
+            self.report_for(blog).stop("rest", why)
+            self.logger.warning("%s: the REST API: %s; its posts are fetched as pages", blog, why)
             urls = [url for url, _, _ in state.posts.values()]
             for request in [*self.post_requests(urls, blog), *self.release(blog)]:
                 self.crawler.engine.crawl(request)  # type: ignore[union-attr]

@@ -4,13 +4,14 @@ archived is lost."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from blogarchive.demo.server import Site
+from blogarchive.demo.server import DemoNetwork, Response, Site
 from blogarchive.demo.synthetic import synthetic_blogger
 from tests.conftest import FAST, run_cli
 from tests.faults import Fault, FaultyBlog, gzip_bomb, post
@@ -158,6 +159,38 @@ def test_a_redirect_loop_ends_and_is_recorded(tmp_path: Path) -> None:
     _, pages = crawl(blog, tmp_path / "a.db")
     assert any((error or "").startswith("redirect loop: ") for _, _, error in pages)
     assert sum(blog.hits.get(p, 0) for p in (BAD, "/posts/loop.html")) <= 12
+
+
+class MovedPost(Site):
+    """A blog whose fourth post's address redirects (301) to the page of the fifth."""
+
+    def route(self, path: str, query: dict[str, list[str]]) -> Response:
+        if path.endswith("/post-number-3.html"):
+            moved = path.replace("-3.html", "-4.html")
+            return Response(301, "text/html", b"", {"Location": moved})
+        return super().route(path, query)
+
+
+def test_a_post_moved_onto_a_page_already_fetched_is_kept_as_its_address(tmp_path: Path) -> None:
+    """Scrapy drops a redirect to a URL it has asked for as a duplicate, silently: the moved
+    post's address is asked for once more where it was sent, and kept as that post's."""
+    blog = synthetic_blogger("moved", posts=8)
+    db = tmp_path / "a.db"
+    with DemoNetwork(blogs={blog.key: blog}, site=MovedPost) as network:
+        home = network.homes[blog.key]
+        one_at_a_time = ["-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1"]
+        result = run_cli("crawl", home, "--db", str(db), "--depth", "0", *FAST, *one_at_a_time)
+        paths = [entry.path for entry in network.log]
+    assert result.returncode == 0, result.stderr
+    target, moved = "/2015/01/post-number-4.html", "/2015/01/post-number-3.html"
+    assert paths.index(target) < paths.index(moved)  # (the case: the target asked for first)
+    assert paths.count(target) == 2
+    with sqlite3.connect(db) as conn:
+        owners = dict(conn.execute("SELECT url, post_id FROM post_urls").fetchall())
+        (stats,) = conn.execute("SELECT stats FROM crawl_runs").fetchone()
+    assert owners[home + moved[1:]] == owners[home + target[1:]]
+    report = json.loads(stats)["blogarchive/report"][home]
+    assert (report["archived"], report["missing_count"]) == (8, 0), report
 
 
 def test_malformed_html_is_read(tmp_path: Path) -> None:

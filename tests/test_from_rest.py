@@ -11,9 +11,9 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from blogarchive.demo.server import Response, Site
+from blogarchive.demo.server import DemoNetwork, Response, Site
 from blogarchive.demo.synthetic import synthetic_wordpress
-from tests.conftest import run_cli
+from tests.conftest import FAST, run_cli
 from tests.test_from_feeds import contract_rows, imported, pages_then_feeds
 
 POSTS = 130
@@ -98,6 +98,55 @@ def test_posts_the_api_fails_to_list_are_found_by_the_other_routes(tmp_path: Pat
     assert post_pages(paths) == POSTS - 100
     assert report["archived"] == POSTS
     assert report["missing_count"] == 0
+
+
+class CommentsPagesRedirected(Site):
+    """A blog whose REST API redirects (301) a page of its comments past the first to the
+    first (as some servers answer a page they do not have)."""
+
+    def route(self, path: str, query: dict[str, list[str]]) -> Response:
+        if path == "/wp-json/wp/v2/comments" and query.get("page", ["1"]) != ["1"]:
+            first = "&".join(f"{k}={v[0]}" for k, v in query.items() if k != "page")
+            return Response(301, "text/html", b"", {"Location": f"{path}?{first}&page=1"})
+        return super().route(path, query)
+
+
+def test_a_route_whose_pages_redirect_to_its_first_ends_and_says_why(tmp_path: Path) -> None:
+    """Scrapy drops the redirect to the first page, which it has asked for, as a duplicate:
+    the page is asked for again past its filter, read as a first page again (its further
+    pages not asked for twice), and the comments it falls short of come from the pages."""
+    paths, report = crawl_both(tmp_path, CommentsPagesRedirected)
+    comments = [p for p in paths if p.startswith("/wp-json/wp/v2/comments?")]
+    assert sum(bool(re.search(r"[?&]page=1(&|$)", p)) for p in comments) == 2
+    assert rest_pages(paths, "comments") == 3
+    assert post_pages(paths) == POSTS
+    assert "listed 100 of the" in report["stops"]["rest-comments"], report
+    assert (report["archived"], report["missing_count"]) == (POSTS, 0)
+
+
+def test_a_route_left_unanswered_ends_when_the_crawl_falls_idle(tmp_path: Path) -> None:
+    """Requests of the routes the crawl never gets an answer for (Scrapy's URL length limit
+    drops them, and calls nothing back): when the crawl falls idle, the blog's other routes
+    find its posts, fetched as pages, and the report says why."""
+    blog = synthetic_wordpress("rest", posts=POSTS, comments=COMMENTS)
+    db = tmp_path / "a.db"
+    with DemoNetwork(blogs={blog.key: blog}) as network:
+        home = network.homes[blog.key]
+        shorter = len(f"{home}wp-json/wp/v2/comments?per_page=100&page=1")
+        result = run_cli("crawl", home, "--db", str(db), "--depth", "0", "--from-feeds", *FAST,
+                         "-s", f"URLLENGTH_LIMIT={shorter}")  # fmt: skip
+        paths = [entry.path for entry in network.log]
+    assert result.returncode == 0, result.stderr
+    assert "its routes did not end" in result.stderr
+    assert rest_pages(paths, "posts") == rest_pages(paths, "comments") == 0
+    assert post_pages(paths) == POSTS
+    with sqlite3.connect(db) as conn:
+        [(stats,)] = conn.execute("SELECT stats FROM crawl_runs").fetchall()
+        rows = conn.execute("SELECT (SELECT count(*) FROM posts), (SELECT count(*) FROM comments)")
+        assert rows.fetchone() == (POSTS, sum(COMMENTS.values()))
+    report = json.loads(stats)["blogarchive/report"][home]
+    assert report["stops"]["rest"].startswith("its routes did not end"), report
+    assert (report["archived"], report["missing_count"]) == (POSTS, 0)
 
 
 class ProtectedPosts(Site):

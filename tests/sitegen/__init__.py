@@ -2,14 +2,15 @@
 with behaviours real servers show, chosen at random (hypothesis draws a :class:`SiteSpec`).
 
 What varies, per site: feed pagination that is honest, ignored (every page is the first),
-404 past the end or empty past the end; the feed's page cap; entries duplicated and reordered;
-post addresses given as ``https``, protocol-relative, relative, ``?m=1`` and trailing-slash
-variants; a sitemap that lists pages that are no posts; the pages sitemap present or not (a
-static page with a form then only linked from the menu); Blogger comment feeds that answer 404;
-WordPress' REST API: its per-page cap, its page parameter ignored, its pages each ordered
-their own way, a post listed twice. Per post: its body (text, one line, an image, an embed) and
-its fate (answered, 404, 410, 503, a redirect chain, a redirect loop, a redirect to a private
-address, disallowed by robots.txt).
+redirected to the first page, 404 past the end or empty past the end; the feed's page cap;
+entries duplicated and reordered; post addresses given as ``https``, protocol-relative,
+relative, ``?m=1`` and trailing-slash variants; a sitemap that lists pages that are no
+posts; the pages sitemap present or not (a static page with a form then only linked from the
+menu); Blogger comment feeds that answer 404; WordPress' REST API: its per-page cap, its
+page parameter ignored, its pages each ordered their own way, a post listed twice; any paged
+route's pages past the first redirected to the first. Per post: its body (text, one line, an
+image, an embed) and its fate (answered, 404, 410, 503, a redirect chain, a redirect loop, a
+redirect to a private address, disallowed by robots.txt).
 
 :func:`expected_reason` is the oracle: what the crawl must report for a post that it cannot
 archive, from what the site really did.
@@ -24,6 +25,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from hypothesis import strategies as st
 
@@ -58,7 +60,9 @@ class PostSpec:
 class SiteSpec:
     platform: str  # blogger, wordpress
     posts: tuple[PostSpec, ...]
-    paging: str  # honest, ignore, 404, empty (endless: a dedicated test's)
+    #: honest, ignore, 404, empty, first (a page past the first redirects to the first);
+    #: endless: a dedicated test's
+    paging: str
     feed_cap: int
     shuffle: bool
     duplicate: bool
@@ -134,7 +138,7 @@ def site_specs(max_posts: int = 12) -> st.SearchStrategy[SiteSpec]:
         SiteSpec,
         platform=st.sampled_from(("blogger", "wordpress")),
         posts=st.lists(post, min_size=1, max_size=max_posts).map(tuple),
-        paging=st.sampled_from(("honest", "ignore", "404", "empty")),
+        paging=st.sampled_from(("honest", "ignore", "404", "empty", "first")),
         feed_cap=st.sampled_from((2, 5, 25, 150)),
         shuffle=st.booleans(),
         duplicate=st.booleans(),
@@ -264,13 +268,17 @@ class GeneratedSite(Site):
         # (the blog-wide comment feed is paged as the posts feed is)
         blogger = path in ("/feeds/posts/default", "/feeds/comments/default")
         wordpress = path == "/feed/"
-        if path in ("/wp-json/wp/v2/posts", "/wp-json/wp/v2/comments"):
-            return self._rest(path, query)
-        if not blogger and not wordpress:
+        rest = path in ("/wp-json/wp/v2/posts", "/wp-json/wp/v2/comments")
+        if not blogger and not wordpress and not rest:
             return None
+        key = "page" if rest else "start-index" if blogger else "paged"
+        if spec.paging == "first" and query.get(key, ["1"])[0] not in ("", "1"):
+            first = urlencode([(k, v[0]) for k, v in query.items() if k != key])
+            return _redirect(f"{self.home}{path[1:]}{'?' if first else ''}{first}", 301)
+        if rest:
+            return self._rest(path, query)
         if spec.paging == "endless" and wordpress:
             return self._endless(int(query.get("paged", ["1"])[0] or 1))
-        key = "start-index" if blogger else "paged"
         if spec.paging == "ignore":
             query = {k: v for k, v in query.items() if k != key}
         if blogger:
