@@ -239,6 +239,8 @@ class PageRead:
     items: tuple[Any, ...]
     #: the extraction of an HTML page
     page: Page | None = None
+    #: why a page asked for as HTML gave none ("not HTML: application/pdf")
+    error: str = ""
     #: a post page's post (one a route announced included), and why it is or is not one
     post: Post | None = None
     evidence: str = ""
@@ -277,7 +279,7 @@ def page_items(
                 url=fetched.blog, title=None, platform=None, status="error", error=error
             )
             items = (blog, *items)
-        return PageRead(items)
+        return PageRead(items, error=error)
     if kind == "home":
         return _home(fetched)
     if kind in ("post", "page"):

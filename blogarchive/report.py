@@ -57,9 +57,17 @@ class BlogReport:
         self.route_counts[route] += added
         return added
 
-    def found_before(self, urls: Iterable[str]) -> set[str]:
-        """Those of the permalinks ``urls`` of this blog that some route found already."""
-        sql = "SELECT DISTINCT url FROM found WHERE blog = ? AND url IN ({})"
+    def add_asked(self, urls: Iterable[str]) -> None:
+        """Note the posts at ``urls`` asked for, or taken from a feed's or an API's entries
+        whole, or left to their feed's word (a refresh)."""
+        self.store.write_many(
+            "INSERT OR IGNORE INTO asked VALUES (?, ?)", ((self.blog, url) for url in urls)
+        )
+
+    def asked_among(self, urls: Iterable[str]) -> set[str]:
+        """Those of the permalinks ``urls`` of this blog asked for already. (What a route only
+        found is not: an index page's links, a link whose address is no post's.)"""
+        sql = "SELECT url FROM asked WHERE blog = ? AND url IN ({})"
         return among(self.store, sql, urls, self.blog)
 
     def archived_among(self, urls: Iterable[str]) -> set[str]:

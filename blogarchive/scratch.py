@@ -167,6 +167,7 @@ REPORT_SCHEMA = """
 CREATE TABLE found (blog TEXT, route TEXT, url TEXT, PRIMARY KEY (blog, route, url))
     WITHOUT ROWID;
 CREATE INDEX found_by_url ON found (blog, url);
+CREATE TABLE asked (blog TEXT, url TEXT, PRIMARY KEY (blog, url)) WITHOUT ROWID;
 CREATE TABLE archived (blog TEXT, url TEXT, PRIMARY KEY (blog, url)) WITHOUT ROWID;
 CREATE TABLE not_posts (blog TEXT, url TEXT, evidence TEXT, PRIMARY KEY (blog, url))
     WITHOUT ROWID;

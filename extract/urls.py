@@ -111,3 +111,9 @@ def on_blog(url: str, blog: str) -> str | None:
     if parts.netloc.removeprefix("www.") != home.netloc.removeprefix("www."):
         return None
     return urlunsplit((home.scheme, home.netloc, parts.path, parts.query, ""))
+
+
+def same_address(a: str, b: str) -> bool:
+    """Whether two URLs differ at most by a trailing slash and their scheme (one page: the
+    platforms redirect one form to the other)."""
+    return a.split(":", 1)[-1].rstrip("/") == b.split(":", 1)[-1].rstrip("/")

@@ -28,7 +28,7 @@ from blogarchive.report import BlogReport
 from blogarchive.responses import content_type, header, now, page_text
 from blogarchive.scratch import ScratchDB, report_store
 from extract.feedposts import FeedPost
-from extract.urls import canonical_url, may_be_post, on_blog, post_permalink
+from extract.urls import canonical_url, may_be_post, on_blog, post_permalink, same_address
 
 
 class BlogCrawl(scrapy.Spider):
@@ -180,17 +180,32 @@ class BlogCrawl(scrapy.Spider):
         route would never end). A post page or a route's page is asked for once more where it
         was sent, past the filter, under the blog's limits, so that its callback reads the
         answer as that URL's. Not where the redirect only adds or drops a trailing slash or
-        changes the scheme: that is the same page, fetched once (the report knows)."""
+        changes the scheme: that is the same page, fetched once (the report knows); nor where
+        a post's address leads to the blog's home page, which the report says."""
         meta = request.meta
         chain = meta.get("redirect_urls")
         if not chain or meta.get("kind") not in ("post", "rest") or request.dont_filter:
             return
-        if all(_same_address(url, request.url) for url in chain):
+        if all(same_address(url, request.url) for url in chain):
             return
-        if not self._within_limits(chain[0], meta["blog"], meta["kind"]):
+        blog = meta["blog"]
+        if self.sent_home(blog, chain, request.url):
+            return
+        if not self._within_limits(chain[0], blog, meta["kind"]):
             return
         self.logger.debug("asked again past the duplicate filter: %s", request.url)
         self.crawler.engine.crawl(request.replace(dont_filter=True))  # type: ignore[union-attr]
+
+    def sent_home(self, blog: str, chain: Iterable[str], url: str) -> bool:
+        """Whether the addresses ``chain`` redirected to the blog's home page at ``url`` (a
+        post deleted, on some blogs): the report says so of each."""
+        chain = list(chain)
+        if not chain or not same_address(url, blog):
+            return False
+        for address in chain:
+            why = f"redirected to the blog's home page, {url}"
+            self.report_for(blog).add_failed(post_permalink(canonical_url(address)), why)
+        return True
 
     def limits_of(self, blog: str) -> tuple[int, int]:
         """The blog-list hops to follow from ``blog`` and its page cap: those of the start
@@ -222,31 +237,35 @@ class BlogCrawl(scrapy.Spider):
         ``suggested`` as posts are asked for only where their address may be a post's; what a
         route lists as a post is asked for whatever its address (``/?p=2895``, ``/2320``)."""
         wanted = (url for url in on_blog_urls(urls, blog) if not suggested or may_be_post(url))
+        report = self.report_for(blog)
         for chunk in chunked(wanted):
             held = self.trust.held(chunk) if self.trust is not None else ()
+            asked = []
             for url in chunk:
                 if url in held:
+                    asked.append(url)
                     continue
                 request = self.page_request(url, blog, "post", self.parse_page)
                 if request is not None:
+                    asked.append(url)
                     yield request
+            report.add_asked(asked)
 
     def linked_posts(
         self, links: tuple[str, ...], blog: str, page_url: str
     ) -> Iterator[scrapy.Request]:
         """Note the posts a page links to as found by the html route, and ask for them, but
-        for the page itself and the permalinks some route found before: that route asked for
-        them already (or left them to their feed's word), and a request that Scrapy's
-        duplicate filter then drops costs the crawl's process nearly what a fetch does; each
-        post page links to itself and to its neighbours. Other links (a post's other pages of
-        comments) are asked for as they are."""
+        for the page itself and the permalinks asked for before (or left to their feed's
+        word): a request that Scrapy's duplicate filter then drops costs the crawl's process
+        nearly what a fetch does; each post page links to itself and to its neighbours. Other
+        links (a post's other pages of comments) are asked for as they are."""
         report = self.report_for(blog)
         canonical = list(dict.fromkeys(map(canonical_url, links)))
-        found = report.found_before(canonical)
+        asked = report.asked_among(canonical)
         unseen = [
             link
             for link in canonical
-            if link != page_url and (link != post_permalink(link) or link not in found)
+            if link != page_url and (link != post_permalink(link) or link not in asked)
         ]
         report.add_found("html", map(post_permalink, links))
         yield from self.post_requests(unseen, blog, suggested=True)
@@ -310,8 +329,3 @@ def routed(urls: Iterable[str], blog: str) -> list[str]:
     """The permalinks a route gives, canonical and on the blog's origin (``www.`` and
     ``http``/``https`` variants of its own posts), others' dropped, in order, once each."""
     return list(dict.fromkeys(on_blog_urls(urls, blog)))
-
-
-def _same_address(a: str, b: str) -> bool:
-    """Whether two URLs differ at most by a trailing slash and their scheme."""
-    return a.split(":", 1)[-1].rstrip("/") == b.split(":", 1)[-1].rstrip("/")

@@ -44,7 +44,7 @@ from blogarchive.responses import now
 from extract import Post
 from extract.feedposts import FeedPost
 from extract.post import menu_links
-from extract.urls import canonical_url, home_url, origin, post_permalink
+from extract.urls import canonical_url, home_url, origin, post_permalink, same_address
 from spiders.comment_feeds import CommentFeeds
 from spiders.wordpress_rest import WordPressRest
 
@@ -207,6 +207,8 @@ class BlogSpider(WordPressRest, CommentFeeds):
         (``BLOGARCHIVE_EXTRACT_PROCESSES``), in this one otherwise."""
         fetched = self.fetched(response, text=True)
         blog = fetched.blog
+        if fetched.kind == "post" and self.sent_home(blog, fetched.redirects, response.url):
+            return  # (the home page is the home's request's to archive)
         if fetched.is_html and self.unchanged(response):
             url = post_permalink(canonical_url(response.url))
             # unchanged since the archive read it: same post, same comments (a new or deleted
@@ -285,11 +287,17 @@ class BlogSpider(WordPressRest, CommentFeeds):
             comments_from=comments_from,
         )
         yield from read.items
-        if read.page is None:
-            return  # (not HTML)
-        if read.post is None:
+        if read.page is None:  # (not HTML)
             for address in fetched.addresses:
-                report.add_not_post(address, read.evidence)
+                report.add_failed(address, read.error)
+            return
+        if read.post is None:
+            answered = fetched.addresses[-1]
+            for address in fetched.addresses:
+                evidence = read.evidence
+                if not same_address(address, answered):  # (a post's address sent elsewhere)
+                    evidence = f"redirected to {answered}: {evidence}"
+                report.add_not_post(address, evidence)
         else:
             report.add_archived(read.post.url, *fetched.addresses)
         yield from held
@@ -320,6 +328,7 @@ class BlogSpider(WordPressRest, CommentFeeds):
         the blog (``--from-feeds``): archived from their entries, with the feed page as their
         capture; their comments wait for the blog-wide comment feed, or come from their own."""
         report = self.report_for(blog)
+        report.add_asked(posts)  # (no page of theirs is asked for: their links need not be)
         for url, entry in posts.items():
             item = feed_post_item(blog, url, entry, capture_id)
             yield item

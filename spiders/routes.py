@@ -323,7 +323,7 @@ class Routes(BlogCrawl):
         for chunk in chunked(locations):
             listed += len(chunk)
             urls = routed(chunk, blog)
-            asked = report.found_before(urls)  # by the route that found them (see linked_posts)
+            asked = report.asked_among(urls)  # (see linked_posts)
             report.add_found(route, urls)
             yield from self.post_requests((url for url in urls if url not in asked), blog)
         if "wp-sitemap-posts-post-" in response.url and report.stated_by in (None, "sitemap"):

@@ -173,7 +173,7 @@ class WordPressRest(Routes):
         urls = routed((entry.url for entry in entries), blog)
         report.add_found("rest", urls)
         state = self.rest_blogs.setdefault(blog, _Blog())
-        partial = []
+        partial, whole = [], []
         for entry in entries:
             own = on_blog(entry.url, blog)
             if own is None:
@@ -182,6 +182,8 @@ class WordPressRest(Routes):
                 partial.append(own)
             else:
                 state.posts[entry.post.platform_id] = (own, entry, fetched.capture_id)
+                whole.append(own)
+        report.add_asked(whole)  # (held for the API's comments: a page's link to one is not)
         yield from self.post_requests(partial, blog)
         yield from self._further_pages(response, "posts", self.parse_rest_posts)
         yield from self._answered(blog, "posts")

@@ -193,6 +193,45 @@ def test_a_post_moved_onto_a_page_already_fetched_is_kept_as_its_address(tmp_pat
     assert (report["archived"], report["missing_count"]) == (8, 0), report
 
 
+class PostsGoneElsewhere(Site):
+    """A blog whose second post's address redirects to its home page, whose third answers
+    JSON, and whose fourth redirects to a static page."""
+
+    def route(self, path: str, query: dict[str, list[str]]) -> Response:
+        if path.endswith("/post-number-1.html"):
+            return Response(301, "text/html", b"", {"Location": "/"})
+        if path.endswith("/post-number-2.html"):
+            return Response(200, "application/json", b'{"id": 2}')
+        if path.endswith("/post-number-3.html"):
+            return Response(301, "text/html", b"", {"Location": "/p/gone.html"})
+        if path == "/p/gone.html":
+            return self._html(self.blog.template, posts=[], canonical=self.home + "p/gone.html")
+        return super().route(path, query)
+
+
+def test_a_post_that_answers_no_post_is_reported_with_what_it_answered(tmp_path: Path) -> None:
+    """A post its feed lists that redirects to the home page, answers what is no HTML, or
+    redirects to a page that is no post: each missing, with what happened (they were said
+    "not fetched", or counted among the pages that are no posts, unnamed)."""
+    blog = synthetic_blogger("gone", posts=8)
+    db = tmp_path / "a.db"
+    with DemoNetwork(blogs={blog.key: blog}, site=PostsGoneElsewhere) as network:
+        home = network.homes[blog.key]
+        result = run_cli("crawl", home, "--db", str(db), "--depth", "0", *FAST)
+    assert result.returncode == 0, result.stderr
+    with sqlite3.connect(db) as conn:
+        (stats,) = conn.execute("SELECT stats FROM crawl_runs").fetchone()
+        kinds = dict(conn.execute("SELECT url, kind FROM pages").fetchall())
+    report = json.loads(stats)["blogarchive/report"][home]
+    reasons = {m["url"].rsplit("-", 1)[1]: m["reason"] for m in report["missing"]}
+    assert set(reasons) == {"1.html", "2.html", "3.html"}, report
+    assert reasons["1.html"] == f"redirected to the blog's home page, {home}"
+    assert reasons["2.html"] == "not HTML: application/json"
+    assert reasons["3.html"].startswith(f"not a post: redirected to {home}p/gone.html: ")
+    assert (report["archived"], report["missing_count"]) == (5, 3)
+    assert kinds[home] == "home"  # (not overwritten by the post's answer)
+
+
 def test_malformed_html_is_read(tmp_path: Path) -> None:
     broken = (
         b"<html><body><article><h1 class=entry-title>Broken <b>markup<div class=entry-content><p>"

@@ -75,11 +75,10 @@ def test_a_blog_report_counts_and_names_what_is_missing(tmp_path: Path) -> None:
     report.add_found("feed", posts[:120])  # found twice by one route: counted once
     report.add_found("html", [*posts[:3], f"{HOME}search/label/x"])
     other.add_found("sitemap", ["https://c.example/2024/01/only-here.html"])
-    assert report.found_before([posts[0], posts[140], f"{HOME}2024/01/new.html"]) == {
-        posts[0],
-        posts[140],
-    }
-    assert other.found_before(posts) == set()  # another blog's
+    report.add_asked(posts[:130])
+    report.add_asked(posts[:2])  # asked twice: kept once
+    assert report.asked_among([posts[0], posts[140], f"{HOME}2024/01/new.html"]) == {posts[0]}
+    assert other.asked_among(posts) == set()  # another blog's
     report.add_archived(*posts[:30])
     report.add_archived(*posts[25:40])  # archived twice: counted once
     report.add_not_post(posts[40], "static page markup (body.page)")

@@ -205,6 +205,19 @@ def check_first_crawl(
                   seed=225, theme="contempo"),
     changes=((24, "comment"), (31, "new"), (24, "new"), (33, "comment")),
 )  # fmt: skip
+@example(  # a post only a sitemap and an index page list, the index read first: asked by neither
+    spec=SiteSpec(platform="wordpress", posts=(PostSpec("line", "chain", "https", 3),
+                  PostSpec("text", "chain", "https", 0), PostSpec("text", "chain", "relative", 1),
+                  PostSpec("text", "robots", "plain", 3),
+                  PostSpec("embed", "robots", "relative", 2), PostSpec("line", "ok", "https", 0),
+                  PostSpec("embed", "private", "relative", 2),
+                  PostSpec("embed", "404", "plain", 0), PostSpec("embed", "chain", "https", 2),
+                  PostSpec("text", "home", "relative", 3), PostSpec("embed", "404", "relative", 2),
+                  PostSpec("text", "ok", "m1", 1)), paging="404", feed_cap=2, shuffle=True,
+                  duplicate=True, comment_feeds=True, pages_sitemap=False, seed=587,
+                  theme="classic", replies=True),
+    changes=((40, "gone"),),
+)  # fmt: skip
 def test_every_generated_site_is_archived_or_reported(
     spec: SiteSpec, changes: tuple[tuple[int, str], ...]
 ) -> None:

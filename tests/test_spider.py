@@ -233,8 +233,8 @@ def test_a_blogger_post_whose_feed_the_page_cap_leaves_out_keeps_its_page_s_comm
     assert not [r for r in requests if "/comments/default" in r.url]
 
 
-def test_a_post_page_asks_only_for_posts_no_route_found_before() -> None:
-    """Its own link and a neighbour the feed listed are not asked for again (the duplicate
+def test_a_post_page_asks_only_for_posts_not_asked_for_before() -> None:
+    """Its own link and a neighbour the feed asked for are not asked for again (the duplicate
     filter would drop them, at a cost); both still count as found by the html route."""
     url = f"{CLASSIC_HOME}2010/03/miller-heiman-round-table-discussions_08.html"
     neighbour = f"{CLASSIC_HOME}2010/03/miller-heiman-round-table-discussions.html"
@@ -244,9 +244,30 @@ def test_a_post_page_asks_only_for_posts_no_route_found_before() -> None:
     assert [r.url for r in requests] == [neighbour]  # not the page itself
     spider = make_spider()
     spider.report_for(CLASSIC_HOME).add_found("feed", [neighbour])
+    assert [r.url for r in spider.post_requests([neighbour], CLASSIC_HOME)] == [neighbour]
     requests, _ = split(spider.parse_page(page))
     assert requests == []
     assert spider.report_for(CLASSIC_HOME).summary()["found"] == {"feed": 1, "html": 2}
+
+
+def test_an_index_page_asks_for_the_posts_it_lists() -> None:
+    """An index page notes its links as found by the index route, and asks for those no
+    route asked for before; a sitemap read after it asks for none of them again."""
+    spider = make_spider()
+    spider.platform_of[CLASSIC_HOME] = "wordpress"
+    posts = [f"{CLASSIC_HOME}2024/01/0{n}/note-{n}/" for n in (1, 2, 3)]
+    list(spider.post_requests(posts[:1], CLASSIC_HOME))  # (a feed's)
+    links = "".join(f'<h2 class="entry-title"><a href="{url}">{url}</a></h2>' for url in posts)
+    index = f"{CLASSIC_HOME}page/2/"
+    request = Request(index, meta={"blog": CLASSIC_HOME, "kind": "index"})
+    page = HtmlResponse(index, body=f"<html><body>{links}</body></html>".encode(),
+                        encoding="utf-8", request=request)  # fmt: skip
+    requests, _ = split(spider.parse_index(page))
+    assert [r.url for r in requests if r.meta["kind"] == "post"] == posts[1:]
+    entries = "".join(f"<url><loc>{url}</loc></url>" for url in posts)
+    body = f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{entries}</urlset>'
+    requests, _ = split(spider.parse_sitemap(sitemap_response(body.encode())))
+    assert requests == []
 
 
 def test_a_found_post_s_other_pages_of_comments_are_still_asked_for() -> None:
@@ -254,6 +275,7 @@ def test_a_found_post_s_other_pages_of_comments_are_still_asked_for() -> None:
     home = "http://127.0.0.4:8780/"
     post = f"{home}2024/05/a-post/"
     spider.report_for(home).add_found("feed", [post])
+    assert len(list(spider.post_requests([post], home))) == 1  # (the feed's)
     requests = list(
         spider.linked_posts((post, f"{post}comment-page-2/", f"{post}comment-page-2/"), home, home)
     )
@@ -416,15 +438,22 @@ def test_a_sitemap_is_read_entry_by_entry() -> None:
     assert spider.report_for(CLASSIC_HOME).summary()["found"] == {"sitemap": 2000}
 
 
-def test_a_sitemap_asks_only_for_posts_no_route_found_before() -> None:
+def test_a_sitemap_asks_only_for_posts_not_asked_for_before() -> None:
+    """Not those a route asked for; those a page only linked to, at an address that is no
+    post's (``/?p=7``: not asked for as links), it does."""
     spider = make_spider()
     listed = [f"{CLASSIC_HOME}2024/01/{name}.html" for name in ("a", "b", "c")]
+    plain = f"{CLASSIC_HOME}?p=7"
     spider.report_for(CLASSIC_HOME).add_found("feed", listed[:2])
-    entries = "".join(f"<url><loc>{url}</loc></url>" for url in [*listed, listed[2]])
+    list(spider.post_requests(listed[:2], CLASSIC_HOME))
+    assert list(spider.linked_posts((plain,), CLASSIC_HOME, CLASSIC_HOME)) == []
+    entries = "".join(f"<url><loc>{url}</loc></url>" for url in [*listed, listed[2], plain])
     body = f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{entries}</urlset>'
     requests, _ = split(spider.parse_sitemap(sitemap_response(body.encode())))
-    assert [r.url for r in requests] == listed[2:]  # and a post listed twice asked for once
-    assert spider.report_for(CLASSIC_HOME).summary()["found"] == {"feed": 2, "sitemap": 3}
+    # (a post listed twice asked for once)
+    assert [r.url for r in requests] == [listed[2], plain]
+    found = spider.report_for(CLASSIC_HOME).summary()["found"]
+    assert found == {"feed": 2, "html": 1, "sitemap": 4}
 
 
 def test_a_sitemap_cut_short_keeps_its_first_entries_and_junk_is_no_sitemap() -> None:

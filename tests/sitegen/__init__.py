@@ -10,7 +10,7 @@ menu); Blogger comment feeds that answer 404; WordPress' REST API: its per-page 
 page parameter ignored, its pages each ordered their own way, a post listed twice; any paged
 route's pages past the first redirected to the first. Per post: its body (text, one line, an
 image, an embed) and its fate (answered, 404, 410, 503, a redirect chain, a redirect loop, a
-redirect to a private address, disallowed by robots.txt).
+redirect to a private address, a redirect to the home page, disallowed by robots.txt).
 
 :func:`expected_reason` is the oracle: what the crawl must report for a post that it cannot
 archive, from what the site really did.
@@ -38,7 +38,7 @@ BODIES = {
     "image": '<img src="/images/{slug}.jpg" alt="">',
     "embed": '<iframe src="https://www.youtube.com/embed/{slug}" width="560"></iframe>',
 }
-FATES = ("ok", "404", "410", "503", "chain", "loop", "private", "robots")
+FATES = ("ok", "404", "410", "503", "chain", "loop", "private", "robots", "home")
 #: The fates of posts the crawl must archive; the others it must report missing.
 ARCHIVED_FATES = ("ok", "chain")
 VARIANTS = ("plain", "https", "protocol", "relative", "m1", "slash")
@@ -191,6 +191,7 @@ def expected_reason(fate: str) -> str | None:
         "loop": "redirect loop",
         "private": "private address not allowed",
         "robots": "robots.txt",
+        "home": "redirected to the blog's home page",
     }.get(fate)
 
 
@@ -255,6 +256,8 @@ class GeneratedSite(Site):
             return _redirect(self.home + "hop" + path, 301)
         if spec.fate == "loop":
             return _redirect(self.home + "loop" + path)
+        if spec.fate == "home":  # (a deleted post, on some blogs)
+            return _redirect(self.home, 301)
         if spec.fate == "private":
             port = self.home.rsplit(":", 1)[1].rstrip("/")
             return _redirect(f"http://{PRIVATE_HOST}:{port}{path}")
