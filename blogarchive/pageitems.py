@@ -34,7 +34,14 @@ from extract.feedposts import FeedPost
 from extract.feeds import CommentFeed, extract_comment_feed
 from extract.post import announced_post, post_links, site_links
 from extract.restposts import RestComment, in_page_order
-from extract.urls import COMMENT_PAGE, canonical_url, post_permalink
+from extract.urls import (
+    COMMENT_PAGE,
+    canonical_url,
+    may_be_post,
+    on_blog,
+    post_permalink,
+    same_address,
+)
 
 HTML_TYPES: Final = ("text/html", "application/xhtml+xml")
 
@@ -345,14 +352,13 @@ def _post_page(
                 ),
             )
         return PageRead(items, page=page, evidence=evidence, links=links)
-    comments = page.comments
+    comments, observations = page.comments, page.key_observations
     if post is not page.post:  # (the extraction reads them only of what it calls posts)
         comments = extract_comments(fetched.html, url)
+        observations = extract_observations(fetched.html, url)
+    post = _at_own_address(post, fetched)
     complete = shows_every_comment(post, comments, links, page_url)
     route = PAGE if page_gives_comments(comments, complete) else comments_from(post)
-    observations = page.key_observations
-    if post is not page.post:  # (the extraction reads them only of what it calls posts)
-        observations = extract_observations(fetched.html, url)
     item = PostItem(
         blog_url=fetched.blog,
         post=post,
@@ -376,6 +382,20 @@ def _post_page(
         comments=comments if route == FEED_OR_PAGE else None,
         shows_every_comment=complete,
     )
+
+
+def _at_own_address(post: Post, fetched: Fetched) -> Post:
+    """``post`` at the address its page answered at, where the page names as its canonical
+    address one that cannot be this post's: another site's (a copy's original), the blog's
+    home page, or an address that is no post's, as a misconfigured SEO plugin writes on every
+    page (the posts would all be one row, each page's overwriting the last's)."""
+    answered = fetched.addresses[-1]
+    if same_address(post.url, answered):
+        return post
+    own = on_blog(post.url, fetched.blog)
+    if own is not None and may_be_post(own):
+        return post
+    return dataclasses.replace(post, url=answered)
 
 
 def _comment_feed(fetched: Fetched, feed: CommentFeed, post_url: str | None) -> PageRead:

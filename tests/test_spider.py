@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import pytest
 from scrapy.http import HtmlResponse, Request, Response, TextResponse
 from scrapy.utils.test import get_crawler
 
@@ -153,6 +154,41 @@ def test_post_page_gives_a_post_item_with_everything_on_it() -> None:
     assert any(f.field_count == 13 for f in post.forms)
     [page] = [i for i in items if isinstance(i, PageItem)]
     assert page.kind == "post" and page.body and page.url == url
+
+
+WORDPRESS_HOME = "http://127.0.0.4:8780/"
+WORDPRESS_POST = f"{WORDPRESS_HOME}2021/09/20/negotiation-is-a-process/"
+
+
+@pytest.mark.parametrize(
+    ("canonical", "kept"),
+    [
+        (WORDPRESS_POST, WORDPRESS_POST),
+        ("https://127.0.0.4:8780/2021/09/20/negotiation-is-a-process/", None),  # its own
+        ("https://medium.example/p/negotiation-3f1c", WORDPRESS_POST),  # a copy's original
+        (WORDPRESS_HOME, WORDPRESS_POST),  # an SEO plugin's, on every page
+        (f"{WORDPRESS_HOME}category/negotiation/", WORDPRESS_POST),
+    ],
+)
+def test_a_post_is_archived_where_it_answered_unless_its_canonical_may_be_its_own(
+    canonical: str, kept: str | None
+) -> None:
+    """A page's canonical address names the post, where it may be the post's own (its
+    ``https`` or ``www.`` variant too); not where it is another site's, the blog's home page
+    or an address that is no post's: every post would be one row."""
+    spider = make_spider()
+    spider.platform_of[WORDPRESS_HOME] = "wordpress"
+    original = f'<link rel="canonical" href="{WORDPRESS_POST}"/>'
+
+    def edit(text: str) -> str:
+        assert original in text
+        return text.replace(original, f'<link rel="canonical" href="{canonical}"/>')
+
+    page = response_for("post/wordpress-core", WORDPRESS_POST, kind="post", edit=edit)
+    page.request.meta["blog"] = WORDPRESS_HOME  # type: ignore[union-attr]
+    _, items = split(spider.parse_page(page))
+    [item] = [i for i in items if isinstance(i, PostItem)]
+    assert item.post.url == (kept or canonical)
 
 
 def test_a_blogger_page_that_shows_every_comment_and_its_time_asks_no_feed() -> None:
