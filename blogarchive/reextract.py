@@ -82,9 +82,9 @@ def reextract(
     rest_posts = reader.posts_by_extractor(REST_EXTRACTOR)
     rest_comments: dict[tuple[str, str], dict[str, RestComment]] = {}
     if rest_posts:
-        for url in urls:
+        for url in filter(REST_COMMENTS.search, urls):  # (only those bodies are read twice)
             stored = reader.stored_page(url)
-            if stored is None or not REST_COMMENTS.search(url) or stored[0] not in blogs:
+            if stored is None or stored[0] not in blogs:
                 continue
             home = blogs[stored[0]]["url"]
             for comment in extract_rest_comments(stored[3], url):
