@@ -37,6 +37,7 @@ from extract.restposts import RestComment, in_page_order
 from extract.urls import (
     COMMENT_PAGE,
     canonical_url,
+    may_be_one_post,
     may_be_post,
     on_blog,
     post_permalink,
@@ -387,14 +388,20 @@ def _post_page(
 def _at_own_address(post: Post, fetched: Fetched) -> Post:
     """``post`` at the address its page answered at, where the page names as its canonical
     address one that cannot be this post's: another site's (a copy's original), the blog's
-    home page, or an address that is no post's, as a misconfigured SEO plugin writes on every
-    page (the posts would all be one row, each page's overwriting the last's)."""
+    home page or an address that is no post's, as a misconfigured SEO plugin writes on every
+    page, or another permalink of the blog, as a theme that names one post on every page
+    does (the posts would all be one row, each page's overwriting the last's). An address
+    that is no permalink (WordPress' ``?p=ID``), one of the post's own (its AMP page, a page
+    of its comments) or one that redirected to it is archived at its canonical address."""
     answered = fetched.addresses[-1]
     if same_address(post.url, answered):
         return post
     own = on_blog(post.url, fetched.blog)
     if own is not None and may_be_post(own):
-        return post
+        if not may_be_post(answered) or may_be_one_post(own, answered):
+            return post
+        if any(same_address(own, address) for address in fetched.addresses):
+            return post  # (the page's address before a redirect)
     return dataclasses.replace(post, url=answered)
 
 

@@ -113,6 +113,23 @@ def on_blog(url: str, blog: str) -> str | None:
     return urlunsplit((home.scheme, home.netloc, parts.path, parts.query, ""))
 
 
+def may_be_one_post(a: str, b: str) -> bool:
+    """Whether two addresses of one blog may show the same post by their paths alone: the
+    same path (another query, scheme or trailing slash), or one path that goes on from the
+    other by whole segments (AMP's ``/slug/amp/``, a page of the post or of its comments,
+    Tumblr's ``/post/ID`` and ``/post/ID/slug``). Two permalinks that are neither are two
+    posts, whatever the one's page names as its canonical address.
+
+    >>> may_be_one_post("http://b.example/2021/09/a/amp/", "https://b.example/2021/09/a/")
+    True
+    >>> may_be_one_post("http://b.example/2021/09/a.html", "http://b.example/2021/09/b.html")
+    False
+    """
+    first, second = split(a).path.rstrip("/"), split(b).path.rstrip("/")
+    shorter, longer = sorted((first, second), key=len)
+    return longer == shorter or (bool(shorter) and longer.startswith(shorter + "/"))
+
+
 def same_address(a: str, b: str) -> bool:
     """Whether two URLs differ at most by a trailing slash and their scheme (one page: the
     platforms redirect one form to the other)."""

@@ -218,6 +218,14 @@ def check_first_crawl(
                   theme="classic", replies=True),
     changes=((40, "gone"),),
 )  # fmt: skip
+@example(  # posts whose pages name the first post as canonical: each is archived at its own
+    spec=SiteSpec(platform="blogger", posts=(PostSpec("text", "canon", "plain", 1),
+                  PostSpec("text", "ok", "plain", 2), PostSpec("line", "canon", "https", 0),
+                  PostSpec("text", "canon", "m1", 3)), paging="honest", feed_cap=2,
+                  shuffle=True, duplicate=False, comment_feeds=True, pages_sitemap=False,
+                  seed=35),
+    changes=((1, "text"),),
+)  # fmt: skip
 def test_every_generated_site_is_archived_or_reported(
     spec: SiteSpec, changes: tuple[tuple[int, str], ...]
 ) -> None:

@@ -161,21 +161,27 @@ WORDPRESS_POST = f"{WORDPRESS_HOME}2021/09/20/negotiation-is-a-process/"
 
 
 @pytest.mark.parametrize(
-    ("canonical", "kept"),
+    ("answered", "canonical", "kept"),
     [
-        (WORDPRESS_POST, WORDPRESS_POST),
-        ("https://127.0.0.4:8780/2021/09/20/negotiation-is-a-process/", None),  # its own
-        ("https://medium.example/p/negotiation-3f1c", WORDPRESS_POST),  # a copy's original
-        (WORDPRESS_HOME, WORDPRESS_POST),  # an SEO plugin's, on every page
-        (f"{WORDPRESS_HOME}category/negotiation/", WORDPRESS_POST),
+        (WORDPRESS_POST, WORDPRESS_POST, WORDPRESS_POST),
+        (WORDPRESS_POST, "https://127.0.0.4:8780/2021/09/20/negotiation-is-a-process/", None),
+        (WORDPRESS_POST, "https://medium.example/p/negotiation-3f1c", WORDPRESS_POST),  # a copy's
+        (WORDPRESS_POST, WORDPRESS_HOME, WORDPRESS_POST),  # an SEO plugin's, on every page
+        (WORDPRESS_POST, f"{WORDPRESS_HOME}category/negotiation/", WORDPRESS_POST),
+        # a theme that names one post on every page: two permalinks are two posts
+        (WORDPRESS_POST, f"{WORDPRESS_HOME}2021/09/21/a-newer-post/", WORDPRESS_POST),
+        (f"{WORDPRESS_POST}amp/", WORDPRESS_POST, None),  # the post's own pages
+        (f"{WORDPRESS_POST}comment-page-2/", WORDPRESS_POST, None),
+        (f"{WORDPRESS_HOME}?p=7", WORDPRESS_POST, None),  # an address that is no permalink
     ],
 )
 def test_a_post_is_archived_where_it_answered_unless_its_canonical_may_be_its_own(
-    canonical: str, kept: str | None
+    answered: str, canonical: str, kept: str | None
 ) -> None:
     """A page's canonical address names the post, where it may be the post's own (its
-    ``https`` or ``www.`` variant too); not where it is another site's, the blog's home page
-    or an address that is no post's: every post would be one row."""
+    ``https`` or ``www.`` variant, its AMP page's, the permalink of a ``?p=ID``); not where it
+    is another site's, the blog's home page, an address that is no post's or another
+    permalink: every post would be one row."""
     spider = make_spider()
     spider.platform_of[WORDPRESS_HOME] = "wordpress"
     original = f'<link rel="canonical" href="{WORDPRESS_POST}"/>'
@@ -184,7 +190,7 @@ def test_a_post_is_archived_where_it_answered_unless_its_canonical_may_be_its_ow
         assert original in text
         return text.replace(original, f'<link rel="canonical" href="{canonical}"/>')
 
-    page = response_for("post/wordpress-core", WORDPRESS_POST, kind="post", edit=edit)
+    page = response_for("post/wordpress-core", answered, kind="post", edit=edit)
     page.request.meta["blog"] = WORDPRESS_HOME  # type: ignore[union-attr]
     _, items = split(spider.parse_page(page))
     [item] = [i for i in items if isinstance(i, PostItem)]

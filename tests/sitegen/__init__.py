@@ -10,7 +10,8 @@ menu); Blogger comment feeds that answer 404; WordPress' REST API: its per-page 
 page parameter ignored, its pages each ordered their own way, a post listed twice; any paged
 route's pages past the first redirected to the first. Per post: its body (text, one line, an
 image, an embed) and its fate (answered, 404, 410, 503, a redirect chain, a redirect loop, a
-redirect to a private address, a redirect to the home page, disallowed by robots.txt).
+redirect to a private address, a redirect to the home page, disallowed by robots.txt, a
+page that names another post as its canonical address).
 
 :func:`expected_reason` is the oracle: what the crawl must report for a post that it cannot
 archive, from what the site really did.
@@ -38,9 +39,9 @@ BODIES = {
     "image": '<img src="/images/{slug}.jpg" alt="">',
     "embed": '<iframe src="https://www.youtube.com/embed/{slug}" width="560"></iframe>',
 }
-FATES = ("ok", "404", "410", "503", "chain", "loop", "private", "robots", "home")
+FATES = ("ok", "404", "410", "503", "chain", "loop", "private", "robots", "home", "canon")
 #: The fates of posts the crawl must archive; the others it must report missing.
-ARCHIVED_FATES = ("ok", "chain")
+ARCHIVED_FATES = ("ok", "chain", "canon")
 VARIANTS = ("plain", "https", "protocol", "relative", "m1", "slash")
 #: An address no crawl may reach without ``--allow-private``: not a start origin.
 PRIVATE_HOST = "127.0.0.254"
@@ -258,6 +259,15 @@ class GeneratedSite(Site):
             return _redirect(self.home + "loop" + path)
         if spec.fate == "home":  # (a deleted post, on some blogs)
             return _redirect(self.home, 301)
+        if spec.fate == "canon":  # (a theme that names one post on every page)
+            other = next((p for p in self.fate_of if p != path), path)
+            response = super().route(path, query)
+            html = re.sub(
+                r'<link[^>]*rel="canonical"[^>]*>',
+                f'<link rel="canonical" href="{self.home}{other[1:]}"/>',
+                response.body.decode(),
+            )
+            return Response(response.status, response.content_type, html.encode())
         if spec.fate == "private":
             port = self.home.rsplit(":", 1)[1].rstrip("/")
             return _redirect(f"http://{PRIVATE_HOST}:{port}{path}")
