@@ -467,6 +467,8 @@ def ingest(redis_url: str, db: str, idle_timeout: float, quiet: bool) -> None:
         f" ({report.rate:.0f}/s): {items or 'none'}",
         err=True,
     )
+    if report.unattached:
+        click.echo(f"Warning: {report.unattached}", err=True)
     print_summary(db, report.run, report.seconds)
 
 

@@ -51,7 +51,7 @@ from blogarchive.items import Capture
 from blogarchive.lock import ArchiveLock
 from blogarchive.middlewares import ConditionalRequestMiddleware, RobotsTxtRulesMiddleware
 from blogarchive.options import CrawlOptions, crawl_settings, parse_overrides, quiet_logs
-from blogarchive.pipelines import add_counts, counts_of, store_item
+from blogarchive.pipelines import EarlyComments, Unattached, add_counts, counts_of
 from blogarchive.reader import chunked
 from extract.urls import origin
 
@@ -382,6 +382,8 @@ class IngestReport:
     items: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
     run: dict[str, Any] = field(default_factory=dict)
+    #: comments whose post never came (held till the ingester stopped)
+    unattached: Unattached | None = None
 
     @property
     def rate(self) -> float:
@@ -414,6 +416,7 @@ def ingest(
         run_id = archive.start_run([])
         started = last_item = last_progress = time.monotonic()
         stats: Counter[str] = Counter()
+        early = EarlyComments()
         while not stopping:
             batch = _take_batch(server)
             if not batch:
@@ -424,7 +427,7 @@ def ingest(
                 last_item = time.monotonic()
                 with archive.db.atomic():
                     for item in _unpickled(batch, report):
-                        store_item(archive, item, run_id)
+                        early.store(archive, item, run_id)
                         stats.update(counts_of(item))
                 server.delete(INGESTING)
             if progress and time.monotonic() - last_progress >= progress_interval:
@@ -433,6 +436,9 @@ def ingest(
                 last_progress = time.monotonic()
         report.seconds = time.monotonic() - started
         status = "finished" if not stopping else "stopped"
+        report.unattached = early.left()
+        if report.unattached:
+            stats["comments_without_post"] = report.unattached.count
         report.run = archive.end_run(
             run_id,
             status,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from scrapy import Spider, signals
@@ -43,10 +44,7 @@ class ArchivePipeline:
         self.lock = ArchiveLock(path)
         self.commit_seconds = crawler.settings.getfloat("BLOGARCHIVE_COMMIT_SECONDS", 1.0)
         self._committer: task.LoopingCall | None = None
-        #: post id -> comments that came before their post: two answers' items reach the
-        #: pipeline in the order Scrapy processes them, not the order the spider made them
-        #: in (a post's comments, from a comment feed, may pass its post, from a posts feed)
-        self.early_comments: dict[str, list[CommentsItem]] = {}
+        self.early_comments = EarlyComments()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
@@ -83,14 +81,7 @@ class ArchivePipeline:
         assert self.archive is not None, "open_spider runs first"
         if self._committer is not None and not self.archive.db.conn.in_transaction:
             self.archive.db.execute("BEGIN")
-        if isinstance(item, CommentsItem):
-            if not self.archive.save_comments(item):  # (its post is on its way)
-                self.early_comments.setdefault(post_id_for(item.post_url), []).append(item)
-        else:
-            store_item(self.archive, item, self.run_id)
-        if isinstance(item, PostItem):
-            for early in self.early_comments.pop(post_id_for(item.post.url), ()):
-                self.archive.save_comments(early)
+        self.early_comments.store(self.archive, item, self.run_id)
         add_counts(self.crawler.stats, counts_of(item))
         return item
 
@@ -108,17 +99,10 @@ class ArchivePipeline:
             self._committer.stop()
         if self.archive is None or self.run_id is None:
             return
-        if self.early_comments:  # comments whose post never came: said, not dropped quietly
-            early = [item for items in self.early_comments.values() for item in items]
-            lost = sum(len(item.comments) for item in early)
-            urls = sorted({item.post_url for item in early})
-            logger.warning(
-                "%d comments of %d posts were not archived: their posts were not (%s)",
-                lost,
-                len(urls),
-                ", ".join(urls[:5]) + (", ..." if len(urls) > 5 else ""),
-            )
-            self.crawler.stats.set_value("archive/comments_without_post", lost)  # type: ignore[union-attr]
+        lost = self.early_comments.left()
+        if lost:  # comments whose post never came: said, not dropped quietly
+            logger.warning("%s", lost)
+            self.crawler.stats.set_value("archive/comments_without_post", lost.count)  # type: ignore[union-attr]
         self.commit()
         # which posts are archived is the archive's to say, not the spider's bookkeeping
         report: dict[str, Any] = getattr(spider, "discovery_report", lambda held: {})(
@@ -131,6 +115,52 @@ class ArchivePipeline:
         self.crawler.stats.set_value("archive/summary", row)  # type: ignore[union-attr]
         self.archive.db.close()
         self.lock.release()
+
+
+@dataclass(frozen=True)
+class Unattached:
+    """Comments whose post never came: how many, and the posts' URLs."""
+
+    count: int
+    urls: list[str]
+
+    def __str__(self) -> str:
+        shown = ", ".join(self.urls[:5]) + (", ..." if len(self.urls) > 5 else "")
+        return (
+            f"{self.count} comments of {len(self.urls)} posts were not archived:"
+            f" their posts were not ({shown})"
+        )
+
+
+class EarlyComments:
+    """Writes items with :func:`store_item`, holding the comments that come before their post
+    till it comes. Items reach a local crawl's pipeline in the order Scrapy processes them,
+    not the order the spider made them in (a post's comments, from a comment feed, may pass
+    its post, from a posts feed); a distributed crawl's reach Redis in the order its workers
+    push them. Comments whose post never comes are said (:meth:`left`), not dropped."""
+
+    def __init__(self) -> None:
+        #: post id -> its comments that came first
+        self.held: dict[str, list[CommentsItem]] = {}
+
+    def store(self, archive: Archive, item: Any, run_id: int | None) -> None:
+        if isinstance(item, CommentsItem):
+            if not archive.save_comments(item):  # (its post is on its way)
+                self.held.setdefault(post_id_for(item.post_url), []).append(item)
+            return
+        store_item(archive, item, run_id)
+        if isinstance(item, PostItem):
+            for early in self.held.pop(post_id_for(item.post.url), ()):
+                archive.save_comments(early)
+
+    def left(self) -> Unattached | None:
+        """The comments still held (their post never came), if any."""
+        if not self.held:
+            return None
+        early = [item for items in self.held.values() for item in items]
+        return Unattached(
+            sum(len(item.comments) for item in early), sorted({item.post_url for item in early})
+        )
 
 
 def add_counts(stats: Any, counts: dict[str, int]) -> None:

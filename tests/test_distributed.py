@@ -28,6 +28,7 @@ from blogarchive.demo.synthetic import synthetic_blogger
 from blogarchive.distributed import PENDING, ROBOTS, SharedRobotsTxtMiddleware
 from blogarchive.items import BlogItem
 from tests.conftest import FAST, blogarchive_command, free_port, run_cli
+from tests.test_pipeline import BLOG, archived_comments, comments, post
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 if not Path(REDIS_SERVER).exists():
@@ -312,3 +313,27 @@ def test_an_ingester_runs_until_stopped_and_finishes_a_dead_ones_batch(
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT title FROM blogs").fetchall() == [("Left over",)]
         assert conn.execute("SELECT status FROM crawl_runs").fetchall() == [("stopped",)]
+
+
+def test_an_ingester_holds_comments_that_pass_their_post_and_says_which_never_found_one(
+    redis_url: str, tmp_path: Path
+) -> None:
+    """Workers push items in the order each makes them: a post's comments, from a comment
+    feed another worker read, may reach Redis before the post. They are written with it; those
+    whose post never comes are counted and named, not dropped quietly."""
+    db = tmp_path / "archive.db"
+    client = redis.Redis.from_url(redis_url)
+    queued = [comments(1), post(2), comments(3), post(1), comments(2)]
+    client.rpush("blogarchive:items", *(pickle.dumps(item) for item in queued))
+    output = finish(start("ingest", "--redis", redis_url, "--db", str(db), "--idle-timeout", "1"))
+    assert archived_comments(db) == {
+        f"{BLOG}2024/01/post-1.html": 2,
+        f"{BLOG}2024/01/post-2.html": 2,
+    }
+    assert (
+        f"Warning: 2 comments of 1 posts were not archived: their posts were not"
+        f" ({BLOG}2024/01/post-3.html)"
+    ) in output
+    with sqlite3.connect(db) as conn:
+        (stats,) = conn.execute("SELECT stats FROM crawl_runs").fetchone()
+    assert json.loads(stats)["archive/comments_without_post"] == 2
