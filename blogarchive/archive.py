@@ -33,6 +33,7 @@ from blogarchive.items import (
     PageItem,
     PostItem,
     SeenItem,
+    content_digest,
 )
 from blogarchive.reader import blog_id_for, post_id_for
 from blogarchive.schema import FTS, ensure_schema, stable_id
@@ -299,6 +300,14 @@ class Archive:
             self._save_observations(post_id, item)
             self._save_forms(item.forms, item.page_url, blog_id, post_id, moment, item.capture_id)
         return post_id
+
+    def holds_text(self, url: str, digest: str) -> bool:
+        """Whether the post at ``url`` is archived with the text whose
+        :func:`~blogarchive.items.content_digest` is ``digest``."""
+        row = self.db.execute(
+            "SELECT 1 FROM posts WHERE id = ? AND content_sha256 = ?", [post_id_for(url), digest]
+        ).fetchone()
+        return row is not None
 
     def posts_at(self, urls: list[str]) -> set[str]:
         """Those of ``urls`` at which the archive holds a post: its permalink, or an address it
@@ -660,10 +669,6 @@ class Archive:
 
 #: Columns that move with every check of a row, not with what it holds.
 TOUCHED = frozenset({"last_seen", "last_crawled", "capture_id"})
-
-
-def content_digest(title: str | None, text: str) -> str:
-    return hashlib.sha256(f"{title or ''}\n{text}".encode()).hexdigest()
 
 
 def _distinct_lines(text: str | None) -> set[str]:

@@ -62,7 +62,12 @@ from blogarchive.warcread import Captured, ReadReport, opened, record_at, record
 from extract import Post
 from extract.feedposts import FeedPost, extract_feed_posts
 from extract.feeds import CommentFeed, extract_comment_feed, extract_feed
-from extract.restposts import RestComment, extract_rest_comments, extract_rest_posts
+from extract.restposts import (
+    CommentsByPost,
+    RestComment,
+    extract_rest_comments,
+    extract_rest_posts,
+)
 from extract.urls import canonical_url, home_url, on_blog, post_permalink
 
 #: A Blogger blog's posts feed, whose entries may carry the posts whole (``--from-feeds``).
@@ -379,6 +384,8 @@ def items_of_records(
     :class:`Unchanged` for a post page's 304, a :class:`Later` for a comment feed's comments.
     A plain function of records and the collection's index (no archive, no order across
     files): :class:`ItemWriter` writes what it yields, in this process or another."""
+    #: the texts of the posts read from their own pages (url -> digest), for their aliases
+    texts: dict[str, str] = {}
     for captured in records:
         fetched = _fetched(captured, collection, report)
         if fetched is None:
@@ -387,13 +394,20 @@ def items_of_records(
         if fetched.status == 304 and fetched.kind == "post":
             yield Unchanged(fetched)
         else:
-            yield from read_page(fetched, collection, report, (captured.file, captured.offset))
+            where = (captured.file, captured.offset)
+            yield from read_page(fetched, collection, report, where, texts)
 
 
 def read_page(
-    fetched: Fetched, collection: Collection, report: ImportReport, where: tuple[str, int]
+    fetched: Fetched,
+    collection: Collection,
+    report: ImportReport,
+    where: tuple[str, int],
+    texts: dict[str, str] | None = None,
 ) -> Iterator[Any]:
-    """The items of one captured page (``where``: its record's file and offset)."""
+    """The items of one captured page (``where``: its record's file and offset; ``texts``: the
+    :func:`~blogarchive.items.content_digest` of each post read from its own page before,
+    by its URL, which this one's adds to)."""
     if fetched.kind == "comments" and (match := BLOG_COMMENT_FEED.match(fetched.url)):
         feed = extract_comment_feed(fetched.body, fetched.url)
         yield fetched.page_item(error=None if feed.ok else "not a feed")
@@ -437,7 +451,10 @@ def read_page(
         fetched,
         announced=lambda page: collection.announced(fetched.addresses, page.blog.platform),
         comments_from=collection.comments_from(fetched.blog),
+        holds_text=None if texts is None else lambda url, digest: texts.get(url) == digest,
     )
+    if texts is not None and read.post is not None and read.own_text is not None:
+        texts[read.post.url] = read.own_text
     yield from read.items
     kind = fetched.kind
     report.pages["post" if read.post else "page" if kind == "post" else kind] += 1
@@ -542,7 +559,7 @@ class ItemWriter:
         self.blog_comments = BlogComments(folder)
         #: blog -> its REST API's posts (platform id -> address, entry, capture) and comments
         self.rest_posts: dict[str, dict[str, tuple[str, FeedPost, str | None]]] = {}
-        self.rest_comments: dict[str, dict[str, RestComment]] = {}
+        self.rest_comments: dict[str, CommentsByPost] = {}
         self.progress = progress
         #: captures written
         self.captures = 0
@@ -566,8 +583,7 @@ class ItemWriter:
             for url, entry in item.posts:
                 assert entry.post is not None
                 posts[entry.post.platform_id or url] = (url, entry, item.capture_id)
-            comments = self.rest_comments.setdefault(item.home, {})
-            comments.update((comment.id, comment) for comment in item.comments)
+            self.rest_comments.setdefault(item.home, CommentsByPost()).add(item.comments)
         else:
             store_item(self.archive, item, self.run_id)
 
@@ -611,11 +627,9 @@ class ItemWriter:
         """Write the posts the REST API's answers gave whole, each with its comments in page
         order and their count."""
         for home, posts in self.rest_posts.items():
-            by_post: dict[str, list[RestComment]] = {}
-            for comment in self.rest_comments.get(home, {}).values():
-                by_post.setdefault(comment.post_id, []).append(comment)
+            comments = self.rest_comments.get(home, CommentsByPost())
             for post_id, (url, entry, capture_id) in posts.items():
-                item = rest_post_item(home, url, entry, by_post.get(post_id, ()), capture_id)
+                item = rest_post_item(home, url, entry, comments.of(post_id), capture_id)
                 store_item(self.archive, item, self.run_id)
 
     def _blog_feed_comments(self) -> None:

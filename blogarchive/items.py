@@ -46,6 +46,12 @@ class StoredBody:
         return cls(hashlib.sha256(body).hexdigest(), zlib.compress(body, COMPRESSION_LEVEL))
 
 
+def content_digest(title: str | None, text: str) -> str:
+    """What tells one text of a post from another: the SHA-256 of its title and text
+    (``posts.content_sha256``)."""
+    return hashlib.sha256(f"{title or ''}\n{text}".encode()).hexdigest()
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Capture:
     """Where a response is kept as WARC records: the record of the answer in its file (the

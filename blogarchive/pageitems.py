@@ -27,6 +27,7 @@ from blogarchive.items import (
     PageItem,
     PostItem,
     StoredBody,
+    content_digest,
 )
 from extract import Comment, Page, Post, extract_comments, extract_observations
 from extract import extract_page as _extract_page
@@ -259,6 +260,9 @@ class PageRead:
     comments: tuple[Comment, ...] | None = None
     #: whether the page shows every comment of its post (:func:`shows_every_comment`)
     shows_every_comment: bool = False
+    #: the :func:`content_digest` of a post archived where its page answered, for the pages
+    #: that name it as their canonical address (``holds_text``: they are it if they show it)
+    own_text: str | None = None
 
 
 def page_items(
@@ -268,6 +272,7 @@ def page_items(
     announced: bool | Callable[[Page], bool] = False,
     comments_from: Callable[[Post], str] = lambda post: PAGE,
     post_url: str | None = None,
+    holds_text: Callable[[str, str], bool] | None = None,
 ) -> PageRead:
     """The items of ``fetched``: its fetch (a ``PageItem``), and by the route that asked for it
     the blog its home page shows, the post a post page holds (or the forms of a page that holds
@@ -277,7 +282,9 @@ def page_items(
     extraction calls no post);
     ``comments_from(post)`` where the post's comments come from
     (:data:`PAGE`, :data:`FEED`, :data:`FEED_OR_PAGE`); ``post_url`` the post a comment feed
-    was asked for (else the feed's own link to it)."""
+    was asked for (else the feed's own link to it); ``holds_text(url, digest)`` whether the
+    post at ``url`` is archived with the text of that :func:`content_digest` (a page that
+    names that other permalink as its canonical address is that post only then)."""
     kind = fetched.kind
     if kind in ("home", "post", "page", "index") and not fetched.is_html:
         error = f"not HTML: {fetched.content_type or 'no content type'}"
@@ -293,7 +300,7 @@ def page_items(
     if kind in ("post", "page"):
         if not isinstance(extracted, tuple):
             extracted = extract_fetched(fetched)
-        return _post_page(fetched, *extracted, announced, comments_from)
+        return _post_page(fetched, *extracted, announced, comments_from, holds_text)
     if kind == "comments":
         feed = extracted if isinstance(extracted, CommentFeed) else None
         feed = feed or extract_comment_feed(fetched.body, fetched.url)
@@ -328,6 +335,7 @@ def _post_page(
     links: tuple[str, ...],
     announced: bool | Callable[[Page], bool],
     comments_from: Callable[[Post], str],
+    holds_text: Callable[[str, str], bool] | None,
 ) -> PageRead:
     # (the page's text is decoded again only where a reader below needs it: a stored page's
     # extraction was made from its own decoding, in another process maybe)
@@ -357,7 +365,7 @@ def _post_page(
     if post is not page.post:  # (the extraction reads them only of what it calls posts)
         comments = extract_comments(fetched.html, url)
         observations = extract_observations(fetched.html, url)
-    post = _at_own_address(post, fetched)
+    post = _at_own_address(post, fetched, holds_text)
     complete = shows_every_comment(post, comments, links, page_url)
     route = PAGE if page_gives_comments(comments, complete) else comments_from(post)
     item = PostItem(
@@ -382,17 +390,23 @@ def _post_page(
         # (the page's comments go with a feed's request only where that feed may fail)
         comments=comments if route == FEED_OR_PAGE else None,
         shows_every_comment=complete,
+        own_text=content_digest(post.title, post.content_text)
+        if same_address(post.url, fetched.addresses[-1])
+        else None,
     )
 
 
-def _at_own_address(post: Post, fetched: Fetched) -> Post:
+def _at_own_address(
+    post: Post, fetched: Fetched, holds_text: Callable[[str, str], bool] | None = None
+) -> Post:
     """``post`` at the address its page answered at, where the page names as its canonical
     address one that cannot be this post's: another site's (a copy's original), the blog's
     home page or an address that is no post's, as a misconfigured SEO plugin writes on every
     page, or another permalink of the blog, as a theme that names one post on every page
     does (the posts would all be one row, each page's overwriting the last's). An address
     that is no permalink (WordPress' ``?p=ID``), one of the post's own (its AMP page, a page
-    of its comments) or one that redirected to it is archived at its canonical address."""
+    of its comments) or one that redirected to it is archived at its canonical address; so
+    is an alias, a permalink whose page is the very text archived at its canonical one."""
     answered = fetched.addresses[-1]
     if same_address(post.url, answered):
         return post
@@ -402,6 +416,9 @@ def _at_own_address(post: Post, fetched: Fetched) -> Post:
             return post
         if any(same_address(own, address) for address in fetched.addresses):
             return post  # (the page's address before a redirect)
+        text = content_digest(post.title, post.content_text)
+        if holds_text is not None and holds_text(own, text):
+            return post  # (an alias)
     return dataclasses.replace(post, url=answered)
 
 

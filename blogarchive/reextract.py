@@ -32,7 +32,7 @@ from extract.feedposts import FEED_EXTRACTOR, extract_feed_posts
 from extract.feeds import extract_comment_feed
 from extract.restposts import (
     REST_EXTRACTOR,
-    RestComment,
+    CommentsByPost,
     extract_rest_comments,
     extract_rest_posts,
 )
@@ -80,15 +80,15 @@ def reextract(
     fed_posts = reader.posts_by_extractor(FEED_EXTRACTOR)
     # posts it took from a WordPress REST API, with the comments its answers list
     rest_posts = reader.posts_by_extractor(REST_EXTRACTOR)
-    rest_comments: dict[tuple[str, str], dict[str, RestComment]] = {}
+    rest_comments: dict[str, CommentsByPost] = {}
     if rest_posts:
         for url in filter(REST_COMMENTS.search, urls):  # (only those bodies are read twice)
             stored = reader.stored_page(url)
             if stored is None or stored[0] not in blogs:
                 continue
             home = blogs[stored[0]]["url"]
-            for comment in extract_rest_comments(stored[3], url):
-                rest_comments.setdefault((home, comment.post_id), {})[comment.id] = comment
+            answer = extract_rest_comments(stored[3], url)
+            rest_comments.setdefault(home, CommentsByPost()).add(answer)
     total = len(urls)
     for done, url in enumerate(urls, start=1):
         stored = reader.stored_page(url)
@@ -120,6 +120,7 @@ def reextract(
             announced=kind == "post",  # the crawl archived it as a post: so does this
             comments_from=comments.route(home),
             post_url=comments.post_of(url),
+            holds_text=archive.holds_text,
         )
         for item in result.items:
             if isinstance(item, EXTRACTED):
@@ -145,7 +146,7 @@ def rest_posts_of(
     url: str,
     raw: bytes,
     posts: set[str],
-    comments: dict[tuple[str, str], dict[str, RestComment]],
+    comments: dict[str, CommentsByPost],
 ) -> list[PostItem]:
     """The items of the ``posts`` a stored page of ``home``'s REST API gives whole, each with
     the comments the stored answers of its comments route list."""
@@ -154,8 +155,8 @@ def rest_posts_of(
         own = on_blog(entry.url, home)
         if entry.post is None or own not in posts:
             continue
-        listed = comments.get((home, entry.post.platform_id or ""), {})
-        items.append(rest_post_item(home, own, entry, listed.values(), None))
+        listed = comments.get(home, CommentsByPost()).of(entry.post.platform_id or "")
+        items.append(rest_post_item(home, own, entry, listed, None))
     return items
 
 

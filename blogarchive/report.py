@@ -89,6 +89,19 @@ class BlogReport:
             "INSERT OR IGNORE INTO archived VALUES (?, ?)", ((self.blog, url) for url in urls)
         )
 
+    def add_text(self, url: str, digest: str) -> None:
+        """Note the text (its ``content_digest``) of the post archived at ``url`` from its own
+        page."""
+        self.store.write("INSERT OR REPLACE INTO texts VALUES (?, ?, ?)", (self.blog, url, digest))
+
+    def holds_text(self, url: str, digest: str) -> bool:
+        """Whether the post at ``url`` was archived from its own page with that text."""
+        row = self.store.read(
+            "SELECT 1 FROM texts WHERE blog = ? AND url = ? AND digest = ?",
+            (self.blog, url, digest),
+        ).fetchone()
+        return row is not None
+
     def add_not_post(self, url: str, evidence: str) -> None:
         self.store.write(
             "INSERT OR REPLACE INTO not_posts VALUES (?, ?, ?)", (self.blog, url, evidence)

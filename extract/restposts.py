@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Final
@@ -129,6 +129,27 @@ def extract_rest_comments(body: bytes | str, url: str) -> tuple[RestComment, ...
         instant = _string(item.get("date_gmt")) or _string(item.get("date")) or ""
         found.append(RestComment(own, post, comment.parent_platform_id, instant, comment))
     return tuple(found)
+
+
+class CommentsByPost:
+    """The comments a REST API's comments route lists, by the post they are on, as its pages
+    are read: a comment listed twice (a page the server repeats) is held once, as last listed."""
+
+    def __init__(self) -> None:
+        self._posts: dict[str, dict[str, RestComment]] = {}
+
+    def add(self, comments: Iterable[RestComment]) -> None:
+        for comment in comments:
+            self._posts.setdefault(comment.post_id, {})[comment.id] = comment
+
+    def of(self, post_id: str) -> Collection[RestComment]:
+        """The comments of the post whose id on the site is ``post_id``."""
+        listed = self._posts.get(post_id)
+        return listed.values() if listed is not None else ()
+
+    def __len__(self) -> int:
+        """How many distinct comments were listed."""
+        return sum(map(len, self._posts.values()))
 
 
 def in_page_order(comments: Iterable[RestComment]) -> tuple[Comment, ...]:

@@ -285,6 +285,7 @@ class BlogSpider(WordPressRest, CommentFeeds):
             extracted,
             announced=lambda page: self.announced(report, fetched.addresses),
             comments_from=comments_from,
+            holds_text=report.holds_text,
         )
         yield from read.items
         if read.page is None:  # (not HTML)
@@ -300,6 +301,8 @@ class BlogSpider(WordPressRest, CommentFeeds):
                 report.add_not_post(address, evidence)
         else:
             report.add_archived(read.post.url, *fetched.addresses)
+            if read.own_text is not None:
+                report.add_text(read.post.url, read.own_text)
         yield from held
         yield from begun
         for waiting in waits:

@@ -29,7 +29,7 @@ from blogarchive.pageitems import every_comment, rest_post_item
 from blogarchive.reader import chunked
 from blogarchive.responses import header
 from extract.feedposts import FeedPost
-from extract.restposts import RestComment, extract_rest_comments, extract_rest_posts
+from extract.restposts import CommentsByPost, extract_rest_comments, extract_rest_posts
 from extract.urls import on_blog
 from spiders.base import on_blog_urls, routed
 from spiders.routes import WORDPRESS_REST_PAGE as REST_PAGE
@@ -49,7 +49,7 @@ class _Blog:
 
     #: platform id -> (the post's address on the blog, its entry, the capture it came from)
     posts: dict[str, tuple[str, FeedPost, str | None]] = field(default_factory=dict)
-    comments: dict[str, list[RestComment]] = field(default_factory=dict)
+    comments: CommentsByPost = field(default_factory=CommentsByPost)
     #: the comments the comments route counts (``X-WP-Total``), where it says
     comment_total: int | None = None
     #: pages asked for and not yet answered, per route ("posts", "comments")
@@ -200,8 +200,7 @@ class WordPressRest(Routes):
         total = header(response.headers, b"X-WP-Total")
         if total and total.isdigit():
             state.comment_total = max(state.comment_total or 0, int(total))
-        for comment in comments:
-            state.comments.setdefault(comment.post_id, []).append(comment)
+        state.comments.add(comments)
         yield from self._further_pages(response, "comments", self.parse_rest_comments)
         yield from self._answered(blog, "comments")
 
@@ -258,9 +257,7 @@ class WordPressRest(Routes):
 
     def _archive(self, blog: str, state: _Blog) -> Iterator[Any]:
         report = self.report_for(blog)
-        for post_id, listed in state.comments.items():  # a page the server repeated
-            state.comments[post_id] = list({c.id: c for c in listed}.values())
-        read = sum(len(listed) for listed in state.comments.values())
+        read = len(state.comments)
         if state.comment_total is not None and read < state.comment_total:
             # (a server that answers its first page whatever page is asked)
             why = f"it listed {read} of the {state.comment_total} comments it counts"
@@ -278,7 +275,7 @@ class WordPressRest(Routes):
             yield from self.post_requests((url for url, _, _ in state.posts.values()), blog)
         else:
             for post_id, (url, entry, capture_id) in state.posts.items():
-                item = rest_post_item(blog, url, entry, state.comments.get(post_id, ()), capture_id)
+                item = rest_post_item(blog, url, entry, state.comments.of(post_id), capture_id)
                 yield item
                 yield every_comment(blog, url, item.comments)
                 report.add_archived(url)

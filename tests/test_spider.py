@@ -197,6 +197,30 @@ def test_a_post_is_archived_where_it_answered_unless_its_canonical_may_be_its_ow
     assert item.post.url == (kept or canonical)
 
 
+def test_a_page_showing_the_text_archived_at_the_permalink_it_names_canonical_is_that_post() -> (
+    None
+):
+    """An alias (an old slug answered without a redirect) is the post its canonical address
+    names where it shows the text archived there; a page with a text of its own that names it
+    is a post of its own."""
+    spider = make_spider()
+    spider.platform_of[WORDPRESS_HOME] = "wordpress"
+
+    def post_at(url: str, edit: Any = None) -> str:
+        page = response_for("post/wordpress-core", url, kind="post", edit=edit)
+        page.request.meta["blog"] = WORDPRESS_HOME  # type: ignore[union-attr]
+        _, items = split(spider.parse_page(page))
+        [item] = [i for i in items if isinstance(i, PostItem)]
+        return item.post.url
+
+    alias = f"{WORDPRESS_HOME}2021/09/20/negotiation/"
+    other = f"{WORDPRESS_HOME}2021/09/22/a-newer-post/"
+    assert post_at(alias) == alias  # (nothing archived at its canonical address yet)
+    assert post_at(WORDPRESS_POST) == WORDPRESS_POST
+    assert post_at(alias) == WORDPRESS_POST
+    assert post_at(other, edit=lambda text: text.replace("process", "procession")) == other
+
+
 def test_a_blogger_page_that_shows_every_comment_and_its_time_asks_no_feed() -> None:
     """Its page gives what the feed would: each comment, its parent, its time in the blog's
     offset to the millisecond. No feed is asked, and the archive's other comments are gone."""
