@@ -308,12 +308,20 @@ def _print_summary(
     is_flag=True,
     help="Revalidate every archived post page, also those a Blogger feed lists unchanged.",
 )
+@click.option(
+    "--from-feeds",
+    is_flag=True,
+    help="As `crawl --from-feeds`: a changed or new Blogger post from its feed entry, a"
+    " WordPress blog's posts from its REST API; only the pages of archived posts they no"
+    " longer list are revalidated.",
+)
 @warc_options
 @crawl_options
 def refresh(
     db: str,
     redis_url: str | None,
     every_page: bool,
+    from_feeds: bool,
     warc_dir: str | None,
     no_warc: bool,
     overrides: tuple[str, ...],
@@ -326,8 +334,10 @@ def refresh(
     no body. On Blogger, a post whose feed entry is unchanged since its page was archived
     (same `updated`, same comment count) is not asked for at all; every other archived post
     page is revalidated, a post the feed no longer lists included (--every-page: all of
-    them). Edited posts get a revision, new posts and comments are added, a post or comment
-    the site says is gone gets deleted_at; a network error or a 5xx deletes nothing.
+    them). With --from-feeds, a post a Blogger feed lists changed or new is archived from its
+    entry, and a WordPress blog's posts from its REST API, as `crawl --from-feeds` does. Edited
+    posts get a revision, new posts and comments are added, a post or comment the site says is
+    gone gets deleted_at; a network error or a 5xx deletes nothing.
     """
     if not Path(db).exists():
         fail(f"no archive at {db}: run `blogarchive crawl` first")
@@ -336,6 +346,8 @@ def refresh(
         if not blogs:
             fail(f"{db} holds no blogs to refresh")
         if redis_url:
+            if from_feeds:
+                fail("--from-feeds is not available for a distributed refresh (--redis)")
             # workers hold no archive: the archived posts, their comment counts and their
             # pages' validators go to Redis with the seeds, read from the archive as they go
             seed_distributed(redis_url, tuple(blogs), depth=0, max_pages=None,
@@ -345,8 +357,8 @@ def refresh(
     # the spider reads the archived posts from the archive as it goes (blogarchive.reader)
     run_and_report(
         blogs, db, depth=0, allow_private=False, refresh=True, every_page=every_page,
-        warc_dir=warc_folder(db, warc_dir, no_warc), overrides=overrides, quiet=quiet,
-        verbose=verbose,
+        from_feeds=from_feeds, warc_dir=warc_folder(db, warc_dir, no_warc), overrides=overrides,
+        quiet=quiet, verbose=verbose,
     )  # fmt: skip
 
 

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from blogarchive.items import Capture
 from blogarchive.schema import TABLES, stable_id
+from extract.feedposts import FEED_EXTRACTOR
 from extract.urls import home_url
 
 #: Rows read per query where a list is streamed.
@@ -173,8 +174,9 @@ class ArchiveReader:
 
     def states(self, urls: Iterable[str]) -> dict[str, tuple[str | None, int]]:
         """``(checked, comments)`` of each of ``urls`` that is an archived post: when its page
-        last answered (200 or 304, as the archive recorded it; None if never) and
-        :meth:`comments`, a feed page's posts in two queries."""
+        last answered (200 or 304, as the archive recorded it), or, for a post taken from its
+        feed entry (``--from-feeds``), when it was last seen (None if neither), and
+        :meth:`comments`; a feed page's posts in a few queries."""
         found = {}
         for chunk in chunked(urls):
             comments = self._comment_counts(chunk)
@@ -185,6 +187,15 @@ class ArchiveReader:
                     list(comments),
                 )
             )
+            unread = [url for url in comments if url not in checked]
+            if unread:
+                checked.update(
+                    self._rows(
+                        f"SELECT url, last_seen FROM posts WHERE url IN ({marks(unread)})"
+                        " AND extractor = ?",
+                        [*unread, FEED_EXTRACTOR],
+                    )
+                )
             found.update({url: (checked.get(url), n) for url, n in comments.items()})
         return found
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from blogarchive.reader import PAGE, ArchiveReader, chunked, marks
 from blogarchive.scratch import ScratchDB
 from extract.feeds import Feed, FeedEntry
+from extract.urls import on_blog
 
 #: A refresh believes a Blogger feed entry that says an archived post is unchanged only if the
 #: post's page was last checked at least this long after the entry's ``updated``: room for a
@@ -116,16 +117,18 @@ class FeedTrust:
         #: page is read even when it answers 304 (the archive may have missed their comments)
         self.comments_differ: set[str] = set()
 
-    def vouches(self, entry: FeedEntry, state: tuple[str | None, int] | None) -> bool:
-        """Does this feed entry say the archived post is as the archive last saw it (``state``:
-        when its page last answered and the comments archived, from
-        :meth:`ArchiveReader.states`)? An entry that counts other comments than the archive
-        holds is noted in ``comments_differ``."""
+    def vouches(
+        self, entry: FeedEntry, state: tuple[str | None, int] | None, url: str | None = None
+    ) -> bool:
+        """Does this feed entry say the archived post (at ``url``, else the entry's) is as the
+        archive last saw it (``state``: when its page last answered and the comments archived,
+        from :meth:`ArchiveReader.states`)? An entry that counts other comments than the
+        archive holds is noted in ``comments_differ``."""
         checked, comments = state or (None, None)
         if checked is None or entry.updated is None or entry.comment_count is None:
             return False
         if entry.comment_count != comments:
-            self.comments_differ.add(entry.url)
+            self.comments_differ.add(url or entry.url)
             return False
         try:
             updated = datetime.fromisoformat(entry.updated)
@@ -143,13 +146,17 @@ class FeedTrust:
         pending = self.pending
         if pending is None or not pending.waiting(blog):
             return []
-        waiting = pending.waits(entry.url for entry in feed.entries)
+        # (an entry may give the post's address as its https or www. variant)
+        entries = [(on_blog(entry.url, blog) or entry.url, entry) for entry in feed.entries]
+        waiting = pending.waits(url for url, _ in entries)
         listed: dict[str, FeedEntry] = {}
-        for entry in feed.entries:
-            if entry.url in waiting:
-                listed.setdefault(entry.url, entry)  # a post listed twice: its first entry
+        for url, entry in entries:
+            if url in waiting:
+                listed.setdefault(url, entry)  # a post listed twice: its first entry
         states = self.archived.states(listed)
-        unchanged = [url for url, entry in listed.items() if self.vouches(entry, states.get(url))]
+        unchanged = [
+            url for url, entry in listed.items() if self.vouches(entry, states.get(url), url)
+        ]
         pending.discard(set(listed).difference(unchanged))
         if unchanged:
             pending.vouch(unchanged)

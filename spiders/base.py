@@ -68,8 +68,8 @@ class BlogCrawl(scrapy.Spider):
         #: how large a gzipped sitemap may grow once unpacked (Scrapy's DOWNLOAD_MAXSIZE)
         self.sitemap_max_size = 0
         self.distributed = False
-        #: archive Blogger posts from their posts feed's entries (``--from-feeds``); not in a
-        #: refresh nor on a distributed worker, which read post pages
+        #: archive Blogger posts from their posts feed's entries, WordPress posts from the REST
+        #: API (``--from-feeds``); not on a distributed worker, which reads post pages
         self.from_feeds = False
         #: a refresh: the archive it refreshes (``-a refresh_from=archive.db``)
         self.refresh_from: str | None = None
@@ -88,11 +88,7 @@ class BlogCrawl(scrapy.Spider):
         spider.route_max_pages = settings.getint("BLOGARCHIVE_ROUTE_MAX_PAGES", 1000)
         spider.sitemap_max_size = settings.getint("DOWNLOAD_MAXSIZE")
         spider.distributed = settings.getbool("BLOGARCHIVE_DISTRIBUTED")
-        spider.from_feeds = (
-            settings.getbool("BLOGARCHIVE_FROM_FEEDS")
-            and not spider.distributed
-            and not spider.refresh_from
-        )
+        spider.from_feeds = settings.getbool("BLOGARCHIVE_FROM_FEEDS") and not spider.distributed
         spider.extraction = ExtractionPool(
             process_count(settings.get("BLOGARCHIVE_EXTRACT_PROCESSES", "auto"))
         )

@@ -138,13 +138,19 @@ class Routes(BlogCrawl):
             report.stated_by = "feed"
         urls = routed((entry.url for entry in feed.entries), blog)
         new = report.add_found("feed", urls)
+        unchanged: set[str] = set()
         if self.platform_of.get(blog) == "blogger":
-            yield from self.vouch(blog, feed)
+            for seen in self.vouch(blog, feed):
+                unchanged.update(seen.urls)
+                yield seen
         if posts:
+            # (a refresh's: but for the archived posts the feed says are unchanged)
             whole = {
                 own: entry
                 for entry in posts
-                if entry.post is not None and (own := on_blog(entry.url, blog)) is not None
+                if entry.post is not None
+                and (own := on_blog(entry.url, blog)) is not None
+                and own not in unchanged
             }
             capture_id = self.fetched(response, stored).capture_id
             yield from self.archive_feed_posts(blog, whole, capture_id)

@@ -486,6 +486,28 @@ def test_a_refresh_asks_for_the_archived_posts_its_feed_does_not_vouch_for(
     spider.close_reports()
 
 
+def test_a_feed_entry_giving_an_archived_post_s_https_address_vouches_for_it(
+    tmp_path: Path,
+) -> None:
+    """A feed may give its posts' addresses as their ``https`` variant: the entry is still the
+    archived post's (else its page is read again at every refresh, and a post taken from its
+    feed gets a revision of its page's text)."""
+    from extract.feeds import Feed
+
+    post = f"{CLASSIC_HOME}2010/03/a-post.html"
+    archive_with_a_post(tmp_path / "archive.db", post, 0, "2026-11-27T12:00:00+00:00")
+    spider = refresh_spider(tmp_path / "archive.db")
+    entry = FeedEntry(
+        url=post.replace("http://", "https://"), id=None, platform_id="1", title="A post",
+        published=None, updated="2010-03-01T10:00:00Z", comment_count=0,
+    )  # fmt: skip
+    feed = Feed(url=f"{CLASSIC_HOME}feeds/posts/default", title=None, entries=(entry,),
+                total=1, next_url=None, ok=True)  # fmt: skip
+    assert [item.urls for item in spider.vouch(CLASSIC_HOME, feed)] == [(post,)]
+    assert list(spider.release(CLASSIC_HOME)) == []
+    spider.close_reports()
+
+
 def sitemap_response(body: bytes, url: str = f"{CLASSIC_HOME}sitemap.xml") -> TextResponse:
     request = Request(url, meta={"blog": CLASSIC_HOME, "kind": "sitemap"})
     return TextResponse(url, body=body, request=request, headers={"Content-Type": "text/xml"})
