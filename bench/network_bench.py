@@ -1,7 +1,8 @@
 """A polite crawl of a whole blog network, against the least time its politeness allows.
 
     python bench/network_bench.py [--blogs 50] [--largest 2000] [--latency 0.05] [--seed 1]
-                                  [--skip-from-feeds] [--skip-scrapy-defaults] [--skip-wget]
+                                  [--skip-default] [--skip-from-feeds] [--skip-scrapy-defaults]
+                                  [--skip-wget]
 
 A network of ``--blogs`` generated blogs is served on loopback, each on its own address
 (``blogarchive.demo``: Blogger blogs, one in five WordPress), every answer ``--latency``
@@ -20,7 +21,8 @@ Each run crawls the whole network with the crawl's own politeness (no ``-s``), a
 - the measured wall time and its ratio to the bound, the host that set the bound, and the
   requests per archived post;
 - the same network crawled with ``--from-feeds`` (Blogger posts from their feeds), its
-  requests a post and how many times faster it is than the default crawl;
+  requests a post and how many times faster it is than the default crawl; and a
+  ``refresh --from-feeds`` of that archive, nothing having changed, as shares of that crawl;
 - the same network crawled with Scrapy's own scheduling (``SCRAPY_DEFAULTS``), and
   ``wget --mirror`` of each blog in turn with the same wait, as ratios to the crawl's bound.
 
@@ -128,11 +130,17 @@ class Run:
     host_posts: dict[str, int] = field(default_factory=dict)
 
 
-def crawl(net: DemoNetwork, db: Path, delayed_hosts: set[str], extra: list[str]) -> Run:
-    """One crawl of the network; its wall time and its bound, from the server's log."""
+def crawl(
+    net: DemoNetwork, db: Path, delayed_hosts: set[str], extra: list[str], *, refresh: bool = False
+) -> Run:
+    """One crawl of the network (``refresh``: a refresh of its archive ``db``); its wall time
+    and its bound, from the server's log."""
     mark = len(net.log)
     command = [sys.executable, "-m", "blogarchive.cli", "crawl", net.start_url, "--db", str(db),
                "--depth", "2", "--allow-private", "-q", "--no-warc", *extra]  # fmt: skip
+    if refresh:
+        command = [sys.executable, "-m", "blogarchive.cli", "refresh", "--db", str(db), "-q",
+                   "--no-warc", *extra]  # fmt: skip
     started = time.monotonic()
     result = subprocess.run(command, capture_output=True, text=True)
     seconds = time.monotonic() - started
@@ -194,6 +202,7 @@ def main() -> None:
     parser.add_argument("--largest", type=int, default=2000)
     parser.add_argument("--latency", type=float, default=0.05)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--skip-default", action="store_true")
     parser.add_argument("--skip-from-feeds", action="store_true")
     parser.add_argument("--skip-scrapy-defaults", action="store_true")
     parser.add_argument("--skip-wget", action="store_true")
@@ -211,14 +220,21 @@ def main() -> None:
         hosts = {key: net.hosts[key] for key in delayed}
         platform_hosts = {key: net.hosts[key].split(":")[0] for key in blogs}
         delayed_hosts = set(hosts.values())
-        ours = crawl(net, Path(scratch, "ours.db"), delayed_hosts, [])
-        ours.name = "blogarchive crawl"
-        runs.append(ours)
-        fed = None
+        ours = fed = refreshed = None
+        if not args.skip_default:
+            ours = crawl(net, Path(scratch, "ours.db"), delayed_hosts, [])
+            ours.name = "blogarchive crawl"
+            runs.append(ours)
         if not args.skip_from_feeds:
             fed = crawl(net, Path(scratch, "fed.db"), delayed_hosts, ["--from-feeds"])
             fed.name = "blogarchive crawl --from-feeds"
             runs.append(fed)
+            refreshed = crawl(
+                net, Path(scratch, "fed.db"), delayed_hosts, ["--from-feeds"], refresh=True
+            )
+            refreshed.name = "blogarchive refresh --from-feeds, nothing changed"
+            refreshed.posts = fed.posts
+            runs.append(refreshed)
         if not args.skip_scrapy_defaults:
             plain = crawl(net, Path(scratch, "scrapy.db"), delayed_hosts, SCRAPY_DEFAULTS)
             plain.name = "Scrapy's scheduling"
@@ -236,7 +252,7 @@ def main() -> None:
             f" | {run.seconds:.1f} | {run.bound:.1f} | {run.seconds / run.bound:.2f}"
             f" | {run.limiting} |"
         )
-    if wget is not None:
+    if wget is not None and ours is not None:
         seconds, requests = wget
         ratio = seconds / ours.bound
         print(f"| wget --mirror, each blog in turn | | {requests} | | {seconds:.1f}"
@@ -248,8 +264,13 @@ def main() -> None:
         for platform_name, hosts in sorted(by_platform.items()):
             if run is not None:
                 print(f"requests a post, {run.name}, {platform_name} blogs: {per_post(run, hosts)}")
-    if fed is not None:
+    if fed is not None and ours is not None:
         print(f"--from-feeds: {ours.seconds / fed.seconds:.1f} times as fast as the default crawl")
+    if fed is not None and refreshed is not None:
+        print(
+            f"refresh --from-feeds of the unchanged network: {refreshed.seconds / fed.seconds:.0%}"
+            f" of the crawl's time, {refreshed.requests / fed.requests:.0%} of its requests"
+        )
 
 
 if __name__ == "__main__":

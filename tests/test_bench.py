@@ -203,7 +203,8 @@ def test_scrapy_floor_adds_the_crawls_scrapy_parts_to_the_bare_spider() -> None:
 def test_network_bench_bounds_a_small_network_s_crawl() -> None:
     """Every blog of the network is found and archived, by the default crawl and from the
     feeds, and each takes no less than the bound the politeness it applied allows (a bound
-    above the wall time is a wrong bound)."""
+    above the wall time is a wrong bound); a refresh from the feeds of the unchanged network
+    makes fewer requests than the crawl from them."""
     result = run_bench(
         "network_bench.py", "--blogs", "6", "--largest", "12", "--latency", "0.01",
         "--skip-scrapy-defaults", "--skip-wget",
@@ -215,6 +216,7 @@ def test_network_bench_bounds_a_small_network_s_crawl() -> None:
     assert [row.split("|")[1].strip() for row in rows] == [
         "blogarchive crawl",
         "blogarchive crawl --from-feeds",
+        "blogarchive refresh --from-feeds, nothing changed",
     ]
     figures = []
     for row in rows:
@@ -229,8 +231,9 @@ def test_network_bench_bounds_a_small_network_s_crawl() -> None:
         assert 0 < bound <= wall
         figures.append(requests)
     # the default crawl fetches every post page; from the feeds, Blogger's are not fetched
-    assert figures[0] > total and figures[1] < figures[0]
+    assert figures[0] > total and figures[1] < figures[0] and figures[2] < figures[1]
     assert re.search(r"^--from-feeds: [\d.]+ times as fast", result.stdout, re.M)
+    assert re.search(r"^refresh --from-feeds of the unchanged network: \d+%", result.stdout, re.M)
 
 
 @pytest.mark.skipif(not SERVERS, reason="nginx or wget is not installed (Debian: nginx, wget)")
