@@ -156,6 +156,15 @@ class ArchiveReader:
         sql = "SELECT 1 FROM posts WHERE id = ? AND deleted_at IS NULL"
         return bool(self._rows(sql, [post_id_for(url)]))
 
+    def post_at(self, url: str) -> str | None:
+        """The permalink of the post the address ``url`` was asked for or answered at
+        (``post_urls``), if any."""
+        rows = self._rows(
+            "SELECT p.url FROM post_urls u JOIN posts p ON p.id = u.post_id WHERE u.url = ?",
+            [url],
+        )
+        return str(rows[0][0]) if rows else None
+
     def comments(self, url: str) -> int | None:
         """How many comments the archive holds for the post at ``url``; None if it is not an
         archived post."""

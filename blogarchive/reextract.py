@@ -111,9 +111,12 @@ def reextract(
             continue
         if kind not in ("home", "post", "page", "comments"):
             continue
+        # the post the crawl archived the page as, asked for there and sent here: a page
+        # that names it as canonical is it (pageitems), as when the crawl followed the redirect
+        post = reader.post_at(url) if kind == "post" else None
         fetched = Fetched(
             url=url, blog=home, kind=kind, status=200, body=raw, fetched_at="",
-            content_type=content_type,
+            content_type=content_type, redirects=(post,) if post and post != url else (),
         )  # fmt: skip
         result = page_items(
             fetched,

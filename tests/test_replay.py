@@ -13,7 +13,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 
 from blogarchive.archive import Archive, open_database
 from blogarchive.demo.content import BLOGS
@@ -21,7 +21,7 @@ from blogarchive.demo.server import DemoNetwork
 from blogarchive.reader import ArchiveReader
 from blogarchive.reextract import reextract
 from tests.conftest import FAST, content_rows, run_cli
-from tests.sitegen import SiteSpec, factory, site_specs
+from tests.sitegen import PostSpec, SiteSpec, factory, site_specs
 
 #: Each table's columns that the pages decide (not when a row was written or checked). Not
 #: ``post_urls``: the addresses that redirected to a post are the fetch's, and ``pages`` keeps
@@ -71,10 +71,19 @@ def test_the_demo_network_replayed_gives_the_crawl_s_rows(tmp_path: Path) -> Non
     max_examples=int(os.environ.get("BLOGARCHIVE_REPLAY_EXAMPLES", "4")),
     deadline=None,
     derandomize=True,
-    phases=(Phase.generate,),
+    phases=(Phase.explicit, Phase.generate),
     suppress_health_check=list(HealthCheck),
 )
 @given(spec=site_specs(max_posts=8))
+@example(  # posts that redirect to another address whose page names the first as canonical
+    spec=SiteSpec(platform="wordpress", posts=(PostSpec("line", "chain", "protocol", 1),
+                  PostSpec("embed", "robots", "plain", 2),
+                  PostSpec("image", "private", "protocol", 3),
+                  PostSpec("image", "404", "relative", 1),
+                  PostSpec("text", "chain", "protocol", 0)),
+                  paging="404", feed_cap=2, shuffle=True, duplicate=False, comment_feeds=False,
+                  pages_sitemap=False, seed=233),
+)  # fmt: skip
 def test_a_generated_blog_replayed_gives_the_crawl_s_rows(spec: SiteSpec) -> None:
     """Whatever the site did (redirects, failures, comment feeds that answer 404 so that the
     comments come from the post's page), the responses the crawl kept give its rows."""
