@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from blogarchive.archive import open_database
+from blogarchive.archive import Archive, open_database
 from blogarchive.cli import cli
+from blogarchive.items import BlogItem
 from tests.conftest import FIXTURES
 
 
@@ -138,3 +139,18 @@ def test_import_of_a_missing_file_is_refused_in_one_line(tmp_path: Path) -> None
     result = run("import", str(tmp_path / "none.warc.gz"), "--db", str(tmp_path / "a.db"))
     assert_one_line_error(result, "no such file")
     assert not (tmp_path / "a.db").exists()
+
+
+def test_from_the_feeds_is_refused_for_a_distributed_crawl_or_refresh_in_one_line(
+    tmp_path: Path,
+) -> None:
+    """Workers read post pages: ``--from-feeds`` with ``--redis`` is said, not ignored."""
+    db = tmp_path / "archive.db"
+    archive = Archive(open_database(db))
+    archive.save_blog(BlogItem(url="http://127.0.0.9/", title="A", platform="blogger", status="ok"))
+    archive.db.close()
+    redis = ("--redis", "redis://127.0.0.1:9/0", "--from-feeds")
+    result = run("crawl", "http://127.0.0.9/", *redis)
+    assert_one_line_error(result, "--from-feeds is not available for a distributed crawl")
+    result = run("refresh", "--db", str(db), *redis)
+    assert_one_line_error(result, "--from-feeds is not available for a distributed refresh")
