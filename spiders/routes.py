@@ -144,7 +144,7 @@ class Routes(BlogCrawl):
                 unchanged.update(seen.urls)
                 yield seen
         if posts:
-            # (a refresh's: but for the archived posts the feed says are unchanged)
+            # (in a refresh, an archived post the feed says is unchanged is not taken again)
             whole = {
                 own: entry
                 for entry in posts
