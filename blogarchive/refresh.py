@@ -117,18 +117,16 @@ class FeedTrust:
         #: page is read even when it answers 304 (the archive may have missed their comments)
         self.comments_differ: set[str] = set()
 
-    def vouches(
-        self, entry: FeedEntry, state: tuple[str | None, int] | None, url: str | None = None
-    ) -> bool:
-        """Does this feed entry say the archived post (at ``url``, else the entry's) is as the
-        archive last saw it (``state``: when its page last answered and the comments archived,
-        from :meth:`ArchiveReader.states`)? An entry that counts other comments than the
-        archive holds is noted in ``comments_differ``."""
+    def vouches(self, url: str, entry: FeedEntry, state: tuple[str | None, int] | None) -> bool:
+        """Does this feed entry say the archived post at ``url`` is as the archive last saw it
+        (``state``: when its page last answered and the comments archived, from
+        :meth:`ArchiveReader.states`)? An entry that counts other comments than the archive
+        holds is noted in ``comments_differ``."""
         checked, comments = state or (None, None)
         if checked is None or entry.updated is None or entry.comment_count is None:
             return False
         if entry.comment_count != comments:
-            self.comments_differ.add(url or entry.url)
+            self.comments_differ.add(url)
             return False
         try:
             updated = datetime.fromisoformat(entry.updated)
@@ -155,7 +153,7 @@ class FeedTrust:
                 listed.setdefault(url, entry)  # a post listed twice: its first entry
         states = self.archived.states(listed)
         unchanged = [
-            url for url, entry in listed.items() if self.vouches(entry, states.get(url), url)
+            url for url, entry in listed.items() if self.vouches(url, entry, states.get(url))
         ]
         pending.discard(set(listed).difference(unchanged))
         if unchanged:

@@ -439,7 +439,8 @@ def test_a_feed_entry_vouches_for_a_post_only_when_dated_well_before_its_check(
 
     def vouches(entry: FeedEntry) -> bool:
         assert spider.trust is not None
-        return spider.trust.vouches(entry, spider.trust.archived.states([entry.url]).get(entry.url))
+        state = spider.trust.archived.states([entry.url]).get(entry.url)
+        return spider.trust.vouches(entry.url, entry, state)
 
     assert vouches(entry("2026-11-27T03:00:00.000-08:00"))  # 11:00 UTC: an hour before
     assert not vouches(entry("2026-11-27T03:30:00.000-08:00"))  # within the margin
