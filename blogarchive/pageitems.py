@@ -63,6 +63,10 @@ def sitemap_route(url: str, platform: str | None) -> str:
 
 #: Evidence that a page is no post which a route listing it as a post does not overrule.
 DECIDED: Final = ("static page markup", "index page markup", "static page address")
+#: Evidence that an address holds no post now (the platform's "not found" page, answered 200):
+#: not overruled either, but a post a route listed is then missing, where a static or index
+#: page a route listed is no post.
+NOT_FOUND_PAGE: Final = "not-found page markup"
 
 #: Where a post's comments come from (what ``comments_from(post)`` answers): its page; its
 #: comment feed (the page's are not read); or its comment feed, with the page's read as well
@@ -343,7 +347,7 @@ def _post_page(
     post, evidence = page.post, page.evidence
     if (
         post is None
-        and not evidence.startswith(DECIDED)
+        and not evidence.startswith((*DECIDED, NOT_FOUND_PAGE))
         and (announced(page) if callable(announced) else announced)
     ):
         # a route lists it as a post: its address or a short body does not make it less so

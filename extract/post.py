@@ -245,6 +245,13 @@ INDEX_MARKERS: Final = (
     "body.index-view",
 )
 NOT_A_POST: Final = ("body.page", "article.type-page", "body.static_page")
+#: Markup of the page a platform shows for an address that holds no post, which some servers
+#: answer 200 rather than 404: WordPress' ``body_class()`` names that view ``error404``.
+NOT_FOUND: Final = ("body.error404",)
+#: Where Blogger's ``Blog1`` widget lists the posts a view shows (every layout's, classic and
+#: 2017+, has the container); a view whose list shows nothing is Blogger's page for an address
+#: that holds no post, whatever else the page shows.
+POST_LIST: Final = "#Blog1 .blog-posts"
 #: Markup that says a page is one blog post whatever its address (``/?p=2895``, ``/2320``) and
 #: however short its body, in the order tried, with the evidence each gives. From the platforms'
 #: templates: WordPress' ``body_class()`` and ``post_class()`` on a single post, Blogger's
@@ -380,6 +387,11 @@ def decide_post(html: str, url: str) -> tuple[Post | None, str]:
             return None, f"static page markup ({selector})"
     if is_index_page(root):
         return None, "index page markup (several posts, or an index view)"
+    for selector in NOT_FOUND:
+        if select(root, selector):
+            return None, f"not-found page markup ({selector})"
+    if _empty_post_list(root):
+        return None, "not-found page markup (Blogger's Blog1 lists no post)"
     address = urlsplit(url)
     if STATIC_ADDRESS.match(address.path) and detect_platform(html, url) == "blogger":
         # (Substack keeps its posts at /p/: elsewhere the page's markup decides)
@@ -544,6 +556,17 @@ def is_index_page(root: Node) -> bool:
     if len(select(root, "div.post-body")) > 1:
         return True
     return any(select(root, selector) for selector in INDEX_MARKERS)
+
+
+def _empty_post_list(root: Node) -> bool:
+    """Whether the page's post list (:data:`POST_LIST`) is there and shows nothing: no text,
+    no image or embed."""
+    lists = select(root, POST_LIST)
+    return (
+        len(lists) == 1
+        and not text_content(lists[0]).strip()
+        and next(lists[0].iter(*MEDIA), None) is None
+    )
 
 
 def post_body(root: Node) -> Node | None:

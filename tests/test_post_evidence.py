@@ -68,6 +68,31 @@ def test_an_image_or_an_embed_only_post_is_a_post(body: str) -> None:
     assert post is not None and evidence == "og:type article"
 
 
+def blogger_post_list(html: str, shown: str) -> str:
+    """The seed page with ``shown`` in place of what Blog1's post list shows."""
+    start = html.index('<div class="blog-posts hfeed">') + len('<div class="blog-posts hfeed">')
+    end = html.index('<div class="blog-pager"', start)
+    return html[:start] + shown + "</div>" + html[end:]
+
+
+def test_a_not_found_page_answered_200_is_no_post_whatever_lists_it() -> None:
+    """Blogger's page for an address that holds no post lists none in Blog1; WordPress names
+    that view ``error404``. Some servers answer it 200: the sidebar and menus that remain are
+    not a post, at a post's address or not (a general extractor finds text in them)."""
+    url = "https://fieldnotes.blogspot.com/2024/01/deleted.html"
+    post, evidence = decide_post(blogger_post_list(SEED, "\n"), url)
+    assert post is None
+    assert evidence == "not-found page markup (Blogger's Blog1 lists no post)"
+    wordpress = re.sub(r'<body class="[^"]*"', '<body class="error404"', WORDPRESS_POST)
+    wordpress = re.sub(r"<article.*</article>", "", wordpress, flags=re.S)
+    post, evidence = decide_post(wordpress, "https://notes.hypotheses.org/2024/01/deleted/")
+    assert post is None and evidence == "not-found page markup (body.error404)"
+    # a list that shows only an image holds a post
+    image = '<div class="post-outer"><div class="post-body"><img src="/a.jpg" alt=""></div></div>'
+    post, evidence = decide_post(blogger_post_list(SEED, image), url)
+    assert post is not None, evidence
+
+
 def test_a_label_address_without_post_markup_is_no_post() -> None:
     html = "<html><body><main><p>" + "Posts labelled notes. " * 20 + "</p></main></body></html>"
     post, evidence = decide_post(html, "https://example.org/tag/notes/")

@@ -226,6 +226,21 @@ def check_first_crawl(
                   seed=35),
     changes=((1, "text"),),
 )  # fmt: skip
+@example(  # a 429 and a 500 before the answer: archived; a "not found" page or nothing, answered
+    # 200: reported, not archived as the sidebar's text (a general extractor finds text there)
+    spec=SiteSpec(platform="blogger", posts=(PostSpec("text", "throttled", "plain", 1),
+                  PostSpec("text", "flaky", "https", 2), PostSpec("text", "soft404", "plain", 0),
+                  PostSpec("line", "empty", "plain", 0), PostSpec("text", "ok", "m1", 1)),
+                  paging="honest", feed_cap=150, shuffle=False, duplicate=False,
+                  comment_feeds=True, pages_sitemap=False, seed=1),
+    changes=((0, "text"),),
+)  # fmt: skip
+@example(  # WordPress' "not found" view (body.error404), answered 200, for a post its feed lists
+    spec=SiteSpec(platform="wordpress", posts=(PostSpec("text", "soft404", "plain", 1),
+                  PostSpec("text", "ok", "slash", 1)), paging="honest", feed_cap=150,
+                  shuffle=False, duplicate=False, comment_feeds=True, pages_sitemap=True, seed=2),
+    changes=(),
+)  # fmt: skip
 def test_every_generated_site_is_archived_or_reported(
     spec: SiteSpec, changes: tuple[tuple[int, str], ...]
 ) -> None:

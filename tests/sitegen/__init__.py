@@ -11,7 +11,8 @@ page parameter ignored, its pages each ordered their own way, a post listed twic
 route's pages past the first redirected to the first. Per post: its body (text, one line, an
 image, an embed) and its fate (answered, 404, 410, 503, a redirect chain, a redirect loop, a
 redirect to a private address, a redirect to the home page, disallowed by robots.txt, a
-page that names another post as its canonical address).
+page that names another post as its canonical address, a 429 with ``Retry-After`` or a 500
+before the post is answered, a "not found" page answered 200, an empty 200).
 
 :func:`expected_reason` is the oracle: what the crawl must report for a post that it cannot
 archive, from what the site really did.
@@ -39,9 +40,12 @@ BODIES = {
     "image": '<img src="/images/{slug}.jpg" alt="">',
     "embed": '<iframe src="https://www.youtube.com/embed/{slug}" width="560"></iframe>',
 }
-FATES = ("ok", "404", "410", "503", "chain", "loop", "private", "robots", "home", "canon")
+FATES = (
+    "ok", "404", "410", "503", "chain", "loop", "private", "robots", "home", "canon",
+    "throttled", "flaky", "soft404", "empty",
+)  # fmt: skip
 #: The fates of posts the crawl must archive; the others it must report missing.
-ARCHIVED_FATES = ("ok", "chain", "canon")
+ARCHIVED_FATES = ("ok", "chain", "canon", "throttled", "flaky")
 VARIANTS = ("plain", "https", "protocol", "relative", "m1", "slash")
 #: An address no crawl may reach without ``--allow-private``: not a start origin.
 PRIVATE_HOST = "127.0.0.254"
@@ -193,6 +197,8 @@ def expected_reason(fate: str) -> str | None:
         "private": "private address not allowed",
         "robots": "robots.txt",
         "home": "redirected to the blog's home page",
+        "soft404": "not-found page markup",
+        "empty": "no post body found",
     }.get(fate)
 
 
@@ -207,6 +213,8 @@ class GeneratedSite(Site):
         # one request at a time: a feed page served shuffled or with a post twice swaps the
         # views the pages are made of while it is made (the server answers from many threads)
         self._one_at_a_time = threading.RLock()
+        #: how many times each post's address was asked for
+        self.hits: dict[str, int] = {}
 
     # -- what a post's address does ------------------------------------------------------------
 
@@ -245,6 +253,18 @@ class GeneratedSite(Site):
         return self._varied(path, paged if paged is not None else super().route(path, query))
 
     def _post_fate(self, path: str, spec: PostSpec, query: dict[str, list[str]]) -> Response:
+        hits = self.hits[path] = self.hits.get(path, 0) + 1
+        if spec.fate == "throttled" and hits == 1:
+            return Response(429, "text/html", b"<html><body>slow down</body></html>",
+                            {"Retry-After": "1"})  # fmt: skip
+        if spec.fate == "flaky" and hits == 1:
+            return Response(500, "text/html", b"<html><body>try again</body></html>")
+        if spec.fate == "soft404":  # the theme's "not found" page, answered 200
+            # (WordPress' body_class() names a 404 view "error404"; Blogger's Blog1 lists none)
+            return self._html(self.blog.template, posts=[], canonical=self.home + path[1:],
+                              body_class="error404")  # fmt: skip
+        if spec.fate == "empty":
+            return Response(200, "text/html; charset=UTF-8", b"")
         if spec.fate == "ok" and self.spec.bare_top_thread:
             response = super().route(path, query)
             html = response.body.decode().replace(
