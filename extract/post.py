@@ -381,6 +381,8 @@ def decide_post(html: str, url: str) -> tuple[Post | None, str]:
     is one, whatever its address and however short its body (one line, an image, an embed).
     Only a page without either is judged by its address (label, search, archive and feed
     addresses are not posts) and then by whether it holds a post body."""
+    if not html.strip():
+        return None, "an empty page (the answer has no body)"
     root = parse(html, url)
     for selector in NOT_A_POST:
         if select(root, selector):

@@ -87,6 +87,8 @@ def test_a_not_found_page_answered_200_is_no_post_whatever_lists_it() -> None:
     wordpress = re.sub(r"<article.*</article>", "", wordpress, flags=re.S)
     post, evidence = decide_post(wordpress, "https://notes.hypotheses.org/2024/01/deleted/")
     assert post is None and evidence == "not-found page markup (body.error404)"
+    # an answer with no body says so
+    assert decide_post(" \n", url) == (None, "an empty page (the answer has no body)")
     # a list that shows only an image holds a post
     image = '<div class="post-outer"><div class="post-body"><img src="/a.jpg" alt=""></div></div>'
     post, evidence = decide_post(blogger_post_list(SEED, image), url)

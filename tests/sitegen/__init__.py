@@ -198,7 +198,7 @@ def expected_reason(fate: str) -> str | None:
         "robots": "robots.txt",
         "home": "redirected to the blog's home page",
         "soft404": "not-found page markup",
-        "empty": "no post body found",
+        "empty": "an empty page",
     }.get(fate)
 
 
