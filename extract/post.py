@@ -379,6 +379,8 @@ def decide_post(html: str, url: str) -> tuple[Post | None, str]:
     The page's markup decides first: a static page's or an index page's markup says it is no
     post, the platforms' post markup and the page's declarations (:data:`POST_MARKUP`) that it
     is one, whatever its address and however short its body (one line, an image, an embed).
+    A platform's "not found" page (:data:`NOT_FOUND`, an empty :data:`POST_LIST`) is none
+    either, wherever it answers but at a static or home address (no post is expected there).
     Only a page without either is judged by its address (label, search, archive and feed
     addresses are not posts) and then by whether it holds a post body."""
     if not html.strip():
@@ -389,17 +391,18 @@ def decide_post(html: str, url: str) -> tuple[Post | None, str]:
             return None, f"static page markup ({selector})"
     if is_index_page(root):
         return None, "index page markup (several posts, or an index view)"
-    for selector in NOT_FOUND:
-        if select(root, selector):
-            return None, f"not-found page markup ({selector})"
-    if _empty_post_list(root):
-        return None, "not-found page markup (Blogger's Blog1 lists no post)"
     address = urlsplit(url)
     if STATIC_ADDRESS.match(address.path) and detect_platform(html, url) == "blogger":
         # (Substack keeps its posts at /p/: elsewhere the page's markup decides)
         return None, "static page address (Blogger's /p/)"
     if address.path in ("", "/") and not address.query:
         return None, "the blog's home page"  # (which may show its latest post whole)
+    # (after the static and home addresses: a page there is never a post, found or not)
+    for selector in NOT_FOUND:
+        if select(root, selector):
+            return None, f"not-found page markup ({selector})"
+    if _empty_post_list(root):
+        return None, "not-found page markup (Blogger's Blog1 lists no post)"
     evidence = post_markup(root, may_be_post(url))
     if evidence is None and not may_be_post(url):
         return None, "the address of a label, search, archive or static page, and no post markup"

@@ -144,14 +144,16 @@ class Routes(BlogCrawl):
                 unchanged.update(seen.urls)
                 yield seen
         if posts:
-            # (in a refresh, an archived post the feed says is unchanged is not taken again)
-            whole = {
+            carried = {
                 own: entry
                 for entry in posts
-                if entry.post is not None
-                and (own := on_blog(entry.url, blog)) is not None
-                and own not in unchanged
+                if entry.post is not None and (own := on_blog(entry.url, blog)) is not None
             }
+            if self.trust is not None:
+                # (in a refresh, an archived post the feed says is unchanged, on this page or
+                # on an earlier one that listed it too, is not taken again)
+                unchanged.update(self.trust.held(carried))
+            whole = {url: entry for url, entry in carried.items() if url not in unchanged}
             capture_id = self.fetched(response, stored).capture_id
             yield from self.archive_feed_posts(blog, whole, capture_id)
             urls = [url for url in urls if post_permalink(url) not in whole]
