@@ -128,7 +128,8 @@ class ConditionalRequestMiddleware:
     ``pages.etag`` / ``pages.last_modified``). A ``304 Not Modified`` answer is handed to the
     spider with the archived body in it and its status kept, so the spider reads the page as
     usual (finding the posts a feed lists, say) and the pipeline knows nothing was transferred.
-    Every page is checked with the server: nothing is taken from the archive unasked.
+    Every page is checked with the server: nothing is taken from the archive unasked. A
+    request whose ``unconditional`` meta key is set carries no validators.
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -167,6 +168,8 @@ class ConditionalRequestMiddleware:
             self.reader = None
 
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        if request.meta.get("unconditional"):
+            return  # (asked again: its 304 was not believed)
         validators = self._validators(request.url)
         if validators is None:
             return

@@ -105,6 +105,18 @@ class PendingPosts:
         self.store.close()
 
 
+def _clearly_before(updated: str, checked: str) -> bool | None:
+    """Whether a post modified at ``updated`` was so at least :data:`FEED_TRUST_MARGIN` before
+    its page was checked at ``checked`` (None: either is no time with an offset)."""
+    try:
+        moment, seen = datetime.fromisoformat(updated), datetime.fromisoformat(checked)
+    except ValueError:
+        return None
+    if moment.tzinfo is None or seen.tzinfo is None:
+        return None
+    return moment <= seen - FEED_TRUST_MARGIN
+
+
 class FeedTrust:
     """A refresh's reading of its blogs' Blogger feeds: which archived posts an entry vouches
     for (not asked for again), and which wait for their feed (``pending``; ``None`` where
@@ -116,6 +128,9 @@ class FeedTrust:
         #: archived posts whose feed entry counts other comments than the archive holds: their
         #: page is read even when it answers 304 (the archive may have missed their comments)
         self.comments_differ: set[str] = set()
+        #: archived posts a route says were modified after the archive last checked their page
+        #: (:meth:`note_modified`): a 304 from their page is not believed
+        self.changed: set[str] = set()
 
     def vouches(self, url: str, entry: FeedEntry, state: tuple[str | None, int] | None) -> bool:
         """Does this feed entry say the archived post at ``url`` is as the archive last saw it
@@ -128,14 +143,25 @@ class FeedTrust:
         if entry.comment_count != comments:
             self.comments_differ.add(url)
             return False
-        try:
-            updated = datetime.fromisoformat(entry.updated)
-            seen = datetime.fromisoformat(checked)
-        except ValueError:
-            return False
-        if updated.tzinfo is None or seen.tzinfo is None:
-            return False
-        return updated <= seen - FEED_TRUST_MARGIN
+        return _clearly_before(entry.updated, checked) is True
+
+    def note_stated(self, stated: dict[str, tuple[str | None, int | None]]) -> None:
+        """What a route says of archived posts, by their URL: when each was last modified (a
+        feed entry's ``updated``, the REST API's ``modified_gmt``) and how many comments it
+        has (``thr:total``, ``slash:comments``). A post modified later than
+        :data:`FEED_TRUST_MARGIN` before the archive last checked its page is ``changed``; one
+        counted other comments than the archive holds, ``comments_differ``. (A server whose
+        validators ignore an edit answers 304 after it: the edit would be lost without a
+        word.)"""
+        states = self.archived.states(stated)
+        for url, (modified, comments) in stated.items():
+            checked, archived = states.get(url, (None, 0))
+            if checked is None:
+                continue  # (not an archived post, or never checked)
+            if modified is not None and _clearly_before(modified, checked) is False:
+                self.changed.add(url)
+            if comments is not None and comments != archived:
+                self.comments_differ.add(url)
 
     def unchanged(self, blog: str, feed: Feed) -> list[str]:
         """The archived posts of ``blog`` this feed page lists unchanged, now vouched for; those

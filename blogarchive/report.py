@@ -114,11 +114,18 @@ class BlogReport:
         """A post not asked for (a cap, the budget): its reason, unless it has one already."""
         self.store.write("INSERT OR IGNORE INTO failed VALUES (?, ?, ?)", (self.blog, url, reason))
 
-    def _reason(self, url: str) -> str | None:
-        row = self.store.read(
+    def _answer(self, url: str) -> tuple[str | None, str | None]:
+        """Why ``url`` failed, and the evidence that its page is no post, as noted (None: not)."""
+        failed = self.store.read(
             "SELECT reason FROM failed WHERE blog = ? AND url = ?", (self.blog, url)
         ).fetchone()
-        return None if row is None else str(row[0])
+        judged = self.store.read(
+            "SELECT evidence FROM not_posts WHERE blog = ? AND url = ?", (self.blog, url)
+        ).fetchone()
+        return (
+            None if failed is None else str(failed[0]),
+            None if judged is None else str(judged[0]),
+        )
 
     def stop(self, route: str, why: str) -> None:
         """Note that ``route`` stopped before its end, and why (the first reason stands)."""
@@ -159,13 +166,13 @@ class BlogReport:
                 if (url in holds or other_slash(url) in holds) if holds is not None else noted:
                     archived += 1
                     continue
+                if reason is None and evidence is None:
+                    # asked for at its other address (``/post`` for ``/post/``): that answer
+                    reason, evidence = self._answer(other_slash(url))
                 announced = any(route in ANNOUNCING_ROUTES for route in routes.split(","))
                 if evidence is not None and (not announced or evidence.startswith(DECIDED)):
                     not_posts += 1  # (a static or index page is none, whatever lists it)
                     continue
-                if reason is None and evidence is None:
-                    # asked for at its other address (``/post`` for ``/post/``): that answer
-                    reason = self._reason(other_slash(url))
                 if evidence is not None:
                     reason = f"not a post: {evidence}"
                 elif reason is None:

@@ -77,7 +77,8 @@ class Routes(BlogCrawl):
             requests.extend(self.robots_sitemap_requests(blog))
         if platform == "wordpress":
             rest = (
-                f"{blog}wp-json/wp/v2/posts?per_page={WORDPRESS_REST_PAGE}&page=1&_fields=id,link"
+                f"{blog}wp-json/wp/v2/posts?per_page={WORDPRESS_REST_PAGE}&page=1"
+                "&_fields=id,link,modified_gmt"
             )
             requests.append(
                 self.page_request(rest, blog, "rest", self.parse_rest, meta={"probe": True})
@@ -138,6 +139,13 @@ class Routes(BlogCrawl):
             report.stated_by = "feed"
         urls = routed((entry.url for entry in feed.entries), blog)
         new = report.add_found("feed", urls)
+        if self.trust is not None:
+            self.trust.note_stated(
+                {
+                    on_blog(entry.url, blog) or entry.url: (entry.updated, entry.comment_count)
+                    for entry in feed.entries
+                }
+            )
         unchanged: set[str] = set()
         if self.platform_of.get(blog) == "blogger":
             for seen in self.vouch(blog, feed):
@@ -244,6 +252,14 @@ class Routes(BlogCrawl):
             yield self.page_item(response, error="not a WordPress REST answer")
             return
         yield self.page_item(response)
+        if self.trust is not None:
+            self.trust.note_stated(
+                {
+                    on_blog(url, blog) or url: (f"{post['modified_gmt']}+00:00", None)
+                    for url, post in zip(urls, posts, strict=True)
+                    if isinstance(post.get("modified_gmt"), str)
+                }
+            )
         report = self.report_for(blog)
         total = header(response.headers, b"X-WP-Total")
         if total and total.isdigit():

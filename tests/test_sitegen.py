@@ -243,6 +243,21 @@ def check_first_crawl(
                   comment_feeds=True, pages_sitemap=False, seed=1),
     changes=((0, "text"),),
 )  # fmt: skip
+@example(  # post pages whose ETag names the address: the feed's dates and counts contradict the
+    # 304 after an edit and after a comment is deleted, and the page is asked for again
+    spec=SiteSpec(platform="blogger", posts=(PostSpec("text", "ok", "plain", 1),
+                  PostSpec("text", "ok", "plain", 2), PostSpec("line", "ok", "https", 0)),
+                  paging="honest", feed_cap=150, shuffle=False, duplicate=False,
+                  comment_feeds=True, pages_sitemap=False, seed=1, stale_validators=True),
+    changes=((0, "text"), (1, "comment")),
+)  # fmt: skip
+@example(  # the feed's /x for the post at /x/, an empty page: /x reported as /x/ is, not unasked
+    spec=SiteSpec(platform="wordpress", posts=(PostSpec("image", "empty", "slash", 0),
+                  PostSpec("text", "ok", "m1", 1)), paging="honest", feed_cap=2, shuffle=True,
+                  duplicate=True, comment_feeds=False, pages_sitemap=True, seed=3600,
+                  theme="contempo"),
+    changes=(),
+)  # fmt: skip
 @example(  # WordPress' "not found" view (body.error404), answered 200, for a post its feed lists
     spec=SiteSpec(platform="wordpress", posts=(PostSpec("text", "soft404", "plain", 1),
                   PostSpec("text", "ok", "slash", 1)), paging="honest", feed_cap=150,
