@@ -145,23 +145,27 @@ class FeedTrust:
             return False
         return _clearly_before(entry.updated, checked) is True
 
-    def note_stated(self, stated: dict[str, tuple[str | None, int | None]]) -> None:
+    def note_stated(self, stated: dict[str, tuple[str | None, int | None]]) -> set[str]:
         """What a route says of archived posts, by their URL: when each was last modified (a
         feed entry's ``updated``, the REST API's ``modified_gmt``) and how many comments it
         has (``thr:total``, ``slash:comments``). A post modified later than
         :data:`FEED_TRUST_MARGIN` before the archive last checked its page is ``changed``; one
-        counted other comments than the archive holds, ``comments_differ``. (A server whose
-        validators ignore an edit answers 304 after it: the edit would be lost without a
-        word.)"""
+        counted other comments than the archive holds, ``comments_differ``; those are
+        returned. (A server whose validators ignore an edit answers 304 after it: the edit
+        would be lost without a word.)"""
         states = self.archived.states(stated)
+        doubted = set()
         for url, (modified, comments) in stated.items():
             checked, archived = states.get(url, (None, 0))
             if checked is None:
                 continue  # (not an archived post, or never checked)
             if modified is not None and _clearly_before(modified, checked) is False:
                 self.changed.add(url)
+                doubted.add(url)
             if comments is not None and comments != archived:
                 self.comments_differ.add(url)
+                doubted.add(url)
+        return doubted
 
     def unchanged(self, blog: str, feed: Feed) -> list[str]:
         """The archived posts of ``blog`` this feed page lists unchanged, now vouched for; those

@@ -102,6 +102,19 @@ class BlogReport:
         ).fetchone()
         return row is not None
 
+    def add_believed(self, url: str) -> None:
+        """Note that the page of the archived post at ``url`` answered 304, taken as it came."""
+        self.store.write("INSERT OR IGNORE INTO believed VALUES (?, ?)", (self.blog, url))
+
+    def take_believed(self, urls: Iterable[str]) -> set[str]:
+        """Those of ``urls`` whose 304 was taken as it came, no longer noted so."""
+        sql = "SELECT url FROM believed WHERE blog = ? AND url IN ({})"
+        found = among(self.store, sql, urls, self.blog)
+        self.store.write_many(
+            "DELETE FROM believed WHERE blog = ? AND url = ?", ((self.blog, u) for u in found)
+        )
+        return found
+
     def add_not_post(self, url: str, evidence: str) -> None:
         self.store.write(
             "INSERT OR REPLACE INTO not_posts VALUES (?, ?, ?)", (self.blog, url, evidence)

@@ -173,6 +173,7 @@ CREATE TABLE not_posts (blog TEXT, url TEXT, evidence TEXT, PRIMARY KEY (blog, u
     WITHOUT ROWID;
 CREATE TABLE failed (blog TEXT, url TEXT, reason TEXT, PRIMARY KEY (blog, url)) WITHOUT ROWID;
 CREATE TABLE texts (blog TEXT, url TEXT, digest TEXT, PRIMARY KEY (blog, url)) WITHOUT ROWID;
+CREATE TABLE believed (blog TEXT, url TEXT, PRIMARY KEY (blog, url)) WITHOUT ROWID;
 """
 
 

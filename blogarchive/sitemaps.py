@@ -14,25 +14,34 @@ from scrapy.http import Response
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
-__all__ = ["SitemapError", "robots_sitemaps", "sitemap_body_locations", "sitemap_locations"]
+__all__ = ["SitemapError", "robots_sitemaps", "sitemap_body_locations", "sitemap_entries"]
 
 
 class SitemapError(ValueError):
     """A response that holds no sitemap (the reason says why, in a line)."""
 
 
-def sitemap_locations(response: Response, max_size: int = 0) -> tuple[str, Iterator[str]]:
-    """``(kind, locations)`` of the sitemap in ``response``: ``urlset`` or ``sitemapindex``,
-    and the ``<loc>`` of each entry as the sitemap is read. A gzipped sitemap (``.xml.gz``,
-    served as it is) is decompressed first, up to ``max_size`` bytes (0: no limit).
+def sitemap_entries(
+    response: Response, max_size: int = 0
+) -> tuple[str, Iterator[tuple[str, str | None]]]:
+    """``(kind, entries)`` of the sitemap in ``response``: ``urlset`` or ``sitemapindex``,
+    and the ``<loc>`` and ``<lastmod>`` (None where it gives none) of each entry as the sitemap
+    is read. A gzipped sitemap (``.xml.gz``, served as it is) is decompressed first, up to
+    ``max_size`` bytes (0: no limit).
 
     Raises :class:`SitemapError` for a body that is no XML or a gzip file that will not open.
     """
-    return sitemap_body_locations(response.body, max_size)
+    return _sitemap(response.body, max_size)
 
 
 def sitemap_body_locations(body: bytes, max_size: int = 0) -> tuple[str, Iterator[str]]:
-    """:func:`sitemap_locations` of a sitemap's bytes (a stored response's)."""
+    """The kind of the sitemap in ``body`` (a stored response's) and each entry's ``<loc>``
+    (:func:`sitemap_entries`)."""
+    kind, entries = _sitemap(body, max_size)
+    return kind, (location for location, _ in entries)
+
+
+def _sitemap(body: bytes, max_size: int) -> tuple[str, Iterator[tuple[str, str | None]]]:
     if body[:3] == b"\x1f\x8b\x08":
         try:
             body = gunzip(body, max_size=max_size)
@@ -46,15 +55,15 @@ def sitemap_body_locations(body: bytes, max_size: int = 0) -> tuple[str, Iterato
         raise SitemapError("not a sitemap") from None
     if sitemap.type not in ("urlset", "sitemapindex"):
         raise SitemapError(f"not a sitemap (<{sitemap.type or '?'}>)")
-    return sitemap.type, _locations(sitemap)
+    return sitemap.type, _entries(sitemap)
 
 
-def _locations(sitemap: Sitemap) -> Iterator[str]:
+def _entries(sitemap: Sitemap) -> Iterator[tuple[str, str | None]]:
     try:
         for entry in sitemap:
             location = entry.get("loc", "").strip()
             if location:
-                yield location
+                yield location, entry.get("lastmod", "").strip() or None
     except etree.XMLSyntaxError:
         return  # a sitemap cut short: the entries before the cut stand
 

@@ -210,21 +210,19 @@ class BlogSpider(WordPressRest, CommentFeeds):
         if fetched.kind == "post" and self.sent_home(blog, fetched.redirects, response.url):
             return  # (the home page is the home's request's to archive)
         if self.doubted(response):
-            # a route says the post changed since the archive checked its page: asked again
-            # without validators, once (a server whose ETag names the address answers 304)
-            request = self.page_request(
-                response.url, blog, "post", self.parse_page,
-                meta={"unconditional": True}, dont_filter=True,
-            )  # fmt: skip
+            # a route says the post changed since the archive checked its page
+            request = self.unconditional_request(response.url, blog)
             if request is not None:
-                self.crawler.stats.inc_value("blogarchive/doubted_304")  # type: ignore[union-attr]
                 yield request
                 return
         if fetched.is_html and self.unchanged(response):
             url = post_permalink(canonical_url(response.url))
             # unchanged since the archive read it: same post, same comments (a new or deleted
-            # comment changes the page), nothing to extract again
+            # comment changes the page), nothing to extract again; unless a route read later
+            # says otherwise (:meth:`doubt`)
             self.report_for(blog).add_archived(url)
+            if self.trust is not None and not response.meta.get("unconditional"):
+                self.report_for(blog).add_believed(url)
             yield fetched.page_item()
             yield SeenItem(blog_url=blog, urls=(url,))
             return

@@ -22,7 +22,7 @@ from blogarchive.pageitems import links_to_follow, page_items, sitemap_route
 from blogarchive.reader import chunked
 from blogarchive.report import BlogReport
 from blogarchive.responses import header
-from blogarchive.sitemaps import SitemapError, robots_sitemaps, sitemap_locations
+from blogarchive.sitemaps import SitemapError, robots_sitemaps, sitemap_entries
 from extract.feedposts import FeedPost, extract_feed_posts
 from extract.feeds import Feed, extract_feed
 from extract.post import index_links
@@ -139,13 +139,13 @@ class Routes(BlogCrawl):
             report.stated_by = "feed"
         urls = routed((entry.url for entry in feed.entries), blog)
         new = report.add_found("feed", urls)
-        if self.trust is not None:
-            self.trust.note_stated(
-                {
-                    on_blog(entry.url, blog) or entry.url: (entry.updated, entry.comment_count)
-                    for entry in feed.entries
-                }
-            )
+        yield from self.doubt(
+            blog,
+            {
+                on_blog(entry.url, blog) or entry.url: (entry.updated, entry.comment_count)
+                for entry in feed.entries
+            },
+        )
         unchanged: set[str] = set()
         if self.platform_of.get(blog) == "blogger":
             for seen in self.vouch(blog, feed):
@@ -203,6 +203,32 @@ class Routes(BlogCrawl):
         if sitemap is not None:
             yield sitemap
 
+    def doubt(
+        self, blog: str, stated: dict[str, tuple[str | None, int | None]]
+    ) -> Iterator[scrapy.Request]:
+        """In a refresh, what a route says of archived posts of ``blog``: when each was last
+        modified and how many comments it has, by URL (:meth:`FeedTrust.note_stated
+        <blogarchive.refresh.FeedTrust.note_stated>`). A post it shows changed whose page
+        answered 304 already, taken as it came, is asked for again without validators."""
+        if self.trust is None or not stated:
+            return
+        doubted = self.trust.note_stated(stated)
+        for url in sorted(self.report_for(blog).take_believed(doubted)):
+            request = self.unconditional_request(url, blog)
+            if request is not None:
+                yield request
+
+    def unconditional_request(self, url: str, blog: str) -> scrapy.Request | None:
+        """A post page asked for again without validators, its 304 not believed (a server
+        whose ETag names the address answers 304 after an edit); once: a second 304 is
+        taken as it comes."""
+        request = self.page_request(
+            url, blog, "post", self.parse_page, meta={"unconditional": True}, dont_filter=True
+        )
+        if request is not None:
+            self.crawler.stats.inc_value("blogarchive/doubted_304")  # type: ignore[union-attr]
+        return request
+
     def vouch(self, blog: str, feed: Feed) -> Iterator[SeenItem]:
         """The archived posts this feed page lists unchanged: seen, not asked for (a refresh
         that trusts the feed, :class:`~blogarchive.refresh.FeedTrust`)."""
@@ -252,14 +278,14 @@ class Routes(BlogCrawl):
             yield self.page_item(response, error="not a WordPress REST answer")
             return
         yield self.page_item(response)
-        if self.trust is not None:
-            self.trust.note_stated(
-                {
-                    on_blog(url, blog) or url: (f"{post['modified_gmt']}+00:00", None)
-                    for url, post in zip(urls, posts, strict=True)
-                    if isinstance(post.get("modified_gmt"), str)
-                }
-            )
+        yield from self.doubt(
+            blog,
+            {
+                on_blog(url, blog) or url: (f"{post['modified_gmt']}+00:00", None)
+                for url, post in zip(urls, posts, strict=True)
+                if isinstance(post.get("modified_gmt"), str)
+            },
+        )
         report = self.report_for(blog)
         total = header(response.headers, b"X-WP-Total")
         if total and total.isdigit():
@@ -332,23 +358,31 @@ class Routes(BlogCrawl):
     def parse_sitemap(self, response: Response) -> Iterator[Any]:
         blog = response.meta["blog"]
         try:
-            kind, locations = sitemap_locations(response, self.sitemap_max_size)
+            kind, entries = sitemap_entries(response, self.sitemap_max_size)
         except SitemapError as error:
             yield self.page_item(response, error=str(error))
             return
         yield self.page_item(response)
         report = self.report_for(blog)
         if kind == "sitemapindex":
-            yield from self.sitemap_requests(blog, locations)
+            yield from self.sitemap_requests(blog, (location for location, _ in entries))
             return
         # a few hundred entries at a time, as the sitemap is read: 50,000 are never held at once
         listed = 0
         route = sitemap_route(response.url, self.platform_of.get(blog))
-        for chunk in chunked(locations):
+        for chunk in chunked(entries):
             listed += len(chunk)
-            urls = routed(chunk, blog)
+            urls = routed((location for location, _ in chunk), blog)
             asked = report.asked_among(urls)  # (see linked_posts)
             report.add_found(route, urls)
+            yield from self.doubt(
+                blog,
+                {
+                    own: (modified, None)
+                    for location, modified in chunk
+                    if modified and (own := on_blog(canonical_url(location), blog)) is not None
+                },
+            )
             yield from self.post_requests((url for url in urls if url not in asked), blog)
         if "wp-sitemap-posts-post-" in response.url and report.stated_by in (None, "sitemap"):
             # WordPress lists its posts (not its pages) in the posts-post sitemaps

@@ -8,8 +8,8 @@ relative, ``?m=1`` and trailing-slash variants; a sitemap that lists pages that 
 posts; the pages sitemap present or not (a static page with a form then only linked from the
 menu); Blogger comment feeds that answer 404; WordPress' REST API: its per-page cap, its
 page parameter ignored, its pages each ordered their own way, a post listed twice; any paged
-route's pages past the first redirected to the first; Blogger post pages whose ETag stays the
-same when their text changes (a 304 after an edit). Per post: its body (text, one line, an
+route's pages past the first redirected to the first; post pages whose ETag stays the same
+when their text changes (a 304 after an edit). Per post: its body (text, one line, an
 image, an embed) and its fate (answered, 404, 410, 503, a redirect chain, a redirect loop, a
 redirect to a private address, a redirect to the home page, disallowed by robots.txt, a
 page that names another post as its canonical address, a 429 with ``Retry-After`` or a 500
@@ -86,8 +86,8 @@ class SiteSpec:
     #: the robots.txt ``Crawl-delay`` (seconds), if any
     crawl_delay: float | None = None
     #: post pages' ETag names the address, not the text: the server answers 304 after an edit.
-    #: Blogger's only: its feed, read before its archived posts are asked for again, says which
-    #: changed. A WordPress refresh asks for them at once (README, "Limits and safety").
+    #: Only where the feed reaches every post: a comment deleted from a post no route counts
+    #: the comments of is seen by nothing a crawl reads (README, "Limits and safety")
     stale_validators: bool = False
 
     def blog(self) -> DemoBlog:
@@ -228,7 +228,7 @@ class GeneratedSite(Site):
     def route(self, path: str, query: dict[str, list[str]]) -> Response:
         with self._one_at_a_time:
             response = self._route(path, query)
-        stale = self.spec.stale_validators and self.blog.platform == "blogger"
+        stale = self.spec.stale_validators and self.spec.paging in ("honest", "404", "empty")
         if stale and path in self.fate_of and response.status == 200:
             etag = '"' + hashlib.sha1(path.encode()).hexdigest()[:20] + '"'
             response.headers.setdefault("ETag", etag)
