@@ -370,19 +370,23 @@ class Routes(BlogCrawl):
         # a few hundred entries at a time, as the sitemap is read: 50,000 are never held at once
         listed = 0
         route = sitemap_route(response.url, self.platform_of.get(blog))
+        # Blogger's sitemap dates each post as its feed does; elsewhere a lastmod is often the
+        # sitemap's own date, which would have every archived page asked for again
+        blogger = self.platform_of.get(blog) == "blogger"
         for chunk in chunked(entries):
             listed += len(chunk)
             urls = routed((location for location, _ in chunk), blog)
             asked = report.asked_among(urls)  # (see linked_posts)
             report.add_found(route, urls)
-            yield from self.doubt(
-                blog,
-                {
-                    own: (modified, None)
-                    for location, modified in chunk
-                    if modified and (own := on_blog(canonical_url(location), blog)) is not None
-                },
-            )
+            if blogger:
+                yield from self.doubt(
+                    blog,
+                    {
+                        own: (modified, None)
+                        for location, modified in chunk
+                        if modified and (own := on_blog(canonical_url(location), blog)) is not None
+                    },
+                )
             yield from self.post_requests((url for url in urls if url not in asked), blog)
         if "wp-sitemap-posts-post-" in response.url and report.stated_by in (None, "sitemap"):
             # WordPress lists its posts (not its pages) in the posts-post sitemaps
