@@ -13,7 +13,8 @@ when their text changes (a 304 after an edit). Per post: its body (text, one lin
 image, an embed) and its fate (answered, 404, 410, 503, a redirect chain, a redirect loop, a
 redirect to a private address, a redirect to the home page, disallowed by robots.txt, a
 page that names another post as its canonical address, a 429 with ``Retry-After`` or a 500
-before the post is answered, a "not found" page answered 200, an empty 200).
+before the post is answered, a "not found" page answered 200, an empty 200, a page whose
+``<meta http-equiv="refresh">`` sends the browser to the post's new address or to the home page).
 
 :func:`expected_reason` is the oracle: what the crawl must report for a post that it cannot
 archive, from what the site really did.
@@ -44,10 +45,10 @@ BODIES = {
 }
 FATES = (
     "ok", "404", "410", "503", "chain", "loop", "private", "robots", "home", "canon",
-    "throttled", "flaky", "soft404", "empty",
+    "throttled", "flaky", "soft404", "empty", "refresh", "refresh-home",
 )  # fmt: skip
 #: The fates of posts the crawl must archive; the others it must report missing.
-ARCHIVED_FATES = ("ok", "chain", "canon", "throttled", "flaky")
+ARCHIVED_FATES = ("ok", "chain", "canon", "throttled", "flaky", "refresh")
 VARIANTS = ("plain", "https", "protocol", "relative", "m1", "slash")
 #: An address no crawl may reach without ``--allow-private``: not a start origin.
 PRIVATE_HOST = "127.0.0.254"
@@ -205,6 +206,7 @@ def expected_reason(fate: str) -> str | None:
         "robots": "robots.txt",
         "home": "redirected to the blog's home page",
         "soft404": "not-found page markup",
+        "refresh-home": "redirected to the blog's home page",
         "empty": "an empty page",
     }.get(fate)
 
@@ -277,6 +279,10 @@ class GeneratedSite(Site):
                               body_class="error404")  # fmt: skip
         if spec.fate == "empty":
             return Response(200, "text/html; charset=UTF-8", b"")
+        if spec.fate in ("refresh", "refresh-home"):  # a page that sends the browser on
+            target = self.home + ("moved" + path if spec.fate == "refresh" else "")
+            page = f'<html><head><meta http-equiv="refresh" content="0; url={target}"></head>'
+            return Response(200, "text/html; charset=UTF-8", f"{page}<body></body></html>".encode())
         if spec.fate == "ok" and self.spec.bare_top_thread:
             response = super().route(path, query)
             html = response.body.decode().replace(
