@@ -165,6 +165,23 @@ class ArchiveReader:
         )
         return str(rows[0][0]) if rows else None
 
+    def comments_counted(self, urls: Iterable[str]) -> dict[str, int]:
+        """How many comments each of ``urls`` that is an archived post was said to have when it
+        was archived (its page's count, or its feed's where the page gave none), else how
+        many the archive holds: what a route's count of them is compared with (a count that
+        takes in pingbacks a page does not list stays the same while nothing changes)."""
+        found = {}
+        for chunk in chunked(urls):
+            ids = {post_id_for(url): url for url in chunk}
+            rows = self._rows(
+                "SELECT p.id, coalesce(p.comment_count, (SELECT count(*) FROM comments c"
+                " WHERE c.post_id = p.id AND c.deleted_at IS NULL)) FROM posts p"
+                f" WHERE p.id IN ({marks(ids)}) AND p.deleted_at IS NULL",
+                list(ids),
+            )
+            found.update({ids[post_id]: int(count) for post_id, count in rows})
+        return found
+
     def comments(self, url: str) -> int | None:
         """How many comments the archive holds for the post at ``url``; None if it is not an
         archived post."""

@@ -118,9 +118,10 @@ def _clearly_before(updated: str, checked: str) -> bool | None:
 
 
 class FeedTrust:
-    """A refresh's reading of its blogs' Blogger feeds: which archived posts an entry vouches
-    for (not asked for again), and which wait for their feed (``pending``; ``None`` where
-    none waits: a distributed worker's, or a refresh that revalidates every page)."""
+    """A refresh's reading of its blogs' routes: which archived posts a Blogger feed entry
+    vouches for (not asked for again), which a route says changed (:meth:`note_stated`), and
+    which wait for their feed (``pending``; ``None`` where none waits: a distributed
+    worker's, or a refresh that revalidates every page)."""
 
     def __init__(self, archived: ArchiveReader, pending: PendingPosts | None) -> None:
         self.archived = archived
@@ -129,7 +130,7 @@ class FeedTrust:
         #: page is read even when it answers 304 (the archive may have missed their comments)
         self.comments_differ: set[str] = set()
         #: archived posts a route says were modified after the archive last checked their page
-        #: (:meth:`note_modified`): a 304 from their page is not believed
+        #: (:meth:`note_stated`): a 304 from their page is not believed
         self.changed: set[str] = set()
 
     def vouches(self, url: str, entry: FeedEntry, state: tuple[str | None, int] | None) -> bool:
@@ -150,19 +151,23 @@ class FeedTrust:
         feed entry's ``updated``, the REST API's ``modified_gmt``) and how many comments it
         has (``thr:total``, ``slash:comments``). A post modified later than
         :data:`FEED_TRUST_MARGIN` before the archive last checked its page is ``changed``; one
-        counted other comments than the archive holds, ``comments_differ``; those are
-        returned. (A server whose validators ignore an edit answers 304 after it: the edit
+        counted other comments than the archive counted for it
+        (:meth:`~blogarchive.reader.ArchiveReader.comments_counted`), ``comments_differ``; those
+        are returned. (A server whose validators ignore an edit answers 304 after it: the edit
         would be lost without a word.)"""
         states = self.archived.states(stated)
+        counted = self.archived.comments_counted(
+            url for url, (_, comments) in stated.items() if comments is not None
+        )
         doubted = set()
         for url, (modified, comments) in stated.items():
-            checked, archived = states.get(url, (None, 0))
+            checked = states.get(url, (None, 0))[0]
             if checked is None:
                 continue  # (not an archived post, or never checked)
             if modified is not None and _clearly_before(modified, checked) is False:
                 self.changed.add(url)
                 doubted.add(url)
-            if comments is not None and comments != archived:
+            if comments is not None and url in counted and comments != counted[url]:
                 self.comments_differ.add(url)
                 doubted.add(url)
         return doubted

@@ -218,6 +218,34 @@ def test_comments_the_archive_missed_are_fetched_though_the_page_is_unchanged(
     assert query(db, "SELECT count(*) FROM comments WHERE post_id = ?", post_id) == [(comments,)]
 
 
+def test_a_feed_count_the_page_states_too_is_no_reason_to_doubt_a_304(
+    network: DemoNetwork, tmp_path: Path
+) -> None:
+    """A WordPress feed's ``slash:comments`` counts pingbacks that a page may not list: a post
+    whose page stated the count the feed gives has not changed, whatever the archive holds,
+    and its 304 is believed (asked again, every refresh would fetch it whole)."""
+    db = tmp_path / "archive.db"
+    crawl(network, db)
+    home = network.homes["wordpress"]
+    rows = query(
+        db, "SELECT p.id, p.comment_count, count(c.id) FROM posts p JOIN comments c"
+        " ON c.post_id = p.id WHERE p.url LIKE ? GROUP BY p.id", home + "%",
+    )  # fmt: skip
+    post_id, stated, held = next(row for row in rows if row[1] is not None)
+    assert stated == held >= 1
+    with sqlite3.connect(db) as conn:  # one of them a pingback the page does not list
+        conn.execute(
+            "DELETE FROM comments WHERE id = (SELECT min(id) FROM comments WHERE post_id = ?)",
+            [post_id],
+        )
+    mark = len(network.log)
+    refresh(db)
+    asked = post_pages_asked(network, db, since=mark)
+    assert asked["wordpress"] == len(BLOGS["wordpress"].posts)
+    [(stats,)] = query(db, "SELECT stats FROM crawl_runs ORDER BY id DESC LIMIT 1")
+    assert "blogarchive/doubted_304" not in json.loads(stats)
+
+
 def test_a_503_or_a_410_during_a_refresh(network: DemoNetwork, tmp_path: Path) -> None:
     db = tmp_path / "archive.db"
     crawl(network, db)
