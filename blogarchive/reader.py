@@ -172,14 +172,7 @@ class ArchiveReader:
         takes in pingbacks a page does not list stays the same while nothing changes)."""
         found = {}
         for chunk in chunked(urls):
-            ids = {post_id_for(url): url for url in chunk}
-            rows = self._rows(
-                "SELECT p.id, coalesce(p.comment_count, (SELECT count(*) FROM comments c"
-                " WHERE c.post_id = p.id AND c.deleted_at IS NULL)) FROM posts p"
-                f" WHERE p.id IN ({marks(ids)}) AND p.deleted_at IS NULL",
-                list(ids),
-            )
-            found.update({ids[post_id]: int(count) for post_id, count in rows})
+            found.update(self._comment_counts(chunk, stated=True))
         return found
 
     def comments(self, url: str) -> int | None:
@@ -187,12 +180,14 @@ class ArchiveReader:
         archived post."""
         return self._comment_counts([url]).get(url)
 
-    def _comment_counts(self, urls: list[str]) -> dict[str, int]:
-        """:meth:`comments` of each of ``urls`` that is an archived post, in one query."""
+    def _comment_counts(self, urls: list[str], *, stated: bool = False) -> dict[str, int]:
+        """:meth:`comments` of each of ``urls`` that is an archived post, in one query (with
+        ``stated``, :meth:`comments_counted`)."""
         ids = {post_id_for(url): url for url in urls}
+        held = "(SELECT count(*) FROM comments c WHERE c.post_id = p.id AND c.deleted_at IS NULL)"
+        counted = f"coalesce(p.comment_count, {held})" if stated else held
         rows = self._rows(
-            "SELECT p.id, (SELECT count(*) FROM comments c WHERE c.post_id = p.id"
-            " AND c.deleted_at IS NULL) FROM posts p"
+            f"SELECT p.id, {counted} FROM posts p"
             f" WHERE p.id IN ({marks(ids)}) AND p.deleted_at IS NULL",
             list(ids),
         )

@@ -389,20 +389,22 @@ def decide_post(html: str, url: str) -> tuple[Post | None, str]:
     for selector in NOT_A_POST:
         if select(root, selector):
             return None, f"static page markup ({selector})"
-    if is_index_page(root):
-        return None, "index page markup (several posts, or an index view)"
     address = urlsplit(url)
     if STATIC_ADDRESS.match(address.path) and detect_platform(html, url) == "blogger":
         # (Substack keeps its posts at /p/: elsewhere the page's markup decides)
         return None, "static page address (Blogger's /p/)"
-    if address.path in ("", "/") and not address.query:
-        return None, "the blog's home page"  # (which may show its latest post whole)
-    # (after the static and home addresses: a page there is never a post, found or not)
+    # (after the static address, where no post is expected, found or not; before the index
+    # markup: Blogger's 2017+ themes mark every view but a post's, a "not found" one too, as
+    # a feed view)
     for selector in NOT_FOUND:
         if select(root, selector):
             return None, f"not-found page markup ({selector})"
-    if _empty_post_list(root):
+    if address.path not in ("", "/") and _empty_post_list(root):
         return None, "not-found page markup (Blogger's Blog1 lists no post)"
+    if is_index_page(root):
+        return None, "index page markup (several posts, or an index view)"
+    if address.path in ("", "/") and not address.query:
+        return None, "the blog's home page"  # (which may show its latest post whole)
     evidence = post_markup(root, may_be_post(url))
     if evidence is None and not may_be_post(url):
         return None, "the address of a label, search, archive or static page, and no post markup"
