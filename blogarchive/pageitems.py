@@ -33,7 +33,7 @@ from extract import Comment, Page, Post, extract_comments, extract_observations
 from extract import extract_page as _extract_page
 from extract.feedposts import FeedPost
 from extract.feeds import CommentFeed, extract_comment_feed
-from extract.post import announced_post, post_links, site_links
+from extract.post import NOT_FOUND_EVIDENCE, announced_post, post_links, site_links
 from extract.restposts import RestComment, in_page_order
 from extract.urls import (
     COMMENT_PAGE,
@@ -63,10 +63,6 @@ def sitemap_route(url: str, platform: str | None) -> str:
 
 #: Evidence that a page is no post which a route listing it as a post does not overrule.
 DECIDED: Final = ("static page markup", "index page markup", "static page address")
-#: Evidence that an address holds no post now (the platform's "not found" page, answered 200):
-#: not overruled either, but a post a route listed is then missing, where a static or index
-#: page a route listed is no post.
-NOT_FOUND_PAGE: Final = "not-found page markup"
 
 #: Where a post's comments come from (what ``comments_from(post)`` answers): its page; its
 #: comment feed (the page's are not read); or its comment feed, with the page's read as well
@@ -347,10 +343,12 @@ def _post_page(
     post, evidence = page.post, page.evidence
     if (
         post is None
-        and not evidence.startswith((*DECIDED, NOT_FOUND_PAGE))
+        and not evidence.startswith((*DECIDED, NOT_FOUND_EVIDENCE))
         and (announced(page) if callable(announced) else announced)
     ):
         # a route lists it as a post: its address or a short body does not make it less so
+        # (a "not found" page is not overruled either: the post is then missing, where a
+        # static or index page a route listed is no post)
         post = announced_post(fetched.html, url)
         evidence = "listed as a post by a route of the blog" if post else evidence
     if post is None:

@@ -248,6 +248,8 @@ NOT_A_POST: Final = ("body.page", "article.type-page", "body.static_page")
 #: Markup of the page a platform shows for an address that holds no post, which some servers
 #: answer 200 rather than 404: WordPress' ``body_class()`` names that view ``error404``.
 NOT_FOUND: Final = ("body.error404",)
+#: What the evidence of such a page starts with (a crawl reports a post listed there missing).
+NOT_FOUND_EVIDENCE: Final = "not-found page markup"
 #: Where Blogger's ``Blog1`` widget lists the posts a view shows (every layout's, classic and
 #: 2017+, has the container); a view whose list shows nothing is Blogger's page for an address
 #: that holds no post, whatever else the page shows.
@@ -379,8 +381,8 @@ def decide_post(html: str, url: str) -> tuple[Post | None, str]:
     The page's markup decides first: a static page's or an index page's markup says it is no
     post, the platforms' post markup and the page's declarations (:data:`POST_MARKUP`) that it
     is one, whatever its address and however short its body (one line, an image, an embed).
-    A platform's "not found" page (:data:`NOT_FOUND`, an empty :data:`POST_LIST`) is none
-    either, wherever it answers but at a static or home address (no post is expected there).
+    A platform's "not found" page (:data:`NOT_FOUND`; an empty :data:`POST_LIST`, but at the
+    home address) is none either, but at Blogger's static address (no post is expected there).
     Only a page without either is judged by its address (label, search, archive and feed
     addresses are not posts) and then by whether it holds a post body."""
     if not html.strip():
@@ -398,9 +400,9 @@ def decide_post(html: str, url: str) -> tuple[Post | None, str]:
     # a feed view)
     for selector in NOT_FOUND:
         if select(root, selector):
-            return None, f"not-found page markup ({selector})"
+            return None, f"{NOT_FOUND_EVIDENCE} ({selector})"
     if address.path not in ("", "/") and _empty_post_list(root):
-        return None, "not-found page markup (Blogger's Blog1 lists no post)"
+        return None, f"{NOT_FOUND_EVIDENCE} (Blogger's Blog1 lists no post)"
     if is_index_page(root):
         return None, "index page markup (several posts, or an index view)"
     if address.path in ("", "/") and not address.query:
