@@ -54,7 +54,7 @@ from pathlib import Path
 
 import processes  # bench/ is the script's folder
 from static_site import NginxSite
-from workload import FAST, bench_blog, setting_options
+from workload import FAST, as_installed, bench_blog, setting_options
 
 #: The crawl's target: this share of the bare spider's rate (issue 8).
 TARGET_SHARE = 0.7
@@ -276,6 +276,7 @@ def main() -> None:
         help="a Scrapy setting for the crawl and the refresh (not the bare spider); repeatable",
     )  # fmt: skip
     args = parser.parse_args()
+    as_installed()
     settings = setting_options(args.settings)
     if args.search:
         print(search_only(args.search), flush=True)

@@ -10,7 +10,8 @@ each page stored, and (by default) its WARC records; and the crawl ``--from-feed
 archives the same posts and comments from the blog's feeds (no post page fetched).
 
 Both run on the same generated Blogger blog (``bench/workload.py``: 3 comments a post), served
-by nginx on loopback (``bench/static_site.py``), politeness off, 16 requests at a time. For
+by nginx on loopback (``bench/static_site.py``), politeness off, 16 requests at a time, the
+project's modules byte-compiled first as an install has them (``workload.as_installed``). For
 each: the posts it kept, wall seconds, and the CPU seconds of all its processes (the crawl's
 extraction workers included; ``bench/processes.py``), medians of ``--rounds`` rounds, and the
 CPU milliseconds a post. The last lines give each crawl's CPU a post as a share of the other
@@ -31,7 +32,7 @@ from pathlib import Path
 
 import processes  # bench/ is the script's folder
 from static_site import NginxSite
-from workload import FAST, bench_blog
+from workload import FAST, as_installed, bench_blog
 
 DIY_SPIDER = """
 import json, sys
@@ -92,6 +93,7 @@ def main() -> None:
     args = parser.parse_args()
     print(f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores;"
           f" {args.posts} posts, {args.rounds} rounds (medians)")  # fmt: skip
+    as_installed()
     runs: dict[str, list[tuple[int, processes.Used]]] = {"ours": [], "fed": [], "diy": []}
     with tempfile.TemporaryDirectory(prefix="blogarchive-diy-") as scratch:
         folder = Path(scratch)

@@ -50,6 +50,8 @@ from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from workload import as_installed  # bench/ is the script's folder
+
 from blogarchive.demo.content import DemoBlog
 from blogarchive.demo.server import DemoNetwork, Response, Site
 from blogarchive.demo.synthetic import synthetic_blogger, synthetic_wordpress
@@ -207,6 +209,7 @@ def main() -> None:
     parser.add_argument("--skip-scrapy-defaults", action="store_true")
     parser.add_argument("--skip-wget", action="store_true")
     args = parser.parse_args()
+    as_installed()
     blogs, delayed = network(args.blogs, args.largest, args.seed)
     total = sum(len(blog.posts) for blog in blogs.values())
     print(f"python {platform.python_version()} on {platform.machine()},"
