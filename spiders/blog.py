@@ -394,7 +394,11 @@ class BlogSpider(WordPressRest, CommentFeeds):
             yield from self.blog_feed_failed(blog, reason)
         if request.meta.get("rest_route"):
             yield from self.rest_route_failed(blog, request.meta["rest_route"], reason)
-        if request.meta.get("probe") and status is not None and 400 <= status < 500:
+        probed = request.meta.get("probe") and status is not None and 400 <= status < 500
+        if kind in ("feed", "sitemap", "index") and not probed:
+            # the route ends here, short of its end: the report says where and why
+            self.report_for(blog).stop(kind, f"{asked} failed: {reason}")
+        if probed:
             # a route the site does not offer (REST disabled, the page after a feed's last)
             yield PageItem(
                 url=request.url,

@@ -80,6 +80,9 @@ class Response:
     content_type: str
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)
+    #: how a test's site answers worse than a status can say: ``reset`` (the connection closed
+    #: with no answer), ``truncate`` (the body ends before the length announced)
+    misbehaviour: str | None = None
 
 
 class Site:
@@ -534,6 +537,8 @@ def _not_found() -> Response:
 GZIP_FROM = 1024
 #: The size of each chunk of such a body.
 CHUNK = 4096
+#: ``SO_LINGER`` on, zero seconds: closing the socket sends an RST, not a FIN.
+LINGER_NONE = (1).to_bytes(4, "little") + (0).to_bytes(4, "little")
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -558,11 +563,26 @@ class _Handler(BaseHTTPRequestHandler):
             etag = response.headers.setdefault("ETag", etag)  # (a test's site may set its own)
             if self.headers.get("If-None-Match") == etag:
                 response = Response(304, response.content_type, b"", {"ETag": etag})
+        if response.misbehaviour == "reset":  # an RST in place of an answer
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, LINGER_NONE)
+            self.connection.close()
+            self.close_connection = True
+            self._log(response, received)
+            return
         self.send_response(response.status)
         self.send_header("Content-Type", response.content_type)
         for name, value in response.headers.items():
             self.send_header(name, value)
         body = response.body
+        if response.misbehaviour == "truncate":  # the body, then the end: half what was announced
+            self.send_header("Content-Length", str(2 * len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_RDWR)
+            self.close_connection = True
+            self._log(response, received)
+            return
         if len(body) >= GZIP_FROM and "gzip" in self.headers.get("Accept-Encoding", ""):
             # as Blogger's and most servers' answers to a client that accepts it: gzip-encoded,
             # sent in chunks (no Content-Length)
@@ -579,6 +599,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
+        self._log(response, received)
+
+    def _log(self, response: Response, received: float) -> None:
         self.server.network.log.append(
             LoggedRequest(
                 host=self.headers.get("Host", ""),

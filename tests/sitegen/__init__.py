@@ -14,7 +14,11 @@ image, an embed) and its fate (answered, 404, 410, 503, a redirect chain, a redi
 redirect to a private address, a redirect to the home page, disallowed by robots.txt, a
 page that names another post as its canonical address, a 429 with ``Retry-After`` or a 500
 before the post is answered, a "not found" page answered 200, an empty 200, a page whose
-``<meta http-equiv="refresh">`` sends the browser to the post's new address or to the home page).
+``<meta http-equiv="refresh">`` sends the browser to the post's new address or to the home page,
+the connection reset with no answer (every time, or the first time only), a body that ends
+before the length announced); a route that fails (the feed's pages past the first, or the
+sitemap, answer 503). Between a crawl and a refresh, posts are edited, lose a comment,
+are deleted or published, or their addresses start to reset the connection.
 
 :func:`expected_reason` is the oracle: what the crawl must report for a post that it cannot
 archive, from what the site really did.
@@ -45,10 +49,11 @@ BODIES = {
 }
 FATES = (
     "ok", "404", "410", "503", "chain", "loop", "private", "robots", "home", "canon",
-    "throttled", "flaky", "soft404", "empty", "refresh", "refresh-home",
+    "throttled", "flaky", "soft404", "empty", "refresh", "refresh-home", "reset", "reset-once",
+    "truncate",
 )  # fmt: skip
 #: The fates of posts the crawl must archive; the others it must report missing.
-ARCHIVED_FATES = ("ok", "chain", "canon", "throttled", "flaky", "refresh")
+ARCHIVED_FATES = ("ok", "chain", "canon", "throttled", "flaky", "refresh", "reset-once")
 VARIANTS = ("plain", "https", "protocol", "relative", "m1", "slash")
 #: An address no crawl may reach without ``--allow-private``: not a start origin.
 PRIVATE_HOST = "127.0.0.254"
@@ -90,6 +95,8 @@ class SiteSpec:
     #: Only where the feed reaches every post: a comment deleted from a post no route counts
     #: the comments of is seen by nothing a crawl reads (README, "Limits and safety")
     stale_validators: bool = False
+    #: a route that fails: ``feed`` (its pages past the first) or ``sitemap`` answers 503
+    broken_route: str | None = None
 
     def blog(self) -> DemoBlog:
         posts = []
@@ -161,11 +168,13 @@ def site_specs(max_posts: int = 12) -> st.SearchStrategy[SiteSpec]:
         replies=st.booleans(),
         bare_top_thread=st.booleans(),
         stale_validators=st.booleans(),
+        broken_route=st.sampled_from((None, "feed", "sitemap")),
     )
 
 
-#: What an edit between two crawls does to a post (``new``: a post is added at the end).
-EDITS = ("text", "comment", "gone", "new")
+#: What an edit between two crawls does to a post (``new``: a post is added at the end;
+#: ``broken``: its address resets the connection).
+EDITS = ("text", "comment", "gone", "new", "broken")
 
 
 def edits() -> st.SearchStrategy[tuple[tuple[int, str], ...]]:
@@ -175,7 +184,8 @@ def edits() -> st.SearchStrategy[tuple[tuple[int, str], ...]]:
 
 def edited(spec: SiteSpec, changes: tuple[tuple[int, str], ...]) -> SiteSpec:
     """``spec`` after ``changes``: a post's text edited, its last comment deleted, the post
-    gone (its address answers 404), or a new post published. Edits apply to answered posts."""
+    gone (its address answers 404) or broken (its address resets the connection), or a new post
+    published. Edits apply to answered posts."""
     posts = list(spec.posts)
     for index, kind in changes:
         if kind == "new":
@@ -192,6 +202,8 @@ def edited(spec: SiteSpec, changes: tuple[tuple[int, str], ...]) -> SiteSpec:
             posts[n] = dataclasses.replace(post, comments=post.comments - 1)
         elif kind == "gone":
             posts[n] = dataclasses.replace(post, fate="gone")
+        elif kind == "broken":
+            posts[n] = dataclasses.replace(post, fate="reset")
     return dataclasses.replace(spec, posts=tuple(posts))
 
 
@@ -208,6 +220,8 @@ def expected_reason(fate: str) -> str | None:
         "soft404": "not-found page markup",
         "refresh-home": "redirected to the blog's home page",
         "empty": "an empty page",
+        "reset": "connection lost",
+        "truncate": "truncated",
     }.get(fate)
 
 
@@ -224,6 +238,8 @@ class GeneratedSite(Site):
         self._one_at_a_time = threading.RLock()
         #: how many times each post's address was asked for
         self.hits: dict[str, int] = {}
+        #: how many times a page of ``spec.broken_route`` answered 503
+        self.broken_hits = 0
 
     # -- what a post's address does ------------------------------------------------------------
 
@@ -237,6 +253,9 @@ class GeneratedSite(Site):
         return response
 
     def _route(self, path: str, query: dict[str, list[str]]) -> Response:
+        if self._broken(path, query):
+            self.broken_hits += 1
+            return Response(503, "text/html", b"<html><body>unavailable</body></html>")
         if path == "/robots.txt":
             response = super().route(path, query)
             disallowed = "".join(
@@ -266,6 +285,15 @@ class GeneratedSite(Site):
         paged = self._paged(path, query)
         return self._varied(path, paged if paged is not None else super().route(path, query))
 
+    def _broken(self, path: str, query: dict[str, list[str]]) -> bool:
+        """Whether ``path`` is a page of the route the spec breaks."""
+        if self.spec.broken_route == "feed":
+            key = {"/feeds/posts/default": "start-index", "/feed/": "paged"}.get(path)
+            return key is not None and query.get(key, ["1"])[0] not in ("", "1")
+        if self.spec.broken_route == "sitemap":
+            return path in ("/sitemap.xml", "/wp-sitemap.xml")
+        return False
+
     def _post_fate(self, path: str, spec: PostSpec, query: dict[str, list[str]]) -> Response:
         hits = self.hits[path] = self.hits.get(path, 0) + 1
         if spec.fate == "throttled" and hits == 1:
@@ -273,6 +301,11 @@ class GeneratedSite(Site):
                             {"Retry-After": "1"})  # fmt: skip
         if spec.fate == "flaky" and hits == 1:
             return Response(500, "text/html", b"<html><body>try again</body></html>")
+        if spec.fate == "reset" or (spec.fate == "reset-once" and hits == 1):
+            return Response(200, "text/html", b"", misbehaviour="reset")
+        if spec.fate == "truncate":
+            response = super().route(path, query)
+            return dataclasses.replace(response, misbehaviour="truncate")
         if spec.fate == "soft404":  # the theme's "not found" page, answered 200
             # (WordPress' body_class() names a 404 view "error404"; Blogger's Blog1 lists none)
             return self._html(self.blog.template, posts=[], canonical=self.home + path[1:],
