@@ -264,9 +264,11 @@ RARE_TAGS: Final = frozenset(
     "abbr article aside body footer form h1 header iframe label link main meta nav noscript "
     "script section style time title".split()
 )
-#: Attributes the extractors' selectors test most (pages' metadata and microdata, labels).
+#: Attributes the extractors' selectors test most (pages' metadata and microdata, labels),
+#: and those whose elements a selector counts to choose its pool (``abbr[title]``,
+#: ``[itemtype$=...]``): pooled in the index's one pass, not found by a walk of their own.
 POOLED_ATTRIBUTES: Final = frozenset(
-    ("rel", "type", "name", "property", "itemprop", "datetime", "for")
+    ("rel", "type", "name", "property", "itemprop", "itemtype", "datetime", "for", "title")
 )
 
 
