@@ -998,14 +998,20 @@ def joined(base: str, href: str) -> str:
     return href if ALREADY_CANONICAL.fullmatch(href) else urljoin(base, href)
 
 
+#: The highest TCP port: an address with a higher one is malformed (``urlsplit`` says so).
+MAX_PORT: Final = 65535
+
+
 def absolute(url: str, href: str | None) -> str | None:
     if not href:
         return None
     href = href.strip()
     if not href or href.startswith(("javascript:", "mailto:", "data:", "#")):
         return None
-    if ALREADY_CANONICAL.fullmatch(href) and ":" not in href.split("/", 3)[2]:
-        return href  # what urljoin gives back, with no port to check
+    if ALREADY_CANONICAL.fullmatch(href):
+        authority = href.split("/", 3)[2]
+        if ":" not in authority or int(authority.rpartition(":")[2]) <= MAX_PORT:
+            return href  # what urljoin gives back, its port (if any) a port
     try:
         resolved = urljoin(url, href)
         urlsplit(resolved).port  # noqa: B018 - a port that is no number raises here

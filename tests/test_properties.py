@@ -104,7 +104,9 @@ URL_CHARS = "abcXYZ09./-_~!$&'()*+,=:@%?#; é"
 @settings(max_examples=400, deadline=None)
 @given(
     st.sampled_from(["http://", "https://", "HTTP://", ""]),
-    st.sampled_from(["a.example", "B.example", "127.0.0.20:8080", "h:99999", "a..b", ""]),
+    st.sampled_from(
+        ["a.example", "B.example", "127.0.0.20:8080", "h:99999", "h:65536", "h:0", "a..b", ""]
+    ),
     st.text(URL_CHARS, max_size=30),
     st.sampled_from([None, "http://a.example/x/", "https://b.example/feeds/1?x=1"]),
 )
