@@ -22,7 +22,7 @@ from lxml import etree
 from lxml.cssselect import CSSSelector
 from lxml.etree import _Element
 
-from extract.urls import ALREADY_CANONICAL
+from extract.urls import ALREADY_ABSOLUTE
 
 #: An element of a parsed page (lxml's own class: lxml.html's lookup costs a call per element).
 Node: TypeAlias = _Element
@@ -995,7 +995,7 @@ def _resolve(base: str, tag: str, attribute: str, value: str) -> str | None:
 def joined(base: str, href: str) -> str:
     """``urljoin(base, href)``, which gives back as it is an address already absolute and plain
     (most of a page's links and of a feed's, five an entry; urljoin costs some microseconds)."""
-    return href if ALREADY_CANONICAL.fullmatch(href) else urljoin(base, href)
+    return href if ALREADY_ABSOLUTE.fullmatch(href) else urljoin(base, href)
 
 
 #: The highest TCP port: an address with a higher one is malformed (``urlsplit`` says so).
@@ -1008,7 +1008,7 @@ def absolute(url: str, href: str | None) -> str | None:
     href = href.strip()
     if not href or href.startswith(("javascript:", "mailto:", "data:", "#")):
         return None
-    if ALREADY_CANONICAL.fullmatch(href):
+    if ALREADY_ABSOLUTE.fullmatch(href):
         authority = href.split("/", 3)[2]
         if ":" not in authority or int(authority.rpartition(":")[2]) <= MAX_PORT:
             return href  # what urljoin gives back, its port (if any) a port

@@ -33,6 +33,13 @@ NOT_POST_PATHS: Final = (
 ALREADY_CANONICAL: Final = re.compile(
     r"https?://[a-z0-9.-]+(?::[0-9]{1,5})?/[A-Za-z0-9._~!$&'()*+,=:@/-]*"
 )
+#: An address ``urljoin`` gives back as it is: one :data:`ALREADY_CANONICAL` matches, with a
+#: query and a fragment of the same characters if any (not empty: urljoin drops a bare ``?``
+#: or ``#``). Blogger's comment permalinks (``?showComment=...#c...``) and share links.
+ALREADY_ABSOLUTE: Final = re.compile(
+    r"https?://[a-z0-9.-]+(?::[0-9]{1,5})?/[A-Za-z0-9._~!$&'()*+,=:@/-]*"
+    r"(?:\?[A-Za-z0-9._~!$&'()*+,=:@/?-]+)?(?:#[A-Za-z0-9._~!$&'()*+,=:@/?-]+)?"
+)
 
 
 def canonical_url(url: str, *, base: str | None = None) -> str:

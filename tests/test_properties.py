@@ -117,11 +117,13 @@ def test_an_address_canonical_as_it_is_comes_back_as_the_whole_rule_makes_it(
     ``urljoin``, which feeds' links skip for such an address) gives back the same."""
     from urllib.parse import urljoin
 
-    from extract.urls import ALREADY_CANONICAL, _canonical, canonical_url
+    from extract.urls import ALREADY_ABSOLUTE, ALREADY_CANONICAL, _canonical, canonical_url
 
     url = f"{scheme}{host}/{path}"
     assert canonical_url(url, base=base) == _canonical(url, base)
     if ALREADY_CANONICAL.fullmatch(url):
+        assert urljoin(base or "http://c.example/", url) == url
+    if ALREADY_ABSOLUTE.fullmatch(url):  # (a query and a fragment too)
         assert urljoin(base or "http://c.example/", url) == url
     # a page's links: made absolute with and without the shortcut alike
     page = base or "http://c.example/"
