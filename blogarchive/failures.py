@@ -3,6 +3,9 @@ one-line reason, and what it says of the blog (``error``, ``blocked``, ``unreach
 
 from __future__ import annotations
 
+import gzip
+import zlib
+
 from scrapy.exceptions import (
     CannotResolveHostError,
     DownloadConnectionRefusedError,
@@ -28,6 +31,10 @@ UNREACHABLE = (
     TimeoutError,
 )
 
+#: What decoding a gzip or deflate body raises (Scrapy's ``HttpCompressionMiddleware``) when it
+#: is not what its ``Content-Encoding`` names, or ends inside the compressed stream.
+UNDECODABLE = (gzip.BadGzipFile, zlib.error, EOFError)
+
 
 def describe_failure(failure: Failure) -> tuple[int | None, str, str]:
     """(HTTP status, reason, blog status) for a failed request."""
@@ -43,6 +50,12 @@ def describe_failure(failure: Failure) -> tuple[int | None, str, str]:
         return None, "forbidden by robots.txt", "blocked"
     if failure.check(ResponseDataLossError):
         return None, "truncated: the body ended before the length the server announced", "error"
+    if failure.check(*UNDECODABLE):
+        return (
+            None,
+            f"undecodable: the body is not what its Content-Encoding names ({error})",
+            "error",
+        )
     if failure.check(DownloadFailedError) and "ConnectionLost" in str(error):
         return None, "connection lost: the server closed it before the answer ended", "unreachable"
     if failure.check(*UNREACHABLE):

@@ -111,6 +111,15 @@ def test_a_truncated_body_is_recorded(tmp_path: Path) -> None:
     assert "Cut short" not in titles(tmp_path / "a.db")
 
 
+def test_a_body_that_is_not_its_content_encoding_is_recorded(tmp_path: Path) -> None:
+    blog = FaultyBlog(routes(Fault(200, post("Not zipped"), headers={"Content-Encoding": "gzip"})))
+    _, pages = crawl(blog, tmp_path / "a.db", "-s", "RETRY_TIMES=0")
+    status, error = page_error(pages, BAD)
+    assert status is None
+    assert error.startswith("undecodable: the body is not what its Content-Encoding names"), error
+    assert "Not zipped" not in titles(tmp_path / "a.db")
+
+
 @pytest.mark.parametrize("declared", [None, "utf-8"], ids=["no charset", "wrong charset"])
 def test_windows_1252_text_is_decoded_right(tmp_path: Path, declared: str | None) -> None:
     text = "“Quoted” – it’s • bulleted"

@@ -294,13 +294,15 @@ def check_first_crawl(
                   shuffle=False, duplicate=False, comment_feeds=True, pages_sitemap=True, seed=2),
     changes=(),
 )  # fmt: skip
-@example(  # connections reset with no answer (always; once), a body cut short: the first
-    # archived after a retry, the others reported; a post whose address resets at the refresh
-    # keeps what the archive held
+@example(  # connections reset with no answer (always; once), a body cut short, a page served
+    # as a download, a body not the gzip it says: the second archived after a retry, the others
+    # reported; a post whose address resets at the refresh keeps what the archive held
     spec=SiteSpec(platform="blogger", posts=(PostSpec("text", "reset", "plain", 1),
                   PostSpec("text", "reset-once", "https", 2),
                   PostSpec("text", "truncate", "plain", 1), PostSpec("text", "ok", "plain", 2),
-                  PostSpec("line", "ok", "m1", 1)), paging="honest", feed_cap=2, shuffle=False,
+                  PostSpec("line", "ok", "m1", 1), PostSpec("text", "octet", "plain", 0),
+                  PostSpec("text", "badgzip", "https", 1)), paging="honest", feed_cap=2,
+                  shuffle=False,
                   duplicate=False, comment_feeds=True, pages_sitemap=False, seed=1),
     changes=((0, "broken"), (1, "text")),
 )  # fmt: skip

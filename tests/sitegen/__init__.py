@@ -16,9 +16,10 @@ page that names another post as its canonical address, a 429 with ``Retry-After`
 before the post is answered, a "not found" page answered 200, an empty 200, a page whose
 ``<meta http-equiv="refresh">`` sends the browser to the post's new address or to the home page,
 the connection reset with no answer (every time, or the first time only), a body that ends
-before the length announced); a route that fails (the feed's pages past the first, or the
-sitemap, answer 503). Between a crawl and a refresh, posts are edited, lose a comment,
-are deleted or published, or their addresses start to reset the connection.
+before the length announced, a page served as ``application/octet-stream``, a body that is not
+the gzip its ``Content-Encoding`` names); a route that fails (the feed's pages past the
+first, or the sitemap, answer 503). Between a crawl and a refresh, posts are edited, lose a
+comment, are deleted or published, or their addresses start to reset the connection.
 
 :func:`expected_reason` is the oracle: what the crawl must report for a post that it cannot
 archive, from what the site really did.
@@ -50,7 +51,7 @@ BODIES = {
 FATES = (
     "ok", "404", "410", "503", "chain", "loop", "private", "robots", "home", "canon",
     "throttled", "flaky", "soft404", "empty", "refresh", "refresh-home", "reset", "reset-once",
-    "truncate",
+    "truncate", "octet", "badgzip",
 )  # fmt: skip
 #: The fates of posts the crawl must archive; the others it must report missing.
 ARCHIVED_FATES = ("ok", "chain", "canon", "throttled", "flaky", "refresh", "reset-once")
@@ -222,6 +223,8 @@ def expected_reason(fate: str) -> str | None:
         "empty": "an empty page",
         "reset": "connection lost",
         "truncate": "truncated",
+        "octet": "not HTML: application/octet-stream",
+        "badgzip": "undecodable",
     }.get(fate)
 
 
@@ -306,6 +309,13 @@ class GeneratedSite(Site):
         if spec.fate == "truncate":
             response = super().route(path, query)
             return dataclasses.replace(response, misbehaviour="truncate")
+        if spec.fate == "octet":  # a server that names no type it knows
+            response = super().route(path, query)
+            return dataclasses.replace(response, content_type="application/octet-stream")
+        if spec.fate == "badgzip":  # gzip announced, the page sent as it is
+            response = super().route(path, query)
+            headers = {**response.headers, "Content-Encoding": "gzip"}
+            return dataclasses.replace(response, headers=headers)
         if spec.fate == "soft404":  # the theme's "not found" page, answered 200
             # (WordPress' body_class() names a 404 view "error404"; Blogger's Blog1 lists none)
             return self._html(self.blog.template, posts=[], canonical=self.home + path[1:],
