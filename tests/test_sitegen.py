@@ -108,9 +108,9 @@ def check_refresh(before: SiteSpec, after: SiteSpec, db: Path, home: str, site: 
         }
     paths = {int(post_id) - 9000: path for path, post_id in _ids(site).items()}
     for n, post in enumerate(after.posts):
-        if n >= len(before.posts):  # a new post (unless a later edit deleted it again)
+        if n >= len(before.posts):  # a new post (unless a later edit deleted or broke it)
             new = [u for u in posts if re.search(rf"/note-{n}\b", u)]
-            assert len(new) == (post.fate != "gone"), (n, post, sorted(posts))
+            assert len(new) == (post.fate in ARCHIVED_FATES), (n, post, sorted(posts))
             continue
         old = before.posts[n]
         if old.fate not in ARCHIVED_FATES:
