@@ -63,6 +63,9 @@ def sitemap_route(url: str, platform: str | None) -> str:
 
 #: Evidence that a page is no post which a route listing it as a post does not overrule.
 DECIDED: Final = ("static page markup", "index page markup", "static page address")
+#: What the evidence of a page starts with that shows another platform's markup than the
+#: archive holds its blog as (:func:`on_archived_platform`): no route makes it a post either.
+FOREIGN_EVIDENCE: Final = "not the archived blog's platform"
 
 #: Where a post's comments come from (what ``comments_from(post)`` answers): its page; its
 #: comment feed (the page's are not read); or its comment feed, with the page's read as well
@@ -149,6 +152,32 @@ def extract_post_page(html: str, url: str, platform: str | None) -> tuple[Page, 
     the blog list: a crawl follows the one on the blog's home page."""
     page = _extract_page(html, url, blog_links=False)
     return page, links_to_follow(html, url, platform or page.blog.platform)
+
+
+def foreign_to(page: Page, archived: str | None) -> str | None:
+    """Why ``page`` is none of its blog's, where the archive holds the blog as ``archived``
+    (``blogger``, ``wordpress``) and the page shows another platform's markup or none: another
+    site answers at the blog's address (a parked domain, a placeholder, a move). None where it
+    is the blog's own, or the archive knows no platform of it."""
+    if archived not in ("blogger", "wordpress") or page.blog.platform == archived:
+        return None
+    shows = "none" if page.blog.platform == "generic" else f"{page.blog.platform}'s"
+    return (
+        f"{FOREIGN_EVIDENCE} ({archived}): the page shows {shows} (another site at its address:"
+        " a parked domain, a placeholder, a move?)"
+    )
+
+
+def on_archived_platform(page: Page, archived: str | None) -> Page:
+    """``page`` as a page of a blog the archive holds as ``archived``: where it is another
+    site's (:func:`foreign_to`), no post, whatever its extraction made of it (its text is no new
+    version of the archived post: the archive keeps that as it is), with no comments."""
+    why = foreign_to(page, archived)
+    if why is None:
+        return page
+    return dataclasses.replace(
+        page, post=None, comments=(), key_observations=(), forms=(), evidence=why
+    )
 
 
 def extract_fetched(fetched: Fetched) -> tuple[Page, tuple[str, ...]]:
@@ -343,7 +372,7 @@ def _post_page(
     post, evidence = page.post, page.evidence
     if (
         post is None
-        and not evidence.startswith((*DECIDED, NOT_FOUND_EVIDENCE))
+        and not evidence.startswith((*DECIDED, NOT_FOUND_EVIDENCE, FOREIGN_EVIDENCE))
         and (announced(page) if callable(announced) else announced)
     ):
         # a route lists it as a post: its address or a short body does not make it less so

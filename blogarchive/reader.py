@@ -89,6 +89,12 @@ class ArchiveReader:
         )
         return [url for (url,) in self._rows(sql)]
 
+    def platforms(self) -> dict[str, str]:
+        """The home URLs of the blogs archived as a known platform's (Blogger, WordPress),
+        with that platform."""
+        sql = "SELECT url, platform FROM blogs WHERE platform IN ('blogger', 'wordpress')"
+        return dict(self._rows(sql))
+
     def unreadable_blogs(self) -> list[tuple[str, str, str | None]]:
         """``(url, status, error)`` of the blogs whose last crawl could not read them."""
         sql = "SELECT url, status, error FROM blogs WHERE status != 'ok' ORDER BY url"

@@ -54,6 +54,8 @@ class BlogCrawl(scrapy.Spider):
         self.reports: dict[str, BlogReport] = {}
         self._report_store: ScratchDB | None = None
         self.platform_of: dict[str, str] = {}
+        #: blog -> the platform the archive holds it as (a refresh's; Blogger, WordPress)
+        self.archived_platform: dict[str, str] = {}
         #: blog -> posts a refresh holds of it (they count in its request budget)
         self.archived_count: dict[str, int] = {}
         #: (blog, route) -> pages of that paginated route read

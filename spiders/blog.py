@@ -33,7 +33,9 @@ from blogarchive.pageitems import (
     PAGE,
     Fetched,
     feed_post_item,
+    foreign_to,
     links_to_follow,
+    on_archived_platform,
     page_items,
     shows_comment_times,
 )
@@ -110,6 +112,7 @@ class BlogSpider(WordPressRest, CommentFeeds):
             pending = PendingPosts(self.job_folder())
         self.trust = FeedTrust(archived, pending)
         self.archived_comments = CommentCounts(archived)
+        self.archived_platform = archived.platforms()
         for blog in archived.blogs_with_posts():
             self.archived_count[home_url(blog)] = archived.count(blog)
             home = self.blog_request(blog, depth=0)  # a blog not among the start URLs too
@@ -170,6 +173,10 @@ class BlogSpider(WordPressRest, CommentFeeds):
         blog = response.meta["blog"]
         fetched = self.fetched(response, text=True)
         read = page_items(fetched)
+        why = foreign_to(read.page, self.archived_platform.get(blog)) if read.page else None
+        if why is not None:
+            yield from self.foreign_home(fetched, read.items, why)
+            return
         yield from read.items
         if read.page is None:
             return  # (not HTML)
@@ -200,6 +207,18 @@ class BlogSpider(WordPressRest, CommentFeeds):
                 request = self.blog_request(link.target_url, depth + 1, via=blog)
                 if request is not None:
                     yield request
+
+    def foreign_home(self, fetched: Fetched, items: Iterable[Any], why: str) -> Iterator[Any]:
+        """A home page that is another site's (:func:`~blogarchive.pageitems.foreign_to`): the
+        blog keeps the title and platform the archive holds, marked ``error`` with why; none of
+        the page's links, routes or forms is taken; the blog's archived posts are asked for
+        (each page says what answers at its address now)."""
+        blog = fetched.blog
+        self.logger.warning("%s: %s", blog, why)
+        self.platform_of[blog] = self.archived_platform[blog]
+        yield BlogItem(url=blog, title=None, platform=None, status="error", error=why)
+        yield from (item for item in items if isinstance(item, PageItem))
+        yield from self.release(blog)
 
     async def parse_page(self, response: Response) -> AsyncIterator[Any]:
         """A page that may hold a post: archive the post, or only the forms of other pages.
@@ -261,6 +280,10 @@ class BlogSpider(WordPressRest, CommentFeeds):
         why it is not one), and the requests for the posts it links to."""
         blog, page_url = fetched.blog, canonical_url(fetched.url)
         report = self.report_for(blog)
+        if extracted:
+            page = on_archived_platform(extracted[0], self.archived_platform.get(blog))
+            if page is not extracted[0]:  # another site's: its links are not followed
+                extracted = (page, ())
         platform = extracted[0].blog.platform if extracted else "generic"
         feed: list[scrapy.Request] = []
         held: list[Any] = []  # (from the blog's comment feed: after the post's own items)

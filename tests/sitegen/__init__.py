@@ -19,7 +19,8 @@ the connection reset with no answer (every time, or the first time only), a body
 before the length announced, a page served as ``application/octet-stream``, a body that is not
 the gzip its ``Content-Encoding`` names); a route that fails (the feed's pages past the
 first, or the sitemap, answer 503). Between a crawl and a refresh, posts are edited, lose a
-comment, are deleted or published, or their addresses start to reset the connection.
+comment, are deleted or published, or their addresses start to reset the connection; or the
+whole blog is gone, a parked domain's page answering at every address.
 
 :func:`expected_reason` is the oracle: what the crawl must report for a post that it cannot
 archive, from what the site really did.
@@ -55,6 +56,16 @@ FATES = (
 )  # fmt: skip
 #: The fates of posts the crawl must archive; the others it must report missing.
 ARCHIVED_FATES = ("ok", "chain", "canon", "throttled", "flaky", "refresh", "reset-once")
+#: What a parked domain answers at every address: a page of no blog platform, with text enough
+#: for a general extractor to take it for an article.
+PARKED = (
+    b"<!doctype html><html><head><title>This domain is for sale</title></head><body>"
+    b"<h1>This domain is for sale</h1><p>The owner of this domain is offering it for sale for an"
+    b" asking price of 1,500 USD. Contact us today to make an offer, or browse other premium"
+    b" domains in our marketplace. Secure payment and fast transfer guaranteed.</p>"
+    b'<p><a href="/">Home</a> <a href="/contact">Contact</a> <a href="/2024/01/offer.html">'
+    b"Offer</a></p></body></html>"
+)
 VARIANTS = ("plain", "https", "protocol", "relative", "m1", "slash")
 #: An address no crawl may reach without ``--allow-private``: not a start origin.
 PRIVATE_HOST = "127.0.0.254"
@@ -98,6 +109,8 @@ class SiteSpec:
     stale_validators: bool = False
     #: a route that fails: ``feed`` (its pages past the first) or ``sitemap`` answers 503
     broken_route: str | None = None
+    #: another site answers at the blog's address: every page but robots.txt is a parking page
+    parked: bool = False
 
     def blog(self) -> DemoBlog:
         posts = []
@@ -174,8 +187,9 @@ def site_specs(max_posts: int = 12) -> st.SearchStrategy[SiteSpec]:
 
 
 #: What an edit between two crawls does to a post (``new``: a post is added at the end;
-#: ``broken``: its address resets the connection).
-EDITS = ("text", "comment", "gone", "new", "broken")
+#: ``broken``: its address resets the connection; ``parked``: another site answers at the
+#: blog's address, whatever the post).
+EDITS = ("text", "comment", "gone", "new", "broken", "parked")
 
 
 def edits() -> st.SearchStrategy[tuple[tuple[int, str], ...]]:
@@ -189,6 +203,9 @@ def edited(spec: SiteSpec, changes: tuple[tuple[int, str], ...]) -> SiteSpec:
     published. Edits apply to answered posts."""
     posts = list(spec.posts)
     for index, kind in changes:
+        if kind == "parked":
+            spec = dataclasses.replace(spec, parked=True)
+            continue
         if kind == "new":
             posts.append(PostSpec(body="text", fate="ok", variant="plain", comments=1))
             continue
@@ -256,6 +273,8 @@ class GeneratedSite(Site):
         return response
 
     def _route(self, path: str, query: dict[str, list[str]]) -> Response:
+        if self.spec.parked and path != "/robots.txt":
+            return Response(200, "text/html; charset=utf-8", PARKED)
         if self._broken(path, query):
             self.broken_hits += 1
             return Response(503, "text/html", b"<html><body>unavailable</body></html>")
