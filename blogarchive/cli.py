@@ -293,6 +293,9 @@ def _print_summary(
             click.echo(f"    … {missing_count - 10} more in crawl_runs.stats")
         for route, why in figures.get("stops", {}).items():
             click.echo(f"    {route} stopped: {why}")
+        unlisted = (figures["stated"] or 0) - figures["archived"] - missing_count
+        if unlisted > 0:  # (no route read named them: the stops say why)
+            click.echo(f"    {unlisted} more posts the blog states were listed by no route read")
 
 
 @cli.command()
