@@ -320,3 +320,15 @@ def chunked(values: Iterable[T], size: int | None = None) -> Iterator[list[T]]:
 def marks(values: Collection[object]) -> str:
     """The placeholders of ``IN (...)`` for ``values``: ``?, ?, ?``."""
     return ", ".join("?" * len(values))
+
+
+def platforms_held(path: str | Path | None) -> dict[str, str]:
+    """:meth:`ArchiveReader.platforms` of the archive at ``path``: none where there is no
+    archive there yet (a first crawl), or the file is not one."""
+    if not path or not Path(path).exists():
+        return {}
+    try:
+        with ArchiveReader(path) as reader:
+            return reader.platforms()
+    except sqlite3.DatabaseError:
+        return {}

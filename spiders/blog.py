@@ -39,7 +39,7 @@ from blogarchive.pageitems import (
     page_items,
     shows_comment_times,
 )
-from blogarchive.reader import ArchiveReader
+from blogarchive.reader import ArchiveReader, platforms_held
 from blogarchive.refresh import CommentCounts, FeedTrust, PendingPosts, among
 from blogarchive.report import ANNOUNCING_ROUTES, BlogReport
 from blogarchive.responses import now
@@ -100,6 +100,9 @@ class BlogSpider(WordPressRest, CommentFeeds):
         return spider
 
     async def start(self) -> AsyncIterator[Any]:
+        # (known before any home page answers: a crawl into an archive that holds a blog sees
+        # a parked domain at its address as a refresh does)
+        self.archived_platform = platforms_held(self.refresh_from or self.settings["ARCHIVE_DB"])
         for url in self.start_urls:
             request = self.blog_request(url, depth=0)
             if request is not None:
@@ -112,7 +115,6 @@ class BlogSpider(WordPressRest, CommentFeeds):
             pending = PendingPosts(self.job_folder())
         self.trust = FeedTrust(archived, pending)
         self.archived_comments = CommentCounts(archived)
-        self.archived_platform = archived.platforms()
         for blog in archived.blogs_with_posts():
             self.archived_count[home_url(blog)] = archived.count(blog)
             home = self.blog_request(blog, depth=0)  # a blog not among the start URLs too
@@ -215,6 +217,7 @@ class BlogSpider(WordPressRest, CommentFeeds):
         (each page says what answers at its address now)."""
         blog = fetched.blog
         self.logger.warning("%s: %s", blog, why)
+        self.report_for(blog).stop("home", why)  # (no route of it is read)
         self.platform_of[blog] = self.archived_platform[blog]
         yield BlogItem(url=blog, title=None, platform=None, status="error", error=why)
         yield from (item for item in items if isinstance(item, PageItem))

@@ -488,6 +488,32 @@ def test_a_feed_page_that_fails_is_reported_and_its_posts_found_elsewhere(
     assert "failed: HTTP 503" in stop and ("start-index=4" in stop or "paged=2" in stop), stop
 
 
+@pytest.mark.parametrize("platform", ["blogger", "wordpress"])
+def test_a_crawl_into_an_archive_takes_nothing_from_a_parked_domain(
+    platform: str, tmp_path: Path
+) -> None:
+    """A second crawl (not a refresh) of a blog whose address now serves a parked domain's
+    page: the archive keeps its posts, takes none of the parking page's, and marks the blog."""
+    spec = one(platform, ok(comments=1), ok(), ok(comments=2))
+    db = tmp_path / "archive.db"
+    with DemoNetwork(blogs={spec.key: spec.blog()}, site=factory(spec)) as network:
+        home = network.homes[spec.key]
+        crawl(home, db)
+        before = archived_posts(db)
+        network.site = factory(dataclasses.replace(spec, parked=True))
+        network.update(spec.key, spec.blog())
+        report = crawl(home, db)
+    assert archived_posts(db) == before
+    assert "not the archived blog's platform" in report["stops"]["home"]  # type: ignore[index]
+    with sqlite3.connect(db) as conn:
+        revisions = conn.execute("SELECT count(*) FROM post_revisions").fetchone()[0]
+        status, platform_held, error = conn.execute(
+            "SELECT status, platform, error FROM blogs"
+        ).fetchone()
+    assert revisions == 3
+    assert (status, platform_held) == ("error", platform), error
+
+
 @pytest.mark.parametrize("body", ["line", "image", "embed"])
 def test_a_short_post_is_a_post(body: str, tmp_path: Path) -> None:
     """Issue 31: a Blogger post of one line (or only an image, or an embed) is archived."""
