@@ -90,10 +90,8 @@ class ArchiveReader:
         return [url for (url,) in self._rows(sql)]
 
     def platforms(self) -> dict[str, str]:
-        """The home URLs of the blogs archived as a known platform's (Blogger, WordPress),
-        with that platform."""
-        sql = "SELECT url, platform FROM blogs WHERE platform IN ('blogger', 'wordpress')"
-        return dict(self._rows(sql))
+        """The home URLs of the archived blogs, with the platform each was archived as."""
+        return dict(self._rows("SELECT url, platform FROM blogs WHERE platform IS NOT NULL"))
 
     def unreadable_blogs(self) -> list[tuple[str, str, str | None]]:
         """``(url, status, error)`` of the blogs whose last crawl could not read them."""

@@ -54,7 +54,7 @@ class BlogCrawl(scrapy.Spider):
         self.reports: dict[str, BlogReport] = {}
         self._report_store: ScratchDB | None = None
         self.platform_of: dict[str, str] = {}
-        #: blog -> the platform the archive holds it as (a refresh's; Blogger, WordPress)
+        #: blog -> the platform the archive holds it as (where the crawl writes into one)
         self.archived_platform: dict[str, str] = {}
         #: blog -> posts a refresh holds of it (they count in its request budget)
         self.archived_count: dict[str, int] = {}
