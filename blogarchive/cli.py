@@ -355,7 +355,8 @@ def refresh(
             # pages' validators go to Redis with the seeds, read from the archive as they go
             seed_distributed(redis_url, tuple(blogs), depth=0, max_pages=None,
                              known=reader.posts_with_comments,
-                             validators=reader.post_validators())  # fmt: skip
+                             validators=reader.post_validators(),
+                             platforms=reader.platforms())  # fmt: skip
             return
     # the spider reads the archived posts from the archive as it goes (blogarchive.reader)
     run_and_report(

@@ -24,7 +24,7 @@ import socket
 import time
 import warnings
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -62,6 +62,7 @@ REQUESTS = "blogarchive:requests"  # scrapy-redis' priority queue of requests
 DUPEFILTER = "blogarchive:dupefilter"  # scrapy-redis' set of request fingerprints
 VALIDATORS = "blogarchive:validators"  # a refresh: archived post page URL -> [etag, modified]
 KNOWN = "blogarchive:known"  # a refresh: archived post URL -> comments the archive holds
+PLATFORMS = "blogarchive:platforms"  # a refresh: archived blog URL -> the platform it was read as
 ROBOTS = "blogarchive:robots"  # origin -> its robots.txt answer, read once for every worker
 ORIGINS = "blogarchive:origins"  # the start URLs' origins, allowed however private
 #: Items moved into SQLite in one transaction.
@@ -89,14 +90,17 @@ def seed(
     max_pages: int | None,
     known: Callable[[str], Iterable[tuple[str, int]]] | None = None,
     validators: Iterable[tuple[str, tuple[str | None, str | None]]] = (),
+    platforms: Mapping[str, str] | None = None,
 ) -> int:
     """Queue the start blogs of a new crawl (or, with ``known`` and ``validators``, a refresh)
     for the workers; returns how many start blogs wait for a worker.
 
     For a refresh, ``known(blog)`` gives the blog's archived posts with the comments the
-    archive holds of each, and ``validators`` the archived post pages' ETag and Last-Modified:
-    both are written to Redis a batch at a time, as they are read, and a blog's seed goes
-    last, so that a worker finds what it needs of a blog once the blog is queued.
+    archive holds of each, ``validators`` the archived post pages' ETag and Last-Modified,
+    and ``platforms`` the platform each blog was archived as (a page of another is not the
+    blog's: :func:`~blogarchive.pageitems.foreign_to`): they are written to Redis a batch at a
+    time, as they are read, and a blog's seed goes last, so that a worker finds what it needs
+    of a blog once the blog is queued.
 
     A new crawl starts with an empty duplicate filter, so a refresh fetches what the last crawl
     fetched: it is refused while the last crawl's requests are still queued.
@@ -108,7 +112,9 @@ def seed(
             f"{queued} requests of an earlier crawl are still queued on {url}:"
             " let its workers finish first"
         )
-    server.delete(DUPEFILTER, VALIDATORS, KNOWN, ROBOTS, ORIGINS)
+    server.delete(DUPEFILTER, VALIDATORS, KNOWN, PLATFORMS, ROBOTS, ORIGINS)
+    if platforms:
+        server.hset(PLATFORMS, mapping=dict(platforms))  # type: ignore[arg-type]
     for pages in chunked(validators, BATCH):
         server.hset(VALIDATORS, mapping={u: json.dumps(v) for u, v in pages})
     for start in start_urls:
@@ -140,6 +146,37 @@ class RedisCounts:
     def get(self, url: str, default: int | None = None) -> int | None:
         value = self.server.hget(KNOWN, url)
         return default if value is None else int(value)  # type: ignore[arg-type]
+
+
+class RedisPlatforms(Mapping[str, str]):
+    """The platform a refresh's archive holds each blog as, read from Redis by every worker
+    (the spider's ``archived_platform``), each blog's asked once a worker: the refresh wrote
+    them all before its first seed, and they do not change while it runs."""
+
+    def __init__(self, server: redis.Redis) -> None:
+        self.server = server
+        self._known: dict[str, str | None] = {}
+
+    def _of(self, blog: str) -> str | None:
+        if blog not in self._known:
+            value = self.server.hget(PLATFORMS, blog)
+            self._known[blog] = None if value is None else value.decode()  # type: ignore[union-attr]
+        return self._known[blog]
+
+    def __getitem__(self, blog: str) -> str:
+        platform = self._of(blog)
+        if platform is None:
+            raise KeyError(blog)
+        return platform
+
+    def __contains__(self, blog: object) -> bool:
+        return isinstance(blog, str) and self._of(blog) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        return (key.decode() for key in self.server.hkeys(PLATFORMS))  # type: ignore[union-attr]
+
+    def __len__(self) -> int:
+        return int(self.server.hlen(PLATFORMS))  # type: ignore[arg-type]
 
 
 class RedisOrigins:
@@ -352,6 +389,7 @@ class SeedReader:
 
     def spider_opened(self, spider: Spider) -> None:
         spider.archived_comments = RedisCounts(self.server)  # type: ignore[attr-defined]
+        spider.archived_platform = RedisPlatforms(self.server)  # type: ignore[attr-defined]
         # the start blogs' origins are allowed on every worker, not only the one handed the seed
         spider.start_origins = RedisOrigins(self.server)  # type: ignore[attr-defined]
 

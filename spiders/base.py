@@ -10,7 +10,7 @@ post pages); the parts are classes of one spider, so that every callback is a me
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import scrapy
@@ -55,7 +55,7 @@ class BlogCrawl(scrapy.Spider):
         self._report_store: ScratchDB | None = None
         self.platform_of: dict[str, str] = {}
         #: blog -> the platform the archive holds it as (where the crawl writes into one)
-        self.archived_platform: dict[str, str] = {}
+        self.archived_platform: Mapping[str, str] = {}
         #: blog -> posts a refresh holds of it (they count in its request budget)
         self.archived_count: dict[str, int] = {}
         #: (blog, route) -> pages of that paginated route read

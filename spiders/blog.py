@@ -100,9 +100,12 @@ class BlogSpider(WordPressRest, CommentFeeds):
         return spider
 
     async def start(self) -> AsyncIterator[Any]:
-        # (known before any home page answers: a crawl into an archive that holds a blog sees
-        # a parked domain at its address as a refresh does)
-        self.archived_platform = platforms_held(self.refresh_from or self.settings["ARCHIVE_DB"])
+        if not self.distributed:  # (a worker's are the refresh's, in Redis)
+            # (known before any home page answers: a crawl into an archive that holds a blog
+            # sees a parked domain at its address as a refresh does)
+            self.archived_platform = platforms_held(
+                self.refresh_from or self.settings["ARCHIVE_DB"]
+            )
         for url in self.start_urls:
             request = self.blog_request(url, depth=0)
             if request is not None:

@@ -28,7 +28,9 @@ from blogarchive.demo.synthetic import synthetic_blogger
 from blogarchive.distributed import PENDING, ROBOTS, SharedRobotsTxtMiddleware
 from blogarchive.items import BlogItem
 from tests.conftest import FAST, blogarchive_command, free_port, run_cli
+from tests.sitegen import factory
 from tests.test_pipeline import BLOG, archived_comments, comments, post
+from tests.test_sitegen import ok, one
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 if not Path(REDIS_SERVER).exists():
@@ -234,6 +236,37 @@ def test_a_distributed_refresh_revalidates_and_finds_an_edit(
         statuses = conn.execute("SELECT status FROM crawl_runs ORDER BY id").fetchall()
     assert revisions == (2,)
     assert statuses == [("finished",)] * 3
+
+
+def test_a_distributed_refresh_takes_nothing_from_a_parked_domain(
+    redis_url: str, tmp_path: Path
+) -> None:
+    """Workers hold no archive: the refresh hands them the platform each blog was archived as,
+    so a parking page at a blog's address is no post of it there either (as in a local
+    refresh: tests/test_sitegen.py)."""
+    spec = one("blogger", ok(comments=1), ok(), ok(comments=2))
+    db = tmp_path / "archive.db"
+    with DemoNetwork(blogs={spec.key: spec.blog()}, site=factory(spec)) as network:
+        home = network.homes[spec.key]
+        distributed_run(redis_url, db, "crawl", home, "--depth", "0")
+        before = contract_rows(db)
+        network.site = factory(dataclasses.replace(spec, parked=True))
+        network.update(spec.key, spec.blog())
+        distributed_run(redis_url, db, "refresh", "--db", str(db))
+        parked = [r.path for r in network.log if r.status == 200 and r.path.endswith(".html")]
+    after = contract_rows(db)
+    assert parked  # (the refresh asked for the post pages, and a parking page answered)
+    assert {t: rows for t, rows in after.items() if t not in BLOG_TABLES} == {
+        t: rows for t, rows in before.items() if t not in BLOG_TABLES
+    }
+    with sqlite3.connect(db) as conn:
+        revisions = conn.execute("SELECT count(*) FROM post_revisions").fetchone()[0]
+        status, platform, error = conn.execute(
+            "SELECT status, platform, error FROM blogs"
+        ).fetchone()
+    assert revisions == 3
+    assert (status, platform) == ("error", "blogger")
+    assert "not the archived blog's platform" in error
 
 
 def shared_robots(redis_url: str, answer: dict[str, object]) -> list[object]:
