@@ -35,7 +35,7 @@ from blogarchive.items import (
     SeenItem,
     content_digest,
 )
-from blogarchive.reader import blog_id_for, post_id_for
+from blogarchive.reader import TEXT_HELD, blog_id_for, post_id_for
 from blogarchive.schema import FTS, ensure_schema, stable_id
 from extract import Comment, Form
 from extract.urls import home_url
@@ -304,10 +304,7 @@ class Archive:
     def holds_text(self, url: str, digest: str) -> bool:
         """Whether the post at ``url`` is archived with the text whose
         :func:`~blogarchive.items.content_digest` is ``digest``."""
-        row = self.db.execute(
-            "SELECT 1 FROM posts WHERE id = ? AND content_sha256 = ?", [post_id_for(url), digest]
-        ).fetchone()
-        return row is not None
+        return self.db.execute(TEXT_HELD, [post_id_for(url), digest]).fetchone() is not None
 
     def posts_at(self, urls: list[str]) -> set[str]:
         """Those of ``urls`` at which the archive holds a post: its permalink, or an address it

@@ -438,19 +438,40 @@ def _at_own_address(
     that is no permalink (WordPress' ``?p=ID``), one of the post's own (its AMP page, a page
     of its comments) or one that redirected to it is archived at its canonical address; so
     is an alias, a permalink whose page is the very text archived at its canonical one."""
+    return _placed(post, fetched, holds_text)[0]
+
+
+def alias_pending(
+    page: Page, fetched: Fetched, holds_text: Callable[[str, str], bool] | None
+) -> str | None:
+    """The other permalink of its blog that the post page ``fetched`` names as its canonical
+    address, where only that address's own page can tell whether this one is an alias of it
+    (:func:`_at_own_address`) and no text is archived from it yet: a crawl reads that page
+    first, then this one again. None where the page's address is settled now."""
+    if page.post is None:
+        return None
+    return _placed(page.post, fetched, holds_text)[1]
+
+
+def _placed(
+    post: Post, fetched: Fetched, holds_text: Callable[[str, str], bool] | None
+) -> tuple[Post, str | None]:
+    """:func:`_at_own_address`, and the canonical permalink whose own text would have made the
+    page its alias (:func:`alias_pending`)."""
     answered = fetched.addresses[-1]
     if same_address(post.url, answered):
-        return post
+        return post, None
     own = on_blog(post.url, fetched.blog)
     if own is not None and may_be_post(own):
         if not may_be_post(answered) or may_be_one_post(own, answered):
-            return post
+            return post, None
         if any(same_address(own, address) for address in fetched.addresses):
-            return post  # (the page's address before a redirect)
+            return post, None  # (the page's address before a redirect)
         text = content_digest(post.title, post.content_text)
         if holds_text is not None and holds_text(own, text):
-            return post  # (an alias)
-    return dataclasses.replace(post, url=answered)
+            return post, None  # (an alias)
+        return dataclasses.replace(post, url=answered), own
+    return dataclasses.replace(post, url=answered), None
 
 
 def _comment_feed(fetched: Fetched, feed: CommentFeed, post_url: str | None) -> PageRead:

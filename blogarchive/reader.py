@@ -44,6 +44,10 @@ def post_id_for(url: str) -> str:
     return stable_id(url)
 
 
+#: Whether a post (its id) is archived with a text (its ``content_digest``).
+TEXT_HELD = "SELECT 1 FROM posts WHERE id = ? AND content_sha256 = ?"
+
+
 class ArchiveReader:
     """Read-only questions to the archive at ``path``; posts marked deleted count as gone."""
 
@@ -99,6 +103,11 @@ class ArchiveReader:
         return [(url, status, error) for url, status, error in self._rows(sql)]
 
     # -- posts ------------------------------------------------------------------------------
+
+    def holds_text(self, url: str, digest: str) -> bool:
+        """Whether the post at ``url`` is archived with the text whose
+        :func:`~blogarchive.items.content_digest` is ``digest``."""
+        return bool(self._rows(TEXT_HELD, (post_id_for(url), digest)))
 
     def posts(self, blog: str) -> Iterator[str]:
         """The blog's archived post URLs in the order they were archived."""

@@ -140,6 +140,11 @@ class BlogReport:
             None if judged is None else str(judged[0]),
         )
 
+    def settled(self, url: str) -> bool:
+        """Whether the post page at ``url`` was read (archived, or found no post) or failed, or
+        is not to be asked for."""
+        return bool(self.archived_among([url])) or self._answer(url) != (None, None)
+
     def stop(self, route: str, why: str) -> None:
         """Note that ``route`` stopped before its end, and why (the first reason stands)."""
         self.stops.setdefault(route, why)

@@ -22,7 +22,7 @@ from twisted.python.failure import Failure
 from blogarchive.extraction import ExtractionPool, process_count
 from blogarchive.items import PageItem, StoredBody
 from blogarchive.pageitems import Fetched
-from blogarchive.reader import chunked
+from blogarchive.reader import ArchiveReader, chunked
 from blogarchive.refresh import FeedTrust
 from blogarchive.report import BlogReport
 from blogarchive.responses import content_type, header, now, page_text
@@ -75,6 +75,8 @@ class BlogCrawl(scrapy.Spider):
         self.from_feeds = False
         #: a refresh: the archive it refreshes (``-a refresh_from=archive.db``)
         self.refresh_from: str | None = None
+        #: the archive a refresh reads, once it starts
+        self.refreshed: ArchiveReader | None = None
         self.extraction = ExtractionPool(0)
 
     @classmethod
@@ -142,7 +144,8 @@ class BlogCrawl(scrapy.Spider):
         meta = {"blog": blog, "kind": kind, **kwargs.pop("meta", {})}
         if blog in self.limits:  # (for the worker that reads the answer, in a distributed crawl)
             meta["limits"] = self.limits[blog]
-        return scrapy.Request(url, callback=callback, errback=self.failed, meta=meta, **kwargs)
+        kwargs.setdefault("errback", self.failed)
+        return scrapy.Request(url, callback=callback, meta=meta, **kwargs)
 
     def _within_limits(self, url: str, blog: str, kind: str) -> bool:
         """Whether one more request for ``blog`` is within its page cap and request budget

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import AsyncIterator, Iterable, Iterator
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from typing import Any, Final
 
 import scrapy
 from scrapy import signals
@@ -32,6 +32,7 @@ from blogarchive.pageitems import (
     FEED_OR_PAGE,
     PAGE,
     Fetched,
+    alias_pending,
     feed_post_item,
     foreign_to,
     links_to_follow,
@@ -51,6 +52,9 @@ from spiders.comment_feeds import CommentFeeds
 from spiders.wordpress_rest import WordPressRest
 
 START_URL = re.compile(r"^https?://[^/\s]+", re.IGNORECASE)
+#: The priority of a post page that a page read before it names as its canonical address
+#: (Scrapy's requests have 0): the sooner it is read, the fewer pages wait for it.
+CANONICAL_FIRST: Final = 10
 
 
 def parse_start_urls(*values: str | None) -> tuple[list[str], list[str]]:
@@ -112,7 +116,7 @@ class BlogSpider(WordPressRest, CommentFeeds):
                 yield request
         if not self.refresh_from:
             return
-        archived = ArchiveReader(self.refresh_from)
+        archived = self.refreshed = ArchiveReader(self.refresh_from)
         pending = None
         if self.trust_feeds and not self.distributed:
             pending = PendingPosts(self.job_folder())
@@ -259,8 +263,61 @@ class BlogSpider(WordPressRest, CommentFeeds):
             extracted, fetched = (page, links), dataclasses.replace(fetched, stored=stored)
             if self.extraction.processes:  # (not when the workers stopped and this one took over)
                 self.crawler.stats.inc_value("blogarchive/extracted_in_workers")  # type: ignore[union-attr]
-        for result in self.archive_page(fetched, extracted):
+        checked = "alias_checked" in response.meta  # (its canonical page read first)
+        for result in self.archive_page(fetched, extracted, may_wait=not checked):
             yield result
+
+    def holds_text(self, report: BlogReport) -> Callable[[str, str], bool]:
+        """Whether the post at a URL has a text (its ``content_digest``): archived from its own
+        page in this crawl, or, in a refresh, as the archive holds it (a page answered 304 is
+        not read again)."""
+        archived = self.refreshed
+        if archived is None:
+            return report.holds_text
+        return lambda url, text: report.holds_text(url, text) or archived.holds_text(url, text)
+
+    def canonical_first(self, fetched: Fetched, canonical: str) -> scrapy.Request | None:
+        """The request for the post page that the page ``fetched`` names as its canonical
+        address, where that page is not read yet: whether this one is its alias (the same
+        text: one post, at the canonical address) or a post of its own is known only from
+        it. Once that page is read, or has failed, this one is asked for again and decided
+        (:meth:`parse_canonical`); the decision never waits twice. None where the canonical
+        page was read already or cannot be asked for (the page is then decided as it is)."""
+        blog = fetched.blog
+        url = post_permalink(canonical_url(canonical))
+        if self.report_for(blog).settled(url):
+            return None
+        asked = (*fetched.redirects, fetched.url)[0]  # (its redirects again, as first asked)
+        # (before the blog's other pages: any that names it too waits till it is read)
+        return self.page_request(
+            url, blog, "post", self.parse_canonical, errback=self.canonical_failed,
+            dont_filter=True,  # (asked already maybe, but its answer is what this one waits for)
+            priority=CANONICAL_FIRST, meta={"alias": (asked, fetched.kind)},
+        )  # fmt: skip
+
+    async def parse_canonical(self, response: Response) -> AsyncIterator[Any]:
+        """A post page a page named as its canonical address (:meth:`canonical_first`): read
+        as any post page, then that page asked for again."""
+        async for result in self.parse_page(response):
+            yield result
+        again = self.alias_again(response.meta)
+        if again is not None:
+            yield again
+
+    def canonical_failed(self, failure: Failure) -> Iterator[Any]:
+        yield from self.failed(failure)
+        again = self.alias_again(failure.request.meta)  # type: ignore[attr-defined]
+        if again is not None:
+            yield again
+
+    def alias_again(self, meta: dict[str, Any]) -> scrapy.Request | None:
+        """The page that waited for its canonical page, asked for again to be decided (under
+        the blog's limits: a request they refuse is noted in its report)."""
+        url, kind = meta["alias"]
+        return self.page_request(
+            url, meta["blog"], kind, self.parse_page, dont_filter=True,
+            meta={"alias_checked": True},
+        )  # fmt: skip
 
     def doubted(self, response: Response) -> bool:
         """Whether a post page's 304 is contradicted by a route: one that says the post changed
@@ -280,16 +337,24 @@ class BlogSpider(WordPressRest, CommentFeeds):
         # (a page as archived, but not the comments the archive holds, is read)
         return self.trust is None or url not in self.trust.comments_differ
 
-    def archive_page(self, fetched: Fetched, extracted: Any) -> Iterator[Any]:
+    def archive_page(
+        self, fetched: Fetched, extracted: Any, *, may_wait: bool = True
+    ) -> Iterator[Any]:
         """The items of a post page (:func:`~blogarchive.pageitems.page_items`), its comment
         feed asked for where that gives its comments, the post noted in the blog's report (or
-        why it is not one), and the requests for the posts it links to."""
+        why it is not one), and the requests for the posts it links to. With ``may_wait``, a
+        page that may be an alias of a post not read yet waits for it (:meth:`canonical_first`)."""
         blog, page_url = fetched.blog, canonical_url(fetched.url)
         report = self.report_for(blog)
         if extracted:
             page = on_archived_platform(extracted[0], self.archived_platform.get(blog))
             if page is not extracted[0]:  # another site's: its links are not followed
                 extracted = (page, ())
+            pending = alias_pending(page, fetched, self.holds_text(report)) if may_wait else None
+            first = self.canonical_first(fetched, pending) if pending else None
+            if first is not None:
+                yield first
+                return
         platform = extracted[0].blog.platform if extracted else "generic"
         feed: list[scrapy.Request] = []
         held: list[Any] = []  # (from the blog's comment feed: after the post's own items)
@@ -332,7 +397,7 @@ class BlogSpider(WordPressRest, CommentFeeds):
             extracted,
             announced=lambda page: self.announced(report, fetched.addresses),
             comments_from=comments_from,
-            holds_text=report.holds_text,
+            holds_text=self.holds_text(report),
         )
         yield from read.items
         if read.page is None:  # (not HTML)

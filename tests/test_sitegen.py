@@ -514,6 +514,34 @@ def test_a_crawl_into_an_archive_takes_nothing_from_a_parked_domain(
     assert (status, platform_held) == ("error", platform), error
 
 
+@pytest.mark.parametrize("platform", ["blogger", "wordpress"])
+def test_an_alias_read_before_its_post_is_that_post(platform: str, tmp_path: Path) -> None:
+    """A post's page answers at an old address too, linked from the home page, which the crawl
+    reads before the post's own (a route lists that one): one row, at the post's address,
+    the old address among its addresses; a second crawl adds nothing."""
+    spec = one(platform, ok(), PostSpec(body="text", fate="alias", variant="plain", comments=2))
+    db = tmp_path / "archive.db"
+    with DemoNetwork(blogs={spec.key: spec.blog()}, site=factory(spec)) as network:
+        home = network.homes[spec.key]
+        site = network.servers[0].site
+        [(alias, path)] = site.aliases.items()
+        report = crawl(home, db)
+        asked = [entry.path for entry in network.log]
+        again = crawl(home, db)
+    assert alias in asked  # (else the alias was never read, and nothing tested)
+    archived, comments = archived_posts(db)
+    assert sorted(archived) == sorted(home + p[1:] for p in site.fate_of), archived
+    assert comments[home + path[1:]] == 2
+    with sqlite3.connect(db) as conn:
+        (owner,) = conn.execute(
+            "SELECT p.url FROM post_urls u JOIN posts p ON p.id = u.post_id WHERE u.url = ?",
+            [home + alias[1:]],
+        ).fetchone()
+    assert owner == home + path[1:]
+    # (the report counts addresses: the old one is archived, as the post it shows)
+    assert report["archived"] == again["archived"] == 3 and report["missing"] == []
+
+
 @pytest.mark.parametrize("body", ["line", "image", "embed"])
 def test_a_short_post_is_a_post(body: str, tmp_path: Path) -> None:
     """Issue 31: a Blogger post of one line (or only an image, or an embed) is archived."""

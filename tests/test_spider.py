@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 from scrapy.http import HtmlResponse, Request, Response, TextResponse
 from scrapy.utils.test import get_crawler
+from twisted.python.failure import Failure
 
 from blogarchive.items import BlogItem, CommentsSeenItem, FormsItem, PageItem, PostItem
 from extract.feeds import FeedEntry
@@ -191,10 +192,17 @@ def test_a_post_is_archived_where_it_answered_unless_its_canonical_may_be_its_ow
         return text.replace(original, f'<link rel="canonical" href="{canonical}"/>')
 
     page = response_for("post/wordpress-core", answered, kind="post", edit=edit)
-    page.request.meta["blog"] = WORDPRESS_HOME  # type: ignore[union-attr]
+    # (decided as it is: a page that names another permalink waits for that page once)
+    page.request.meta.update(blog=WORDPRESS_HOME, alias_checked=True)  # type: ignore[union-attr]
     _, items = split(spider.parse_page(page))
     [item] = [i for i in items if isinstance(i, PostItem)]
     assert item.post.url == (kept or canonical)
+
+
+def wordpress_page(url: str, edit: Any = None, **meta: Any) -> HtmlResponse:
+    page = response_for("post/wordpress-core", url, kind="post", edit=edit)
+    page.request.meta.update({"blog": WORDPRESS_HOME, **meta})  # type: ignore[union-attr]
+    return page
 
 
 def test_a_page_showing_the_text_archived_at_the_permalink_it_names_canonical_is_that_post() -> (
@@ -202,29 +210,69 @@ def test_a_page_showing_the_text_archived_at_the_permalink_it_names_canonical_is
 ):
     """An alias (an old slug answered without a redirect) is the post its canonical address
     names where it shows the text archived there; a page with a text of its own that names it
-    is a post of its own."""
+    is a post of its own. Read before its canonical page, it waits for it: asked for again
+    once that page is read, it is that post, not a second row of the same text."""
     spider = make_spider()
     spider.platform_of[WORDPRESS_HOME] = "wordpress"
-
-    def post_at(url: str, edit: Any = None) -> str:
-        page = response_for("post/wordpress-core", url, kind="post", edit=edit)
-        page.request.meta["blog"] = WORDPRESS_HOME  # type: ignore[union-attr]
-        _, items = split(spider.parse_page(page))
-        [item] = [i for i in items if isinstance(i, PostItem)]
-        return item.post.url
-
     alias = f"{WORDPRESS_HOME}2021/09/20/negotiation/"
     other = f"{WORDPRESS_HOME}2021/09/22/a-newer-post/"
-    assert post_at(alias) == alias  # (nothing archived at its canonical address yet)
-    assert post_at(WORDPRESS_POST) == WORDPRESS_POST
-    assert post_at(alias) == WORDPRESS_POST
-    assert post_at(other, edit=lambda text: text.replace("process", "procession")) == other
+
+    requests, items = split(spider.parse_page(wordpress_page(alias)))
+    assert not [i for i in items if isinstance(i, PostItem)]
+    [first] = requests
+    assert (first.url, first.callback) == (WORDPRESS_POST, spider.parse_canonical)
+    assert first.dont_filter  # (its answer is what the alias waits for, asked before or not)
+
+    requests, items = split(spider.parse_canonical(wordpress_page(WORDPRESS_POST, **first.meta)))
+    [canonical] = [i for i in items if isinstance(i, PostItem)]
+    assert canonical.post.url == WORDPRESS_POST
+    [again] = [r for r in requests if r.meta.get("alias_checked")]
+    assert again.url == alias and again.dont_filter
+
+    requests, items = split(spider.parse_page(wordpress_page(alias, **again.meta)))
+    [item] = [i for i in items if isinstance(i, PostItem)]
+    assert item.post.url == WORDPRESS_POST and alias in item.addresses
+    assert not [r for r in requests if r.callback == spider.parse_canonical]
+
+    # (its canonical page read now: a page with a text of its own is decided at once)
+    def own_text(text: str) -> str:
+        return text.replace("Most negotiations", "Some negotiations")
+
+    requests, items = split(spider.parse_page(wordpress_page(other, edit=own_text)))
+    [item] = [i for i in items if isinstance(i, PostItem)]
+    assert item.post.url == other
+
+
+def test_a_page_waiting_for_its_canonical_page_is_decided_when_that_page_fails() -> None:
+    """The canonical page an alias named fails: the alias is asked for again all the same,
+    and archived where it answered (nothing else shows that text), never waiting twice."""
+    spider = make_spider()
+    spider.platform_of[WORDPRESS_HOME] = "wordpress"
+    alias = f"{WORDPRESS_HOME}2021/09/20/negotiation/"
+    [first], _ = split(spider.parse_page(wordpress_page(alias)))
+    failure = Failure(ConnectionRefusedError("Connection was refused by other side"))
+    failure.request = first  # type: ignore[attr-defined]
+
+    requests, items = split(first.errback(failure))
+    [again] = [r for r in requests if r.meta.get("alias_checked")]
+    assert again.url == alias
+    [page] = [i for i in items if isinstance(i, PageItem)]
+    assert page.url == WORDPRESS_POST and page.error
+
+    requests, items = split(spider.parse_page(wordpress_page(alias, **again.meta)))
+    [item] = [i for i in items if isinstance(i, PostItem)]
+    assert item.post.url == alias
+    assert not [r for r in requests if r.callback == spider.parse_canonical]
+
+
+#: The address the fixture ``comments/blogger-threaded`` names as its canonical one.
+THREADED_POST = f"{CLASSIC_HOME}2010/03/miller-heiman-round-table-discussions.html"
 
 
 def test_a_blogger_page_that_shows_every_comment_and_its_time_asks_no_feed() -> None:
     """Its page gives what the feed would: each comment, its parent, its time in the blog's
     offset to the millisecond. No feed is asked, and the archive's other comments are gone."""
-    url = f"{CLASSIC_HOME}2011/06/a-threaded-post.html"
+    url = THREADED_POST
     requests, items = split(
         make_spider().parse_page(response_for("comments/blogger-threaded", url, kind="post"))
     )
@@ -244,7 +292,7 @@ def _dates_only(html: str) -> str:
 def test_a_blogger_page_that_shows_no_comment_times_waits_for_its_blog_s_feed() -> None:
     """Dates only: the blog-wide comment feed is asked for (once), and the post's comments
     wait for it, the page's kept should it fail."""
-    url = f"{CLASSIC_HOME}2011/06/a-threaded-post.html"
+    url = THREADED_POST
     spider = make_spider()
     response = response_for("comments/blogger-threaded", url, kind="post", edit=_dates_only)
     requests, items = split(spider.parse_page(response))
@@ -260,7 +308,7 @@ def test_a_blogger_page_that_shows_no_comment_times_waits_for_its_blog_s_feed() 
 def test_a_blogger_page_that_shows_fewer_comments_than_it_counts_reads_the_post_s_feed() -> None:
     """Times shown, but not every comment: the post's own feed (one request, not the whole
     blog's), carrying the page's comments should it fail."""
-    url = f"{CLASSIC_HOME}2011/06/a-threaded-post.html"
+    url = THREADED_POST
     response = response_for(
         "comments/blogger-threaded",
         url,
@@ -288,7 +336,7 @@ def test_the_crawl_reads_a_blog_list_on_the_home_page_only() -> None:
 
 
 def test_a_blogger_post_whose_feed_the_page_cap_leaves_out_keeps_its_page_s_comments() -> None:
-    url = f"{CLASSIC_HOME}2011/06/a-threaded-post.html"
+    url = THREADED_POST
     spider = make_spider(BLOGARCHIVE_MAX_PAGES_PER_BLOG=1)
     spider.pages_of[CLASSIC_HOME] = 1  # the page itself took the last place
     requests, items = split(

@@ -4,23 +4,24 @@ with behaviours real servers show, chosen at random (hypothesis draws a :class:`
 What varies, per site: feed pagination that is honest, ignored (every page is the first),
 redirected to the first page, 404 past the end or empty past the end; the feed's page cap;
 entries duplicated and reordered; post addresses given as ``https``, protocol-relative,
-relative, ``?m=1`` and trailing-slash variants; a sitemap that lists pages that are no
-posts; the pages sitemap present or not (a static page with a form then only linked from the
-menu); Blogger comment feeds that answer 404; WordPress' REST API: its per-page cap, its
-page parameter ignored, its pages each ordered their own way, a post listed twice; any paged
-route's pages past the first redirected to the first; post pages whose ETag stays the same
-when their text changes (a 304 after an edit). Per post: its body (text, one line, an
-image, an embed) and its fate (answered, 404, 410, 503, a redirect chain, a redirect loop, a
-redirect to a private address, a redirect to the home page, disallowed by robots.txt, a
-page that names another post as its canonical address, a 429 with ``Retry-After`` or a 500
-before the post is answered, a "not found" page answered 200, an empty 200, a page whose
-``<meta http-equiv="refresh">`` sends the browser to the post's new address or to the home page,
-the connection reset with no answer (every time, or the first time only), a body that ends
-before the length announced, a page served as ``application/octet-stream``, a body that is not
-the gzip its ``Content-Encoding`` names); a route that fails (the feed's pages past the
-first, or the sitemap, answer 503). Between a crawl and a refresh, posts are edited, lose a
-comment, are deleted or published, or their addresses start to reset the connection; or the
-whole blog is gone, a parked domain's page answering at every address.
+relative, ``?m=1`` and trailing-slash variants; a sitemap that lists pages that are no posts;
+the pages sitemap present or not (a static page with a form then only linked from the menu);
+Blogger comment feeds that answer 404; WordPress' REST API: its per-page cap, its page parameter
+ignored, its pages each ordered their own way, a post listed twice; any paged route's pages past
+the first redirected to the first; post pages whose ETag stays the same when their text changes
+(a 304 after an edit). Per post: its body (text, one line, an image, an embed) and its fate
+(answered, 404, 410, 503, a redirect chain, a redirect loop, a redirect to a private address, a
+redirect to the home page, disallowed by robots.txt, a page that names another post as its
+canonical address, a page that answers at an old address too (an alias, linked from the home
+page, naming the post's address as canonical), a 429 with ``Retry-After`` or a 500 before the
+post is answered, a "not found" page answered 200, an empty 200, a page whose ``<meta
+http-equiv="refresh">`` sends the browser to the post's new address or to the home page, the
+connection reset with no answer (every time, or the first time only), a body that ends before
+the length announced, a page served as ``application/octet-stream``, a body that is not the gzip
+its ``Content-Encoding`` names); a route that fails (the feed's pages past the first, or the
+sitemap, answer 503). Between a crawl and a refresh, posts are edited, lose a comment, are
+deleted or published, or their addresses start to reset the connection; or the whole blog is
+gone, a parked domain's page answering at every address.
 
 :func:`expected_reason` is the oracle: what the crawl must report for a post that it cannot
 archive, from what the site really did.
@@ -52,10 +53,12 @@ BODIES = {
 FATES = (
     "ok", "404", "410", "503", "chain", "loop", "private", "robots", "home", "canon",
     "throttled", "flaky", "soft404", "empty", "refresh", "refresh-home", "reset", "reset-once",
-    "truncate", "octet", "badgzip",
+    "truncate", "octet", "badgzip", "alias",
 )  # fmt: skip
 #: The fates of posts the crawl must archive; the others it must report missing.
-ARCHIVED_FATES = ("ok", "chain", "canon", "throttled", "flaky", "refresh", "reset-once")
+ARCHIVED_FATES = (
+    "ok", "chain", "canon", "throttled", "flaky", "refresh", "reset-once", "alias",
+)  # fmt: skip
 #: What a parked domain answers at every address: a page of no blog platform, with text enough
 #: for a general extractor to take it for an article.
 PARKED = (
@@ -254,6 +257,13 @@ def expected_reason(fate: str) -> str | None:
     }.get(fate)
 
 
+def alias_path(path: str) -> str:
+    """The old address of the post at ``path`` (its slug before an edit)."""
+    if path.endswith(".html"):
+        return path.removesuffix(".html") + "-old.html"
+    return path.rstrip("/") + "-old/"
+
+
 class GeneratedSite(Site):
     """A demo :class:`Site` that serves its blog the way ``spec`` says."""
 
@@ -269,6 +279,11 @@ class GeneratedSite(Site):
         self.hits: dict[str, int] = {}
         #: how many times a page of ``spec.broken_route`` answered 503
         self.broken_hits = 0
+        #: an old address of each post whose fate is "alias" -> its path: the post's own page
+        #: answers there too, without a redirect (an old slug), linked from the home page
+        self.aliases = {
+            alias_path(path): path for path, post in self.fate_of.items() if post.fate == "alias"
+        }
 
     # -- what a post's address does ------------------------------------------------------------
 
@@ -299,6 +314,8 @@ class GeneratedSite(Site):
         spec = self.fate_of.get(path)
         if spec is not None:
             return self._post_fate(path, spec, query)
+        if path in self.aliases:  # the post's page as it is, its canonical address its own
+            return super().route(self.aliases[path], query)
         if path.startswith("/moved/"):
             return self._post(self.by_path[path[len("/moved") :]])
         if path.startswith("/hop/"):
@@ -314,7 +331,15 @@ class GeneratedSite(Site):
         if path == "/p/about.html" and self.blog.platform == "blogger":
             return self._html(self.blog.template, posts=[], canonical=self.home + "p/about.html")
         paged = self._paged(path, query)
-        return self._varied(path, paged if paged is not None else super().route(path, query))
+        response = paged if paged is not None else super().route(path, query)
+        if path == "/" and self.aliases and response.status == 200:  # (linked as posts are)
+            links = "".join(
+                f'<h3 class="post-title"><a href="{self.home}{alias[1:]}">An older address</a></h3>'
+                for alias in self.aliases
+            )
+            html = response.body.decode().replace("</body>", f"{links}</body>")
+            response = dataclasses.replace(response, body=html.encode())
+        return self._varied(path, response)
 
     def _broken(self, path: str, query: dict[str, list[str]]) -> bool:
         """Whether ``path`` is a page of the route the spec breaks."""
