@@ -147,21 +147,27 @@ class BlogCrawl(scrapy.Spider):
         kwargs.setdefault("errback", self.failed)
         return scrapy.Request(url, callback=callback, meta=meta, **kwargs)
 
-    def _within_limits(self, url: str, blog: str, kind: str) -> bool:
-        """Whether one more request for ``blog`` is within its page cap and request budget
-        (and counted); if not, why is noted in its report."""
+    def over_limits(self, blog: str, more: int = 0) -> str | None:
+        """Why the next request for ``blog`` and ``more`` after it would go past its page cap
+        or request budget; None where they are within both."""
         cap = self.limits_of(blog)[1]
         if self.platform_of.get(blog) == "generic" and self.generic_max_pages:
             cap = min(cap, self.generic_max_pages) if cap else self.generic_max_pages
         budget = self.budget_of(blog)
-        why = None
-        if cap and self.pages_of[blog] >= cap:
-            why = f"the blog's page cap ({cap} requests) was reached"
-        elif budget and self.pages_of[blog] >= budget:
-            why = (
+        asked = self.pages_of[blog] + more
+        if cap and asked >= cap:
+            return f"the blog's page cap ({cap} requests) was reached"
+        if budget and asked >= budget:
+            return (
                 f"the blog's request budget ({budget} requests: {self.budget_base} + "
                 f"{self.budget_per_post} a post for {self.known_posts(blog)} posts) was reached"
             )
+        return None
+
+    def _within_limits(self, url: str, blog: str, kind: str) -> bool:
+        """Whether one more request for ``blog`` is within its page cap and request budget
+        (and counted); if not, why is noted in its report."""
+        why = self.over_limits(blog)
         if why is not None:
             self.crawler.stats.inc_value("blogarchive/capped")  # type: ignore[union-attr]
             report = self.report_for(blog)

@@ -282,11 +282,12 @@ class BlogSpider(WordPressRest, CommentFeeds):
         text: one post, at the canonical address) or a post of its own is known only from
         it. Once that page is read, or has failed, this one is asked for again and decided
         (:meth:`parse_canonical`); the decision never waits twice. None where the canonical
-        page was read already or cannot be asked for (the page is then decided as it is)."""
+        page was read already, or the blog's limits leave no room for both requests (the
+        page is then decided as it is)."""
         blog = fetched.blog
         url = post_permalink(canonical_url(canonical))
-        if self.report_for(blog).settled(url):
-            return None
+        if self.report_for(blog).settled(url) or self.over_limits(blog, more=1):
+            return None  # (nothing to wait for, or no room for the page asked again)
         asked = (*fetched.redirects, fetched.url)[0]  # (its redirects again, as first asked)
         # (before the blog's other pages: any that names it too waits till it is read)
         return self.page_request(

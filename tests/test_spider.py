@@ -243,6 +243,25 @@ def test_a_page_showing_the_text_archived_at_the_permalink_it_names_canonical_is
     assert item.post.url == other
 
 
+def test_a_page_that_names_another_permalink_waits_only_where_the_blog_s_limits_leave_room() -> (
+    None
+):
+    """Waiting costs two requests (the named page, this one again): with room for one, the
+    page is decided as it is, archived where it answered, rather than left unread."""
+    spider = make_spider()
+    spider.platform_of[WORDPRESS_HOME] = "wordpress"
+    spider.limits[WORDPRESS_HOME] = (0, 10)  # (--max-pages 10)
+    spider.pages_of[WORDPRESS_HOME] = 9  # (room for one more request)
+    alias = f"{WORDPRESS_HOME}2021/09/20/negotiation/"
+    requests, items = split(spider.parse_page(wordpress_page(alias)))
+    [item] = [i for i in items if isinstance(i, PostItem)]
+    assert item.post.url == alias
+    assert not [r for r in requests if r.callback == spider.parse_canonical]
+    spider.pages_of[WORDPRESS_HOME] = 8  # room for both: it waits
+    [first], _ = split(spider.parse_page(wordpress_page(alias)))
+    assert first.callback == spider.parse_canonical
+
+
 def test_a_page_waiting_for_its_canonical_page_is_decided_when_that_page_fails() -> None:
     """The canonical page an alias named fails: the alias is asked for again all the same,
     and archived where it answered (nothing else shows that text), never waiting twice."""
