@@ -3,6 +3,7 @@
     python bench/network_bench.py [--blogs 50] [--largest 2000] [--latency 0.05] [--seed 1]
                                   [--skip-default] [--skip-from-feeds] [--skip-scrapy-defaults]
                                   [--skip-wget]
+    python bench/network_bench.py --floors 10
 
 A network of ``--blogs`` generated blogs is served on loopback, each on its own address
 (``blogarchive.demo``: Blogger blogs, one in five WordPress), every answer ``--latency``
@@ -26,7 +27,9 @@ Each run crawls the whole network with the crawl's own politeness (no ``-s``), a
 - the same network crawled with Scrapy's own scheduling (``SCRAPY_DEFAULTS``), and
   ``wget --mirror`` of each blog in turn with the same wait, as ratios to the crawl's bound.
 
-The request times are the server's (when each request arrived).
+The request times are the server's (when each request arrived). ``--floors N`` prints, for the
+networks of seeds 1 to N, the fewest requests a post that archive their Blogger blogs from
+their feeds (:func:`feed_floor`), and crawls nothing.
 """
 
 from __future__ import annotations
@@ -53,7 +56,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from workload import as_installed  # bench/ is the script's folder
 
 from blogarchive.demo.content import DemoBlog
-from blogarchive.demo.server import DemoNetwork, Response, Site
+from blogarchive.demo.server import BLOGGER_FEED_CAP, DemoNetwork, Response, Site
 from blogarchive.demo.synthetic import synthetic_blogger, synthetic_wordpress
 
 #: The crawl's own politeness (blogarchive/settings.py), which the bound is computed from.
@@ -99,6 +102,22 @@ def network(blogs: int, largest: int, seed: int) -> tuple[dict[str, DemoBlog], s
         made[key] = dataclasses.replace(blog, blog_list=tuple(listed[key]))
     delayed = set(rng.sample(keys[1:], 2))
     return made, delayed
+
+
+def feed_floor(blogs: dict[str, DemoBlog]) -> tuple[int, int]:
+    """The fewest requests that archive the Blogger blogs of a network from their feeds, and
+    their posts: for each blog its robots.txt, its home page (its blog list is how the network
+    is found), its posts feed's pages and, where it has comments, its blog-wide comment feed's
+    pages, at Blogger's most entries a page (``BLOGGER_FEED_CAP``)."""
+    requests = posts = 0
+    for blog in blogs.values():
+        if blog.platform != "blogger":
+            continue
+        comments = sum(len(post.comments) for post in blog.posts)
+        requests += 2 + max(1, -(-len(blog.posts) // BLOGGER_FEED_CAP))
+        requests += -(-comments // BLOGGER_FEED_CAP)
+        posts += len(blog.posts)
+    return requests, posts
 
 
 def served(latency: float, delayed: set[str]) -> Any:
@@ -208,13 +227,28 @@ def main() -> None:
     parser.add_argument("--skip-from-feeds", action="store_true")
     parser.add_argument("--skip-scrapy-defaults", action="store_true")
     parser.add_argument("--skip-wget", action="store_true")
+    parser.add_argument(
+        "--floors", type=int, default=0, metavar="N",
+        help="print the requests-a-post floor from the feeds of the networks of seeds 1 to N,"
+        " and crawl nothing",
+    )  # fmt: skip
     args = parser.parse_args()
+    if args.floors:
+        print("| seed | Blogger blogs' posts | fewest requests from the feeds | a post |")
+        print("|---|---|---|---|")
+        for seed in range(1, args.floors + 1):
+            requests, posts = feed_floor(network(args.blogs, args.largest, seed)[0])
+            print(f"| {seed} | {posts} | {requests} | {requests / posts:.4f} |")
+        return
     as_installed()
     blogs, delayed = network(args.blogs, args.largest, args.seed)
     total = sum(len(blog.posts) for blog in blogs.values())
     print(f"python {platform.python_version()} on {platform.machine()},"
           f" {len(os.sched_getaffinity(0))} cores; {args.blogs} blogs, {total} posts"
           f" (largest {args.largest}), latency {args.latency * 1000:.0f} ms")  # fmt: skip
+    floor, blogger_posts = feed_floor(blogs)
+    print(f"the fewest requests from the feeds on the Blogger blogs: {floor} for"
+          f" {blogger_posts} posts, {floor / blogger_posts:.4f} a post")  # fmt: skip
     runs: list[Run] = []
     with (
         tempfile.TemporaryDirectory(prefix="blogarchive-network-") as scratch,

@@ -234,6 +234,23 @@ def test_network_bench_bounds_a_small_network_s_crawl() -> None:
     assert figures[0] > total and figures[1] < figures[0] and figures[2] < figures[1]
     assert re.search(r"^--from-feeds: [\d.]+ times as fast", result.stdout, re.M)
     assert re.search(r"^refresh --from-feeds of the unchanged network: \d+%", result.stdout, re.M)
+    # the floor of requests from the feeds is one: the crawl from them makes no fewer
+    floor = re.search(r"^the fewest requests from the feeds on the Blogger blogs: (\d+) for (\d+)",
+                      result.stdout, re.M)  # fmt: skip
+    made = re.search(r"^requests a post, blogarchive crawl --from-feeds, blogger blogs: "
+                     r"[\d.]+ \((\d+) requests, (\d+) posts\)", result.stdout, re.M)  # fmt: skip
+    assert floor and made, result.stdout
+    assert floor[2] == made[2] and 0 < int(floor[1]) <= int(made[1])
+
+
+def test_network_bench_prints_the_floor_of_requests_from_the_feeds_of_seeded_networks() -> None:
+    floors = run_bench("network_bench.py", "--floors", "3")
+    assert floors.returncode == 0, floors.stderr[-3000:]
+    rows = [line for line in floors.stdout.splitlines() if re.match(r"^\| \d", line)]
+    assert [row.split("|")[1].strip() for row in rows] == ["1", "2", "3"]
+    for row in rows:
+        _, posts, requests, share = (cell.strip() for cell in row.strip("|").split("|"))
+        assert int(requests) > 2 * 40 and float(share) == round(int(requests) / int(posts), 4)
 
 
 @pytest.mark.skipif(not SERVERS, reason="nginx or wget is not installed (Debian: nginx, wget)")
