@@ -13,10 +13,12 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from blogarchive.items import content_digest
 from blogarchive.pageitems import DECIDED
 from blogarchive.reader import chunked
 from blogarchive.refresh import among
 from blogarchive.scratch import ScratchDB
+from extract import Post
 from extract.urls import may_be_post
 
 #: Routes that list a blog's posts as posts (a feed's entries, WordPress' REST API, a
@@ -88,6 +90,13 @@ class BlogReport:
         self.store.write_many(
             "INSERT OR IGNORE INTO archived VALUES (?, ?)", ((self.blog, url) for url in urls)
         )
+
+    def add_from_entry(self, url: str, post: Post) -> None:
+        """Note the post at ``url`` archived from a route's entry (a feed's, the REST API's),
+        with its text: a page that names it as its canonical address and shows that text is
+        it (an alias), as where it was read from its own page."""
+        self.add_archived(url)
+        self.add_text(url, content_digest(post.title, post.content_text))
 
     def add_text(self, url: str, digest: str) -> None:
         """Note the text (its ``content_digest``) of the post archived at ``url`` from its own

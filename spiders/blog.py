@@ -448,7 +448,7 @@ class BlogSpider(WordPressRest, CommentFeeds):
         for url, entry in posts.items():
             item = feed_post_item(blog, url, entry, capture_id)
             yield item
-            report.add_archived(url)
+            report.add_from_entry(url, item.post)
             post = item.post
             if not self.wants_comment_feed(post, "blogger"):
                 continue

@@ -278,7 +278,7 @@ class WordPressRest(Routes):
                 item = rest_post_item(blog, url, entry, state.comments.of(post_id), capture_id)
                 yield item
                 yield every_comment(blog, url, item.comments)
-                report.add_archived(url)
+                report.add_from_entry(url, item.post)
         if "posts" in state.failed:
             report.stop("rest", state.failed["posts"])
         yield from self.release(blog)  # (the blog's other routes, where the API fell short)
