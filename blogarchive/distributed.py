@@ -150,8 +150,8 @@ class RedisCounts:
 
 class RedisPlatforms(Mapping[str, str]):
     """The platform a refresh's archive holds each blog as, read from Redis by every worker
-    (the spider's ``archived_platform``), each blog's asked once a worker: the refresh wrote
-    them all before its first seed, and they do not change while it runs."""
+    (the spider's ``archived_platform``). Each worker asks for a blog's once: the refresh
+    wrote them all before its first seed, and they do not change while it runs."""
 
     def __init__(self, server: redis.Redis) -> None:
         self.server = server

@@ -301,20 +301,28 @@ class BlogSpider(WordPressRest, CommentFeeds):
         as any post page, then that page asked for again."""
         async for result in self.parse_page(response):
             yield result
-        again = self.alias_again(response.meta)
+        again = self.alias_again(response.meta, answered=response.url)
         if again is not None:
             yield again
 
     def canonical_failed(self, failure: Failure) -> Iterator[Any]:
+        """The canonical page a page waits for failed: recorded as any page's failure, then
+        that page asked for again (it is decided without it)."""
         yield from self.failed(failure)
         again = self.alias_again(failure.request.meta)  # type: ignore[attr-defined]
         if again is not None:
             yield again
 
-    def alias_again(self, meta: dict[str, Any]) -> scrapy.Request | None:
+    def alias_again(
+        self, meta: dict[str, Any], answered: str | None = None
+    ) -> scrapy.Request | None:
         """The page that waited for its canonical page, asked for again to be decided (under
-        the blog's limits: a request they refuse is noted in its report)."""
+        the blog's limits: a request they refuse is noted in its report). None where the
+        canonical address redirected to that very page (``answered``): it was read then, as
+        the post at the canonical address."""
         url, kind = meta["alias"]
+        if answered is not None and same_address(canonical_url(answered), canonical_url(url)):
+            return None
         return self.page_request(
             url, meta["blog"], kind, self.parse_page, dont_filter=True,
             meta={"alias_checked": True},

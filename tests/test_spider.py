@@ -262,6 +262,22 @@ def test_a_page_that_names_another_permalink_waits_only_where_the_blog_s_limits_
     assert first.callback == spider.parse_canonical
 
 
+def test_a_canonical_address_that_redirects_to_the_waiting_page_reads_it_once() -> None:
+    """The named address redirects to the page that waited for it: that answer is the post
+    at the canonical address, the waiting page among its addresses, and it is not asked for
+    again (it would be a second row of the same text)."""
+    spider = make_spider()
+    spider.platform_of[WORDPRESS_HOME] = "wordpress"
+    alias = f"{WORDPRESS_HOME}2021/09/20/negotiation/"
+    [first], _ = split(spider.parse_page(wordpress_page(alias)))
+    answer = wordpress_page(alias, **first.meta)
+    answer.request.meta["redirect_urls"] = [WORDPRESS_POST]  # type: ignore[union-attr]
+    requests, items = split(spider.parse_canonical(answer))
+    [item] = [i for i in items if isinstance(i, PostItem)]
+    assert item.post.url == WORDPRESS_POST and alias in item.addresses
+    assert not [r for r in requests if r.meta.get("alias_checked")]
+
+
 def test_a_page_waiting_for_its_canonical_page_is_decided_when_that_page_fails() -> None:
     """The canonical page an alias named fails: the alias is asked for again all the same,
     and archived where it answered (nothing else shows that text), never waiting twice."""
