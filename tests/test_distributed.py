@@ -30,7 +30,7 @@ from blogarchive.items import BlogItem
 from tests.conftest import FAST, blogarchive_command, free_port, run_cli
 from tests.sitegen import factory
 from tests.test_pipeline import BLOG, archived_comments, comments, post
-from tests.test_sitegen import ok, one
+from tests.test_sitegen import assert_marked_foreign, ok, one
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 if not Path(REDIS_SERVER).exists():
@@ -259,14 +259,7 @@ def test_a_distributed_refresh_takes_nothing_from_a_parked_domain(
     assert {t: rows for t, rows in after.items() if t not in BLOG_TABLES} == {
         t: rows for t, rows in before.items() if t not in BLOG_TABLES
     }
-    with sqlite3.connect(db) as conn:
-        revisions = conn.execute("SELECT count(*) FROM post_revisions").fetchone()[0]
-        status, platform, error = conn.execute(
-            "SELECT status, platform, error FROM blogs"
-        ).fetchone()
-    assert revisions == 3
-    assert (status, platform) == ("error", "blogger")
-    assert "not the archived blog's platform" in error
+    assert_marked_foreign(db, "blogger", revisions=3)
 
 
 def shared_robots(redis_url: str, answer: dict[str, object]) -> list[object]:

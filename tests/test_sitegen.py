@@ -151,11 +151,19 @@ def check_parked(
             assert live == post.comments, (url, post, live)
     if not posts:
         return  # (a refresh asks for the blogs it holds posts of)
+    assert_marked_foreign(db, before.platform)
+
+
+def assert_marked_foreign(db: Path, platform: str, revisions: int | None = None) -> None:
+    """The archive's one blog keeps ``platform``, marked ``error``: another site answers at
+    its address; with ``revisions``, its posts have that many revisions in all (none added)."""
     with sqlite3.connect(db) as conn:
-        platform, status, error = conn.execute(
-            "SELECT platform, status, error FROM blogs"
+        held = conn.execute("SELECT count(*) FROM post_revisions").fetchone()[0]
+        status, platform_held, error = conn.execute(
+            "SELECT status, platform, error FROM blogs"
         ).fetchone()
-    assert (platform, status) == (before.platform, "error"), (platform, status, error)
+    assert revisions is None or held == revisions, held
+    assert (platform_held, status) == (platform, "error"), (platform_held, status, error)
     assert "not the archived blog's platform" in error
 
 
@@ -505,13 +513,7 @@ def test_a_crawl_into_an_archive_takes_nothing_from_a_parked_domain(
         report = crawl(home, db)
     assert archived_posts(db) == before
     assert "not the archived blog's platform" in report["stops"]["home"]  # type: ignore[index]
-    with sqlite3.connect(db) as conn:
-        revisions = conn.execute("SELECT count(*) FROM post_revisions").fetchone()[0]
-        status, platform_held, error = conn.execute(
-            "SELECT status, platform, error FROM blogs"
-        ).fetchone()
-    assert revisions == 3
-    assert (status, platform_held) == ("error", platform), error
+    assert_marked_foreign(db, platform, revisions=3)
 
 
 @pytest.mark.parametrize(
